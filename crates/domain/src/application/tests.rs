@@ -1,0 +1,276 @@
+use super::*;
+use crate::call::Call;
+use serde_json::json;
+
+fn call() -> Call {
+    Call::from_toml(include_str!("../../../../calls/er-2020-smart-working.toml")).unwrap()
+}
+
+fn indicators() -> Value {
+    json!({"staff_total": 180, "agile_workers_before": 4, "agile_workers_target": 90})
+}
+
+fn body(lines: Value) -> Value {
+    json!({"title": "Smart working a Cervia", "summary": "Avvio, formazione, cloud", "lines": lines, "indicators": indicators()})
+}
+
+fn codes(errors: &[FieldError]) -> Vec<(String, &'static str)> {
+    errors.iter().map(|e| (e.field.clone(), e.code)).collect()
+}
+
+#[test]
+fn cervia_asks_52500_on_75000() {
+    let v = parse_and_validate(
+        &body(json!([
+            {"category": "planning", "description": "Avvio", "amount_cents": 1_500_000},
+            {"category": "training", "description": "Formazione", "amount_cents": 2_500_000},
+            {"category": "technology", "description": "Migrazione al cloud Lepida", "amount_cents": 3_500_000},
+        ])),
+        &call(),
+    )
+    .unwrap();
+    assert_eq!(v.total_cost, Money::from_euros(75_000));
+    assert_eq!(v.eligible_cost, Money::from_euros(75_000));
+    assert_eq!(v.requested, Money::from_euros(52_500));
+    assert!(v.notices.is_empty());
+}
+
+#[test]
+fn the_distretto_ceramico_is_capped_at_105000() {
+    let v = parse_and_validate(
+        &body(json!([
+            {"category": "technology", "description": "Virtualizzazione", "amount_cents": 10_000_000},
+            {"category": "training", "description": "Formazione", "amount_cents": 5_000_000},
+        ])),
+        &call(),
+    )
+    .unwrap();
+    assert_eq!(v.eligible_cost, Money::from_euros(150_000));
+    assert_eq!(v.requested, Money::from_euros(105_000));
+}
+
+#[test]
+fn devices_above_20_percent_are_cut_and_the_applicant_is_told() {
+    // 80,000 of other costs admit devices up to 20,000 (20% of 100,000).
+    let v = parse_and_validate(
+        &body(json!([
+            {"category": "technology", "description": "Cloud", "amount_cents": 8_000_000},
+            {"category": "devices", "description": "Portatili", "amount_cents": 3_000_000},
+        ])),
+        &call(),
+    )
+    .unwrap();
+    assert_eq!(v.total_cost, Money::from_euros(110_000));
+    assert_eq!(v.eligible_cost, Money::from_euros(100_000));
+    assert_eq!(v.requested, Money::from_euros(70_000));
+    assert_eq!(v.notices.len(), 1);
+    let n = &v.notices[0];
+    assert_eq!(n.code, "share_cap_exceeded");
+    assert_eq!(n.amount, Money::from_euros(10_000));
+    assert!(
+        n.text.it.contains("Acquisto di dispositivi") && n.text.it.contains("20%"),
+        "{}",
+        n.text.it
+    );
+    assert!(
+        n.text.en.contains("20%") && n.text.en.contains("10.000,00 €"),
+        "{}",
+        n.text.en
+    );
+}
+
+#[test]
+fn devices_alone_have_no_eligible_cost() {
+    let errors = parse_and_validate(
+        &body(json!([{"category": "devices", "description": "Tablet", "amount_cents": 1_000_000}])),
+        &call(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        codes(&errors),
+        vec![("lines".to_string(), "no_eligible_cost")]
+    );
+}
+
+#[test]
+fn every_problem_is_listed_at_once() {
+    let errors = parse_and_validate(
+        &json!({
+            "title": "x".repeat(301),
+            "summary": "ok\u{7}",
+            "extra": true,
+            "lines": [
+                {"category": "catering", "description": "Buffet", "amount_cents": 100},
+                {"category": "training", "description": "Corso", "amount_cents": 12.5},
+                {"category": "training", "description": "Corso", "amount_cents": "500"},
+                {"category": "training", "description": "Corso", "amount_cents": -3},
+                {"category": "training", "amount_cents": 0, "colour": "red"},
+                "not an object",
+            ],
+            "indicators": {"staff_total": "many", "unknown": 3, "agile_workers_before": -1, "agile_workers_target": 1.5}
+        }),
+        &call(),
+    )
+    .unwrap_err();
+    let got = codes(&errors);
+    for expected in [
+        ("title", "too_long"),
+        ("summary", "control_characters"),
+        ("extra", "unknown_field"),
+        ("lines[0].category", "unknown_category"),
+        ("lines[1].amount_cents", "wrong_type"),
+        ("lines[2].amount_cents", "wrong_type"),
+        ("lines[3].amount_cents", "amount_not_positive"),
+        ("lines[4].colour", "unknown_field"),
+        ("lines[5]", "wrong_type"),
+        ("indicators.staff_total", "wrong_type"),
+        ("indicators.unknown", "unknown_indicator"),
+        ("indicators.agile_workers_before", "negative"),
+        ("indicators.agile_workers_target", "wrong_type"),
+    ] {
+        assert!(
+            got.contains(&(expected.0.to_string(), expected.1)),
+            "missing {expected:?} in {got:?}"
+        );
+    }
+    // Every error speaks both languages.
+    assert!(
+        errors
+            .iter()
+            .all(|e| !e.text.it.is_empty() && !e.text.en.is_empty())
+    );
+}
+
+#[test]
+fn missing_things() {
+    let errors = parse_and_validate(&json!({}), &call()).unwrap_err();
+    let got = codes(&errors);
+    assert!(got.contains(&("title".into(), "required")), "{got:?}");
+    assert!(got.contains(&("lines".into(), "required")), "{got:?}");
+    assert!(
+        got.contains(&("indicators.staff_total".into(), "required")),
+        "{got:?}"
+    );
+    let errors = parse_and_validate(&json!([1, 2]), &call()).unwrap_err();
+    assert_eq!(codes(&errors)[0].1, "wrong_type");
+    let errors = parse_and_validate(&json!({"title": "   ", "lines": []}), &call()).unwrap_err();
+    assert!(codes(&errors).contains(&("title".into(), "required")));
+}
+
+#[test]
+fn sums_that_overflow_are_refused() {
+    let line = json!({"category": "training", "description": "x", "amount_cents": Money::MAX_AMOUNT.cents()});
+    let errors = parse_and_validate(&body(json!([line.clone(), line])), &call()).unwrap_err();
+    assert_eq!(codes(&errors), vec![("lines".to_string(), "sum_overflow")]);
+    let errors = parse_and_validate(
+        &body(json!([{"category": "training", "description": "x", "amount_cents": u64::MAX}])),
+        &call(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        codes(&errors),
+        vec![("lines[0].amount_cents".to_string(), "amount_too_large")]
+    );
+    let errors = parse_and_validate(
+        &body(json!([{"category": "training", "description": "x", "amount_cents": i64::MAX}])),
+        &call(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        codes(&errors),
+        vec![("lines[0].amount_cents".to_string(), "amount_too_large")]
+    );
+}
+
+#[test]
+fn the_content_hash_is_stable_and_sensitive() {
+    let a = ApplicationContent::from_json(&body(
+        json!([{"category": "training", "description": "x", "amount_cents": 100}]),
+    ))
+    .0;
+    let b = ApplicationContent::from_json(&body(
+        json!([{"amount_cents": 100, "description": "x", "category": "training"}]),
+    ))
+    .0;
+    assert_eq!(a.sha256_hex(), b.sha256_hex(), "key order does not matter");
+    let c = ApplicationContent::from_json(&body(
+        json!([{"category": "training", "description": "x", "amount_cents": 101}]),
+    ))
+    .0;
+    assert_ne!(a.sha256_hex(), c.sha256_hex());
+    assert_eq!(a.sha256_hex().len(), 64);
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arb_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            "\\PC{0,12}".prop_map(Value::from),
+            prop_oneof![Just("training"), Just("devices"), Just("planning")].prop_map(Value::from),
+        ];
+        let keys = prop_oneof![
+            Just("title".to_string()),
+            Just("summary".to_string()),
+            Just("lines".to_string()),
+            Just("indicators".to_string()),
+            Just("category".to_string()),
+            Just("description".to_string()),
+            Just("amount_cents".to_string()),
+            Just("staff_total".to_string()),
+            "\\PC{0,6}",
+        ];
+        leaf.prop_recursive(4, 64, 8, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::btree_map(keys.clone(), inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// The eligible cost never exceeds the cost of eligible lines, devices stay within
+        /// 20% of it, and the grant is 70% of it rounded down, capped at 105,000.
+        #[test]
+        fn amounts_follow_the_rules(
+            lines in proptest::collection::vec((0usize..4, 1i64..20_000_000), 1..12)
+        ) {
+            let cats = ["planning", "training", "technology", "devices"];
+            let json_lines: Vec<Value> = lines.iter().map(|(c, a)| json!({"category": cats[*c], "description": "d", "amount_cents": a})).collect();
+            let call = call();
+            match parse_and_validate(&body(Value::Array(json_lines)), &call) {
+                Ok(v) => {
+                    let devices: i64 = lines.iter().filter(|(c, _)| *c == 3).map(|(_, a)| a).sum();
+                    let others: i64 = lines.iter().filter(|(c, _)| *c != 3).map(|(_, a)| a).sum();
+                    prop_assert!(v.eligible_cost.cents() <= others + devices);
+                    prop_assert!(v.eligible_cost.cents() >= others);
+                    let admitted_devices = v.eligible_cost.cents() - others;
+                    prop_assert!(admitted_devices * 10_000 <= v.eligible_cost.cents() * 2000);
+                    let expected = (v.eligible_cost.cents() * 7000 / 10_000).min(10_500_000);
+                    prop_assert_eq!(v.requested.cents(), expected);
+                    prop_assert_eq!(v.notices.is_empty(), admitted_devices == devices);
+                }
+                Err(e) => {
+                    prop_assert!(lines.iter().all(|(c, _)| *c == 3));
+                    prop_assert_eq!(e[0].code, "no_eligible_cost");
+                }
+            }
+        }
+
+        /// No JSON value makes validation panic, and whatever passes is consistent.
+        #[test]
+        fn arbitrary_json_never_panics(v in arb_json()) {
+            if let Ok(valid) = parse_and_validate(&v, &call()) {
+                prop_assert!(valid.eligible_cost.is_positive());
+                prop_assert!(valid.eligible_cost <= valid.total_cost);
+            }
+        }
+    }
+}

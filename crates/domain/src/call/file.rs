@@ -1,0 +1,425 @@
+//! The TOML form of a call. Every field that needs a check after parsing keeps its span, so
+//! an error can name the key and its line.
+
+use std::fmt;
+
+use jiff::{Timestamp, civil, tz::TimeZone};
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Attachment, Call, CallCode, CostCategory, FitMode, Indicator, IndicatorKind};
+use crate::entity::EntityKind;
+use crate::i18n::Text;
+use crate::money::{Money, Rate};
+
+/// What is wrong with a call file, where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct CallFileError {
+    pub key: Option<String>,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for CallFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.line, &self.key) {
+            (Some(l), Some(k)) => write!(f, "line {l}, key `{k}`: {}", self.message),
+            (Some(l), None) => write!(f, "line {l}: {}", self.message),
+            (None, Some(k)) => write!(f, "key `{k}`: {}", self.message),
+            (None, None) => f.write_str(&self.message),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CallFile {
+    code: Spanned<String>,
+    protocol_prefix: Option<Spanned<String>>,
+    title: Spanned<String>,
+    title_en: Option<String>,
+    #[serde(default)]
+    text: String,
+    text_en: Option<String>,
+    time_zone: Option<Spanned<String>>,
+    opens_at: Spanned<toml::value::Datetime>,
+    closes_at: Spanned<toml::value::Datetime>,
+    budget: Spanned<String>,
+    co_financing: Spanned<String>,
+    min_cost: Option<Spanned<String>>,
+    max_cost: Option<Spanned<String>>,
+    max_grant: Option<Spanned<String>>,
+    applications_per_entity: Option<Spanned<i64>>,
+    when_not_fits: FitMode,
+    completion_deadline: Option<Spanned<toml::value::Datetime>>,
+    reporting_deadline: Option<Spanned<toml::value::Datetime>>,
+    eligibility: Eligibility,
+    categories: Spanned<Vec<CategoryFile>>,
+    #[serde(default)]
+    attachments: Vec<AttachmentFile>,
+    #[serde(default)]
+    indicators: Vec<IndicatorFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Eligibility {
+    kinds: Spanned<Vec<EntityKind>>,
+    #[serde(default)]
+    regions: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CategoryFile {
+    code: Spanned<String>,
+    label: String,
+    label_en: Option<String>,
+    #[serde(default = "yes")]
+    eligible: bool,
+    max_share: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AttachmentFile {
+    code: Spanned<String>,
+    label: String,
+    label_en: Option<String>,
+    #[serde(default)]
+    required: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IndicatorFile {
+    code: Spanned<String>,
+    label: String,
+    label_en: Option<String>,
+    kind: IndicatorKind,
+    #[serde(default)]
+    required: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Turns byte spans into line numbers and builds errors.
+struct Locator<'a> {
+    text: &'a str,
+}
+
+impl Locator<'_> {
+    fn line(&self, offset: usize) -> usize {
+        let end = offset.min(self.text.len());
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1
+    }
+
+    fn err<T>(&self, key: &str, spanned: &Spanned<T>, message: impl Into<String>) -> CallFileError {
+        CallFileError {
+            key: Some(key.to_string()),
+            line: Some(self.line(spanned.span().start)),
+            message: message.into(),
+        }
+    }
+}
+
+pub(super) fn parse(text: &str) -> Result<Call, CallFileError> {
+    let loc = Locator { text };
+    let file: CallFile = toml::from_str(text).map_err(|e| CallFileError {
+        key: None,
+        line: e.span().map(|s| loc.line(s.start)),
+        message: e.message().trim().to_string(),
+    })?;
+
+    let code = CallCode::parse(file.code.get_ref()).map_err(|m| loc.err("code", &file.code, m))?;
+    let protocol_prefix = match &file.protocol_prefix {
+        Some(p) => {
+            let ok = (2..=16).contains(&p.get_ref().len())
+                && p.get_ref()
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-');
+            if !ok {
+                return Err(loc.err(
+                    "protocol_prefix",
+                    p,
+                    "2 to 16 characters among A-Z, 0-9 and '-'",
+                ));
+            }
+            p.get_ref().clone()
+        }
+        None => code.as_str().to_ascii_uppercase(),
+    };
+    let title = file.title.get_ref().trim();
+    if title.is_empty() {
+        return Err(loc.err("title", &file.title, "the title must not be empty"));
+    }
+
+    let time_zone = match &file.time_zone {
+        Some(tz) => {
+            TimeZone::get(tz.get_ref()).map_err(|_| {
+                loc.err(
+                    "time_zone",
+                    tz,
+                    format!("unknown time zone {:?}", tz.get_ref()),
+                )
+            })?;
+            tz.get_ref().clone()
+        }
+        None => "Europe/Rome".to_string(),
+    };
+    let tz = TimeZone::get(&time_zone).map_err(|e| CallFileError {
+        key: Some("time_zone".into()),
+        line: None,
+        message: e.to_string(),
+    })?;
+    let opens_at = instant(&loc, "opens_at", &file.opens_at, &tz)?;
+    let closes_at = instant(&loc, "closes_at", &file.closes_at, &tz)?;
+    if closes_at <= opens_at {
+        return Err(loc.err(
+            "closes_at",
+            &file.closes_at,
+            "the call must close after it opens",
+        ));
+    }
+
+    let budget = positive_money(&loc, "budget", &file.budget)?;
+    let rate = Rate::parse_percent(file.co_financing.get_ref())
+        .map_err(|e| loc.err("co_financing", &file.co_financing, e.to_string()))?;
+    if rate.bp() == 0 {
+        return Err(loc.err(
+            "co_financing",
+            &file.co_financing,
+            "the co-financing rate must be above 0%",
+        ));
+    }
+    let min_cost = optional_money(&loc, "min_cost", &file.min_cost)?;
+    let max_cost = optional_money(&loc, "max_cost", &file.max_cost)?;
+    let max_grant = optional_money(&loc, "max_grant", &file.max_grant)?;
+    if let (Some(min), Some(max), Some(span)) = (min_cost, max_cost, &file.max_cost)
+        && max < min
+    {
+        return Err(loc.err("max_cost", span, "max_cost is below min_cost"));
+    }
+    let applications_per_entity = match &file.applications_per_entity {
+        Some(n) => u32::try_from(*n.get_ref())
+            .ok()
+            .filter(|n| *n <= 1000)
+            .ok_or_else(|| {
+                loc.err(
+                    "applications_per_entity",
+                    n,
+                    "a number from 0 (unlimited) to 1000",
+                )
+            })?,
+        None => 1,
+    };
+
+    if file.eligibility.kinds.get_ref().is_empty() {
+        return Err(loc.err(
+            "eligibility.kinds",
+            &file.eligibility.kinds,
+            "at least one kind of entity must be eligible",
+        ));
+    }
+    for r in &file.eligibility.regions {
+        let v = r.get_ref();
+        if v.len() != 2 || !v.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(loc.err(
+                "eligibility.regions",
+                r,
+                "an ISTAT region code has two digits, e.g. \"08\"",
+            ));
+        }
+    }
+
+    let mut categories = Vec::new();
+    for c in file.categories.get_ref() {
+        let key = format!("categories.{}", c.code.get_ref());
+        check_code(&loc, "categories.code", &c.code)?;
+        if categories
+            .iter()
+            .any(|x: &CostCategory| x.code == *c.code.get_ref())
+        {
+            return Err(loc.err(&key, &c.code, "duplicate category code"));
+        }
+        let max_share = match &c.max_share {
+            Some(s) => {
+                let share = Rate::parse_percent(s.get_ref())
+                    .map_err(|e| loc.err(&format!("{key}.max_share"), s, e.to_string()))?;
+                if share.bp() == 0 || !c.eligible {
+                    return Err(loc.err(
+                        &format!("{key}.max_share"),
+                        s,
+                        "a share cap must be above 0% and only on an eligible category",
+                    ));
+                }
+                Some(share)
+            }
+            None => None,
+        };
+        categories.push(CostCategory {
+            code: c.code.get_ref().clone(),
+            label: text_pair(&c.label, &c.label_en),
+            eligible: c.eligible,
+            max_share,
+        });
+    }
+    if !categories
+        .iter()
+        .any(|c| c.eligible && c.max_share.is_none())
+    {
+        return Err(loc.err(
+            "categories",
+            &file.categories,
+            "at least one eligible category without a share cap is needed",
+        ));
+    }
+
+    let mut attachments: Vec<Attachment> = Vec::new();
+    for a in &file.attachments {
+        check_code(&loc, "attachments.code", &a.code)?;
+        if attachments.iter().any(|x| x.code == *a.code.get_ref()) {
+            return Err(loc.err("attachments.code", &a.code, "duplicate attachment code"));
+        }
+        attachments.push(Attachment {
+            code: a.code.get_ref().clone(),
+            label: text_pair(&a.label, &a.label_en),
+            required: a.required,
+        });
+    }
+    let mut indicators: Vec<Indicator> = Vec::new();
+    for i in &file.indicators {
+        check_code(&loc, "indicators.code", &i.code)?;
+        if indicators.iter().any(|x| x.code == *i.code.get_ref()) {
+            return Err(loc.err("indicators.code", &i.code, "duplicate indicator code"));
+        }
+        indicators.push(Indicator {
+            code: i.code.get_ref().clone(),
+            label: text_pair(&i.label, &i.label_en),
+            kind: i.kind,
+            required: i.required,
+        });
+    }
+
+    Ok(Call {
+        code,
+        protocol_prefix,
+        title: text_pair(title, &file.title_en),
+        text: text_pair(&file.text, &file.text_en),
+        time_zone,
+        opens_at,
+        closes_at,
+        budget,
+        rate,
+        min_cost,
+        max_cost,
+        max_grant,
+        applications_per_entity,
+        eligible_kinds: file.eligibility.kinds.into_inner(),
+        eligible_regions: file
+            .eligibility
+            .regions
+            .into_iter()
+            .map(Spanned::into_inner)
+            .collect(),
+        categories,
+        when_not_fits: file.when_not_fits,
+        attachments,
+        indicators,
+        completion_deadline: optional_date(&loc, "completion_deadline", &file.completion_deadline)?,
+        reporting_deadline: optional_date(&loc, "reporting_deadline", &file.reporting_deadline)?,
+    })
+}
+
+fn text_pair(it: &str, en: &Option<String>) -> Text {
+    Text::new(it.trim(), en.as_deref().unwrap_or(it).trim())
+}
+
+fn check_code(loc: &Locator, key: &str, code: &Spanned<String>) -> Result<(), CallFileError> {
+    let c = code.get_ref();
+    let ok = (1..=40).contains(&c.len())
+        && c.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(loc.err(
+            key,
+            code,
+            format!("invalid code {c:?}: use a-z, 0-9 and '_'"),
+        ))
+    }
+}
+
+/// A TOML date-time with an offset is an instant; one without is local time in the call's zone.
+fn instant(
+    loc: &Locator,
+    key: &str,
+    value: &Spanned<toml::value::Datetime>,
+    tz: &TimeZone,
+) -> Result<Timestamp, CallFileError> {
+    let dt = value.get_ref();
+    let text = dt.to_string();
+    if dt.date.is_none() || dt.time.is_none() {
+        return Err(loc.err(
+            key,
+            value,
+            "a date and a time are needed, e.g. 2020-04-03T09:30:00",
+        ));
+    }
+    let result = if dt.offset.is_some() {
+        text.parse::<Timestamp>().map_err(|e| e.to_string())
+    } else {
+        text.parse::<civil::DateTime>()
+            .map_err(|e| e.to_string())
+            .and_then(|c| c.to_zoned_datetime(tz.clone()).map_err(|e| e.to_string()))
+            .map(|z| z.timestamp())
+    };
+    result.map_err(|m| loc.err(key, value, m))
+}
+
+fn optional_date(
+    loc: &Locator,
+    key: &str,
+    value: &Option<Spanned<toml::value::Datetime>>,
+) -> Result<Option<civil::Date>, CallFileError> {
+    let Some(v) = value else { return Ok(None) };
+    let dt = v.get_ref();
+    match (&dt.date, &dt.time) {
+        (Some(_), None) => dt
+            .to_string()
+            .parse::<civil::Date>()
+            .map(Some)
+            .map_err(|e| loc.err(key, v, e.to_string())),
+        _ => Err(loc.err(key, v, "a date without time is expected, e.g. 2020-12-31")),
+    }
+}
+
+fn positive_money(
+    loc: &Locator,
+    key: &str,
+    value: &Spanned<String>,
+) -> Result<Money, CallFileError> {
+    let m = Money::parse_euros(value.get_ref()).map_err(|e| loc.err(key, value, e.to_string()))?;
+    if !m.is_positive() {
+        return Err(loc.err(key, value, format!("{key} must be positive, got {m}")));
+    }
+    Ok(m)
+}
+
+fn optional_money(
+    loc: &Locator,
+    key: &str,
+    value: &Option<Spanned<String>>,
+) -> Result<Option<Money>, CallFileError> {
+    value
+        .as_ref()
+        .map(|v| positive_money(loc, key, v))
+        .transpose()
+}

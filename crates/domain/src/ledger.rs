@@ -1,0 +1,363 @@
+//! The append-only, hash-chained ledger. Each entry's hash covers its number, the previous
+//! entry's hash, its kind, its instant and its payload, so anyone holding the public entries
+//! can recompute the chain with nothing but SHA-256:
+//!
+//! ```text
+//! hash(n) = SHA-256("bandi-ledger-v1\n" + n + "\n" + hash(n-1) + "\n" + kind + "\n" + at + "\n" + payload)
+//! ```
+//! where `n` is decimal, hashes are lower-case hex (64 zeros before the first entry), `at`
+//! is RFC 3339 UTC with microseconds and `payload` is the entry's compact JSON.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::allocation::Event;
+use crate::money::Money;
+
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What an entry records. The tag is the entry's kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Record {
+    CallPublished {
+        call: String,
+        budget_cents: Money,
+        opens_at: String,
+        closes_at: String,
+        rules_sha256: String,
+    },
+    ApplicationSubmitted {
+        call: String,
+        seq: u64,
+        protocol: String,
+        entity: String,
+        received_at: String,
+        content_sha256: String,
+        requested_cents: Money,
+    },
+    ApplicationWithdrawn {
+        call: String,
+        seq: u64,
+    },
+    ApplicationRejected {
+        call: String,
+        seq: u64,
+        reason: String,
+    },
+    ApplicationReduced {
+        call: String,
+        seq: u64,
+        requested_cents: Money,
+        reason: String,
+    },
+    AwardRevoked {
+        call: String,
+        seq: u64,
+        reason: String,
+    },
+    BudgetChanged {
+        call: String,
+        budget_cents: Money,
+    },
+}
+
+impl Record {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Record::CallPublished { .. } => "call_published",
+            Record::ApplicationSubmitted { .. } => "application_submitted",
+            Record::ApplicationWithdrawn { .. } => "application_withdrawn",
+            Record::ApplicationRejected { .. } => "application_rejected",
+            Record::ApplicationReduced { .. } => "application_reduced",
+            Record::AwardRevoked { .. } => "award_revoked",
+            Record::BudgetChanged { .. } => "budget_changed",
+        }
+    }
+
+    pub fn call(&self) -> &str {
+        match self {
+            Record::CallPublished { call, .. }
+            | Record::ApplicationSubmitted { call, .. }
+            | Record::ApplicationWithdrawn { call, .. }
+            | Record::ApplicationRejected { call, .. }
+            | Record::ApplicationReduced { call, .. }
+            | Record::AwardRevoked { call, .. }
+            | Record::BudgetChanged { call, .. } => call,
+        }
+    }
+
+    /// The allocation event this record carries, if any.
+    pub fn allocation_event(&self) -> Option<Event> {
+        Some(match *self {
+            Record::CallPublished { .. } => return None,
+            Record::ApplicationSubmitted {
+                seq,
+                requested_cents,
+                ..
+            } => Event::Submitted {
+                seq,
+                requested: requested_cents,
+            },
+            Record::ApplicationWithdrawn { seq, .. } => Event::Withdrawn { seq },
+            Record::ApplicationRejected { seq, .. } => Event::Rejected { seq },
+            Record::ApplicationReduced {
+                seq,
+                requested_cents,
+                ..
+            } => Event::Reduced {
+                seq,
+                requested: requested_cents,
+            },
+            Record::AwardRevoked { seq, .. } => Event::Revoked { seq },
+            Record::BudgetChanged { budget_cents, .. } => Event::BudgetChanged {
+                budget: budget_cents,
+            },
+        })
+    }
+
+    /// Compact JSON: the payload that is hashed and published.
+    pub fn payload(&self) -> String {
+        serde_json::to_string(self).expect("records serialise")
+    }
+
+    pub fn from_payload(payload: &str) -> Result<Record, String> {
+        serde_json::from_str(payload).map_err(|e| e.to_string())
+    }
+}
+
+/// An entry as stored and published.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub seq: u64,
+    pub prev_hash: String,
+    pub hash: String,
+    pub kind: String,
+    /// RFC 3339 UTC with microseconds.
+    pub at: String,
+    pub payload: String,
+}
+
+impl Entry {
+    /// Seals a record as entry `seq` after `prev_hash`.
+    pub fn seal(seq: u64, prev_hash: &str, at: Timestamp, record: &Record) -> Entry {
+        let at = crate::instant::format_utc(at);
+        let payload = record.payload();
+        let kind = record.kind().to_string();
+        let hash = entry_hash(seq, prev_hash, &kind, &at, &payload);
+        Entry {
+            seq,
+            prev_hash: prev_hash.to_string(),
+            hash,
+            kind,
+            at,
+            payload,
+        }
+    }
+
+    pub fn record(&self) -> Result<Record, String> {
+        Record::from_payload(&self.payload)
+    }
+}
+
+pub fn entry_hash(seq: u64, prev_hash: &str, kind: &str, at: &str, payload: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"bandi-ledger-v1\n");
+    h.update(seq.to_string().as_bytes());
+    h.update(b"\n");
+    h.update(prev_hash.as_bytes());
+    h.update(b"\n");
+    h.update(kind.as_bytes());
+    h.update(b"\n");
+    h.update(at.as_bytes());
+    h.update(b"\n");
+    h.update(payload.as_bytes());
+    hex::encode(h.finalize())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("ledger entry {seq}: {problem}")]
+pub struct ChainError {
+    pub seq: u64,
+    pub problem: String,
+}
+
+/// Checks a run of consecutive entries that follows `prev` (`(seq, hash)` of the entry
+/// before the first, `(0, GENESIS_HASH)` from the start); names the first bad entry.
+pub struct ChainVerifier {
+    last_seq: u64,
+    last_hash: String,
+}
+
+impl ChainVerifier {
+    pub fn new() -> ChainVerifier {
+        ChainVerifier::after(0, GENESIS_HASH)
+    }
+
+    pub fn after(seq: u64, hash: &str) -> ChainVerifier {
+        ChainVerifier {
+            last_seq: seq,
+            last_hash: hash.to_string(),
+        }
+    }
+
+    pub fn check(&mut self, e: &Entry) -> Result<(), ChainError> {
+        let fail = |problem: String| {
+            Err(ChainError {
+                seq: e.seq,
+                problem,
+            })
+        };
+        if e.seq != self.last_seq + 1 {
+            return fail(format!("expected entry number {}", self.last_seq + 1));
+        }
+        if e.prev_hash != self.last_hash {
+            return fail("prev_hash does not match the previous entry's hash".into());
+        }
+        let recomputed = entry_hash(e.seq, &e.prev_hash, &e.kind, &e.at, &e.payload);
+        if recomputed != e.hash {
+            return fail(format!(
+                "hash mismatch: stored {}, recomputed {recomputed}",
+                e.hash
+            ));
+        }
+        match e.record() {
+            Ok(r) if r.kind() == e.kind => {}
+            Ok(r) => {
+                return fail(format!(
+                    "kind {:?} but payload of kind {:?}",
+                    e.kind,
+                    r.kind()
+                ));
+            }
+            Err(m) => return fail(format!("unreadable payload: {m}")),
+        }
+        self.last_seq = e.seq;
+        self.last_hash = e.hash.clone();
+        Ok(())
+    }
+
+    pub fn last(&self) -> (u64, &str) {
+        (self.last_seq, &self.last_hash)
+    }
+}
+
+impl Default for ChainVerifier {
+    fn default() -> Self {
+        ChainVerifier::new()
+    }
+}
+
+/// Checks a whole chain from the first entry.
+pub fn verify_chain<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Result<u64, ChainError> {
+    let mut v = ChainVerifier::new();
+    for e in entries {
+        v.check(e)?;
+    }
+    Ok(v.last_seq)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn chain(n: u64) -> Vec<Entry> {
+        let mut prev = GENESIS_HASH.to_string();
+        let t0: Timestamp = "2020-04-03T07:30:00Z".parse().unwrap();
+        (1..=n)
+            .map(|seq| {
+                let rec = Record::ApplicationSubmitted {
+                    call: "er-2020-smart-working".into(),
+                    seq,
+                    protocol: format!("ER-SW-2020/{seq:07}"),
+                    entity: format!("0390{seq:02}"),
+                    received_at: crate::instant::format_utc(t0),
+                    content_sha256: "ab".repeat(32),
+                    requested_cents: Money::from_euros(52_500),
+                };
+                let e = Entry::seal(seq, &prev, t0, &rec);
+                prev = e.hash.clone();
+                e
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_good_chain_verifies() {
+        let c = chain(5);
+        assert_eq!(verify_chain(&c), Ok(5));
+        assert_eq!(c[0].prev_hash, GENESIS_HASH);
+        assert_eq!(c[1].prev_hash, c[0].hash);
+    }
+
+    #[test]
+    fn the_hash_is_the_documented_one() {
+        let c = chain(1);
+        let text = format!(
+            "bandi-ledger-v1\n1\n{GENESIS_HASH}\napplication_submitted\n{}\n{}",
+            c[0].at, c[0].payload
+        );
+        assert_eq!(c[0].hash, hex::encode(Sha256::digest(text.as_bytes())));
+        assert_eq!(c[0].at, "2020-04-03T07:30:00.000000Z");
+    }
+
+    #[test]
+    fn tampering_names_the_first_bad_entry() {
+        let mut c = chain(6);
+        c[3].payload = c[3].payload.replace("5250000", "9250000");
+        let err = verify_chain(&c).unwrap_err();
+        assert_eq!(err.seq, 4);
+        assert!(err.problem.contains("hash mismatch"));
+
+        let mut c = chain(6);
+        c.remove(2);
+        assert_eq!(verify_chain(&c).unwrap_err().seq, 4);
+
+        let mut c = chain(6);
+        // Re-sealing an entry after changing it breaks the link of the next one.
+        let rec = Record::ApplicationWithdrawn {
+            call: "x".into(),
+            seq: 1,
+        };
+        c[1] = Entry::seal(2, &c[0].hash, "2021-01-01T00:00:00Z".parse().unwrap(), &rec);
+        assert_eq!(verify_chain(&c).unwrap_err().seq, 3);
+
+        let mut c = chain(3);
+        c[1].kind = "budget_changed".into();
+        assert_eq!(verify_chain(&c).unwrap_err().seq, 2);
+    }
+
+    #[test]
+    fn records_round_trip_and_map_to_events() {
+        let r = Record::BudgetChanged {
+            call: "c".into(),
+            budget_cents: Money::from_euros(3_450_000),
+        };
+        assert_eq!(Record::from_payload(&r.payload()), Ok(r.clone()));
+        assert_eq!(
+            r.allocation_event(),
+            Some(Event::BudgetChanged {
+                budget: Money::from_euros(3_450_000)
+            })
+        );
+        assert!(
+            Record::from_payload(r#"{"kind":"budget_changed","call":"c","budget_cents":1,"x":2}"#)
+                .is_err()
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn any_single_byte_change_in_a_payload_is_caught(idx in 0usize..5, pos in 0usize..200, byte in any::<u8>()) {
+            let mut c = chain(5);
+            let mut bytes = c[idx].payload.clone().into_bytes();
+            let pos = pos % bytes.len();
+            prop_assume!(bytes[pos] != byte);
+            bytes[pos] = byte;
+            c[idx].payload = String::from_utf8_lossy(&bytes).into_owned();
+            prop_assert_eq!(verify_chain(&c).unwrap_err().seq, idx as u64 + 1);
+        }
+    }
+}

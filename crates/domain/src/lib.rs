@@ -1,0 +1,17 @@
+//! The pure domain of `bandi`: no I/O, no async, no database.
+//!
+//! Where things live: [`money`] (cents and basis points), [`call`] (the rules of a call and
+//! its TOML file), [`application`] (an applicant's content and its validation), [`allocation`]
+//! (the fold that reserves the money), [`ledger`] (the hash chain), [`entity`] and
+//! [`registry`] (local authorities and their import files).
+
+pub mod allocation;
+pub mod application;
+pub mod call;
+pub mod entity;
+pub mod i18n;
+pub mod instant;
+pub mod ledger;
+pub mod money;
+pub mod protocol;
+pub mod registry;

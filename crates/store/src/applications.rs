@@ -1,0 +1,186 @@
+//! Applications as stored, their receipts and the public ranking.
+
+use bandi_domain::allocation::Status;
+use bandi_domain::application::{ApplicationContent, Notice};
+use bandi_domain::instant::{format_utc, from_micros};
+use bandi_domain::money::Money;
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::{Result, Store, StoreError};
+
+/// What the applicant is given when the submission is durable. Stored as sent, so a retry
+/// gets the same receipt field by field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub id: String,
+    pub call: String,
+    pub entity: String,
+    pub protocol: String,
+    pub seq: u64,
+    pub received_at: String,
+    pub content_sha256: String,
+    pub ledger_seq: u64,
+    pub ledger_hash: String,
+    /// The status when the receipt was issued; the application's current one may differ.
+    pub status: String,
+    pub total_cost_cents: Money,
+    pub eligible_cost_cents: Money,
+    pub requested_cents: Money,
+    pub reserved_cents: Money,
+    pub notices: Vec<Notice>,
+}
+
+/// An application with its receipt and its current standing.
+#[derive(Debug, Clone)]
+pub struct StoredApplication {
+    pub receipt: Receipt,
+    pub content: ApplicationContent,
+    pub status: Status,
+    pub reserved: Money,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RankingRow {
+    pub seq: u64,
+    pub protocol: String,
+    pub entity_code: String,
+    pub entity_name: String,
+    pub received_at: String,
+    pub requested_cents: Money,
+    pub reserved_cents: Money,
+    pub status: String,
+}
+
+pub(crate) fn parse_receipt(json: &str) -> Result<Receipt> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("receipt: {e}")))
+}
+
+fn application_from_row(r: &AnyRow) -> Result<StoredApplication> {
+    let receipt = parse_receipt(&r.try_get::<String, _>("receipt")?)?;
+    let content: String = r.try_get("content")?;
+    let status: String = r.try_get("status")?;
+    Ok(StoredApplication {
+        content: serde_json::from_str(&content)
+            .map_err(|e| StoreError::Corrupt(format!("content of {}: {e}", receipt.id)))?,
+        status: Status::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("status {status:?}")))?,
+        reserved: Money::from_cents(r.try_get("reserved_cents")?),
+        receipt,
+    })
+}
+
+/// A receipt already given for this entity that a new submission may be a retry of.
+pub(crate) enum Previous {
+    /// Same Idempotency-Key: `(call, content_sha256, receipt)`.
+    ByKey(String, String, Box<Receipt>),
+    /// The entity's applications to the call, oldest first: `(content_sha256, receipt)`.
+    ByEntity(Vec<(String, Receipt)>),
+}
+
+pub(crate) async fn previous_by_key(
+    conn: &mut AnyConnection,
+    entity: &str,
+    key: &str,
+) -> Result<Option<Previous>> {
+    let row: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT call_code, content_sha256, receipt FROM applications WHERE entity_code = $1 AND idempotency_key = $2",
+    )
+    .bind(entity)
+    .bind(key)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|(call, sha, receipt)| {
+        Ok(Previous::ByKey(
+            call,
+            sha,
+            Box::new(parse_receipt(&receipt)?),
+        ))
+    })
+    .transpose()
+}
+
+pub(crate) async fn previous_by_entity(
+    conn: &mut AnyConnection,
+    call: &str,
+    entity: &str,
+) -> Result<Previous> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT content_sha256, receipt FROM applications WHERE call_code = $1 AND entity_code = $2 ORDER BY seq",
+    )
+    .bind(call)
+    .bind(entity)
+    .fetch_all(&mut *conn)
+    .await?;
+    let list = rows
+        .into_iter()
+        .map(|(sha, r)| Ok((sha, parse_receipt(&r)?)))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Previous::ByEntity(list))
+}
+
+impl Store {
+    pub async fn application(&self, id: &str) -> Result<Option<StoredApplication>> {
+        let row = sqlx::query(
+            "SELECT receipt, content, status, reserved_cents FROM applications WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(application_from_row).transpose()
+    }
+
+    /// Every application of a call in protocol order.
+    pub async fn ranking(&self, call: &str) -> Result<Vec<RankingRow>> {
+        let rows = sqlx::query(
+            "SELECT a.seq, a.protocol, a.entity_code, e.name, a.received_us, a.requested_cents, \
+             a.reserved_cents, a.status FROM applications a JOIN entities e ON e.code = a.entity_code \
+             WHERE a.call_code = $1 ORDER BY a.seq",
+        )
+        .bind(call)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let us: i64 = r.try_get("received_us")?;
+                Ok(RankingRow {
+                    seq: r.try_get::<i64, _>("seq")? as u64,
+                    protocol: r.try_get("protocol")?,
+                    entity_code: r.try_get("entity_code")?,
+                    entity_name: r.try_get("name")?,
+                    received_at: from_micros(us)
+                        .map(format_utc)
+                        .ok_or_else(|| StoreError::Corrupt(format!("instant {us}")))?,
+                    requested_cents: Money::from_cents(r.try_get("requested_cents")?),
+                    reserved_cents: Money::from_cents(r.try_get("reserved_cents")?),
+                    status: r.try_get("status")?,
+                })
+            })
+            .collect()
+    }
+
+    /// A receipt already given that a submission may be a retry of, looked up without any
+    /// lock: a fast answer for retries; the sequencer checks again under the lock.
+    pub(crate) async fn previous(
+        &self,
+        call: &str,
+        entity: &str,
+        key: Option<&str>,
+        per_entity_limit: u32,
+    ) -> Result<Option<Previous>> {
+        let mut conn = self.pool().acquire().await?;
+        if let Some(k) = key
+            && let Some(p) = previous_by_key(&mut conn, entity, k).await?
+        {
+            return Ok(Some(p));
+        }
+        if per_entity_limit > 0 {
+            let p = previous_by_entity(&mut conn, call, entity).await?;
+            if matches!(&p, Previous::ByEntity(list) if list.len() >= per_entity_limit as usize) {
+                return Ok(Some(p));
+            }
+        }
+        Ok(None)
+    }
+}

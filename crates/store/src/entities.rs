@@ -1,0 +1,79 @@
+//! The registry of local authorities.
+
+use bandi_domain::entity::{Entity, EntityCode, EntityKind};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{Result, Store, StoreError};
+
+impl Store {
+    /// Inserts or updates every entity in one transaction: importing a file twice changes
+    /// nothing the second time.
+    pub async fn upsert_entities(&self, entities: &[Entity]) -> Result<usize> {
+        let mut tx = self.pool().begin().await?;
+        for e in entities {
+            sqlx::query(
+                "INSERT INTO entities (code, name, kind, fiscal_code, province, region_code, istat_code, pec, members) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind, \
+                 fiscal_code = excluded.fiscal_code, province = excluded.province, \
+                 region_code = excluded.region_code, istat_code = excluded.istat_code, \
+                 pec = excluded.pec, members = excluded.members",
+            )
+            .bind(e.code.as_str())
+            .bind(&e.name)
+            .bind(e.kind.as_str())
+            .bind(e.fiscal_code.as_deref())
+            .bind(e.province.as_deref())
+            .bind(e.region_code.as_deref())
+            .bind(e.istat_code.as_deref())
+            .bind(e.pec.as_deref())
+            .bind(e.members.join(";"))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(entities.len())
+    }
+
+    pub async fn entity(&self, code: &str) -> Result<Option<Entity>> {
+        let row = sqlx::query(
+            "SELECT code, name, kind, fiscal_code, province, region_code, istat_code, pec, members \
+             FROM entities WHERE code = $1",
+        )
+        .bind(code)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| entity_from_row(&r)).transpose()
+    }
+
+    pub async fn entity_count(&self) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM entities")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(n)
+    }
+}
+
+pub(crate) fn entity_from_row(r: &AnyRow) -> Result<Entity> {
+    let code: String = r.try_get("code")?;
+    let kind: String = r.try_get("kind")?;
+    let members: String = r.try_get("members")?;
+    Ok(Entity {
+        code: EntityCode::parse(&code)
+            .map_err(|e| StoreError::Corrupt(format!("entity code {code:?}: {e}")))?,
+        name: r.try_get("name")?,
+        kind: EntityKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("entity kind {kind:?}")))?,
+        fiscal_code: r.try_get("fiscal_code")?,
+        province: r.try_get("province")?,
+        region_code: r.try_get("region_code")?,
+        istat_code: r.try_get("istat_code")?,
+        pec: r.try_get("pec")?,
+        members: members
+            .split(';')
+            .filter(|m| !m.is_empty())
+            .map(str::to_string)
+            .collect(),
+    })
+}

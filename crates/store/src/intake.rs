@@ -1,0 +1,467 @@
+//! The click-day intake sequencer.
+//!
+//! Requests are validated by the caller outside any lock, then queued here. One task per
+//! node takes whatever is queued (up to [`MAX_BATCH`]), and in **one transaction**: locks the
+//! ledger head, brings its copy of each call's allocation up to date with the ledger (other
+//! nodes may have appended), checks retries and duplicates, numbers the submissions, folds
+//! them into the allocation, appends one ledger entry each, writes the rows and counters,
+//! and commits. Only after the commit does any request get its answer. If the commit fails
+//! nobody gets a receipt, and the cached allocations are dropped and rebuilt from the
+//! database.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bandi_domain::allocation::Allocation;
+use bandi_domain::application::ValidApplication;
+use bandi_domain::call::Call;
+use bandi_domain::instant::{format_utc, from_micros, truncate_to_micros};
+use bandi_domain::ledger::{Entry, Record};
+use bandi_domain::money::Money;
+use jiff::Timestamp;
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::applications::{Previous, Receipt, previous_by_entity, previous_by_key};
+use crate::{Result, Store, StoreError, ledger};
+
+/// Largest number of submissions committed in one transaction.
+pub const MAX_BATCH: usize = 512;
+
+/// A validated application on its way to be numbered.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub call: String,
+    pub entity: String,
+    pub idempotency_key: Option<String>,
+    pub application: ValidApplication,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Accepted {
+    /// A new application: answer 201.
+    Created(Receipt),
+    /// A retry of one already accepted: the first receipt, answer 200.
+    Replayed(Receipt),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IntakeError {
+    #[error("unknown call")]
+    CallNotFound,
+    #[error("the call opens at {opens_at}")]
+    NotOpenYet {
+        opens_at: Timestamp,
+        server_time: Timestamp,
+    },
+    #[error("the call closed at {closes_at}")]
+    Closed {
+        closes_at: Timestamp,
+        server_time: Timestamp,
+    },
+    #[error("this entity already applied: {protocol}")]
+    AlreadyApplied { protocol: String },
+    #[error("this Idempotency-Key was used for different content: {protocol}")]
+    IdempotencyConflict { protocol: String },
+    #[error("too many submissions queued")]
+    Overloaded,
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    #[error("refused by the allocation: {0}")]
+    Refused(String),
+}
+
+struct Job {
+    submission: Submission,
+    reply: oneshot::Sender<Result<Accepted, IntakeError>>,
+}
+
+/// The handle requests use; cheap to clone.
+#[derive(Clone)]
+pub struct Intake {
+    store: Store,
+    queue: mpsc::Sender<Job>,
+}
+
+impl Intake {
+    /// Starts the sequencer task; `queue_capacity` bounds the submissions waiting for it,
+    /// beyond which [`IntakeError::Overloaded`] answers at once.
+    pub fn start(store: Store, queue_capacity: usize) -> Intake {
+        let (tx, rx) = mpsc::channel(queue_capacity.max(1));
+        tokio::spawn(run(store.clone(), rx));
+        Intake { store, queue: tx }
+    }
+
+    pub async fn submit(&self, submission: Submission) -> Result<Accepted, IntakeError> {
+        if let Some(replayed) = self.fast_retry(&submission).await? {
+            return Ok(replayed);
+        }
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .try_send(Job { submission, reply })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => IntakeError::Overloaded,
+                mpsc::error::TrySendError::Closed(_) => {
+                    IntakeError::Unavailable("the sequencer stopped".into())
+                }
+            })?;
+        answer
+            .await
+            .map_err(|_| IntakeError::Unavailable("the sequencer stopped".into()))?
+    }
+
+    /// A retry of something already committed is answered without entering the queue.
+    async fn fast_retry(&self, s: &Submission) -> Result<Option<Accepted>, IntakeError> {
+        let sha = s.application.content.sha256_hex();
+        let limit = 1; // only a one-per-entity call (or a key) makes a retry recognisable
+        let previous = self
+            .store
+            .previous(&s.call, &s.entity, s.idempotency_key.as_deref(), limit)
+            .await
+            .map_err(unavailable)?;
+        match previous {
+            Some(Previous::ByKey(call, psha, receipt)) if call == s.call && psha == sha => {
+                Ok(Some(Accepted::Replayed(*receipt)))
+            }
+            Some(Previous::ByEntity(list)) if s.idempotency_key.is_none() => Ok(list
+                .into_iter()
+                .find(|(psha, _)| *psha == sha)
+                .map(|(_, r)| Accepted::Replayed(r))),
+            // Conflicts and per-entity limits are decided under the lock.
+            _ => Ok(None),
+        }
+    }
+}
+
+fn unavailable(e: StoreError) -> IntakeError {
+    IntakeError::Unavailable(e.to_string())
+}
+
+/// What this node knows of a call's allocation, and up to which ledger entry.
+struct CachedCall {
+    rules_sha256: String,
+    call: Arc<Call>,
+    allocation: Allocation,
+    applied_ledger_seq: u64,
+    last_received_us: i64,
+}
+
+async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
+    let mut cache: HashMap<String, CachedCall> = HashMap::new();
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        let batch: Vec<Job> = std::mem::take(&mut jobs);
+        let submissions: Vec<&Submission> = batch.iter().map(|j| &j.submission).collect();
+        match commit_batch(&store, &mut cache, &submissions).await {
+            Ok(outcomes) => {
+                for (job, outcome) in batch.into_iter().zip(outcomes) {
+                    let _ = job.reply.send(outcome);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, size = batch.len(), "batch not committed");
+                cache.clear();
+                for job in batch {
+                    let _ = job.reply.send(Err(IntakeError::Unavailable(e.to_string())));
+                }
+            }
+        }
+    }
+}
+
+/// Everything a batch decides about one submission before it is written.
+struct NewApplication {
+    id: String,
+    call: String,
+    seq: u64,
+    protocol: String,
+    entity: String,
+    received_us: i64,
+    content_sha256: String,
+    content: String,
+    requested: Money,
+    eligible: Money,
+    idempotency_key: Option<String>,
+    receipt: Receipt,
+    entry: Entry,
+}
+
+async fn commit_batch(
+    store: &Store,
+    cache: &mut HashMap<String, CachedCall>,
+    batch: &[&Submission],
+) -> Result<Vec<Result<Accepted, IntakeError>>> {
+    let now = truncate_to_micros(Timestamp::now());
+    let mut tx = store.pool().begin().await?;
+    let mut head = ledger::lock_head(&mut tx).await?;
+
+    // Work on copies: the cache changes only once the commit has succeeded.
+    let mut working: HashMap<String, CachedCall> = HashMap::new();
+    for s in batch {
+        if !working.contains_key(&s.call)
+            && let Some(c) = load_call(&mut tx, cache.remove(&s.call), &s.call).await?
+        {
+            working.insert(s.call.clone(), c);
+        }
+    }
+
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut rows: Vec<NewApplication> = Vec::new();
+    for s in batch {
+        let Some(c) = working.get_mut(&s.call) else {
+            outcomes.push(Err(IntakeError::CallNotFound));
+            continue;
+        };
+        match sequence_one(&mut tx, c, &mut head, now, s, &rows).await? {
+            Ok(new) => {
+                outcomes.push(Ok(Accepted::Created(new.receipt.clone())));
+                rows.push(new);
+            }
+            Err(answer) => outcomes.push(answer),
+        }
+    }
+    if !rows.is_empty() {
+        let entries: Vec<Entry> = rows.iter().map(|r| r.entry.clone()).collect();
+        ledger::insert(&mut tx, &entries, &head).await?;
+        insert_applications(&mut tx, &rows).await?;
+        for (code, c) in &working {
+            if rows.iter().any(|r| r.call == *code) {
+                update_counters(&mut tx, code, c).await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    cache.extend(working);
+    Ok(outcomes)
+}
+
+/// This node's view of a call, brought up to date with the ledger under the lock.
+async fn load_call(
+    conn: &mut AnyConnection,
+    cached: Option<CachedCall>,
+    code: &str,
+) -> Result<Option<CachedCall>> {
+    let Some(row) = sqlx::query(
+        "SELECT rules, rules_sha256, last_event_ledger_seq, last_received_us FROM calls WHERE code = $1",
+    )
+    .bind(code)
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let sha: String = row.try_get("rules_sha256")?;
+    let last_event = row.try_get::<i64, _>("last_event_ledger_seq")? as u64;
+    let last_received_us: i64 = row.try_get("last_received_us")?;
+    let mut c = match cached {
+        Some(c) if c.rules_sha256 == sha => c,
+        _ => {
+            let rules: String = row.try_get("rules")?;
+            let call: Call = serde_json::from_str(&rules)
+                .map_err(|e| StoreError::Corrupt(format!("rules of call {code}: {e}")))?;
+            CachedCall {
+                rules_sha256: sha,
+                allocation: Allocation::new(call.when_not_fits, call.budget),
+                call: Arc::new(call),
+                applied_ledger_seq: 0,
+                last_received_us,
+            }
+        }
+    };
+    if c.applied_ledger_seq != last_event {
+        // Another node (or an official's action) appended events since: fold them in.
+        for (seq, record) in ledger::call_records_after(conn, code, c.applied_ledger_seq).await? {
+            if let Some(event) = record.allocation_event() {
+                c.allocation.apply(&event).map_err(|e| {
+                    StoreError::Corrupt(format!("ledger entry {seq} does not replay: {e}"))
+                })?;
+            }
+            c.applied_ledger_seq = seq;
+        }
+        c.last_received_us = last_received_us;
+    }
+    Ok(Some(c))
+}
+
+async fn insert_applications(conn: &mut AnyConnection, rows: &[NewApplication]) -> Result<()> {
+    for chunk in rows.chunks(200) {
+        let sql = ledger::multi_row_insert(
+            "INSERT INTO applications (id, call_code, seq, protocol, entity_code, received_us, \
+             content_sha256, content, requested_cents, eligible_cost_cents, reserved_cents, status, \
+             ledger_seq, idempotency_key, receipt) VALUES ",
+            15,
+            chunk.len(),
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for r in chunk {
+            q = q
+                .bind(r.id.clone())
+                .bind(r.call.clone())
+                .bind(r.seq as i64)
+                .bind(r.protocol.clone())
+                .bind(r.entity.clone())
+                .bind(r.received_us)
+                .bind(r.content_sha256.clone())
+                .bind(r.content.clone())
+                .bind(r.requested.cents())
+                .bind(r.eligible.cents())
+                .bind(r.receipt.reserved_cents.cents())
+                .bind(r.receipt.status.clone())
+                .bind(r.entry.seq as i64)
+                .bind(r.idempotency_key.clone())
+                .bind(serde_json::to_string(&r.receipt).expect("receipts serialise"));
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn update_counters(conn: &mut AnyConnection, code: &str, c: &CachedCall) -> Result<()> {
+    let a = &c.allocation;
+    sqlx::query(
+        "UPDATE calls SET budget_cents = $1, reserved_cents = $2, applications = $3, waitlisted = $4, \
+         last_received_us = $5, last_event_ledger_seq = $6 WHERE code = $7",
+    )
+    .bind(a.budget().cents())
+    .bind(a.reserved().cents())
+    .bind(a.applications().len() as i64)
+    .bind(a.waitlisted_count() as i64)
+    .bind(c.last_received_us)
+    .bind(c.applied_ledger_seq as i64)
+    .bind(code)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+type Decided = std::result::Result<NewApplication, Result<Accepted, IntakeError>>;
+
+/// Decides one submission inside the batch: a retry, a refusal, or a new application
+/// numbered and folded into the call's allocation.
+async fn sequence_one(
+    conn: &mut AnyConnection,
+    c: &mut CachedCall,
+    head: &mut ledger::Head,
+    now: Timestamp,
+    s: &Submission,
+    earlier_in_batch: &[NewApplication],
+) -> Result<Decided> {
+    // Receipt instants never go backwards, whichever node's clock is behind.
+    let received_us = now.as_microsecond().max(c.last_received_us);
+    let received = from_micros(received_us).unwrap_or(now);
+    if received < c.call.opens_at {
+        return Ok(Err(Err(IntakeError::NotOpenYet {
+            opens_at: c.call.opens_at,
+            server_time: received,
+        })));
+    }
+    if received >= c.call.closes_at {
+        return Ok(Err(Err(IntakeError::Closed {
+            closes_at: c.call.closes_at,
+            server_time: received,
+        })));
+    }
+    let sha = s.application.content.sha256_hex();
+
+    if let Some(key) = &s.idempotency_key {
+        let in_batch = earlier_in_batch
+            .iter()
+            .find(|r| r.entity == s.entity && r.idempotency_key.as_deref() == Some(key))
+            .map(|r| (r.call.clone(), r.content_sha256.clone(), r.receipt.clone()));
+        let previous = match in_batch {
+            Some(p) => Some(p),
+            None => match previous_by_key(conn, &s.entity, key).await? {
+                Some(Previous::ByKey(call, psha, receipt)) => Some((call, psha, *receipt)),
+                _ => None,
+            },
+        };
+        if let Some((call, psha, receipt)) = previous {
+            return Ok(Err(if call == s.call && psha == sha {
+                Ok(Accepted::Replayed(receipt))
+            } else {
+                Err(IntakeError::IdempotencyConflict {
+                    protocol: receipt.protocol,
+                })
+            }));
+        }
+    }
+    let limit = c.call.applications_per_entity;
+    if limit > 0 {
+        let Previous::ByEntity(mut list) = previous_by_entity(conn, &s.call, &s.entity).await?
+        else {
+            unreachable!("previous_by_entity returns ByEntity")
+        };
+        list.extend(
+            earlier_in_batch
+                .iter()
+                .filter(|r| r.call == s.call && r.entity == s.entity)
+                .map(|r| (r.content_sha256.clone(), r.receipt.clone())),
+        );
+        if list.len() >= limit as usize {
+            // Without a key, the same content again is a retry of the one with that content.
+            if s.idempotency_key.is_none()
+                && let Some((_, receipt)) = list.iter().find(|(psha, _)| *psha == sha)
+            {
+                return Ok(Err(Ok(Accepted::Replayed(receipt.clone()))));
+            }
+            return Ok(Err(Err(IntakeError::AlreadyApplied {
+                protocol: list[0].1.protocol.clone(),
+            })));
+        }
+    }
+
+    let seq = c.allocation.next_seq();
+    let requested = s.application.requested;
+    if let Err(e) = c
+        .allocation
+        .apply(&bandi_domain::allocation::Event::Submitted { seq, requested })
+    {
+        return Ok(Err(Err(IntakeError::Refused(e.to_string()))));
+    }
+    let protocol = c.call.protocol(seq, received);
+    let record = Record::ApplicationSubmitted {
+        call: s.call.clone(),
+        seq,
+        protocol: protocol.clone(),
+        entity: s.entity.clone(),
+        received_at: format_utc(received),
+        content_sha256: sha.clone(),
+        requested_cents: requested,
+    };
+    let entry = ledger::seal(head, received, &record);
+    c.applied_ledger_seq = entry.seq;
+    c.last_received_us = received_us;
+    let standing = *c.allocation.get(seq).expect("just applied");
+    let receipt = Receipt {
+        id: crate::random_hex(16),
+        call: s.call.clone(),
+        entity: s.entity.clone(),
+        protocol: protocol.clone(),
+        seq,
+        received_at: format_utc(received),
+        content_sha256: sha.clone(),
+        ledger_seq: entry.seq,
+        ledger_hash: entry.hash.clone(),
+        status: standing.status.as_str().to_string(),
+        total_cost_cents: s.application.total_cost,
+        eligible_cost_cents: s.application.eligible_cost,
+        requested_cents: requested,
+        reserved_cents: standing.reserved,
+        notices: s.application.notices.clone(),
+    };
+    Ok(Ok(NewApplication {
+        id: receipt.id.clone(),
+        call: s.call.clone(),
+        seq,
+        protocol,
+        entity: s.entity.clone(),
+        received_us,
+        content_sha256: sha,
+        content: s.application.content.canonical_json(),
+        requested,
+        eligible: s.application.eligible_cost,
+        idempotency_key: s.idempotency_key.clone(),
+        receipt,
+        entry,
+    }))
+}

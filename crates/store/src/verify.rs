@@ -1,0 +1,203 @@
+//! `bandi verify`: the chain checks, every call's allocation replays from its events to
+//! what is stored, and every application matches the ledger entry that recorded it.
+
+use std::collections::HashMap;
+
+use bandi_domain::allocation::{Allocation, Event};
+use bandi_domain::ledger::{ChainVerifier, Record};
+use bandi_domain::money::Money;
+use sqlx::Row;
+
+use crate::{Result, Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub entries: u64,
+    pub calls: usize,
+    pub applications: u64,
+    pub head_hash: String,
+}
+
+struct Submitted {
+    ledger_seq: u64,
+    protocol: String,
+    entity: String,
+    content_sha256: String,
+    requested: Money,
+}
+
+fn mismatch(msg: String) -> StoreError {
+    StoreError::Corrupt(msg)
+}
+
+impl Store {
+    pub async fn verify(&self) -> Result<VerifyReport> {
+        let mut chain = ChainVerifier::new();
+        let mut events: HashMap<String, Vec<(u64, Event)>> = HashMap::new();
+        let mut submitted: HashMap<(String, u64), Submitted> = HashMap::new();
+        loop {
+            let (after, _) = chain.last();
+            let page = self.ledger_page(after, 5000).await?;
+            if page.is_empty() {
+                break;
+            }
+            for e in &page {
+                chain.check(e).map_err(|err| mismatch(err.to_string()))?;
+                let record = e.record().map_err(mismatch)?;
+                if let Some(ev) = record.allocation_event() {
+                    events
+                        .entry(record.call().to_string())
+                        .or_default()
+                        .push((e.seq, ev));
+                }
+                if let Record::ApplicationSubmitted {
+                    call,
+                    seq,
+                    protocol,
+                    entity,
+                    content_sha256,
+                    requested_cents,
+                    ..
+                } = record
+                {
+                    submitted.insert(
+                        (call, seq),
+                        Submitted {
+                            ledger_seq: e.seq,
+                            protocol,
+                            entity,
+                            content_sha256,
+                            requested: requested_cents,
+                        },
+                    );
+                }
+            }
+        }
+        let (last_seq, last_hash) = chain.last();
+        let (head_seq, head_hash): (i64, String) =
+            sqlx::query_as("SELECT seq, hash FROM ledger_head WHERE id = 1")
+                .fetch_one(self.pool())
+                .await?;
+        if head_seq as u64 != last_seq || head_hash != last_hash {
+            return Err(mismatch(format!(
+                "ledger head says entry {head_seq}, the chain ends at {last_seq}"
+            )));
+        }
+
+        let calls = self.calls().await?;
+        let mut applications = 0;
+        for stored in &calls {
+            let code = stored.call.code.as_str();
+            let log = events.remove(code).unwrap_or_default();
+            let mut alloc = Allocation::new(stored.call.when_not_fits, stored.call.budget);
+            for (seq, ev) in &log {
+                alloc.apply(ev).map_err(|e| {
+                    mismatch(format!(
+                        "call {code}: ledger entry {seq} does not replay: {e}"
+                    ))
+                })?;
+            }
+            let counters = [
+                ("budget", alloc.budget().cents(), stored.budget.cents()),
+                (
+                    "reserved",
+                    alloc.reserved().cents(),
+                    stored.reserved.cents(),
+                ),
+                (
+                    "applications",
+                    alloc.applications().len() as i64,
+                    stored.applications,
+                ),
+                (
+                    "waitlisted",
+                    alloc.waitlisted_count() as i64,
+                    stored.waitlisted,
+                ),
+            ];
+            for (name, replayed, kept) in counters {
+                if replayed != kept {
+                    return Err(mismatch(format!(
+                        "call {code}: {name} is {kept} but the replay gives {replayed}"
+                    )));
+                }
+            }
+            let rows = sqlx::query(
+                "SELECT seq, protocol, entity_code, content_sha256, requested_cents, reserved_cents, status, ledger_seq \
+                 FROM applications WHERE call_code = $1 ORDER BY seq",
+            )
+            .bind(code)
+            .fetch_all(self.pool())
+            .await?;
+            if rows.len() != alloc.applications().len() {
+                return Err(mismatch(format!(
+                    "call {code}: {} applications stored, {} in the ledger",
+                    rows.len(),
+                    alloc.applications().len()
+                )));
+            }
+            for (row, expected) in rows.iter().zip(alloc.applications()) {
+                let seq = row.try_get::<i64, _>("seq")? as u64;
+                let protocol: String = row.try_get("protocol")?;
+                let at = format!("call {code}, application {protocol}");
+                if seq != expected.seq {
+                    return Err(mismatch(format!(
+                        "{at}: number {seq} where {} was expected (gap)",
+                        expected.seq
+                    )));
+                }
+                let Some(rec) = submitted.get(&(code.to_string(), seq)) else {
+                    return Err(mismatch(format!("{at}: no ledger entry recorded it")));
+                };
+                let checks = [
+                    ("protocol", protocol.clone(), rec.protocol.clone()),
+                    ("entity", row.try_get("entity_code")?, rec.entity.clone()),
+                    (
+                        "content hash",
+                        row.try_get("content_sha256")?,
+                        rec.content_sha256.clone(),
+                    ),
+                    (
+                        "ledger entry",
+                        row.try_get::<i64, _>("ledger_seq")?.to_string(),
+                        rec.ledger_seq.to_string(),
+                    ),
+                    (
+                        "requested",
+                        row.try_get::<i64, _>("requested_cents")?.to_string(),
+                        rec.requested.cents().to_string(),
+                    ),
+                    (
+                        "reserved",
+                        row.try_get::<i64, _>("reserved_cents")?.to_string(),
+                        expected.reserved.cents().to_string(),
+                    ),
+                    (
+                        "status",
+                        row.try_get("status")?,
+                        expected.status.as_str().to_string(),
+                    ),
+                ];
+                for (name, stored_value, ledger_value) in checks {
+                    if stored_value != ledger_value {
+                        return Err(mismatch(format!(
+                            "{at}: {name} is {stored_value:?} but the ledger gives {ledger_value:?}"
+                        )));
+                    }
+                }
+            }
+            applications += rows.len() as u64;
+        }
+        if let Some(code) = events.keys().next() {
+            return Err(mismatch(format!(
+                "the ledger has events of an unknown call {code}"
+            )));
+        }
+        Ok(VerifyReport {
+            entries: last_seq,
+            calls: calls.len(),
+            applications,
+            head_hash: last_hash.to_string(),
+        })
+    }
+}

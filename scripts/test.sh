@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace: `cargo test --workspace`, with the store and HTTP
+# contract suites on SQLite and on the PostgreSQL at BANDI_TEST_POSTGRES_URL
+# (default: the local server with trust auth). Fails if PostgreSQL cannot be reached, so
+# that its half of the suite is never silently skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export BANDI_TEST_POSTGRES_URL="${BANDI_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+if ! command -v pg_isready >/dev/null || ! pg_isready -q -d "$BANDI_TEST_POSTGRES_URL"; then
+  echo "PostgreSQL is not reachable at $BANDI_TEST_POSTGRES_URL" >&2
+  exit 1
+fi
+cargo test --workspace "$@"
