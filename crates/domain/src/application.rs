@@ -65,19 +65,29 @@ impl ApplicationContent {
     /// errors; a field that cannot be read is left out, so that the call's rules can still
     /// check the rest and every problem is listed at once.
     pub fn from_json(value: &Value) -> (ApplicationContent, Vec<FieldError>) {
-        let (content, errors, _) = Self::read_json(value);
+        let (content, errors, _, _) = Self::read_json(value);
         (content, errors)
     }
 
     /// Also returns, for each line kept, its index in the JSON array, so that later errors
     /// name the line the applicant sent.
-    fn read_json(value: &Value) -> (ApplicationContent, Vec<FieldError>, Vec<usize>) {
+    #[allow(clippy::type_complexity)]
+    fn read_json(
+        value: &Value,
+    ) -> (
+        ApplicationContent,
+        Vec<FieldError>,
+        Vec<usize>,
+        Vec<(usize, String)>,
+    ) {
         let mut errors = Vec::new();
         let mut line_index = Vec::new();
+        // Lines dropped for a bad field still have their category checked.
+        let mut dropped = Vec::new();
         let mut content = ApplicationContent::default();
         let Some(obj) = value.as_object() else {
             errors.push(wrong_type("", "un oggetto JSON", "a JSON object"));
-            return (content, errors, line_index);
+            return (content, errors, line_index, dropped);
         };
         for key in obj.keys() {
             if !["title", "summary", "lines", "indicators"].contains(&key.as_str()) {
@@ -97,9 +107,16 @@ impl ApplicationContent {
         match obj.get("lines") {
             Some(Value::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
-                    if let Some(line) = read_line(i, item, &mut errors) {
-                        content.lines.push(line);
-                        line_index.push(i);
+                    match read_line(i, item, &mut errors) {
+                        Some(line) => {
+                            content.lines.push(line);
+                            line_index.push(i);
+                        }
+                        None => {
+                            if let Some(c) = item.get("category").and_then(Value::as_str) {
+                                dropped.push((i, c.to_string()));
+                            }
+                        }
                     }
                 }
             }
@@ -137,7 +154,7 @@ impl ApplicationContent {
             Some(Value::Null) | None => {}
             Some(_) => errors.push(wrong_type("indicators", "un oggetto", "an object")),
         }
-        (content, errors, line_index)
+        (content, errors, line_index, dropped)
     }
 
     /// The canonical bytes of the content: compact JSON, fields in declaration order,
@@ -159,7 +176,16 @@ impl ApplicationContent {
 
 /// Reads JSON and checks it against the call, reporting every problem of both kinds.
 pub fn parse_and_validate(value: &Value, call: &Call) -> Result<ValidApplication, Vec<FieldError>> {
-    let (content, errors, index) = ApplicationContent::read_json(value);
+    let (content, mut errors, index, dropped) = ApplicationContent::read_json(value);
+    for (i, category) in dropped {
+        if call.category(&category).is_none() {
+            errors.push(unknown_category(
+                &format!("lines[{i}].category"),
+                &category,
+                call,
+            ));
+        }
+    }
     validate(content, call, errors, index)
 }
 
@@ -277,20 +303,10 @@ fn validate(
     for (line, i) in content.lines.iter().zip(line_index) {
         let path = format!("lines[{i}]");
         if call.category(&line.category).is_none() {
-            let known: Vec<&str> = call.categories.iter().map(|c| c.code.as_str()).collect();
-            errors.push(FieldError::new(
-                format!("{path}.category"),
-                "unknown_category",
-                format!(
-                    "Categoria di spesa «{}» sconosciuta; quelle del bando sono: {}.",
-                    line.category,
-                    known.join(", ")
-                ),
-                format!(
-                    "Unknown cost category «{}»; the call's categories are: {}.",
-                    line.category,
-                    known.join(", ")
-                ),
+            errors.push(unknown_category(
+                &format!("{path}.category"),
+                &line.category,
+                call,
             ));
         }
         check_text(
@@ -313,7 +329,7 @@ fn validate(
             errors.push(too_large(&format!("{path}.amount_cents")));
         }
     }
-    check_indicators(&mut errors, &content, call, shape_ok);
+    check_indicators(&mut errors, &content, call);
 
     if !errors.is_empty() {
         return Err(errors);
@@ -439,12 +455,7 @@ fn eligible_cost(content: &ApplicationContent, call: &Call) -> (Money, Vec<Notic
     (Money::from_cents(base), notices)
 }
 
-fn check_indicators(
-    errors: &mut Vec<FieldError>,
-    content: &ApplicationContent,
-    call: &Call,
-    shape_ok: bool,
-) {
+fn check_indicators(errors: &mut Vec<FieldError>, content: &ApplicationContent, call: &Call) {
     for (code, value) in &content.indicators {
         let field = format!("indicators.{code}");
         let Some(ind) = call.indicators.iter().find(|i| i.code == *code) else {
@@ -476,9 +487,6 @@ fn check_indicators(
                 errors.push(wrong_type(&field, "un testo", "a string"))
             }
         }
-    }
-    if !shape_ok {
-        return;
     }
     for ind in call.indicators.iter().filter(|i| i.required) {
         if !content.indicators.contains_key(&ind.code) {
@@ -524,6 +532,22 @@ fn check_text(
             "The text contains control characters that are not allowed.",
         ));
     }
+}
+
+fn unknown_category(field: &str, category: &str, call: &Call) -> FieldError {
+    let known: Vec<&str> = call.categories.iter().map(|c| c.code.as_str()).collect();
+    FieldError::new(
+        field,
+        "unknown_category",
+        format!(
+            "Categoria di spesa «{category}» sconosciuta; quelle del bando sono: {}.",
+            known.join(", ")
+        ),
+        format!(
+            "Unknown cost category «{category}»; the call's categories are: {}.",
+            known.join(", ")
+        ),
+    )
 }
 
 fn required(field: &str) -> FieldError {

@@ -1,1 +1,62 @@
+//! The HTTP interface of `bandi`: the JSON API under `/api/v1`. Handlers are thin: they
+//! read the request, call the domain and the store, and turn errors into [`ApiError`].
 
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use bandi_store::Store;
+use bandi_store::intake::Intake;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+
+mod api;
+pub mod error;
+pub mod openapi;
+
+pub use error::ApiError;
+
+/// Largest request body accepted.
+pub const MAX_BODY: usize = 64 * 1024;
+
+pub struct AppState {
+    pub store: Store,
+    pub intake: Intake,
+}
+
+pub type SharedState = Arc<AppState>;
+
+pub fn router(state: SharedState) -> Router {
+    Router::new()
+        .nest("/api/v1", api::routes())
+        .fallback(|| async { ApiError::not_found() })
+        .layer(axum::middleware::from_fn(error::localize))
+        .layer(CatchPanicLayer::custom(|_panic| -> Response {
+            // A bug must not kill the connection with no answer nor show a trace.
+            tracing::error!("a handler panicked");
+            ApiError::internal().into_response()
+        }))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then lets requests in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: SharedState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+pub(crate) fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Metodo HTTP non consentito su questo indirizzo.",
+        "HTTP method not allowed here.",
+    )
+}

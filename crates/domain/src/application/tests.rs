@@ -106,6 +106,7 @@ fn every_problem_is_listed_at_once() {
                 {"category": "training", "description": "Corso", "amount_cents": -3},
                 {"category": "training", "amount_cents": 0, "colour": "red"},
                 "not an object",
+                {"category": "catering", "amount_cents": 1.5},
             ],
             "indicators": {"staff_total": "many", "unknown": 3, "agile_workers_before": -1, "agile_workers_target": 1.5}
         }),
@@ -119,6 +120,7 @@ fn every_problem_is_listed_at_once() {
         ("extra", "unknown_field"),
         ("lines[0].category", "unknown_category"),
         ("lines[1].amount_cents", "wrong_type"),
+        ("lines[6].category", "unknown_category"),
         ("lines[2].amount_cents", "wrong_type"),
         ("lines[3].amount_cents", "amount_not_positive"),
         ("lines[4].colour", "unknown_field"),

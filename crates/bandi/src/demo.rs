@@ -1,0 +1,79 @@
+//! `bandi demo`: the Emilia-Romagna 2020 call on an embedded database, ready to try.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use bandi_domain::call::Call;
+use bandi_domain::instant::truncate_to_micros;
+use bandi_domain::registry::parse_registry;
+use bandi_store::Store;
+use jiff::Timestamp;
+
+const CALL: &str = include_str!("../../../calls/er-2020-smart-working.toml");
+const COMUNI: &str = include_str!("../../../data/istat-comuni.csv");
+const UNIONI: &str = include_str!("../../../data/er-unioni.csv");
+
+/// Who gets a demo token: Cervia, Bologna, the Distretto Ceramico and the Circondario Imolese.
+const DEMO_ENTITIES: [&str; 4] = ["039007", "037006", "ucdc", "circondario_imolese"];
+
+pub async fn seed(store: &Store, opens_in_minutes: i64, listen: SocketAddr) -> anyhow::Result<()> {
+    let mut call = Call::from_toml(CALL).context("the shipped call file")?;
+    let existing = store.call(call.code.as_str()).await?;
+    if existing.is_none() {
+        let mut entities = parse_registry(COMUNI, Some("08")).map_err(anyhow::Error::msg)?;
+        entities.extend(parse_registry(UNIONI, Some("08")).map_err(anyhow::Error::msg)?);
+        store.upsert_entities(&entities).await?;
+        let opens = truncate_to_micros(Timestamp::now()) + crate::minutes(opens_in_minutes);
+        call.reschedule(opens, None).map_err(anyhow::Error::msg)?;
+        store.import_call(&call).await?;
+        println!(
+            "Seeded {} entities of Emilia-Romagna and the 2020 smart-working call.",
+            entities.len()
+        );
+    } else {
+        println!("The demo database already holds the call; serving it as it is.");
+    }
+    let stored = store
+        .call(call.code.as_str())
+        .await?
+        .context("the demo call is missing")?;
+    let c = &stored.call;
+    println!();
+    println!("  {}", c.title.it);
+    println!(
+        "  budget {} · {} co-financing · at most {} per grant · first come, first served",
+        c.budget,
+        c.rate,
+        c.max_grant
+            .map(|m| m.to_string())
+            .unwrap_or_else(|| "-".into())
+    );
+    println!(
+        "  opens {} · closes {} (Europe/Rome)",
+        c.local_time(c.opens_at),
+        c.local_time(c.closes_at)
+    );
+    println!();
+    println!("Demo tokens (new ones at every start):");
+    let mut first_token = None;
+    for code in DEMO_ENTITIES {
+        let entity = store.entity(code).await?.context("demo entity missing")?;
+        let token = store.issue_token(code).await?;
+        println!("  {:<45} {token}", entity.name);
+        first_token.get_or_insert(token);
+    }
+    let base = format!("http://{listen}/api/v1");
+    let code = c.code.as_str();
+    println!();
+    println!("Try it:");
+    println!("  curl {base}/calls/{code}");
+    println!(
+        "  curl -X POST {base}/calls/{code}/applications -H 'Authorization: Bearer {}' \\\n    -H 'Content-Type: application/json' -d '{}'",
+        first_token.unwrap_or_default(),
+        r#"{"title":"Smart working a Cervia","summary":"Avvio, formazione, cloud Lepida","lines":[{"category":"planning","description":"Avvio","amount_cents":1500000},{"category":"training","description":"Formazione","amount_cents":2500000},{"category":"technology","description":"Cloud","amount_cents":3500000}],"indicators":{"staff_total":180,"agile_workers_before":4,"agile_workers_target":90}}"#
+    );
+    println!("  curl {base}/calls/{code}/ranking");
+    println!("  curl '{base}/ledger?after=0&limit=10'");
+    println!();
+    Ok(())
+}

@@ -1,0 +1,218 @@
+//! Migrations, the registry of entities, tokens and the publication of calls.
+
+use bandi_domain::ledger::Record;
+use bandi_domain::money::Money;
+use bandi_domain::registry::parse_registry;
+use bandi_store::intake::{Intake, IntakeError};
+use bandi_store::testing::TestDb;
+use bandi_store::{ImportedCall, Store, StoreError};
+use jiff::{SignedDuration, Timestamp};
+
+use crate::support::*;
+
+pub async fn migrate_is_idempotent(db: &TestDb) {
+    let store = Store::connect(&db.url).await.expect("connect");
+    let first = store.migrate().await.expect("first migrate");
+    assert!(first >= 1, "a fresh database applies its migrations");
+    assert_eq!(store.migrate().await.expect("second migrate"), 0);
+    store.close().await;
+    // A new connection (a restarted node) finds nothing to do either, and the schema works.
+    let again = Store::connect(&db.url).await.expect("reconnect");
+    assert_eq!(again.migrate().await.expect("third migrate"), 0);
+    assert_eq!(again.entity_count().await.expect("count"), 0);
+    assert_eq!(ledger_len(&again).await, 0);
+    let report = again.verify().await.expect("an empty database verifies");
+    assert_eq!((report.entries, report.calls, report.applications), (0, 0, 0));
+}
+
+pub async fn entities_upsert_is_idempotent(db: &TestDb) {
+    let store = open(db).await;
+    let mut entities = parse_registry(include_str!("../../../../data/istat-comuni.csv"), Some("08"))
+        .expect("ISTAT list");
+    let unions = parse_registry(include_str!("../../../../data/er-unioni.csv"), Some("08"))
+        .expect("unions");
+    assert!(unions.iter().any(|u| !u.members.is_empty()));
+    entities.extend(unions);
+    let n = entities.len();
+    assert!(n > 300, "Emilia-Romagna has over 300 comuni; got {n}");
+
+    assert_eq!(store.upsert_entities(&entities).await.expect("import"), n);
+    assert_eq!(store.entity_count().await.expect("count"), n as i64);
+    assert_eq!(store.upsert_entities(&entities).await.expect("re-import"), n);
+    assert_eq!(
+        store.entity_count().await.expect("count"),
+        n as i64,
+        "re-importing the same file adds nothing"
+    );
+    for e in &entities {
+        let back = store.entity(e.code.as_str()).await.expect("read");
+        assert_eq!(back.as_ref(), Some(e), "entity {} reads back equal", e.code);
+    }
+
+    // A changed row is updated in place; absent optional fields read back as None.
+    let mut changed = entities[0].clone();
+    changed.name = format!("{} (nuovo nome)", changed.name);
+    changed.pec = None;
+    changed.fiscal_code = None;
+    let hand_made = comune(1);
+    store
+        .upsert_entities(&[changed.clone(), hand_made.clone()])
+        .await
+        .expect("update");
+    assert_eq!(store.entity_count().await.expect("count"), n as i64 + 1);
+    assert_eq!(
+        store.entity(changed.code.as_str()).await.expect("read"),
+        Some(changed)
+    );
+    assert_eq!(
+        store.entity(hand_made.code.as_str()).await.expect("read"),
+        Some(hand_made)
+    );
+    assert_eq!(store.entity("nessuno").await.expect("read"), None);
+    assert_eq!(ledger_len(&store).await, 0, "the registry is not in the ledger");
+}
+
+pub async fn tokens_belong_to_entities(db: &TestDb) {
+    let store = open(db).await;
+    store.upsert_entities(&comuni(2)).await.expect("entities");
+    match store.issue_token("sconosciuto").await {
+        Err(StoreError::NotFound(m)) => assert!(m.contains("sconosciuto"), "{m}"),
+        other => panic!("a token for an unknown entity: {other:?}"),
+    }
+    let t1 = store.issue_token("t0001").await.expect("token");
+    let t1b = store.issue_token("t0001").await.expect("second token");
+    let t2 = store.issue_token("t0002").await.expect("token");
+    assert_ne!(t1, t1b);
+    assert_ne!(t1, t2);
+    assert_eq!(store.token_entity(&t1).await.unwrap().as_deref(), Some("t0001"));
+    assert_eq!(store.token_entity(&t1b).await.unwrap().as_deref(), Some("t0001"));
+    assert_eq!(store.token_entity(&t2).await.unwrap().as_deref(), Some("t0002"));
+    assert_eq!(store.token_entity("bnd_nope").await.unwrap(), None);
+    assert_eq!(store.token_entity("").await.unwrap(), None);
+    // A token differs from another by one character: no prefix matching.
+    let mut near = t1.clone();
+    let last = near.pop().expect("non-empty");
+    near.push(if last == '0' { '1' } else { '0' });
+    assert_eq!(store.token_entity(&near).await.unwrap(), None);
+}
+
+fn published(store_entries: &[bandi_domain::ledger::Entry]) -> Vec<Record> {
+    store_entries
+        .iter()
+        .map(|e| e.record().expect("record"))
+        .filter(|r| matches!(r, Record::CallPublished { .. }))
+        .collect()
+}
+
+pub async fn import_call_lifecycle(db: &TestDb) {
+    let store = open(db).await;
+    store.upsert_entities(&comuni(3)).await.expect("entities");
+    let intake = Intake::start(store.clone(), QUEUE);
+
+    // Published upcoming: one ledger entry carrying the hash of the rules.
+    let upcoming = er_call_opening(Timestamp::now() + SignedDuration::from_secs(3600));
+    assert_eq!(store.import_call(&upcoming).await.unwrap(), ImportedCall::Created);
+    let stored = store.call(ER_CALL).await.unwrap().expect("stored call");
+    assert_eq!(stored.call, upcoming);
+    assert_eq!(stored.budget, Money::from_cents(ER_BUDGET_CENTS));
+    assert_eq!(stored.reserved, Money::ZERO);
+    assert_eq!(stored.remaining(), stored.budget);
+    let ledger = store.ledger_page(0, 100).await.unwrap();
+    assert_eq!(ledger.len(), 1);
+    assert_eq!(ledger[0].kind, "call_published");
+    assert_eq!(stored.last_event_ledger_seq, ledger[0].seq);
+    match ledger[0].record().unwrap() {
+        Record::CallPublished {
+            call,
+            budget_cents,
+            rules_sha256,
+            ..
+        } => {
+            assert_eq!(call, ER_CALL);
+            assert_eq!(budget_cents, upcoming.budget);
+            assert_eq!(rules_sha256, stored.rules_sha256);
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // The same rules again: nothing happens.
+    assert_eq!(store.import_call(&upcoming).await.unwrap(), ImportedCall::Unchanged);
+    assert_eq!(ledger_len(&store).await, 1);
+
+    // A submission before the opening is refused; it also warms the sequencer's cache
+    // with the upcoming rules, which must not survive the replacement below.
+    let early = intake
+        .submit(submission(ER_CALL, "t0001", None, standard_project(&upcoming)))
+        .await;
+    assert!(matches!(early, Err(IntakeError::NotOpenYet { .. })), "{early:?}");
+
+    // Changed rules before any application: replaced, and published again.
+    let mut opened = er_call_open();
+    opened.budget = Money::from_cents(6_000_000); // one grant of 52,500.00 fits, not two
+    assert_eq!(store.import_call(&opened).await.unwrap(), ImportedCall::Replaced);
+    let stored = store.call(ER_CALL).await.unwrap().expect("stored call");
+    assert_eq!(stored.call, opened);
+    assert_eq!(stored.budget, opened.budget);
+    let ledger = store.ledger_page(0, 100).await.unwrap();
+    assert_eq!(ledger.len(), 2);
+    let publications = published(&ledger);
+    assert_eq!(publications.len(), 2, "one call_published entry per publication");
+    match &publications[1] {
+        Record::CallPublished {
+            budget_cents,
+            rules_sha256,
+            ..
+        } => {
+            assert_eq!(*budget_cents, opened.budget);
+            assert_eq!(*rules_sha256, stored.rules_sha256);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.calls().await.unwrap().len(), 1);
+
+    // The sequencer follows the new rules: open now, and the new budget.
+    let first = created(
+        &intake
+            .submit(submission(ER_CALL, "t0001", None, standard_project(&opened)))
+            .await,
+    );
+    assert_eq!(first.status, "reserved");
+    let second = created(
+        &intake
+            .submit(submission(ER_CALL, "t0002", None, standard_project(&opened)))
+            .await,
+    );
+    assert_eq!(second.status, "waitlisted");
+    assert_eq!(second.reserved_cents, Money::ZERO);
+
+    // With applications, the rules are frozen: a change is a conflict and writes nothing.
+    let mut changed = opened.clone();
+    changed.budget = Money::from_cents(ER_BUDGET_CENTS);
+    let before = ledger_len(&store).await;
+    match store.import_call(&changed).await {
+        Err(StoreError::Conflict(m)) => assert!(m.contains(ER_CALL), "{m}"),
+        other => panic!("changing the rules of a call with applications: {other:?}"),
+    }
+    assert_eq!(ledger_len(&store).await, before);
+    let stored = store.call(ER_CALL).await.unwrap().expect("stored call");
+    assert_eq!(stored.call, opened);
+    assert_eq!(stored.budget, opened.budget);
+    assert_eq!(stored.reserved, Money::from_cents(GRANT_CENTS));
+    assert_eq!(stored.applications, 2);
+    assert_eq!(stored.waitlisted, 1);
+    // The same rules are still Unchanged.
+    assert_eq!(store.import_call(&opened).await.unwrap(), ImportedCall::Unchanged);
+    assert_eq!(ledger_len(&store).await, before);
+
+    // A second call is independent of the first.
+    let mut other = er_call_open();
+    other.code = bandi_domain::call::CallCode::parse("altro-bando").unwrap();
+    assert_eq!(store.import_call(&other).await.unwrap(), ImportedCall::Created);
+    assert_eq!(published(&store.ledger_page(0, 100).await.unwrap()).len(), 3);
+    assert_eq!(store.calls().await.unwrap().len(), 2);
+
+    let report = store.verify().await.expect("verify");
+    assert_eq!(report.calls, 2);
+    assert_eq!(report.applications, 2);
+    assert_eq!(report.entries, ledger_len(&store).await as u64);
+}

@@ -1,0 +1,147 @@
+//! Submitting an application and reading it back.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bandi_domain::application::parse_and_validate;
+use bandi_domain::call::CallState;
+use bandi_domain::instant::truncate_to_micros;
+use bandi_store::intake::{Accepted, Submission};
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use super::{auth, calls};
+use crate::error::{call_closed, call_not_open};
+use crate::{ApiError, MAX_BODY, SharedState};
+
+/// Checks in the order the API promises: size (413), call (404), token (401), JSON (400),
+/// eligibility and opening (403), content (422), duplicates (409).
+pub async fn submit(
+    State(state): State<SharedState>,
+    code: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(ApiError::too_large(MAX_BODY));
+    }
+    let bytes = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| ApiError::too_large(MAX_BODY))?;
+    let stored = calls::load(&state, code).await?;
+    let entity_code = auth::entity_of(&state, &headers).await?;
+    let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_json",
+            &format!("Il corpo della richiesta non è JSON valido: {e}."),
+            &format!("The request body is not valid JSON: {e}."),
+        )
+    })?;
+    if !value.is_object() {
+        return Err(ApiError::bad_request(
+            "invalid_json",
+            "Il corpo della richiesta deve essere un oggetto JSON.",
+            "The request body must be a JSON object.",
+        ));
+    }
+    let key = idempotency_key(&headers)?;
+
+    let call = &stored.call;
+    let entity = state
+        .store
+        .entity(&entity_code)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    if let Err(why) = call.check_eligible(&entity) {
+        let text = why.text();
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_eligible",
+            &text.it,
+            &text.en,
+        ));
+    }
+    let now = truncate_to_micros(Timestamp::now());
+    match call.state_at(now) {
+        CallState::Upcoming => return Err(call_not_open(call.opens_at, now)),
+        CallState::Closed => return Err(call_closed(call.closes_at, now)),
+        CallState::Open => {}
+    }
+    let application = parse_and_validate(&value, call).map_err(ApiError::invalid)?;
+
+    let accepted = state
+        .intake
+        .submit(Submission {
+            call: call.code.to_string(),
+            entity: entity_code,
+            idempotency_key: key,
+            application,
+        })
+        .await?;
+    Ok(match accepted {
+        Accepted::Created(r) => (StatusCode::CREATED, Json(r)).into_response(),
+        Accepted::Replayed(r) => (StatusCode::OK, Json(r)).into_response(),
+    })
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    v.to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 255)
+        .map(|k| Some(k.to_string()))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_idempotency_key",
+                "Idempotency-Key non valida: da 1 a 255 caratteri ASCII visibili.",
+                "Invalid Idempotency-Key: 1 to 255 visible ASCII characters.",
+            )
+            .field("Idempotency-Key")
+        })
+}
+
+/// The application and its receipt, only for the entity that owns it. Anyone else gets
+/// the same 404 as for an id that does not exist.
+pub async fn show(
+    State(state): State<SharedState>,
+    id: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let entity = auth::entity_of(&state, &headers).await?;
+    let Ok(Path(id)) = id else {
+        return Err(ApiError::not_found());
+    };
+    if id.len() > 64 {
+        return Err(ApiError::not_found());
+    }
+    let app = state
+        .store
+        .application(&id)
+        .await?
+        .filter(|a| a.receipt.entity == entity)
+        .ok_or_else(ApiError::not_found)?;
+    let r = &app.receipt;
+    Ok(Json(json!({
+        "id": r.id,
+        "call": r.call,
+        "entity": r.entity,
+        "protocol": r.protocol,
+        "seq": r.seq,
+        "received_at": r.received_at,
+        "status": app.status.as_str(),
+        "requested_cents": r.requested_cents,
+        "reserved_cents": app.reserved,
+        "content": app.content,
+        "receipt": r,
+    })))
+}

@@ -1,0 +1,32 @@
+//! Routes of the JSON API, by resource.
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::SharedState;
+
+mod applications;
+mod auth;
+mod calls;
+mod ledger;
+
+pub fn routes() -> Router<SharedState> {
+    Router::new()
+        .route(
+            "/health",
+            get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+        )
+        .route(
+            "/openapi.json",
+            get(|| async { axum::Json(crate::openapi::document()) }),
+        )
+        .route("/calls/{code}", get(calls::show))
+        .route("/calls/{code}/ranking", get(calls::ranking))
+        .route(
+            "/calls/{code}/applications",
+            axum::routing::post(applications::submit),
+        )
+        .route("/applications/{id}", get(applications::show))
+        .route("/ledger", get(ledger::page))
+        .method_not_allowed_fallback(|| async { crate::method_not_allowed() })
+}

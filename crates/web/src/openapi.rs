@@ -1,0 +1,131 @@
+//! The OpenAPI document of the JSON API, written by hand and checked by the tests against
+//! the router's routes.
+
+use serde_json::{Value, json};
+
+pub fn document() -> Value {
+    let error = json!({"$ref": "#/components/schemas/Error"});
+    let err = |description: &str| json!({"description": description, "content": {"application/json": {"schema": error}}});
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "bandi API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Calls for funding of a region for local authorities: submission on the click day, public counters, ranking and hash-chained ledger. Amounts are integer euro cents; instants are RFC 3339 UTC with microseconds."
+        },
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {"error": {
+                        "type": "object",
+                        "required": ["code", "message"],
+                        "properties": {
+                            "code": {"type": "string"},
+                            "message": {"type": "string"},
+                            "field": {"type": "string"},
+                            "details": {"type": "array", "items": {
+                                "type": "object",
+                                "properties": {"field": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"}}
+                            }},
+                            "server_time": {"type": "string", "format": "date-time"},
+                            "protocol": {"type": "string"}
+                        }
+                    }}
+                },
+                "ApplicationBody": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["title", "lines"],
+                    "properties": {
+                        "title": {"type": "string", "maxLength": 300},
+                        "summary": {"type": "string"},
+                        "lines": {"type": "array", "items": {
+                            "type": "object", "additionalProperties": false,
+                            "required": ["category", "amount_cents"],
+                            "properties": {
+                                "category": {"type": "string"},
+                                "description": {"type": "string"},
+                                "amount_cents": {"type": "integer", "minimum": 1}
+                            }
+                        }},
+                        "indicators": {"type": "object", "additionalProperties": {"type": ["integer", "string"]}}
+                    }
+                },
+                "Receipt": {
+                    "type": "object",
+                    "required": ["id", "protocol", "seq", "received_at", "content_sha256", "ledger_seq", "status", "eligible_cost_cents", "requested_cents", "reserved_cents"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "call": {"type": "string"},
+                        "entity": {"type": "string"},
+                        "protocol": {"type": "string", "example": "ER-SW-2020/0000042"},
+                        "seq": {"type": "integer"},
+                        "received_at": {"type": "string", "format": "date-time"},
+                        "content_sha256": {"type": "string"},
+                        "ledger_seq": {"type": "integer"},
+                        "ledger_hash": {"type": "string"},
+                        "status": {"type": "string", "enum": ["reserved", "partial", "waitlisted"]},
+                        "total_cost_cents": {"type": "integer"},
+                        "eligible_cost_cents": {"type": "integer"},
+                        "requested_cents": {"type": "integer"},
+                        "reserved_cents": {"type": "integer"},
+                        "notices": {"type": "array", "items": {"type": "object"}}
+                    }
+                }
+            }
+        },
+        "paths": {
+            "/health": {"get": {"summary": "Liveness; no database work", "responses": {"200": {"description": "{\"status\":\"ok\"}"}}}},
+            "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+            "/calls/{code}": {"get": {
+                "summary": "A call's state and live counters",
+                "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "code, title, state, opens_at, closes_at, server_time, budget_cents, reserved_cents, remaining_cents, applications, waitlisted"}, "404": err("unknown call")}
+            }},
+            "/calls/{code}/ranking": {"get": {
+                "summary": "Every application of the call in protocol order",
+                "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "{items: [{seq, protocol, entity_code, entity_name, received_at, requested_cents, reserved_cents, status}]}"}, "404": err("unknown call")}
+            }},
+            "/calls/{code}/applications": {"post": {
+                "summary": "Submit an application",
+                "security": [{"bearer": []}],
+                "parameters": [
+                    {"name": "code", "in": "path", "required": true, "schema": {"type": "string"}},
+                    {"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 255}}
+                ],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApplicationBody"}}}},
+                "responses": {
+                    "201": {"description": "Accepted and durable", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Receipt"}}}},
+                    "200": {"description": "A retry: the first receipt", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Receipt"}}}},
+                    "400": err("not JSON or not an object"),
+                    "401": err("no or unknown token"),
+                    "403": err("not_eligible, call_not_open or call_closed (with server_time)"),
+                    "404": err("unknown call"),
+                    "409": err("already_applied or idempotency_conflict (with protocol)"),
+                    "413": err("body over 64 KiB"),
+                    "422": err("invalid content: every problem in details"),
+                    "503": err("overloaded or storage unavailable; see Retry-After")
+                }
+            }},
+            "/applications/{id}": {"get": {
+                "summary": "An application and its receipt, for the entity that owns it",
+                "security": [{"bearer": []}],
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "The application"}, "401": err("no or unknown token"), "404": err("no such application for this token")}
+            }},
+            "/ledger": {"get": {
+                "summary": "The hash-chained ledger, in pages",
+                "parameters": [
+                    {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}
+                ],
+                "responses": {"200": {"description": "{items: [{seq, prev_hash, hash, kind, at, payload, data}], next_after}"}, "400": err("bad parameter")}
+            }}
+        }
+    })
+}
