@@ -67,10 +67,10 @@ pub async fn seed(store: &Store, opens_in_minutes: i64, listen: SocketAddr) -> a
     println!();
     println!("Try it:");
     println!("  curl {base}/calls/{code}");
+    let body = r#"{"title":"Smart working a Cervia","summary":"Avvio, formazione, cloud Lepida","lines":[{"category":"planning","description":"Avvio","amount_cents":1500000},{"category":"training","description":"Formazione","amount_cents":2500000},{"category":"technology","description":"Cloud","amount_cents":3500000}],"indicators":{"staff_total":180,"agile_workers_before":4,"agile_workers_target":90}}"#;
     println!(
-        "  curl -X POST {base}/calls/{code}/applications -H 'Authorization: Bearer {}' \\\n    -H 'Content-Type: application/json' -d '{}'",
+        "  curl -X POST {base}/calls/{code}/applications -H 'Authorization: Bearer {}' \\\n    -H 'Content-Type: application/json' -d '{body}'",
         first_token.unwrap_or_default(),
-        r#"{"title":"Smart working a Cervia","summary":"Avvio, formazione, cloud Lepida","lines":[{"category":"planning","description":"Avvio","amount_cents":1500000},{"category":"training","description":"Formazione","amount_cents":2500000},{"category":"technology","description":"Cloud","amount_cents":3500000}],"indicators":{"staff_total":180,"agile_workers_before":4,"agile_workers_target":90}}"#
     );
     println!("  curl {base}/calls/{code}/ranking");
     println!("  curl '{base}/ledger?after=0&limit=10'");

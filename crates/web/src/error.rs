@@ -11,8 +11,12 @@ use bandi_store::intake::IntakeError;
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
+/// Boxed: errors travel in `Result`s on every request path, and most of them never happen.
 #[derive(Debug, Clone)]
-pub struct ApiError {
+pub struct ApiError(Box<ApiErrorData>);
+
+#[derive(Debug, Clone)]
+pub struct ApiErrorData {
     pub status: StatusCode,
     pub code: &'static str,
     pub text: Text,
@@ -26,7 +30,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, it: &str, en: &str) -> ApiError {
-        ApiError {
+        ApiError(Box::new(ApiErrorData {
             status,
             code,
             text: Text::new(it, en),
@@ -35,7 +39,7 @@ impl ApiError {
             extra: Vec::new(),
             retry_after: None,
             locale: Locale::It,
-        }
+        }))
     }
 
     pub fn with(mut self, key: &'static str, value: impl Into<Value>) -> ApiError {
@@ -150,6 +154,19 @@ impl ApiError {
             obj.insert((*k).into(), v.clone());
         }
         json!({ "error": obj })
+    }
+}
+
+impl std::ops::Deref for ApiError {
+    type Target = ApiErrorData;
+    fn deref(&self) -> &ApiErrorData {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ApiErrorData {
+        &mut self.0
     }
 }
 
