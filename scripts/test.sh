@@ -10,4 +10,7 @@ if ! command -v pg_isready >/dev/null || ! pg_isready -q -d "$BANDI_TEST_POSTGRE
   echo "PostgreSQL is not reachable at $BANDI_TEST_POSTGRES_URL" >&2
   exit 1
 fi
+# Each test makes its own bandi_t_* database; drop those left by earlier runs.
+psql -qAt -d "$BANDI_TEST_POSTGRES_URL" -c "SELECT datname FROM pg_database WHERE datname LIKE 'bandi\_t\_%'" |
+  while read -r db; do psql -q -d "$BANDI_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null; done
 cargo test --workspace "$@"
