@@ -386,7 +386,9 @@ async fn sequence_one(
         }
     }
     let limit = c.call.applications_per_entity;
-    if limit > 0 {
+    // Without a key, the same content again is a retry of the one with that content, whatever
+    // the call's limit (as `Intake::fast_retry` already answers once the first is committed).
+    if limit > 0 || s.idempotency_key.is_none() {
         let Previous::ByEntity(mut list) = previous_by_entity(conn, &s.call, &s.entity).await?
         else {
             unreachable!("previous_by_entity returns ByEntity")
@@ -397,13 +399,12 @@ async fn sequence_one(
                 .filter(|r| r.call == s.call && r.entity == s.entity)
                 .map(|r| (r.content_sha256.clone(), r.receipt.clone())),
         );
-        if list.len() >= limit as usize {
-            // Without a key, the same content again is a retry of the one with that content.
-            if s.idempotency_key.is_none()
-                && let Some((_, receipt)) = list.iter().find(|(psha, _)| *psha == sha)
-            {
-                return Ok(Err(Ok(Accepted::Replayed(receipt.clone()))));
-            }
+        if s.idempotency_key.is_none()
+            && let Some((_, receipt)) = list.iter().find(|(psha, _)| *psha == sha)
+        {
+            return Ok(Err(Ok(Accepted::Replayed(receipt.clone()))));
+        }
+        if limit > 0 && list.len() >= limit as usize {
             return Ok(Err(Err(IntakeError::AlreadyApplied {
                 protocol: list[0].1.protocol.clone(),
             })));

@@ -13,18 +13,34 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<usize> {
         Backend::Sqlite => SQLITE,
         Backend::Postgres => POSTGRES,
     };
-    pool.execute(
+    let mut tx = pool.begin().await?;
+    if backend == Backend::Postgres {
+        // CREATE TABLE IF NOT EXISTS is not safe against itself on PostgreSQL (two nodes
+        // starting at once both create the table's type): serialise it.
+        tx.execute("SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock(7142020)) AS l")
+            .await?;
+    }
+    tx.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_us BIGINT NOT NULL)",
     )
     .await?;
+    tx.commit().await?;
     let mut applied = 0;
     for (version, sql) in migrations {
         let mut tx = pool.begin().await?;
-        if backend == Backend::Postgres {
-            // Two nodes starting at once must not both apply the same migration.
-            tx.execute("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")
-                .await?;
-        }
+        // Two nodes starting at once must not both apply the same migration.
+        match backend {
+            Backend::Postgres => {
+                tx.execute("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")
+                    .await?
+            }
+            // A write before any read takes SQLite's write lock, waiting for it, so that the
+            // check below cannot read a state another connection is about to change.
+            Backend::Sqlite => {
+                tx.execute("UPDATE schema_migrations SET version = version WHERE version < 0")
+                    .await?
+            }
+        };
         let done: Option<(i64,)> =
             sqlx::query_as("SELECT version FROM schema_migrations WHERE version = $1")
                 .bind(version)

@@ -22,15 +22,21 @@ pub async fn migrate_is_idempotent(db: &TestDb) {
     assert_eq!(again.entity_count().await.expect("count"), 0);
     assert_eq!(ledger_len(&again).await, 0);
     let report = again.verify().await.expect("an empty database verifies");
-    assert_eq!((report.entries, report.calls, report.applications), (0, 0, 0));
+    assert_eq!(
+        (report.entries, report.calls, report.applications),
+        (0, 0, 0)
+    );
 }
 
 pub async fn entities_upsert_is_idempotent(db: &TestDb) {
     let store = open(db).await;
-    let mut entities = parse_registry(include_str!("../../../../data/istat-comuni.csv"), Some("08"))
-        .expect("ISTAT list");
-    let unions = parse_registry(include_str!("../../../../data/er-unioni.csv"), Some("08"))
-        .expect("unions");
+    let mut entities = parse_registry(
+        include_str!("../../../../data/istat-comuni.csv"),
+        Some("08"),
+    )
+    .expect("ISTAT list");
+    let unions =
+        parse_registry(include_str!("../../../../data/er-unioni.csv"), Some("08")).expect("unions");
     assert!(unions.iter().any(|u| !u.members.is_empty()));
     entities.extend(unions);
     let n = entities.len();
@@ -38,7 +44,10 @@ pub async fn entities_upsert_is_idempotent(db: &TestDb) {
 
     assert_eq!(store.upsert_entities(&entities).await.expect("import"), n);
     assert_eq!(store.entity_count().await.expect("count"), n as i64);
-    assert_eq!(store.upsert_entities(&entities).await.expect("re-import"), n);
+    assert_eq!(
+        store.upsert_entities(&entities).await.expect("re-import"),
+        n
+    );
     assert_eq!(
         store.entity_count().await.expect("count"),
         n as i64,
@@ -69,7 +78,11 @@ pub async fn entities_upsert_is_idempotent(db: &TestDb) {
         Some(hand_made)
     );
     assert_eq!(store.entity("nessuno").await.expect("read"), None);
-    assert_eq!(ledger_len(&store).await, 0, "the registry is not in the ledger");
+    assert_eq!(
+        ledger_len(&store).await,
+        0,
+        "the registry is not in the ledger"
+    );
 }
 
 pub async fn tokens_belong_to_entities(db: &TestDb) {
@@ -84,9 +97,18 @@ pub async fn tokens_belong_to_entities(db: &TestDb) {
     let t2 = store.issue_token("t0002").await.expect("token");
     assert_ne!(t1, t1b);
     assert_ne!(t1, t2);
-    assert_eq!(store.token_entity(&t1).await.unwrap().as_deref(), Some("t0001"));
-    assert_eq!(store.token_entity(&t1b).await.unwrap().as_deref(), Some("t0001"));
-    assert_eq!(store.token_entity(&t2).await.unwrap().as_deref(), Some("t0002"));
+    assert_eq!(
+        store.token_entity(&t1).await.unwrap().as_deref(),
+        Some("t0001")
+    );
+    assert_eq!(
+        store.token_entity(&t1b).await.unwrap().as_deref(),
+        Some("t0001")
+    );
+    assert_eq!(
+        store.token_entity(&t2).await.unwrap().as_deref(),
+        Some("t0002")
+    );
     assert_eq!(store.token_entity("bnd_nope").await.unwrap(), None);
     assert_eq!(store.token_entity("").await.unwrap(), None);
     // A token differs from another by one character: no prefix matching.
@@ -111,7 +133,10 @@ pub async fn import_call_lifecycle(db: &TestDb) {
 
     // Published upcoming: one ledger entry carrying the hash of the rules.
     let upcoming = er_call_opening(Timestamp::now() + SignedDuration::from_secs(3600));
-    assert_eq!(store.import_call(&upcoming).await.unwrap(), ImportedCall::Created);
+    assert_eq!(
+        store.import_call(&upcoming).await.unwrap(),
+        ImportedCall::Created
+    );
     let stored = store.call(ER_CALL).await.unwrap().expect("stored call");
     assert_eq!(stored.call, upcoming);
     assert_eq!(stored.budget, Money::from_cents(ER_BUDGET_CENTS));
@@ -136,27 +161,45 @@ pub async fn import_call_lifecycle(db: &TestDb) {
     }
 
     // The same rules again: nothing happens.
-    assert_eq!(store.import_call(&upcoming).await.unwrap(), ImportedCall::Unchanged);
+    assert_eq!(
+        store.import_call(&upcoming).await.unwrap(),
+        ImportedCall::Unchanged
+    );
     assert_eq!(ledger_len(&store).await, 1);
 
     // A submission before the opening is refused; it also warms the sequencer's cache
     // with the upcoming rules, which must not survive the replacement below.
     let early = intake
-        .submit(submission(ER_CALL, "t0001", None, standard_project(&upcoming)))
+        .submit(submission(
+            ER_CALL,
+            "t0001",
+            None,
+            standard_project(&upcoming),
+        ))
         .await;
-    assert!(matches!(early, Err(IntakeError::NotOpenYet { .. })), "{early:?}");
+    assert!(
+        matches!(early, Err(IntakeError::NotOpenYet { .. })),
+        "{early:?}"
+    );
 
     // Changed rules before any application: replaced, and published again.
     let mut opened = er_call_open();
     opened.budget = Money::from_cents(6_000_000); // one grant of 52,500.00 fits, not two
-    assert_eq!(store.import_call(&opened).await.unwrap(), ImportedCall::Replaced);
+    assert_eq!(
+        store.import_call(&opened).await.unwrap(),
+        ImportedCall::Replaced
+    );
     let stored = store.call(ER_CALL).await.unwrap().expect("stored call");
     assert_eq!(stored.call, opened);
     assert_eq!(stored.budget, opened.budget);
     let ledger = store.ledger_page(0, 100).await.unwrap();
     assert_eq!(ledger.len(), 2);
     let publications = published(&ledger);
-    assert_eq!(publications.len(), 2, "one call_published entry per publication");
+    assert_eq!(
+        publications.len(),
+        2,
+        "one call_published entry per publication"
+    );
     match &publications[1] {
         Record::CallPublished {
             budget_cents,
@@ -173,13 +216,23 @@ pub async fn import_call_lifecycle(db: &TestDb) {
     // The sequencer follows the new rules: open now, and the new budget.
     let first = created(
         &intake
-            .submit(submission(ER_CALL, "t0001", None, standard_project(&opened)))
+            .submit(submission(
+                ER_CALL,
+                "t0001",
+                None,
+                standard_project(&opened),
+            ))
             .await,
     );
     assert_eq!(first.status, "reserved");
     let second = created(
         &intake
-            .submit(submission(ER_CALL, "t0002", None, standard_project(&opened)))
+            .submit(submission(
+                ER_CALL,
+                "t0002",
+                None,
+                standard_project(&opened),
+            ))
             .await,
     );
     assert_eq!(second.status, "waitlisted");
@@ -201,14 +254,23 @@ pub async fn import_call_lifecycle(db: &TestDb) {
     assert_eq!(stored.applications, 2);
     assert_eq!(stored.waitlisted, 1);
     // The same rules are still Unchanged.
-    assert_eq!(store.import_call(&opened).await.unwrap(), ImportedCall::Unchanged);
+    assert_eq!(
+        store.import_call(&opened).await.unwrap(),
+        ImportedCall::Unchanged
+    );
     assert_eq!(ledger_len(&store).await, before);
 
     // A second call is independent of the first.
     let mut other = er_call_open();
     other.code = bandi_domain::call::CallCode::parse("altro-bando").unwrap();
-    assert_eq!(store.import_call(&other).await.unwrap(), ImportedCall::Created);
-    assert_eq!(published(&store.ledger_page(0, 100).await.unwrap()).len(), 3);
+    assert_eq!(
+        store.import_call(&other).await.unwrap(),
+        ImportedCall::Created
+    );
+    assert_eq!(
+        published(&store.ledger_page(0, 100).await.unwrap()).len(),
+        3
+    );
     assert_eq!(store.calls().await.unwrap().len(), 2);
 
     let report = store.verify().await.expect("verify");

@@ -166,7 +166,11 @@ pub fn instant(s: &str) -> Timestamp {
 /// Checks rule 2 and rule 8 on a call's receipts: numbers `1..=n` without gap or duplicate,
 /// protocols `PREFIX-YYYY/0000001`..., instants non-decreasing in that order, each naming
 /// the ledger entry that recorded it. Returns the receipts sorted by number.
-pub async fn check_numbering(store: &Store, call: &Call, mut receipts: Vec<Receipt>) -> Vec<Receipt> {
+pub async fn check_numbering(
+    store: &Store,
+    call: &Call,
+    mut receipts: Vec<Receipt>,
+) -> Vec<Receipt> {
     receipts.sort_by_key(|r| r.seq);
     let n = receipts.len() as u64;
     let seqs: Vec<u64> = receipts.iter().map(|r| r.seq).collect();

@@ -1,0 +1,70 @@
+//! The storage contract: every case runs once on SQLite and once on PostgreSQL.
+//!
+//! Each case is written once, as `async fn case(db: &TestDb)` in a module under
+//! `tests/contract/`, and [`contract!`] turns the list of cases into one `#[tokio::test]`
+//! per backend: `sqlite::case` and `postgres::case`. The PostgreSQL tests create a fresh
+//! database on the server at `BANDI_TEST_POSTGRES_URL`; when the variable is unset they
+//! print a line and pass (`scripts/test.sh` and CI always set it).
+
+#[path = "contract/durability.rs"]
+mod durability;
+#[path = "contract/intake.rs"]
+mod intake;
+#[path = "contract/nodes.rs"]
+mod nodes;
+#[path = "contract/registry.rs"]
+mod registry;
+#[path = "contract/support.rs"]
+mod support;
+#[path = "contract/tamper.rs"]
+mod tamper;
+
+macro_rules! contract {
+    ($($module:ident :: $case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = bandi_store::testing::TestDb::sqlite();
+                    crate::$module::$case(&db).await;
+                }
+            )*
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some(db) = bandi_store::testing::TestDb::postgres().await else {
+                        eprintln!(
+                            "skipped postgres::{}: {} is not set",
+                            stringify!($case),
+                            bandi_store::testing::POSTGRES_ENV
+                        );
+                        return;
+                    };
+                    crate::$module::$case(&db).await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    registry::migrate_is_idempotent,
+    registry::entities_upsert_is_idempotent,
+    registry::tokens_belong_to_entities,
+    registry::import_call_lifecycle,
+    intake::intake_300_concurrent_waitlist,
+    intake::intake_300_concurrent_all_fit,
+    intake::intake_retries_are_idempotent,
+    intake::refusals_store_nothing,
+    intake::intake_retries_without_per_entity_limit,
+    intake::duplicates_queued_behind_the_lock,
+    intake::budget_below_one_grant,
+    durability::migrate_on_nodes_starting_together,
+    durability::receipts_survive_a_restart,
+    durability::failed_commit_answers_nothing,
+    tamper::verify_detects_tampering,
+    nodes::two_nodes_share_one_sequence,
+);

@@ -1,0 +1,173 @@
+//! Rule 3: no acknowledgement before durability. What was acknowledged survives a restart;
+//! a batch that fails to commit answers nobody, stores nothing and leaves no gap.
+
+use bandi_store::intake::{Accepted, Intake, IntakeError};
+use bandi_store::testing::TestDb;
+use bandi_store::{Backend, Receipt, Store};
+use sqlx::AssertSqlSafe;
+
+use crate::support::*;
+
+pub async fn migrate_on_nodes_starting_together(db: &TestDb) {
+    let mut nodes = Vec::new();
+    for _ in 0..4 {
+        nodes.push(Store::connect(&db.url).await.expect("connect"));
+    }
+    let mut set = tokio::task::JoinSet::new();
+    for node in nodes.clone() {
+        set.spawn(async move { node.migrate().await });
+    }
+    let mut applied = Vec::new();
+    while let Some(done) = set.join_next().await {
+        applied.push(done.unwrap().expect("every node migrates"));
+    }
+    applied.sort();
+    let first = *applied.last().unwrap();
+    assert!(first >= 1);
+    assert_eq!(
+        applied[..3],
+        [0, 0, 0],
+        "each migration is applied once: {applied:?}"
+    );
+    for node in &nodes {
+        assert_eq!(node.migrate().await.unwrap(), 0);
+    }
+}
+
+pub async fn receipts_survive_a_restart(db: &TestDb) {
+    let call = er_call_open();
+    let entities = comuni(12);
+    let app = standard_project(&call);
+    let sub = |i: usize| submission(ER_CALL, &code(&entities[i]), None, app.clone());
+    let before: Vec<Receipt> = {
+        let store = open_with(db, &call, &entities).await;
+        let intake = Intake::start(store.clone(), QUEUE);
+        let answers =
+            submit_concurrently(std::slice::from_ref(&intake), (0..6).map(sub).collect()).await;
+        let receipts = answers.iter().map(created).collect();
+        store.close().await;
+        receipts
+    };
+    // A new process on the same database.
+    let store = Store::connect(&db.url).await.expect("reconnect");
+    assert_eq!(store.migrate().await.unwrap(), 0);
+    for r in &before {
+        let a = store
+            .application(&r.id)
+            .await
+            .unwrap()
+            .expect("acknowledged application");
+        assert_eq!(&a.receipt, r);
+    }
+    let intake = Intake::start(store.clone(), QUEUE);
+    for r in &before {
+        let again = intake
+            .submit(submission(ER_CALL, &r.entity, None, app.clone()))
+            .await;
+        assert_eq!(again, Ok(Accepted::Replayed(r.clone())));
+    }
+    let after: Vec<Receipt> =
+        submit_concurrently(std::slice::from_ref(&intake), (6..12).map(sub).collect())
+            .await
+            .iter()
+            .map(created)
+            .collect();
+    let all = check_numbering(&store, &call, before.into_iter().chain(after).collect()).await;
+    assert_eq!(all.len(), 12);
+    assert_eq!(store.verify().await.expect("verify").applications, 12);
+}
+
+/// Makes every insert into `applications` fail, inside the sequencer's transaction and
+/// after its ledger entries were written.
+async fn break_inserts(store: &Store, db: &TestDb) -> sqlx::AnyPool {
+    let raw = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&db.url)
+        .await
+        .expect("raw connection");
+    let sql = match store.backend() {
+        Backend::Sqlite => {
+            "CREATE TRIGGER boom BEFORE INSERT ON applications BEGIN SELECT RAISE(ABORT, 'boom'); END"
+        }
+        Backend::Postgres => {
+            "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$; \
+             CREATE TRIGGER boom BEFORE INSERT ON applications FOR EACH ROW EXECUTE FUNCTION boom()"
+        }
+    };
+    sqlx::raw_sql(AssertSqlSafe(sql))
+        .execute(&raw)
+        .await
+        .expect("trigger");
+    raw
+}
+
+async fn repair_inserts(store: &Store, raw: &sqlx::AnyPool) {
+    let sql = match store.backend() {
+        Backend::Sqlite => "DROP TRIGGER boom",
+        Backend::Postgres => "DROP TRIGGER boom ON applications",
+    };
+    sqlx::raw_sql(sql).execute(raw).await.expect("drop trigger");
+}
+
+pub async fn failed_commit_answers_nothing(db: &TestDb) {
+    let call = er_call_open();
+    let entities = comuni(20);
+    let store = open_with(db, &call, &entities).await;
+    sqlx::any::install_default_drivers();
+    let intake = Intake::start(store.clone(), QUEUE);
+    let app = standard_project(&call);
+    let sub = |i: usize| submission(ER_CALL, &code(&entities[i]), None, app.clone());
+    // A warm cache: numbers 1..=5 taken.
+    let first: Vec<Receipt> =
+        submit_concurrently(std::slice::from_ref(&intake), (0..5).map(sub).collect())
+            .await
+            .iter()
+            .map(created)
+            .collect();
+    let ledger_before = ledger_len(&store).await;
+    let counters_before = store.call(ER_CALL).await.unwrap().unwrap();
+
+    let raw = break_inserts(&store, db).await;
+    let answers =
+        submit_concurrently(std::slice::from_ref(&intake), (5..10).map(sub).collect()).await;
+    for a in &answers {
+        assert!(
+            matches!(a, Err(IntakeError::Unavailable(_))),
+            "no receipt without a commit: {a:?}"
+        );
+    }
+    assert_eq!(
+        ledger_len(&store).await,
+        ledger_before,
+        "the batch's ledger entries were rolled back"
+    );
+    assert_eq!(store.ranking(ER_CALL).await.unwrap().len(), 5);
+    let counters = store.call(ER_CALL).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            counters.reserved,
+            counters.applications,
+            counters.last_event_ledger_seq
+        ),
+        (
+            counters_before.reserved,
+            counters_before.applications,
+            counters_before.last_event_ledger_seq
+        )
+    );
+    store.verify().await.expect("nothing half-written");
+
+    // Once the database works again, numbering resumes at 6: the failed batch's numbers
+    // were never given, so they are not skipped either.
+    repair_inserts(&store, &raw).await;
+    let rest: Vec<Receipt> =
+        submit_concurrently(std::slice::from_ref(&intake), (5..20).map(sub).collect())
+            .await
+            .iter()
+            .map(created)
+            .collect();
+    let all = check_numbering(&store, &call, first.into_iter().chain(rest).collect()).await;
+    assert_eq!(all.len(), 20);
+    assert_eq!(store.verify().await.expect("verify").applications, 20);
+    raw.close().await;
+}

@@ -1,0 +1,102 @@
+//! Two nodes on one database, each with its own sequencer: one numbering, one budget.
+
+use bandi_store::intake::{Accepted, Intake};
+use bandi_store::testing::TestDb;
+use bandi_store::{Receipt, Store};
+
+use crate::support::*;
+
+pub async fn two_nodes_share_one_sequence(db: &TestDb) {
+    const N: usize = 200;
+    let call = er_call_open();
+    let entities = comuni(N);
+    let node_a = open_with(db, &call, &entities).await;
+    let node_b = Store::connect(&db.url).await.expect("second node");
+    assert_eq!(
+        node_b.migrate().await.unwrap(),
+        0,
+        "the first node migrated"
+    );
+    let intake_a = Intake::start(node_a.clone(), QUEUE);
+    let intake_b = Intake::start(node_b.clone(), QUEUE);
+    let app = standard_project(&call);
+    let sub = |i: usize| submission(ER_CALL, &code(&entities[i]), None, app.clone());
+    let created_all = |answers: Vec<_>| -> Vec<Receipt> { answers.iter().map(created).collect() };
+
+    // Turns first, so that each node must catch up with what the other appended.
+    let wave_a = created_all(
+        submit_concurrently(std::slice::from_ref(&intake_a), (0..20).map(sub).collect()).await,
+    );
+    let wave_b = created_all(
+        submit_concurrently(std::slice::from_ref(&intake_b), (20..40).map(sub).collect()).await,
+    );
+    let mut seqs_b: Vec<u64> = wave_b.iter().map(|r| r.seq).collect();
+    seqs_b.sort();
+    assert_eq!(
+        seqs_b,
+        (21..=40).collect::<Vec<_>>(),
+        "node B continues after node A"
+    );
+    // Node A's cache of the call is stale by 20 submissions here.
+    let next_a = created(&intake_a.submit(sub(40)).await);
+    assert_eq!(next_a.seq, 41);
+    assert_eq!(
+        next_a.status, "waitlisted",
+        "node A knows that B used up the budget"
+    );
+
+    // Then both at once, alternating.
+    let together = created_all(
+        submit_concurrently(
+            &[intake_a.clone(), intake_b.clone()],
+            (41..N).map(sub).collect(),
+        )
+        .await,
+    );
+
+    let mut receipts = wave_a;
+    receipts.extend(wave_b);
+    receipts.push(next_a);
+    receipts.extend(together);
+    let receipts = check_numbering(&node_a, &call, receipts).await;
+    assert_eq!(receipts.len(), N);
+    for r in &receipts {
+        let expected = if r.seq <= GRANTS_IN_ER_BUDGET {
+            ("reserved", GRANT_CENTS)
+        } else {
+            ("waitlisted", 0)
+        };
+        assert_eq!(
+            (r.status.as_str(), r.reserved_cents.cents()),
+            expected,
+            "{}",
+            r.protocol
+        );
+    }
+    for node in [&node_a, &node_b] {
+        let stored = node.call(ER_CALL).await.unwrap().expect("call");
+        assert_eq!(
+            stored.reserved.cents(),
+            GRANTS_IN_ER_BUDGET as i64 * GRANT_CENTS
+        );
+        assert!(stored.reserved <= stored.budget);
+        assert_eq!(stored.applications, N as i64);
+        assert_eq!(node.ranking(ER_CALL).await.unwrap().len(), N);
+        let report = node.verify().await.expect("verify");
+        assert_eq!(
+            (report.applications, report.entries),
+            (N as u64, N as u64 + 1)
+        );
+    }
+
+    // A retry reaching the other node gets the first receipt.
+    for r in receipts.iter().step_by(17) {
+        for intake in [&intake_a, &intake_b] {
+            let again = intake
+                .submit(submission(ER_CALL, &r.entity, None, app.clone()))
+                .await;
+            assert_eq!(again, Ok(Accepted::Replayed(r.clone())));
+        }
+    }
+    assert_eq!(ledger_len(&node_b).await, N + 1);
+}

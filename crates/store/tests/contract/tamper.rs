@@ -1,0 +1,181 @@
+//! `verify` finds what was changed behind the platform's back, and names it.
+
+use bandi_domain::ledger::entry_hash;
+use bandi_store::intake::Intake;
+use bandi_store::testing::TestDb;
+use bandi_store::{Receipt, Store, StoreError};
+use sqlx::{AnyPool, AssertSqlSafe};
+
+use crate::support::*;
+
+/// The database as someone with direct access sees it.
+async fn raw_pool(db: &TestDb) -> AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&db.url)
+        .await
+        .expect("raw connection")
+}
+
+async fn exec(pool: &AnyPool, sql: &str) {
+    let done = sqlx::query(AssertSqlSafe(sql.to_string()))
+        .execute(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    assert_eq!(done.rows_affected(), 1, "{sql}");
+}
+
+/// `verify` fails with a corruption error whose message contains every one of `needles`.
+async fn assert_detected(store: &Store, what: &str, needles: &[&str]) {
+    match store.verify().await {
+        Err(e @ StoreError::Corrupt(_)) => {
+            let msg = e.to_string();
+            for n in needles {
+                assert!(msg.contains(n), "{what}: {msg:?} does not name {n:?}");
+            }
+        }
+        other => panic!("{what} went unnoticed: {other:?}"),
+    }
+}
+
+pub async fn verify_detects_tampering(db: &TestDb) {
+    let mut call = er_call_open();
+    // Three grants fit: numbers 1..=3 reserved, 4 and 5 waitlisted.
+    call.budget = bandi_domain::money::Money::from_cents(3 * GRANT_CENTS);
+    let entities = comuni(5);
+    let store = open_with(db, &call, &entities).await;
+    let intake = Intake::start(store.clone(), QUEUE);
+    let app = standard_project(&call);
+    let mut receipts: Vec<Receipt> = Vec::new();
+    for e in &entities {
+        receipts.push(created(
+            &intake
+                .submit(submission(ER_CALL, &code(e), None, app.clone()))
+                .await,
+        ));
+    }
+    let clean = store.verify().await.expect("untouched data verifies");
+    assert_eq!(clean.applications, 5);
+    let raw = raw_pool(db).await;
+    let p = |seq: usize| receipts[seq - 1].protocol.clone();
+
+    // An application's reserved amount, raised by a cent.
+    exec(&raw, &format!("UPDATE applications SET reserved_cents = reserved_cents + 1 WHERE call_code = '{ER_CALL}' AND seq = 2")).await;
+    assert_detected(
+        &store,
+        "a changed reserved amount",
+        &[&format!("application {}", p(2)), "reserved"],
+    )
+    .await;
+    exec(&raw, &format!("UPDATE applications SET reserved_cents = reserved_cents - 1 WHERE call_code = '{ER_CALL}' AND seq = 2")).await;
+    assert_eq!(store.verify().await.expect("restored"), clean);
+
+    // A waitlisted application promoted to reserved.
+    exec(&raw, &format!("UPDATE applications SET status = 'reserved', reserved_cents = {GRANT_CENTS} WHERE call_code = '{ER_CALL}' AND seq = 4")).await;
+    assert_detected(
+        &store,
+        "a promoted application",
+        &[&format!("application {}", p(4))],
+    )
+    .await;
+    exec(&raw, &format!("UPDATE applications SET status = 'waitlisted', reserved_cents = 0 WHERE call_code = '{ER_CALL}' AND seq = 4")).await;
+    store.verify().await.expect("restored");
+
+    // An application handed to another entity.
+    exec(&raw, &format!("UPDATE applications SET entity_code = 't0001' WHERE call_code = '{ER_CALL}' AND seq = 3")).await;
+    assert_detected(
+        &store,
+        "a changed entity",
+        &[&format!("application {}", p(3)), "entity"],
+    )
+    .await;
+    exec(&raw, &format!("UPDATE applications SET entity_code = 't0003' WHERE call_code = '{ER_CALL}' AND seq = 3")).await;
+    store.verify().await.expect("restored");
+
+    // The public counter of the call.
+    exec(
+        &raw,
+        &format!("UPDATE calls SET reserved_cents = reserved_cents - 100 WHERE code = '{ER_CALL}'"),
+    )
+    .await;
+    assert_detected(&store, "a changed call counter", &[ER_CALL, "reserved"]).await;
+    exec(
+        &raw,
+        &format!("UPDATE calls SET reserved_cents = reserved_cents + 100 WHERE code = '{ER_CALL}'"),
+    )
+    .await;
+    store.verify().await.expect("restored");
+
+    // A ledger payload edited in place: the entry's hash no longer matches.
+    let entry = store
+        .ledger_entry(receipts[2].ledger_seq)
+        .await
+        .unwrap()
+        .expect("entry");
+    let forged = entry.payload.replace(
+        &format!("\"requested_cents\":{GRANT_CENTS}"),
+        "\"requested_cents\":1",
+    );
+    assert_ne!(forged, entry.payload);
+    exec(
+        &raw,
+        &format!(
+            "UPDATE ledger SET payload = '{forged}' WHERE seq = {}",
+            entry.seq
+        ),
+    )
+    .await;
+    assert_detected(
+        &store,
+        "an edited ledger payload",
+        &[&format!("ledger entry {}", entry.seq)],
+    )
+    .await;
+
+    // ... and with its hash recomputed the next entry no longer links to it.
+    let rehashed = entry_hash(entry.seq, &entry.prev_hash, &entry.kind, &entry.at, &forged);
+    exec(
+        &raw,
+        &format!(
+            "UPDATE ledger SET hash = '{rehashed}' WHERE seq = {}",
+            entry.seq
+        ),
+    )
+    .await;
+    assert_detected(
+        &store,
+        "a re-hashed ledger entry",
+        &[&format!("ledger entry {}", entry.seq + 1), "prev_hash"],
+    )
+    .await;
+    exec(
+        &raw,
+        &format!(
+            "UPDATE ledger SET payload = '{}', hash = '{}' WHERE seq = {}",
+            entry.payload, entry.hash, entry.seq
+        ),
+    )
+    .await;
+    store.verify().await.expect("restored");
+
+    // The head of the chain pointing elsewhere.
+    exec(&raw, "UPDATE ledger_head SET seq = seq - 1 WHERE id = 1").await;
+    assert_detected(&store, "a moved ledger head", &["ledger head"]).await;
+    exec(&raw, "UPDATE ledger_head SET seq = seq + 1 WHERE id = 1").await;
+    store.verify().await.expect("restored");
+
+    // An application that vanished.
+    exec(
+        &raw,
+        &format!("DELETE FROM applications WHERE call_code = '{ER_CALL}' AND seq = 5"),
+    )
+    .await;
+    assert_detected(
+        &store,
+        "a deleted application",
+        &[ER_CALL, "4 applications stored, 5 in the ledger"],
+    )
+    .await;
+    raw.close().await;
+}
