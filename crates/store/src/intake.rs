@@ -93,8 +93,17 @@ impl Intake {
     }
 
     pub async fn submit(&self, submission: Submission) -> Result<Accepted, IntakeError> {
-        if let Some(replayed) = self.fast_retry(&submission).await? {
-            return Ok(replayed);
+        let sha = submission.application.content.sha256_hex();
+        if let Some(receipt) = self
+            .previous_receipt(
+                &submission.call,
+                &submission.entity,
+                submission.idempotency_key.as_deref(),
+                &sha,
+            )
+            .await?
+        {
+            return Ok(Accepted::Replayed(receipt));
         }
         let (reply, answer) = oneshot::channel();
         self.queue
@@ -110,26 +119,36 @@ impl Intake {
             .map_err(|_| IntakeError::Unavailable("the sequencer stopped".into()))?
     }
 
-    /// A retry of something already committed is answered without entering the queue.
-    async fn fast_retry(&self, s: &Submission) -> Result<Option<Accepted>, IntakeError> {
-        let sha = s.application.content.sha256_hex();
-        let limit = 1; // only a one-per-entity call (or a key) makes a retry recognisable
+    /// The receipt of an already committed submission that this one repeats (same
+    /// Idempotency-Key and content, or same entity and content without a key), looked up
+    /// without entering the queue. Retries are answered this way even once the call has
+    /// closed: whoever got no answer on the last second can still fetch the receipt.
+    pub async fn previous_receipt(
+        &self,
+        call: &str,
+        entity: &str,
+        key: Option<&str>,
+        content_sha256: &str,
+    ) -> Result<Option<Receipt>, IntakeError> {
+        let limit = 1; // any earlier application of the entity may be the one repeated
         let previous = self
             .store
-            .previous(&s.call, &s.entity, s.idempotency_key.as_deref(), limit)
+            .previous(call, entity, key, limit)
             .await
             .map_err(unavailable)?;
-        match previous {
-            Some(Previous::ByKey(call, psha, receipt)) if call == s.call && psha == sha => {
-                Ok(Some(Accepted::Replayed(*receipt)))
+        Ok(match previous {
+            Some(Previous::ByKey(pcall, psha, receipt))
+                if pcall == call && psha == content_sha256 =>
+            {
+                Some(*receipt)
             }
-            Some(Previous::ByEntity(list)) if s.idempotency_key.is_none() => Ok(list
+            Some(Previous::ByEntity(list)) if key.is_none() => list
                 .into_iter()
-                .find(|(psha, _)| *psha == sha)
-                .map(|(_, r)| Accepted::Replayed(r))),
+                .find(|(psha, _)| psha == content_sha256)
+                .map(|(_, r)| r),
             // Conflicts and per-entity limits are decided under the lock.
-            _ => Ok(None),
-        }
+            _ => None,
+        })
     }
 }
 
@@ -346,21 +365,6 @@ async fn sequence_one(
     s: &Submission,
     earlier_in_batch: &[NewApplication],
 ) -> Result<Decided> {
-    // Receipt instants never go backwards, whichever node's clock is behind.
-    let received_us = now.as_microsecond().max(c.last_received_us);
-    let received = from_micros(received_us).unwrap_or(now);
-    if received < c.call.opens_at {
-        return Ok(Err(Err(IntakeError::NotOpenYet {
-            opens_at: c.call.opens_at,
-            server_time: received,
-        })));
-    }
-    if received >= c.call.closes_at {
-        return Ok(Err(Err(IntakeError::Closed {
-            closes_at: c.call.closes_at,
-            server_time: received,
-        })));
-    }
     let sha = s.application.content.sha256_hex();
 
     if let Some(key) = &s.idempotency_key {
@@ -411,6 +415,22 @@ async fn sequence_one(
         }
     }
 
+    // Retries were answered above, even after closing; a new application must arrive in
+    // time. Receipt instants never go backwards, whichever node's clock is behind.
+    let received_us = now.as_microsecond().max(c.last_received_us);
+    let received = from_micros(received_us).unwrap_or(now);
+    if received < c.call.opens_at {
+        return Ok(Err(Err(IntakeError::NotOpenYet {
+            opens_at: c.call.opens_at,
+            server_time: received,
+        })));
+    }
+    if received >= c.call.closes_at {
+        return Ok(Err(Err(IntakeError::Closed {
+            closes_at: c.call.closes_at,
+            server_time: received,
+        })));
+    }
     let seq = c.allocation.next_seq();
     let requested = s.application.requested;
     if let Err(e) = c

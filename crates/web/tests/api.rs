@@ -461,6 +461,45 @@ async fn not_open_and_closed(db: TestDb) {
     assert_eq!(app.footprint().await, before_closed);
 }
 
+async fn a_retry_after_closing_gets_its_receipt(db: TestDb) {
+    let app = open_app(db, 2).await;
+    let token = app.token("080001").await;
+    let (s, receipt) = app.submit(&token, &body(75_000)).await;
+    assert_eq!(s, StatusCode::CREATED);
+    // Close the call by moving the clock of the rules: replace is refused once there are
+    // applications, so close it in the database as an official's edit would.
+    let pool = sqlx_pool(&app).await;
+    let rules: (String,) = sqlx::query_as("SELECT rules FROM calls WHERE code = $1")
+        .bind(CODE)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let mut call: Call = serde_json::from_str(&rules.0).unwrap();
+    call.closes_at = Timestamp::now() - SignedDuration::from_secs(1);
+    sqlx::query("UPDATE calls SET rules = $1 WHERE code = $2")
+        .bind(serde_json::to_string(&call).unwrap())
+        .bind(CODE)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (s, again) = app.submit(&token, &body(75_000)).await;
+    assert_eq!((s, &again), (StatusCode::OK, &receipt));
+    let other = app.token("080002").await;
+    let (s, v) = app.submit(&other, &body(75_000)).await;
+    assert_eq!((s, error_code(&v)), (StatusCode::FORBIDDEN, "call_closed"));
+}
+
+async fn sqlx_pool(app: &App) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    let url = app._db.url.clone();
+    let url = if url.starts_with("sqlite:") {
+        format!("{url}?mode=rw")
+    } else {
+        url
+    };
+    sqlx::AnyPool::connect(&url).await.unwrap()
+}
+
 async fn only_the_owner_sees_an_application(db: TestDb) {
     let app = open_app(db, 2).await;
     let owner = app.token("080001").await;
@@ -574,6 +613,7 @@ on_both_backends!(
     retries_return_the_first_receipt,
     refusals_store_nothing,
     not_open_and_closed,
+    a_retry_after_closing_gets_its_receipt,
     only_the_owner_sees_an_application,
     ledger_pages_and_chain,
     errors_speak_english_on_request,

@@ -6,7 +6,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bandi_domain::application::parse_and_validate;
+use bandi_domain::application::{ApplicationContent, parse_and_validate};
 use bandi_domain::call::CallState;
 use bandi_domain::instant::truncate_to_micros;
 use bandi_store::intake::{Accepted, Submission};
@@ -69,10 +69,21 @@ pub async fn submit(
         ));
     }
     let now = truncate_to_micros(Timestamp::now());
-    match call.state_at(now) {
-        CallState::Upcoming => return Err(call_not_open(call.opens_at, now)),
-        CallState::Closed => return Err(call_closed(call.closes_at, now)),
-        CallState::Open => {}
+    let state_now = call.state_at(now);
+    if state_now != CallState::Open {
+        // A retry of a submission accepted in time still gets its receipt.
+        let sha = ApplicationContent::from_json(&value).0.sha256_hex();
+        let previous = state
+            .intake
+            .previous_receipt(call.code.as_str(), &entity_code, key.as_deref(), &sha)
+            .await?;
+        if let Some(receipt) = previous {
+            return Ok((StatusCode::OK, Json(receipt)).into_response());
+        }
+        return Err(match state_now {
+            CallState::Upcoming => call_not_open(call.opens_at, now),
+            _ => call_closed(call.closes_at, now),
+        });
     }
     let application = parse_and_validate(&value, call).map_err(ApiError::invalid)?;
 
