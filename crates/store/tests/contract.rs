@@ -61,6 +61,7 @@ contract!(
     intake::refusals_store_nothing,
     intake::intake_retries_without_per_entity_limit,
     intake::duplicates_queued_behind_the_lock,
+    intake::a_full_queue_refuses_at_once,
     intake::budget_below_one_grant,
     durability::migrate_on_nodes_starting_together,
     durability::receipts_survive_a_restart,

@@ -678,3 +678,50 @@ pub async fn duplicates_queued_behind_the_lock(db: &TestDb) {
     store.verify().await.expect("verify");
     raw.close().await;
 }
+
+/// A full queue answers `Overloaded` at once instead of queueing without bound, stores
+/// nothing for those, and the admitted ones are committed when the database frees up.
+pub async fn a_full_queue_refuses_at_once(db: &TestDb) {
+    let call = er_call_open();
+    let store = open_with(db, &call, &comuni(12)).await;
+    let intake = Intake::start(store.clone(), 2);
+    sqlx::any::install_default_drivers();
+    let raw = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&db.url)
+        .await
+        .expect("raw connection");
+    let mut holder = raw.begin().await.expect("begin");
+    sqlx::query("UPDATE ledger_head SET seq = seq WHERE id = 1")
+        .execute(&mut *holder)
+        .await
+        .expect("take the ledger lock");
+    let mut set = tokio::task::JoinSet::new();
+    for e in comuni(12) {
+        let intake = intake.clone();
+        let s = submission(ER_CALL, &code(&e), None, standard_project(&call));
+        set.spawn(async move { intake.submit(s).await });
+        // Not a synchronisation: lets the sequencer take the first batch before the rest.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let mut overloaded = 0;
+    while let Some(Some(done)) =
+        tokio::time::timeout(std::time::Duration::from_millis(200), set.join_next())
+            .await
+            .ok()
+    {
+        assert_eq!(done.unwrap(), Err(IntakeError::Overloaded));
+        overloaded += 1;
+    }
+    // One batch is waiting on the lock and two submissions fill the queue.
+    assert!(overloaded >= 8, "only {overloaded} refused");
+    holder.rollback().await.expect("release the lock");
+    let mut created = 0;
+    while let Some(done) = set.join_next().await {
+        assert!(matches!(done.unwrap(), Ok(Accepted::Created(_))));
+        created += 1;
+    }
+    assert_eq!(created + overloaded, 12);
+    assert_eq!(store.ranking(ER_CALL).await.unwrap().len(), created);
+    store.verify().await.expect("verify");
+}
