@@ -705,10 +705,8 @@ pub async fn a_full_queue_refuses_at_once(db: &TestDb) {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let mut overloaded = 0;
-    while let Some(Some(done)) =
-        tokio::time::timeout(std::time::Duration::from_millis(200), set.join_next())
-            .await
-            .ok()
+    while let Ok(Some(done)) =
+        tokio::time::timeout(std::time::Duration::from_millis(200), set.join_next()).await
     {
         assert_eq!(done.unwrap(), Err(IntakeError::Overloaded));
         overloaded += 1;
