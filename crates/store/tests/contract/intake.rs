@@ -589,17 +589,7 @@ pub async fn duplicates_queued_behind_the_lock(db: &TestDb) {
     let c1 = project(&call, PROJECT_COST_CENTS, "v1");
     let before = ledger_len(&store).await;
 
-    sqlx::any::install_default_drivers();
-    let raw = sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(&db.url)
-        .await
-        .expect("raw connection");
-    let mut holder = raw.begin().await.expect("begin");
-    sqlx::query("UPDATE ledger_head SET seq = seq WHERE id = 1")
-        .execute(&mut *holder)
-        .await
-        .expect("take the ledger lock");
+    let (raw, holder) = hold_ledger_lock(db).await;
 
     // The first batch (one submission) waits for the lock; the copies pile up behind it
     // and meet in the next batch.
@@ -685,17 +675,7 @@ pub async fn a_full_queue_refuses_at_once(db: &TestDb) {
     let call = er_call_open();
     let store = open_with(db, &call, &comuni(12)).await;
     let intake = Intake::start(store.clone(), 2);
-    sqlx::any::install_default_drivers();
-    let raw = sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(&db.url)
-        .await
-        .expect("raw connection");
-    let mut holder = raw.begin().await.expect("begin");
-    sqlx::query("UPDATE ledger_head SET seq = seq WHERE id = 1")
-        .execute(&mut *holder)
-        .await
-        .expect("take the ledger lock");
+    let (_raw, holder) = hold_ledger_lock(db).await;
     let mut set = tokio::task::JoinSet::new();
     for e in comuni(12) {
         let intake = intake.clone();

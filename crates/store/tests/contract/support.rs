@@ -225,3 +225,22 @@ pub async fn check_numbering(
     }
     receipts
 }
+
+/// Takes the ledger lock from outside the store, as another node's batch would, until the
+/// returned transaction is rolled back.
+pub async fn hold_ledger_lock(
+    db: &TestDb,
+) -> (sqlx::AnyPool, sqlx::Transaction<'static, sqlx::Any>) {
+    sqlx::any::install_default_drivers();
+    let raw = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&db.url)
+        .await
+        .expect("raw connection");
+    let mut holder = raw.begin().await.expect("begin");
+    sqlx::query("UPDATE ledger_head SET seq = seq WHERE id = 1")
+        .execute(&mut *holder)
+        .await
+        .expect("take the ledger lock");
+    (raw, holder)
+}
