@@ -134,12 +134,9 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let store = open(&cli.database).await?;
+    let (store, migrated) = open(&cli.database).await?;
     match cli.command {
-        Command::Migrate => {
-            let n = store.migrate().await?;
-            println!("{n} migrations applied");
-        }
+        Command::Migrate => println!("{migrated} migrations applied"),
         Command::Entities(EntitiesCommand::Import { file, region }) => {
             let n = import_entities(&store, &file, region.as_deref()).await?;
             println!("{n} entities imported from {}", file.display());
@@ -189,12 +186,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn open(url: &str) -> anyhow::Result<Store> {
+/// The store, migrated; and how many migrations that applied.
+async fn open(url: &str) -> anyhow::Result<(Store, usize)> {
     let store = Store::connect(url)
         .await
         .with_context(|| format!("cannot open the database {url}"))?;
-    store.migrate().await.context("migrations failed")?;
-    Ok(store)
+    let applied = store.migrate().await.context("migrations failed")?;
+    Ok((store, applied))
 }
 
 pub(crate) async fn import_entities(

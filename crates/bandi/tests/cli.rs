@@ -1,0 +1,25 @@
+//! The `bandi` command end to end: the real binary, on a fresh database per test (SQLite, and
+//! PostgreSQL when `BANDI_TEST_POSTGRES_URL` is set, as `scripts/test.sh` does).
+//!
+//! - `commands`: `migrate` reports what it applied, also from two processes at once;
+//! - `errors`: mistakes on the command line exit non-zero, say what is wrong, change nothing;
+//! - `schedule`: `calls import --opens-at now` keeps the call's length;
+//! - `crash`: SIGKILL under load, restart, every receipt still there, numbering gap-free;
+//! - `nodes`: two `serve` processes on one PostgreSQL database, one numbering, one budget;
+//! - `throughput`: figures printed side by side with GET /health (`--nocapture`).
+
+#[path = "cli/support.rs"]
+mod support;
+
+#[path = "cli/commands.rs"]
+mod commands;
+#[path = "cli/crash.rs"]
+mod crash;
+#[path = "cli/errors.rs"]
+mod errors;
+#[path = "cli/nodes.rs"]
+mod nodes;
+#[path = "cli/schedule.rs"]
+mod schedule;
+#[path = "cli/throughput.rs"]
+mod throughput;
