@@ -316,8 +316,15 @@ async fn refusals_store_nothing(db: TestDb) {
 
     // 413 before anything else, even with no token.
     let huge = json!({"title": "x".repeat(70 * 1024), "lines": []});
-    let r = app.submit_req(None).json(&huge).send().await.unwrap();
+    // Its own client: the server closes that connection without reading the body.
+    let r = reqwest::Client::new()
+        .post(format!("{}/calls/{CODE}/applications", app.base))
+        .json(&huge)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(r.headers()["connection"], "close");
     assert_eq!(error_code(&r.json().await.unwrap()), "body_too_large");
     // 404 for an unknown call, before the token is looked at.
     let r = app
