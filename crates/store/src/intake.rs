@@ -80,7 +80,15 @@ struct Job {
 #[derive(Clone)]
 pub struct Intake {
     store: Store,
-    queue: mpsc::Sender<Job>,
+    mode: Mode,
+}
+
+#[derive(Clone)]
+enum Mode {
+    /// Group commit through this node's sequencer task.
+    Sequencer(mpsc::Sender<Job>),
+    /// One transaction per request: the baseline the benchmarks compare against.
+    Naive,
 }
 
 impl Intake {
@@ -89,7 +97,21 @@ impl Intake {
     pub fn start(store: Store, queue_capacity: usize) -> Intake {
         let (tx, rx) = mpsc::channel(queue_capacity.max(1));
         tokio::spawn(run(store.clone(), rx));
-        Intake { store, queue: tx }
+        Intake {
+            store,
+            mode: Mode::Sequencer(tx),
+        }
+    }
+
+    /// The naive design, for benchmarks only: every request runs its own transaction that
+    /// locks the call's row, reads its counters, checks, inserts and updates, then commits
+    /// (one fsync per request). It keeps every rule (same ledger, same numbering), so
+    /// `verify` passes on what it writes; it is just slower.
+    pub fn start_naive(store: Store) -> Intake {
+        Intake {
+            store,
+            mode: Mode::Naive,
+        }
     }
 
     pub async fn submit(&self, submission: Submission) -> Result<Accepted, IntakeError> {
@@ -105,8 +127,12 @@ impl Intake {
         {
             return Ok(Accepted::Replayed(receipt));
         }
+        let queue = match &self.mode {
+            Mode::Sequencer(queue) => queue,
+            Mode::Naive => return crate::naive::submit(&self.store, submission).await,
+        };
         let (reply, answer) = oneshot::channel();
-        self.queue
+        queue
             .try_send(Job { submission, reply })
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(_) => IntakeError::Overloaded,
@@ -189,20 +215,20 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
 }
 
 /// Everything a batch decides about one submission before it is written.
-struct NewApplication {
-    id: String,
-    call: String,
-    seq: u64,
-    protocol: String,
-    entity: String,
-    received_us: i64,
-    content_sha256: String,
-    content: String,
-    requested: Money,
-    eligible: Money,
-    idempotency_key: Option<String>,
-    receipt: Receipt,
-    entry: Entry,
+pub(crate) struct NewApplication {
+    pub(crate) id: String,
+    pub(crate) call: String,
+    pub(crate) seq: u64,
+    pub(crate) protocol: String,
+    pub(crate) entity: String,
+    pub(crate) received_us: i64,
+    pub(crate) content_sha256: String,
+    pub(crate) content: String,
+    pub(crate) requested: Money,
+    pub(crate) eligible: Money,
+    pub(crate) idempotency_key: Option<String>,
+    pub(crate) receipt: Receipt,
+    pub(crate) entry: Entry,
 }
 
 async fn commit_batch(
@@ -302,7 +328,10 @@ async fn load_call(
     Ok(Some(c))
 }
 
-async fn insert_applications(conn: &mut AnyConnection, rows: &[NewApplication]) -> Result<()> {
+pub(crate) async fn insert_applications(
+    conn: &mut AnyConnection,
+    rows: &[NewApplication],
+) -> Result<()> {
     for chunk in rows.chunks(200) {
         let sql = ledger::multi_row_insert(
             "INSERT INTO applications (id, call_code, seq, protocol, entity_code, received_us, \
@@ -366,7 +395,46 @@ async fn sequence_one(
     earlier_in_batch: &[NewApplication],
 ) -> Result<Decided> {
     let sha = s.application.content.sha256_hex();
+    let limit = c.call.applications_per_entity;
+    if let Some(answer) = check_previous(conn, s, &sha, limit, earlier_in_batch).await? {
+        return Ok(Err(answer));
+    }
+    let received_us = now.as_microsecond().max(c.last_received_us);
+    if let Some(refusal) = check_window(&c.call, received_us) {
+        return Ok(Err(Err(refusal)));
+    }
+    let seq = c.allocation.next_seq();
+    let requested = s.application.requested;
+    if let Err(e) = c
+        .allocation
+        .apply(&bandi_domain::allocation::Event::Submitted { seq, requested })
+    {
+        return Ok(Err(Err(IntakeError::Refused(e.to_string()))));
+    }
+    let standing = *c.allocation.get(seq).expect("just applied");
+    let new = new_application(
+        &c.call,
+        s,
+        sha,
+        seq,
+        received_us,
+        (standing.status, standing.reserved),
+        head,
+    );
+    c.applied_ledger_seq = new.entry.seq;
+    c.last_received_us = received_us;
+    Ok(Ok(new))
+}
 
+/// A retry (the first receipt) or a duplicate (a refusal), if this submission is one.
+/// Runs under the ledger lock; `earlier_in_batch` holds what this transaction accepted.
+pub(crate) async fn check_previous(
+    conn: &mut AnyConnection,
+    s: &Submission,
+    sha: &str,
+    limit: u32,
+    earlier_in_batch: &[NewApplication],
+) -> Result<Option<Result<Accepted, IntakeError>>> {
     if let Some(key) = &s.idempotency_key {
         let in_batch = earlier_in_batch
             .iter()
@@ -380,7 +448,7 @@ async fn sequence_one(
             },
         };
         if let Some((call, psha, receipt)) = previous {
-            return Ok(Err(if call == s.call && psha == sha {
+            return Ok(Some(if call == s.call && psha == sha {
                 Ok(Accepted::Replayed(receipt))
             } else {
                 Err(IntakeError::IdempotencyConflict {
@@ -389,9 +457,8 @@ async fn sequence_one(
             }));
         }
     }
-    let limit = c.call.applications_per_entity;
-    // Without a key, the same content again is a retry of the one with that content, whatever
-    // the call's limit (as `Intake::fast_retry` already answers once the first is committed).
+    // Without a key, the same content again is a retry of the one with that content,
+    // whatever the call's limit (as `Intake::previous_receipt` answers once committed).
     if limit > 0 || s.idempotency_key.is_none() {
         let Previous::ByEntity(mut list) = previous_by_entity(conn, &s.call, &s.entity).await?
         else {
@@ -404,42 +471,51 @@ async fn sequence_one(
                 .map(|r| (r.content_sha256.clone(), r.receipt.clone())),
         );
         if s.idempotency_key.is_none()
-            && let Some((_, receipt)) = list.iter().find(|(psha, _)| *psha == sha)
+            && let Some((_, receipt)) = list.iter().find(|(psha, _)| psha == sha)
         {
-            return Ok(Err(Ok(Accepted::Replayed(receipt.clone()))));
+            return Ok(Some(Ok(Accepted::Replayed(receipt.clone()))));
         }
         if limit > 0 && list.len() >= limit as usize {
-            return Ok(Err(Err(IntakeError::AlreadyApplied {
+            return Ok(Some(Err(IntakeError::AlreadyApplied {
                 protocol: list[0].1.protocol.clone(),
             })));
         }
     }
+    Ok(None)
+}
 
-    // Retries were answered above, even after closing; a new application must arrive in
-    // time. Receipt instants never go backwards, whichever node's clock is behind.
-    let received_us = now.as_microsecond().max(c.last_received_us);
-    let received = from_micros(received_us).unwrap_or(now);
-    if received < c.call.opens_at {
-        return Ok(Err(Err(IntakeError::NotOpenYet {
-            opens_at: c.call.opens_at,
+/// Retries were answered before this; a new application must arrive in time.
+pub(crate) fn check_window(call: &Call, received_us: i64) -> Option<IntakeError> {
+    let received = from_micros(received_us)?;
+    if received < call.opens_at {
+        Some(IntakeError::NotOpenYet {
+            opens_at: call.opens_at,
             server_time: received,
-        })));
-    }
-    if received >= c.call.closes_at {
-        return Ok(Err(Err(IntakeError::Closed {
-            closes_at: c.call.closes_at,
+        })
+    } else if received >= call.closes_at {
+        Some(IntakeError::Closed {
+            closes_at: call.closes_at,
             server_time: received,
-        })));
+        })
+    } else {
+        None
     }
-    let seq = c.allocation.next_seq();
+}
+
+/// Numbers an accepted submission: its protocol, ledger entry (sealed after `head`) and
+/// receipt, with the standing the allocation gave it.
+pub(crate) fn new_application(
+    call: &Call,
+    s: &Submission,
+    sha: String,
+    seq: u64,
+    received_us: i64,
+    standing: (bandi_domain::allocation::Status, Money),
+    head: &mut ledger::Head,
+) -> NewApplication {
+    let received = from_micros(received_us).expect("an instant within range");
+    let protocol = call.protocol(seq, received);
     let requested = s.application.requested;
-    if let Err(e) = c
-        .allocation
-        .apply(&bandi_domain::allocation::Event::Submitted { seq, requested })
-    {
-        return Ok(Err(Err(IntakeError::Refused(e.to_string()))));
-    }
-    let protocol = c.call.protocol(seq, received);
     let record = Record::ApplicationSubmitted {
         call: s.call.clone(),
         seq,
@@ -450,9 +526,6 @@ async fn sequence_one(
         requested_cents: requested,
     };
     let entry = ledger::seal(head, received, &record);
-    c.applied_ledger_seq = entry.seq;
-    c.last_received_us = received_us;
-    let standing = *c.allocation.get(seq).expect("just applied");
     let receipt = Receipt {
         id: crate::random_hex(16),
         call: s.call.clone(),
@@ -463,14 +536,14 @@ async fn sequence_one(
         content_sha256: sha.clone(),
         ledger_seq: entry.seq,
         ledger_hash: entry.hash.clone(),
-        status: standing.status.as_str().to_string(),
+        status: standing.0.as_str().to_string(),
         total_cost_cents: s.application.total_cost,
         eligible_cost_cents: s.application.eligible_cost,
         requested_cents: requested,
-        reserved_cents: standing.reserved,
+        reserved_cents: standing.1,
         notices: s.application.notices.clone(),
     };
-    Ok(Ok(NewApplication {
+    NewApplication {
         id: receipt.id.clone(),
         call: s.call.clone(),
         seq,
@@ -484,5 +557,5 @@ async fn sequence_one(
         idempotency_key: s.idempotency_key.clone(),
         receipt,
         entry,
-    }))
+    }
 }

@@ -19,6 +19,7 @@ pub mod error;
 pub mod intake;
 mod ledger;
 mod migrate;
+mod naive;
 pub mod testing;
 mod tokens;
 mod verify;

@@ -68,4 +68,5 @@ contract!(
     durability::failed_commit_answers_nothing,
     tamper::verify_detects_tampering,
     nodes::two_nodes_share_one_sequence,
+    nodes::naive_baseline_keeps_the_rules,
 );

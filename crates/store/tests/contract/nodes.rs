@@ -100,3 +100,38 @@ pub async fn two_nodes_share_one_sequence(db: &TestDb) {
     }
     assert_eq!(ledger_len(&node_b).await, N + 1);
 }
+
+/// The naive baseline of the benchmarks, side by side with a sequencer on the same
+/// database: it is slower, not looser — one numbering, the same allocation, a ledger that
+/// verifies.
+pub async fn naive_baseline_keeps_the_rules(db: &TestDb) {
+    let call = er_call_open();
+    let entities = comuni(120);
+    let store = open_with(db, &call, &entities).await;
+    let intakes = [
+        Intake::start_naive(store.clone()),
+        Intake::start(store.clone(), QUEUE),
+    ];
+    let app = standard_project(&call);
+    let mut submissions: Vec<_> = entities
+        .iter()
+        .map(|e| submission(ER_CALL, &code(e), None, app.clone()))
+        .collect();
+    // A retry through the naive path gets the first receipt too.
+    submissions.push(submission(ER_CALL, &code(&entities[0]), None, app.clone()));
+    let answers = submit_concurrently(&intakes, submissions).await;
+    let (new, replayed): (Vec<_>, Vec<_>) = answers
+        .iter()
+        .partition(|a| matches!(a, Ok(Accepted::Created(_))));
+    assert_eq!((new.len(), replayed.len()), (120, 1));
+    let receipts = check_numbering(&store, &call, new.into_iter().map(created).collect()).await;
+    let reserved: Vec<u64> = receipts
+        .iter()
+        .filter(|r| r.status == "reserved")
+        .map(|r| r.seq)
+        .collect();
+    assert_eq!(reserved, (1..=38).collect::<Vec<_>>());
+    assert!(matches!(replayed[0], Ok(Accepted::Replayed(r)) if r.entity == code(&entities[0])));
+    let report = store.verify().await.expect("verify");
+    assert_eq!(report.applications, 120);
+}
