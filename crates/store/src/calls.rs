@@ -1,5 +1,7 @@
 //! Calls: their rules, as imported, and the public counters kept beside them.
 
+use std::sync::Arc;
+
 use bandi_domain::call::Call;
 use bandi_domain::instant::format_utc;
 use bandi_domain::ledger::Record;
@@ -112,6 +114,7 @@ impl Store {
         .await?;
         ledger::insert(&mut tx, std::slice::from_ref(&entry), &head).await?;
         tx.commit().await?;
+        self.caches().forget_rules(call.code.as_str());
         Ok(outcome)
     }
 
@@ -122,6 +125,27 @@ impl Store {
             .fetch_optional(self.pool())
             .await?;
         row.as_ref().map(from_row).transpose()
+    }
+
+    /// The rules of a call, as read at most a second ago: what a submission is checked
+    /// against before it is queued (the sequencer reads them again under the lock).
+    pub async fn call_rules(&self, code: &str) -> Result<Option<Arc<Call>>> {
+        if let Some(c) = self.caches().rules(code) {
+            return Ok(Some(c));
+        }
+        let row: Option<(String,)> = sqlx::query_as("SELECT rules FROM calls WHERE code = $1")
+            .bind(code)
+            .fetch_optional(self.pool())
+            .await?;
+        let Some((rules,)) = row else {
+            return Ok(None);
+        };
+        let call: Arc<Call> = Arc::new(
+            serde_json::from_str(&rules)
+                .map_err(|e| StoreError::Corrupt(format!("rules of call {code}: {e}")))?,
+        );
+        self.caches().put_rules(code, call.clone());
+        Ok(Some(call))
     }
 
     pub async fn calls(&self) -> Result<Vec<StoredCall>> {

@@ -33,10 +33,14 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
+        self.caches().forget_entities();
         Ok(entities.len())
     }
 
     pub async fn entity(&self, code: &str) -> Result<Option<Entity>> {
+        if let Some(e) = self.caches().entity(code) {
+            return Ok(Some(e));
+        }
         let row = sqlx::query(
             "SELECT code, name, kind, fiscal_code, province, region_code, istat_code, pec, members \
              FROM entities WHERE code = $1",
@@ -44,7 +48,11 @@ impl Store {
         .bind(code)
         .fetch_optional(self.pool())
         .await?;
-        row.map(|r| entity_from_row(&r)).transpose()
+        let entity = row.map(|r| entity_from_row(&r)).transpose()?;
+        if let Some(e) = &entity {
+            self.caches().put_entity(e);
+        }
+        Ok(entity)
     }
 
     pub async fn entity_count(&self) -> Result<i64> {

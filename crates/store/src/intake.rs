@@ -237,7 +237,7 @@ async fn commit_batch(
     batch: &[&Submission],
 ) -> Result<Vec<Result<Accepted, IntakeError>>> {
     let now = truncate_to_micros(Timestamp::now());
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.writer().begin().await?;
     let mut head = ledger::lock_head(&mut tx).await?;
 
     // Work on copies: the cache changes only once the commit has succeeded.

@@ -8,11 +8,13 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 mod applications;
+mod cache;
 mod calls;
 mod entities;
 pub mod error;
@@ -41,7 +43,10 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// The sequencer's own connection: it must never wait behind the requests' reads.
+    writer: AnyPool,
     backend: Backend,
+    caches: Arc<cache::Caches>,
 }
 
 impl Store {
@@ -73,33 +78,16 @@ impl Store {
         };
         let options = AnyConnectOptions::from_str(&url)
             .map_err(|e| StoreError::Config(format!("bad database URL: {e}")))?;
-        let pool = match backend {
-            Backend::Sqlite => {
-                AnyPoolOptions::new()
-                    .max_connections(8)
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            // Durability first: a receipt is only sent after an fsync'd commit.
-                            conn.execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                            )
-                            .await?;
-                            Ok(())
-                        })
-                    })
-                    .connect_with(options)
-                    .await?
-            }
-            Backend::Postgres => {
-                AnyPoolOptions::new()
-                    .max_connections(16)
-                    .acquire_timeout(std::time::Duration::from_secs(5))
-                    .connect_with(options)
-                    .await?
-            }
-        };
-        Ok(Store { pool, backend })
+        let pool = pool_options(backend, 16)
+            .connect_with(options.clone())
+            .await?;
+        let writer = pool_options(backend, 1).connect_with(options).await?;
+        Ok(Store {
+            pool,
+            writer,
+            backend,
+            caches: Arc::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -113,10 +101,39 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.writer
+    }
+
+    pub(crate) fn caches(&self) -> &cache::Caches {
+        &self.caches
+    }
+}
+
+fn pool_options(backend: Backend, max_connections: u32) -> AnyPoolOptions {
+    let options = AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(std::time::Duration::from_secs(5));
+    match backend {
+        Backend::Sqlite => options.after_connect(|conn, _meta| {
+            Box::pin(async move {
+                // Durability first: a receipt is only sent after an fsync'd commit.
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                )
+                .await?;
+                Ok(())
+            })
+        }),
+        Backend::Postgres => options,
     }
 }
 

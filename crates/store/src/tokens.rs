@@ -28,11 +28,18 @@ impl Store {
 
     /// The entity a token belongs to, if the token exists.
     pub async fn token_entity(&self, token: &str) -> Result<Option<String>> {
+        let hash = token_hash(token);
+        if let Some(entity) = self.caches().token(&hash) {
+            return Ok(Some(entity));
+        }
         let row: Option<(String,)> =
             sqlx::query_as("SELECT entity_code FROM tokens WHERE token_sha256 = $1")
-                .bind(token_hash(token))
+                .bind(&hash)
                 .fetch_optional(self.pool())
                 .await?;
-        Ok(row.map(|(c,)| c))
+        Ok(row.map(|(c,)| {
+            self.caches().put_token(hash, c.clone());
+            c
+        }))
     }
 }

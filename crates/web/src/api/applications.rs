@@ -35,7 +35,7 @@ pub async fn submit(
     let bytes = axum::body::to_bytes(body, MAX_BODY)
         .await
         .map_err(|_| ApiError::too_large(MAX_BODY))?;
-    let stored = calls::load(&state, code).await?;
+    let call = calls::rules(&state, code).await?;
     let entity_code = auth::entity_of(&state, &headers).await?;
     let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::bad_request(
@@ -53,7 +53,7 @@ pub async fn submit(
     }
     let key = idempotency_key(&headers)?;
 
-    let call = &stored.call;
+    let call = call.as_ref();
     let entity = state
         .store
         .entity(&entity_code)

@@ -4,26 +4,45 @@ use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use bandi_domain::instant::{format_utc, truncate_to_micros};
+use std::sync::Arc;
+
+use bandi_domain::call::{Call, CallCode};
 use bandi_store::StoredCall;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use crate::{ApiError, SharedState};
 
-/// The call named in the path, or 404 for anything else (including malformed paths).
+/// The code in the path if it can name a call; 404 for anything else.
+fn code_of(code: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    match code {
+        Ok(Path(code)) if CallCode::parse(&code).is_ok() => Ok(code),
+        _ => Err(ApiError::call_not_found()),
+    }
+}
+
+/// The call named in the path with its counters, or 404.
 pub async fn load(
     state: &SharedState,
     code: Result<Path<String>, PathRejection>,
 ) -> Result<StoredCall, ApiError> {
-    let Ok(Path(code)) = code else {
-        return Err(ApiError::call_not_found());
-    };
-    if bandi_domain::call::CallCode::parse(&code).is_err() {
-        return Err(ApiError::call_not_found());
-    }
+    let code = code_of(code)?;
     state
         .store
         .call(&code)
+        .await?
+        .ok_or_else(ApiError::call_not_found)
+}
+
+/// The rules of the call named in the path (cached briefly), or 404.
+pub async fn rules(
+    state: &SharedState,
+    code: Result<Path<String>, PathRejection>,
+) -> Result<Arc<Call>, ApiError> {
+    let code = code_of(code)?;
+    state
+        .store
+        .call_rules(&code)
         .await?
         .ok_or_else(ApiError::call_not_found)
 }

@@ -1,0 +1,78 @@
+//! Small in-process caches for what every submission reads: the token's entity, the
+//! entity, the call's rules. Tokens never change once issued; entities and rules may be
+//! re-imported by another process, so they live briefly. The sequencer does not use them:
+//! under the lock it reads the database.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use bandi_domain::call::Call;
+use bandi_domain::entity::Entity;
+
+const ENTITY_TTL: Duration = Duration::from_secs(30);
+const RULES_TTL: Duration = Duration::from_secs(1);
+
+#[derive(Default)]
+pub(crate) struct Caches {
+    /// Token hash → entity code. Only tokens that exist are kept, so unknown ones cannot
+    /// grow it.
+    tokens: RwLock<HashMap<String, String>>,
+    entities: RwLock<HashMap<String, (Instant, Entity)>>,
+    rules: RwLock<HashMap<String, (Instant, Arc<Call>)>>,
+}
+
+fn fresh<T: Clone>(
+    map: &RwLock<HashMap<String, (Instant, T)>>,
+    key: &str,
+    ttl: Duration,
+) -> Option<T> {
+    let map = map.read().ok()?;
+    map.get(key)
+        .filter(|(at, _)| at.elapsed() < ttl)
+        .map(|(_, v)| v.clone())
+}
+
+impl Caches {
+    pub fn token(&self, hash: &str) -> Option<String> {
+        self.tokens.read().ok()?.get(hash).cloned()
+    }
+
+    pub fn put_token(&self, hash: String, entity: String) {
+        if let Ok(mut m) = self.tokens.write() {
+            m.insert(hash, entity);
+        }
+    }
+
+    pub fn entity(&self, code: &str) -> Option<Entity> {
+        fresh(&self.entities, code, ENTITY_TTL)
+    }
+
+    pub fn put_entity(&self, e: &Entity) {
+        if let Ok(mut m) = self.entities.write() {
+            m.insert(e.code.to_string(), (Instant::now(), e.clone()));
+        }
+    }
+
+    pub fn forget_entities(&self) {
+        if let Ok(mut m) = self.entities.write() {
+            m.clear();
+        }
+    }
+
+    pub fn rules(&self, code: &str) -> Option<Arc<Call>> {
+        fresh(&self.rules, code, RULES_TTL)
+    }
+
+    pub fn put_rules(&self, code: &str, call: Arc<Call>) {
+        if let Ok(mut m) = self.rules.write() {
+            m.insert(code.to_string(), (Instant::now(), call));
+        }
+    }
+
+    pub fn forget_rules(&self, code: &str) {
+        if let Ok(mut m) = self.rules.write() {
+            m.remove(code);
+        }
+    }
+}
