@@ -57,7 +57,7 @@ pub(crate) fn parse_receipt(json: &str) -> Result<Receipt> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("receipt: {e}")))
 }
 
-fn application_from_row(r: &AnyRow) -> Result<StoredApplication> {
+pub(crate) fn application_from_row(r: &AnyRow) -> Result<StoredApplication> {
     let receipt = parse_receipt(&r.try_get::<String, _>("receipt")?)?;
     let content: String = r.try_get("content")?;
     let status: String = r.try_get("status")?;
@@ -133,31 +133,12 @@ impl Store {
 
     /// Every application of a call in protocol order.
     pub async fn ranking(&self, call: &str) -> Result<Vec<RankingRow>> {
-        let rows = sqlx::query(
-            "SELECT a.seq, a.protocol, a.entity_code, e.name, a.received_us, a.requested_cents, \
-             a.reserved_cents, a.status FROM applications a JOIN entities e ON e.code = a.entity_code \
-             WHERE a.call_code = $1 ORDER BY a.seq",
-        )
-        .bind(call)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let us: i64 = r.try_get("received_us")?;
-                Ok(RankingRow {
-                    seq: r.try_get::<i64, _>("seq")? as u64,
-                    protocol: r.try_get("protocol")?,
-                    entity_code: r.try_get("entity_code")?,
-                    entity_name: r.try_get("name")?,
-                    received_at: from_micros(us)
-                        .map(format_utc)
-                        .ok_or_else(|| StoreError::Corrupt(format!("instant {us}")))?,
-                    requested_cents: Money::from_cents(r.try_get("requested_cents")?),
-                    reserved_cents: Money::from_cents(r.try_get("reserved_cents")?),
-                    status: r.try_get("status")?,
-                })
-            })
-            .collect()
+        let sql = format!("{RANKING_SELECT} WHERE a.call_code = $1 ORDER BY a.seq");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(call)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(ranking_row).collect()
     }
 
     /// A receipt already given that a submission may be a retry of, looked up without any
@@ -183,4 +164,24 @@ impl Store {
         }
         Ok(None)
     }
+}
+
+pub(crate) const RANKING_SELECT: &str = "SELECT a.seq, a.protocol, a.entity_code, e.name, a.received_us, \
+     a.requested_cents, a.reserved_cents, a.status, a.ledger_seq FROM applications a \
+     JOIN entities e ON e.code = a.entity_code";
+
+pub(crate) fn ranking_row(r: &AnyRow) -> Result<RankingRow> {
+    let us: i64 = r.try_get("received_us")?;
+    Ok(RankingRow {
+        seq: r.try_get::<i64, _>("seq")? as u64,
+        protocol: r.try_get("protocol")?,
+        entity_code: r.try_get("entity_code")?,
+        entity_name: r.try_get("name")?,
+        received_at: from_micros(us)
+            .map(format_utc)
+            .ok_or_else(|| StoreError::Corrupt(format!("instant {us}")))?,
+        requested_cents: Money::from_cents(r.try_get("requested_cents")?),
+        reserved_cents: Money::from_cents(r.try_get("reserved_cents")?),
+        status: r.try_get("status")?,
+    })
 }

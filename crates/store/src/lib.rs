@@ -13,6 +13,7 @@ use std::sync::Arc;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+mod accounts;
 mod applications;
 mod cache;
 mod calls;
@@ -26,6 +27,7 @@ pub mod testing;
 mod tokens;
 mod verify;
 
+pub use accounts::{Role, Session, User, normalise_email};
 pub use applications::{RankingRow, Receipt, StoredApplication};
 pub use calls::{CallSummary, ImportedCall, StoredCall};
 pub use error::StoreError;

@@ -5,8 +5,14 @@ use sqlx::{AnyPool, Executor};
 
 use crate::{Backend, Result};
 
-const SQLITE: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
-const POSTGRES: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+const SQLITE: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_accounts.sql")),
+];
+const POSTGRES: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../migrations/postgres/0002_accounts.sql")),
+];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<usize> {
     let migrations = match backend {

@@ -6,6 +6,8 @@
 //! database on the server at `BANDI_TEST_POSTGRES_URL`; when the variable is unset they
 //! print a line and pass (`scripts/test.sh` and CI always set it).
 
+#[path = "contract/accounts.rs"]
+mod accounts;
 #[path = "contract/durability.rs"]
 mod durability;
 #[path = "contract/intake.rs"]
@@ -69,4 +71,6 @@ contract!(
     tamper::verify_detects_tampering,
     nodes::two_nodes_share_one_sequence,
     nodes::naive_baseline_keeps_the_rules,
+    accounts::accounts_sessions_and_drafts,
+    accounts::lookups_for_pages,
 );

@@ -1,0 +1,119 @@
+//! Accounts, sessions, drafts and the lookups the pages need.
+
+use bandi_store::testing::TestDb;
+use bandi_store::{Role, StoreError};
+use jiff::SignedDuration;
+
+use crate::support::*;
+
+pub async fn accounts_sessions_and_drafts(db: &TestDb) {
+    let call = er_call_open();
+    let store = open_with(db, &call, &comuni(3)).await;
+    let user = store
+        .create_user(
+            " Ufficio@Cervia.IT ",
+            "Ufficio personale",
+            "hash-1",
+            Role::Applicant,
+        )
+        .await
+        .expect("create");
+    assert_eq!(user.email, "ufficio@cervia.it");
+    let dup = store
+        .create_user("ufficio@cervia.it", "Altro", "hash-2", Role::Admin)
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+    assert!(matches!(
+        store.bind_entity(&user.id, "nope").await,
+        Err(StoreError::NotFound(_))
+    ));
+    let first = code(&comune(1));
+    let second = code(&comune(2));
+    store.bind_entity(&user.id, &first).await.unwrap();
+    store.bind_entity(&user.id, &first).await.unwrap();
+    store.bind_entity(&user.id, &second).await.unwrap();
+    let (found, hash) = store
+        .user_by_email("UFFICIO@cervia.it")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(hash, "hash-1");
+    assert_eq!(found.entities, vec![first.clone(), second.clone()]);
+    assert!(found.acts_for(&first) && !found.acts_for(&code(&comune(3))));
+
+    let (token, csrf) = store
+        .create_session(&user.id, SignedDuration::from_hours(8))
+        .await
+        .unwrap();
+    let session = store.session(&token).await.unwrap().expect("live session");
+    assert_eq!(session.user.id, user.id);
+    assert_eq!(session.csrf_token, csrf);
+    assert!(store.session("not-a-session").await.unwrap().is_none());
+    store.delete_session(&token).await.unwrap();
+    assert!(store.session(&token).await.unwrap().is_none());
+    let (expired, _) = store
+        .create_session(&user.id, SignedDuration::from_secs(-1))
+        .await
+        .unwrap();
+    assert!(store.session(&expired).await.unwrap().is_none(), "expired");
+
+    assert_eq!(store.draft(&first, ER_CALL).await.unwrap(), None);
+    store
+        .save_draft(&first, ER_CALL, r#"{"title":"v1"}"#)
+        .await
+        .unwrap();
+    store
+        .save_draft(&first, ER_CALL, r#"{"title":"v2"}"#)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.draft(&first, ER_CALL).await.unwrap().as_deref(),
+        Some(r#"{"title":"v2"}"#)
+    );
+    assert_eq!(
+        store.draft(&second, ER_CALL).await.unwrap(),
+        None,
+        "drafts are per entity"
+    );
+    store.delete_draft(&first, ER_CALL).await.unwrap();
+    assert_eq!(store.draft(&first, ER_CALL).await.unwrap(), None);
+}
+
+pub async fn lookups_for_pages(db: &TestDb) {
+    let call = er_call_open();
+    let entities = comuni(3);
+    let store = open_with(db, &call, &entities).await;
+    let intake = bandi_store::intake::Intake::start(store.clone(), QUEUE);
+    let mut receipts = Vec::new();
+    for e in &entities {
+        let answer = intake
+            .submit(submission(ER_CALL, &code(e), None, standard_project(&call)))
+            .await;
+        receipts.push(created(&answer));
+    }
+    let mine = store
+        .entity_applications(&code(&entities[1]))
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].receipt, receipts[1]);
+    let all = store.call_applications(ER_CALL).await.unwrap();
+    assert_eq!(
+        all.iter().map(|a| a.receipt.seq).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    let (row, ledger_seq) = store
+        .application_by_protocol(&receipts[2].protocol)
+        .await
+        .unwrap()
+        .expect("found by protocol");
+    assert_eq!((row.seq, ledger_seq), (3, receipts[2].ledger_seq));
+    assert_eq!(row.entity_code, code(&entities[2]));
+    assert!(
+        store
+            .application_by_protocol("ER-SW-1999/0000001")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
