@@ -124,6 +124,8 @@ pub struct Allocation {
     /// Numbers of applications still waiting for (part of) their money, in order. Final
     /// ones are dropped lazily when met.
     waiting: VecDeque<u64>,
+    /// Applications waiting for all or part of their money (waitlisted or partial).
+    waiting_count: usize,
     events: u64,
 }
 
@@ -135,6 +137,7 @@ impl Allocation {
             reserved: Money::ZERO,
             apps: Vec::new(),
             waiting: VecDeque::new(),
+            waiting_count: 0,
             events: 0,
         }
     }
@@ -186,11 +189,9 @@ impl Allocation {
         self.apps.len() as u64 + 1
     }
 
+    /// Applications waiting for all or part of their money (waitlisted or partial).
     pub fn waitlisted_count(&self) -> usize {
-        self.apps
-            .iter()
-            .filter(|a| matches!(a.status, Status::Waitlisted | Status::Partial))
-            .count()
+        self.waiting_count
     }
 
     /// Applies one event, or refuses it and changes nothing.
@@ -213,6 +214,7 @@ impl Allocation {
                     status: Status::Waitlisted,
                 });
                 self.waiting.push_back(seq);
+                self.waiting_count += 1;
             }
             Event::Withdrawn { seq } => self.finish(seq, Status::Withdrawn)?,
             Event::Rejected { seq } => self.finish(seq, Status::Rejected)?,
@@ -244,7 +246,7 @@ impl Allocation {
                 self.apps[idx].reserved = Money::from_cents(app.reserved.cents() - freed);
                 self.reserved = Money::from_cents(self.reserved.cents() - freed);
                 if self.apps[idx].reserved == requested {
-                    self.apps[idx].status = Status::Reserved;
+                    self.set_status(idx, Status::Reserved);
                 }
             }
             Event::BudgetChanged { budget } => {
@@ -288,7 +290,7 @@ impl Allocation {
         let idx = (seq - 1) as usize;
         self.reserved = Money::from_cents(self.reserved.cents() - app.reserved.cents());
         self.apps[idx].reserved = Money::ZERO;
-        self.apps[idx].status = status;
+        self.set_status(idx, status);
         Ok(())
     }
 
@@ -301,7 +303,7 @@ impl Allocation {
                     let app = self.apps[idx];
                     if app.status.is_final() || app.reserved == app.requested {
                         if app.reserved == app.requested && !app.status.is_final() {
-                            self.apps[idx].status = Status::Reserved;
+                            self.set_status(idx, Status::Reserved);
                         }
                         self.waiting.pop_front();
                         continue;
@@ -310,12 +312,12 @@ impl Allocation {
                     let remaining = self.remaining().cents();
                     if missing <= remaining {
                         self.grant(idx, missing);
-                        self.apps[idx].status = Status::Reserved;
+                        self.set_status(idx, Status::Reserved);
                         self.waiting.pop_front();
                     } else {
                         if self.mode == FitMode::Partial && remaining > 0 {
                             self.grant(idx, remaining);
-                            self.apps[idx].status = Status::Partial;
+                            self.set_status(idx, Status::Partial);
                         }
                         break;
                     }
@@ -332,7 +334,7 @@ impl Allocation {
                     let missing = app.requested.cents() - app.reserved.cents();
                     if missing <= self.remaining().cents() {
                         self.grant(idx, missing);
-                        self.apps[idx].status = Status::Reserved;
+                        self.set_status(idx, Status::Reserved);
                     } else {
                         still_waiting.push_back(seq);
                     }
@@ -347,9 +349,20 @@ impl Allocation {
         let missing = self.apps[idx].requested.cents();
         if missing <= self.remaining().cents() {
             self.grant(idx, missing);
-            self.apps[idx].status = Status::Reserved;
+            self.set_status(idx, Status::Reserved);
             self.waiting.pop_back();
         }
+    }
+
+    fn set_status(&mut self, idx: usize, status: Status) {
+        let waits = |s: Status| matches!(s, Status::Waitlisted | Status::Partial);
+        let old = self.apps[idx].status;
+        match (waits(old), waits(status)) {
+            (true, false) => self.waiting_count -= 1,
+            (false, true) => self.waiting_count += 1,
+            _ => {}
+        }
+        self.apps[idx].status = status;
     }
 
     fn grant(&mut self, idx: usize, cents: i64) {

@@ -331,6 +331,7 @@ fn check_invariants(a: &Allocation, prev: &Allocation, event: &Event) -> Result<
         .iter()
         .filter(|x| matches!(x.status, Status::Waitlisted | Status::Partial))
         .collect();
+    prop_assert_eq!(a.waitlisted_count(), waiting.len(), "the waiting counter");
     match a.mode() {
         FitMode::Waitlist => {
             let got: Vec<(u64, Status, Money)> = a
