@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: `cargo test --workspace`, with the store and HTTP
 # contract suites on SQLite and on the PostgreSQL at BANDI_TEST_POSTGRES_URL
-# (default: the local server with trust auth). Fails if PostgreSQL cannot be reached, so
-# that its half of the suite is never silently skipped.
+# (default: the local server with trust auth), then the browser tests of the public pages
+# (e2e/run.sh: Playwright driving Debian's Chromium, axe-core on every page). Fails if
+# PostgreSQL cannot be reached, so that its half of the suite is never silently skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export BANDI_TEST_POSTGRES_URL="${BANDI_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
@@ -14,3 +15,4 @@ fi
 psql -qAt -d "$BANDI_TEST_POSTGRES_URL" -c "SELECT datname FROM pg_database WHERE datname LIKE 'bandi\_t\_%'" |
   while read -r db; do psql -q -d "$BANDI_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null; done
 cargo test --workspace "$@"
+./e2e/run.sh

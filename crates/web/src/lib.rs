@@ -1,5 +1,6 @@
-//! The HTTP interface of `bandi`: the JSON API under `/api/v1`. Handlers are thin: they
-//! read the request, call the domain and the store, and turn errors into [`ApiError`].
+//! The HTTP interface of `bandi`: the JSON API under `/api/v1` and the public pages
+//! ([`pages`]). Handlers are thin: they read the request, call the domain and the store,
+//! and turn errors into [`ApiError`], which is JSON under `/api/` and a page elsewhere.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 mod api;
 pub mod error;
 pub mod openapi;
+pub mod pages;
 
 pub use error::ApiError;
 
@@ -29,8 +31,14 @@ pub struct AppState {
 pub type SharedState = Arc<AppState>;
 
 pub fn router(state: SharedState) -> Router {
+    let live = pages::Live::new(state.store.clone());
+    router_with(state, live)
+}
+
+fn router_with(state: SharedState, live: Arc<pages::Live>) -> Router {
     Router::new()
         .nest("/api/v1", api::routes())
+        .merge(pages::routes(state.clone(), live))
         .fallback(|| async { ApiError::not_found() })
         .layer(axum::middleware::from_fn(error::localize))
         .layer(CatchPanicLayer::custom(|_panic| -> Response {
@@ -38,6 +46,8 @@ pub fn router(state: SharedState) -> Router {
             tracing::error!("a handler panicked");
             ApiError::internal().into_response()
         }))
+        // Outermost: errors outside /api/ become pages, whatever raised them.
+        .layer(axum::middleware::from_fn(pages::for_people))
         .with_state(state)
 }
 
@@ -47,8 +57,14 @@ pub async fn serve(
     state: SharedState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
+    let live = pages::Live::new(state.store.clone());
+    let app = router_with(state, live.clone());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Live-counter streams never end by themselves: end them, or shutdown waits.
+            live.close();
+        })
         .await
 }
 

@@ -1,0 +1,400 @@
+//! The public pages: server-rendered HTML (askama templates compiled into the binary),
+//! Italian first and English second, styled with Bootstrap Italia served from the binary.
+//!
+//! - [`routes`]: the pages, the live counters (server-sent events) and the static files;
+//! - [`for_people`]: the middleware around everything outside `/api/`: the language cookie,
+//!   the security headers, and any error turned into a page (never a trace, never JSON).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{FromRequestParts, Query, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use bandi_domain::i18n::Locale;
+
+use crate::{ApiError, SharedState};
+
+mod assets;
+mod calls;
+mod i18n;
+mod info;
+mod ledger;
+mod live;
+
+pub use live::Live;
+
+use i18n::Ui;
+
+/// Who publishes the calls, shown in the header and the footer.
+// TODO(lead): a `--region-name`/`--region-url` option of `bandi serve` when a second region
+// comes; the shipped call and the demo are Emilia-Romagna's.
+pub const OWNER: &str = "Regione Emilia-Romagna";
+pub const OWNER_URL: &str = "https://www.regione.emilia-romagna.it";
+
+/// The cookie that keeps the language chosen with `?lang=`.
+const LANG_COOKIE: &str = "bandi_lang";
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+frame-ancestors 'none'";
+
+#[derive(Clone)]
+pub(crate) struct PageState {
+    pub app: SharedState,
+    pub live: Arc<Live>,
+}
+
+/// The pages, to be merged into the application's router.
+pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
+    Router::new()
+        .route("/", get(calls::list))
+        .route("/bandi", get(calls::list))
+        .route("/bandi/{code}", get(calls::show))
+        .route("/bandi/{code}/graduatoria", get(calls::ranking))
+        .route("/bandi/{code}/eventi", get(live::events))
+        .route("/registro", get(ledger::explorer))
+        .route("/accessibilita", get(info::accessibility))
+        .route("/privacy", get(info::privacy))
+        .route("/static/{*path}", get(assets::serve))
+        .method_not_allowed_fallback(|| async { crate::method_not_allowed() })
+        .with_state(PageState { app, live })
+}
+
+/// The language of a request and where it came from, and the address of the page.
+#[derive(Debug, Clone)]
+pub(crate) struct Ctx {
+    pub locale: Locale,
+    /// `?lang=` was given: remember it in a cookie.
+    pub chosen: bool,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+}
+
+impl Ctx {
+    pub fn new(uri: &Uri, headers: &HeaderMap) -> Ctx {
+        let query: Vec<(String, String)> = Query::try_from_uri(uri)
+            .map(|Query(q)| q)
+            .unwrap_or_default();
+        let from_query = query
+            .iter()
+            .find(|(k, _)| k == "lang")
+            .and_then(|(_, v)| parse_locale(v));
+        let from_cookie = || {
+            headers
+                .get_all(header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(';'))
+                .filter_map(|c| c.trim().split_once('='))
+                .find(|(k, _)| *k == LANG_COOKIE)
+                .and_then(|(_, v)| parse_locale(v))
+        };
+        let from_header = || {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .map(Locale::from_accept_language)
+                .unwrap_or_default()
+        };
+        Ctx {
+            locale: from_query.or_else(from_cookie).unwrap_or_else(from_header),
+            chosen: from_query.is_some(),
+            path: uri.path().to_string(),
+            query,
+        }
+    }
+
+    pub fn ui(&self) -> &'static Ui {
+        i18n::ui(self.locale)
+    }
+
+    pub fn en(&self) -> bool {
+        self.locale == Locale::En
+    }
+
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// This page in `lang`, keeping its other parameters.
+    fn switch_url(&self, lang: &str) -> String {
+        let mut url = self.path.clone();
+        url.push_str("?lang=");
+        url.push_str(lang);
+        for (k, v) in self.query.iter().filter(|(k, _)| k != "lang") {
+            url.push('&');
+            url.push_str(&encode(k));
+            url.push('=');
+            url.push_str(&encode(v));
+        }
+        url
+    }
+
+    /// What every page shows around its content.
+    pub fn layout(&self, title: impl Into<String>, crumbs: Vec<Crumb>, nav: Nav) -> Layout {
+        Layout {
+            ui: self.ui(),
+            en: self.en(),
+            title: title.into(),
+            crumbs,
+            nav,
+            switch_it: self.switch_url("it"),
+            switch_en: self.switch_url("en"),
+            a: assets::urls(),
+            owner: OWNER,
+            owner_url: OWNER_URL,
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
+        Ok(Ctx::new(&parts.uri, &parts.headers))
+    }
+}
+
+fn parse_locale(v: &str) -> Option<Locale> {
+    match v.trim() {
+        "it" => Some(Locale::It),
+        "en" => Some(Locale::En),
+        _ => None,
+    }
+}
+
+/// Percent-encoding for query strings: unreserved characters stay, the rest is escaped.
+pub(crate) fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Which item of the main menu is the current one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Nav {
+    Calls,
+    Ledger,
+    None,
+}
+
+pub(crate) struct Crumb {
+    pub label: String,
+    pub href: String,
+}
+
+impl Crumb {
+    pub fn new(label: impl Into<String>, href: impl Into<String>) -> Crumb {
+        Crumb {
+            label: label.into(),
+            href: href.into(),
+        }
+    }
+}
+
+/// The frame of every page: header, breadcrumbs, footer.
+pub(crate) struct Layout {
+    pub ui: &'static Ui,
+    pub en: bool,
+    /// The page's title and `h1`; the last, current, item of the breadcrumbs.
+    pub title: String,
+    /// The pages above this one, from the home page.
+    pub crumbs: Vec<Crumb>,
+    pub nav: Nav,
+    pub switch_it: String,
+    pub switch_en: String,
+    pub a: &'static assets::Urls,
+    pub owner: &'static str,
+    pub owner_url: &'static str,
+}
+
+impl Layout {
+    pub fn calls_current(&self) -> bool {
+        self.nav == Nav::Calls
+    }
+
+    pub fn ledger_current(&self) -> bool {
+        self.nav == Nav::Ledger
+    }
+}
+
+/// Renders a page with `status`; a template that fails to render is an internal error.
+pub(crate) fn render(status: StatusCode, page: &impl Template) -> Result<Response, ApiError> {
+    match page.render() {
+        Ok(html) => Ok((status, Html(html)).into_response()),
+        Err(e) => {
+            tracing::error!(error = %e, "a page failed to render");
+            Err(ApiError::internal())
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    l: Layout,
+    status: u16,
+    message: String,
+    code: String,
+}
+
+/// The page shown for an error: what happened in the person's language, the status and
+/// the stable code, nothing else.
+fn error_page(ctx: &Ctx, status: StatusCode, error: Option<&ApiError>) -> Response {
+    let (title_it, title_en, text_it, text_en) = match status.as_u16() {
+        400 | 422 => (
+            "Richiesta non valida",
+            "Bad request",
+            "La richiesta contiene dati non validi. Nessun dato è stato modificato.",
+            "The request contains invalid data. Nothing was changed.",
+        ),
+        401 | 403 => (
+            "Accesso non consentito",
+            "Access not allowed",
+            "Questa pagina non è accessibile con le credenziali attuali.",
+            "This page cannot be reached with the current credentials.",
+        ),
+        404 => (
+            "Pagina non trovata",
+            "Page not found",
+            "L'indirizzo non corrisponde a nessuna pagina: potrebbe essere scritto in modo errato, oppure la pagina non esiste più.",
+            "The address does not match any page: it may be mistyped, or the page no longer exists.",
+        ),
+        405 => (
+            "Operazione non consentita",
+            "Operation not allowed",
+            "Questo indirizzo non consente l'operazione richiesta.",
+            "This address does not allow the requested operation.",
+        ),
+        413 => (
+            "Richiesta troppo grande",
+            "Request too large",
+            "La richiesta supera la dimensione massima accettata.",
+            "The request exceeds the largest size accepted.",
+        ),
+        503 => (
+            "Servizio momentaneamente non disponibile",
+            "Service temporarily unavailable",
+            "Il servizio è molto richiesto in questo momento: riprovare tra qualche secondo.",
+            "The service is very busy right now: please retry in a few seconds.",
+        ),
+        _ if status.is_server_error() => (
+            "Errore interno",
+            "Internal error",
+            "Si è verificato un errore imprevisto. Nessun dato è stato modificato.",
+            "An unexpected error occurred. Nothing was changed.",
+        ),
+        _ => (
+            "Richiesta non riuscita",
+            "Request failed",
+            "La richiesta non è andata a buon fine.",
+            "The request did not succeed.",
+        ),
+    };
+    let en = ctx.en();
+    // The error's own message when it says more than the generic text (e.g. «no such call»).
+    let message = match error {
+        Some(e) if !matches!(e.code, "not_found" | "internal" | "method_not_allowed") => {
+            e.text.get(ctx.locale).to_string()
+        }
+        _ => (if en { text_en } else { text_it }).to_string(),
+    };
+    let code = match error {
+        Some(e) => format!("{} ({})", status.as_u16(), e.code),
+        None => status.as_u16().to_string(),
+    };
+    let title = if en { title_en } else { title_it };
+    let ui = ctx.ui();
+    let page = ErrorPage {
+        l: ctx.layout(title, vec![Crumb::new(ui.home, "/")], Nav::None),
+        status: status.as_u16(),
+        message,
+        code,
+    };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "the error page failed to render");
+            (status, Html(format!("<!doctype html><html lang=\"it\"><head><meta charset=\"utf-8\"><title>{0}</title></head><body><main><h1>{0}</h1></main></body></html>", status.as_u16()))).into_response()
+        }
+    }
+}
+
+/// Around everything that is not the JSON API: renders errors as pages, remembers the
+/// language chosen with `?lang=` and adds the security headers.
+pub async fn for_people(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path == "/api" || path.starts_with("/api/") {
+        return next.run(req).await;
+    }
+    let ctx = Ctx::new(req.uri(), req.headers());
+    let mut res = next.run(req).await;
+    let status = res.status();
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if (status.is_client_error() || status.is_server_error()) && !is_html {
+        let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
+        let error = res.extensions().get::<ApiError>().cloned();
+        res = error_page(&ctx, status, error.as_ref());
+        if let Some(v) = retry_after {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    let is_page = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_page {
+        // Pages depend on the language and on live figures: never from a stale cache.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        h.insert(
+            header::VARY,
+            HeaderValue::from_static("Cookie, Accept-Language"),
+        );
+    }
+    if ctx.chosen {
+        let cookie = format!(
+            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly",
+            ctx.locale.code()
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            h.append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests;

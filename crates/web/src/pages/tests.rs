@@ -1,0 +1,330 @@
+//! The pages against the real router on a real socket (SQLite: the pages only read through
+//! the `Store` API, whose backends the store's own suite checks). The browser tests in
+//! `e2e/` check the same pages in Chromium, with axe-core.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bandi_domain::call::Call;
+use bandi_domain::entity::{Entity, EntityCode, EntityKind};
+use bandi_store::Store;
+use bandi_store::intake::Intake;
+use bandi_store::testing::TestDb;
+use jiff::{SignedDuration, Timestamp};
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT_LANGUAGE, CONTENT_TYPE, COOKIE, SET_COOKIE};
+use serde_json::json;
+
+use super::Live;
+use crate::AppState;
+
+const CALL: &str = include_str!("../../../../calls/er-2020-smart-working.toml");
+const CODE: &str = "er-2020-smart-working";
+
+struct App {
+    base: String,
+    client: reqwest::Client,
+    store: Store,
+    _db: TestDb,
+}
+
+async fn start() -> App {
+    let db = TestDb::sqlite();
+    let store = Store::connect(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    store
+        .upsert_entities(&[Entity {
+            code: EntityCode::parse("039007").unwrap(),
+            name: "Cervia".into(),
+            kind: EntityKind::Comune,
+            fiscal_code: None,
+            province: Some("RA".into()),
+            region_code: Some("08".into()),
+            istat_code: Some("039007".into()),
+            pec: None,
+            members: vec![],
+        }])
+        .await
+        .unwrap();
+    let mut call = Call::from_toml(CALL).unwrap();
+    call.reschedule(Timestamp::now() - SignedDuration::from_mins(1), None)
+        .unwrap();
+    store.import_call(&call).await.unwrap();
+    let state = Arc::new(AppState {
+        intake: Intake::start(store.clone(), 100),
+        store: store.clone(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(crate::serve(listener, state, std::future::pending()));
+    App {
+        base,
+        client: reqwest::Client::new(),
+        store,
+        _db: db,
+    }
+}
+
+impl App {
+    async fn get(&self, path: &str, headers: &[(&str, &str)]) -> (StatusCode, String, String) {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let ct = res
+            .headers()
+            .get(CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (status, ct, res.text().await.unwrap())
+    }
+
+    async fn submit_cervia(&self) -> serde_json::Value {
+        let token = self.store.issue_token("039007").await.unwrap();
+        let res = self
+            .client
+            .post(format!("{}/api/v1/calls/{CODE}/applications", self.base))
+            .bearer_auth(token)
+            .json(&json!({
+                "title": "Smart working a Cervia",
+                "summary": "x",
+                "lines": [{"category": "training", "description": "Formazione", "amount_cents": 7_500_000}],
+                "indicators": {"staff_total": 180, "agile_workers_before": 4, "agile_workers_target": 90}
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        res.json().await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn pages_render_in_italian_and_english() {
+    let app = start().await;
+    let (s, ct, html) = app.get("/", &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(ct.starts_with("text/html"), "{ct}");
+    assert!(html.contains("<html lang=\"it\">"));
+    assert!(html.contains("Bando per il sostegno di progetti di smart working"));
+    assert!(html.contains("2.000.000,00 €"));
+
+    let (_, _, html) = app.get("/", &[("accept-language", "en-GB,en;q=0.9")]).await;
+    assert!(html.contains("<html lang=\"en\">"));
+    assert!(html.contains("Call for smart-working projects"));
+
+    // `?lang=` wins over the header and is remembered in a cookie.
+    let res = app
+        .client
+        .get(format!("{}/bandi/{CODE}?lang=en", app.base))
+        .header(ACCEPT_LANGUAGE, "it")
+        .send()
+        .await
+        .unwrap();
+    let cookie = res.headers()[SET_COOKIE].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("bandi_lang=en;"), "{cookie}");
+    assert!(res.text().await.unwrap().contains("<html lang=\"en\">"));
+    let (_, _, html) = app
+        .get("/registro", &[(COOKIE.as_str(), "a=b; bandi_lang=en")])
+        .await;
+    assert!(html.contains("<html lang=\"en\">"));
+    assert!(html.contains("Public ledger"));
+
+    for path in [
+        format!("/bandi/{CODE}"),
+        format!("/bandi/{CODE}/graduatoria"),
+        "/registro".into(),
+        "/accessibilita".into(),
+        "/privacy".into(),
+    ] {
+        let (s, _, html) = app.get(&path, &[]).await;
+        assert_eq!(s, StatusCode::OK, "{path}");
+        assert!(html.contains("href=\"/accessibilita\""), "{path}");
+        assert!(
+            !html.contains("style=\""),
+            "{path}: inline styles break the CSP"
+        );
+        assert!(
+            !html.contains("<script>"),
+            "{path}: inline scripts break the CSP"
+        );
+    }
+}
+
+#[tokio::test]
+async fn errors_are_pages_for_people_and_json_for_the_api() {
+    let app = start().await;
+    let (s, ct, html) = app.get("/non-esiste", &[]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(ct.starts_with("text/html"));
+    assert!(html.contains("Pagina non trovata"));
+    let (s, _, html) = app.get("/bandi/NOPE", &[("accept-language", "en")]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(html.contains("No such call."), "{html}");
+    assert!(html.contains("404 (call_not_found)"));
+
+    let (s, ct, body) = app.get("/api/v1/non-esiste", &[]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(ct.starts_with("application/json"));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()["error"]["code"],
+        "not_found"
+    );
+
+    let res = app
+        .client
+        .post(format!("{}/registro", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let csp = res.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Operazione non consentita")
+    );
+
+    let (s, _, html) = app.get("/registro?protocollo=%3Cscript%3E", &[]).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(html.contains("&#60;script&#62;") || html.contains("&lt;script&gt;"));
+    assert!(!html.contains("<script>"));
+    let (s, _, _) = app.get("/registro?voce=abc", &[]).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _, _) = app.get("/registro?voce=999", &[]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn ranking_and_ledger_show_a_submission() {
+    let app = start().await;
+    let receipt = app.submit_cervia().await;
+    let protocol = receipt["protocol"].as_str().unwrap();
+    let (_, _, html) = app.get(&format!("/bandi/{CODE}/graduatoria"), &[]).await;
+    assert!(html.contains("Cervia"));
+    assert!(html.contains(protocol));
+    assert!(html.contains("52.500,00 €"));
+    assert!(html.contains("Finanziabile: fondi riservati"));
+
+    let path = format!("/registro?protocollo={}", super::encode(protocol));
+    let (s, _, html) = app.get(&path, &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains(receipt["ledger_hash"].as_str().unwrap()));
+    assert!(html.contains("Cervia"));
+    let (s, _, html) = app
+        .get("/registro?protocollo=ER-SW-2020/0000099", &[])
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(html.contains("Nessuna domanda"));
+}
+
+#[tokio::test]
+async fn static_files_have_types_and_long_cache() {
+    let app = start().await;
+    let res = app
+        .client
+        .get(format!("{}{}", app.base, super::assets::urls().app_css))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[CONTENT_TYPE], "text/css; charset=utf-8");
+    assert!(
+        res.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age=31536000")
+    );
+    let etag = res.headers()["etag"].clone();
+    let res = app
+        .client
+        .get(format!("{}/static/app.css", app.base))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    let (s, ct, _) = app.get("/static/../Cargo.toml", &[]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(ct.starts_with("text/html"));
+}
+
+/// Reads the stream until an event whose data contains `needle`.
+async fn next_event_with(res: &mut reqwest::Response, buf: &mut String, needle: &str) -> String {
+    loop {
+        if let Some(end) = buf.find("\n\n") {
+            let event: String = buf.drain(..end + 2).collect();
+            if event.contains(needle) {
+                return event;
+            }
+            continue;
+        }
+        let chunk = tokio::time::timeout(Duration::from_secs(10), res.chunk())
+            .await
+            .expect("an event within 10 s")
+            .unwrap()
+            .expect("the stream stays open");
+        buf.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+}
+
+#[tokio::test]
+async fn live_counters_follow_submissions() {
+    let app = start().await;
+    let mut res = app
+        .client
+        .get(format!("{}/bandi/{CODE}/eventi", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[CONTENT_TYPE], "text/event-stream");
+    let mut buf = String::new();
+    let first = next_event_with(&mut res, &mut buf, "\"applications\":0").await;
+    assert!(first.starts_with("event: counters\n"), "{first}");
+    assert!(first.contains("\"remaining\":\"2.000.000,00 €\""));
+    app.submit_cervia().await;
+    let next = next_event_with(&mut res, &mut buf, "\"applications\":1").await;
+    assert!(next.contains("\"remaining\":\"1.947.500,00 €\""), "{next}");
+    let (s, ct, _) = app.get("/bandi/nope/eventi", &[]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(ct.starts_with("text/html"));
+}
+
+#[tokio::test]
+async fn one_poller_per_call_whatever_the_number_of_streams() {
+    let app = start().await;
+    let live = Live::with_tick(app.store.clone(), Duration::from_millis(20));
+    let mut streams: Vec<_> = (0..500).map(|_| live.subscribe(CODE)).collect();
+    assert_eq!(live.pollers(), 1);
+    streams[0].changed().await.unwrap();
+    for rx in &mut streams {
+        let latest = rx.borrow_and_update().clone().expect("counters published");
+        assert_eq!(latest.applications, 0);
+    }
+    // Nobody watching: the poller stops, and a new subscriber starts another.
+    drop(streams);
+    for _ in 0..100 {
+        if live.pollers() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(live.pollers(), 0);
+    let mut rx = live.subscribe(CODE);
+    rx.changed().await.unwrap();
+    assert_eq!(live.pollers(), 1);
+    // Closing (the server's shutdown) ends the pollers.
+    live.close();
+    assert!(
+        tokio::time::timeout(Duration::from_secs(5), rx.changed())
+            .await
+            .unwrap()
+            .is_err()
+    );
+    assert_eq!(live.pollers(), 0);
+}
