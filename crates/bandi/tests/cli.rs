@@ -17,6 +17,8 @@ mod commands;
 mod crash;
 #[path = "cli/errors.rs"]
 mod errors;
+#[path = "cli/faults.rs"]
+mod faults;
 #[path = "cli/nodes.rs"]
 mod nodes;
 #[path = "cli/schedule.rs"]

@@ -19,7 +19,7 @@ use bandi_domain::instant::{format_utc, from_micros, truncate_to_micros};
 use bandi_domain::ledger::{Entry, Record};
 use bandi_domain::money::Money;
 use jiff::Timestamp;
-use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use sqlx::{AnyConnection, AssertSqlSafe, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::applications::{Previous, Receipt, previous_by_entity, previous_by_key};
@@ -231,13 +231,32 @@ pub(crate) struct NewApplication {
     pub(crate) entry: Entry,
 }
 
+/// Commits one batch on the writer's connection. If anything fails, the connection is
+/// closed rather than returned to the pool: after a failed COMMIT, sqlx's count of open
+/// transactions may no longer match the database's (SQLite rolls back by itself on a full
+/// disk; sqlx's ROLLBACK then fails and it still counts one), and a connection reused in
+/// that state "commits" every later batch as a RELEASE SAVEPOINT inside a transaction that
+/// never ends: receipts for nothing durable. A new connection starts clean.
 async fn commit_batch(
     store: &Store,
     cache: &mut HashMap<String, CachedCall>,
     batch: &[&Submission],
 ) -> Result<Vec<Result<Accepted, IntakeError>>> {
+    let mut conn = store.writer().acquire().await?;
+    let outcome = commit_batch_on(&mut conn, cache, batch).await;
+    if outcome.is_err() {
+        conn.close_on_drop();
+    }
+    outcome
+}
+
+async fn commit_batch_on(
+    conn: &mut AnyConnection,
+    cache: &mut HashMap<String, CachedCall>,
+    batch: &[&Submission],
+) -> Result<Vec<Result<Accepted, IntakeError>>> {
     let now = truncate_to_micros(Timestamp::now());
-    let mut tx = store.writer().begin().await?;
+    let mut tx = conn.begin().await?;
     let mut head = ledger::lock_head(&mut tx).await?;
 
     // Work on copies: the cache changes only once the commit has succeeded.
