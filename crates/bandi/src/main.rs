@@ -13,10 +13,12 @@ use bandi_domain::registry::parse_registry;
 use bandi_store::Store;
 use bandi_store::intake::Intake;
 use bandi_web::AppState;
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use jiff::{SignedDuration, Timestamp};
 
 mod demo;
+mod rehearse;
 
 #[derive(Parser)]
 #[command(
@@ -57,9 +59,16 @@ enum Command {
         /// Submissions that may wait for the sequencer before new ones get 503.
         #[arg(long, default_value_t = 20_000)]
         queue: usize,
+        /// Take submissions with the naive intake (one transaction per request that locks
+        /// the call) instead of the sequencer: only as the benchmarks' baseline.
+        #[arg(long)]
+        naive_intake: bool,
     },
     /// Check the ledger chain and replay every call's allocation.
     Verify,
+    /// Rehearse a click day: a rehearsal call, N entities submitting from C concurrent
+    /// clients, throughput, latency and every invariant checked.
+    Rehearse(rehearse::RehearseArgs),
     /// Seed the Emilia-Romagna 2020 call, opening two minutes from now, and serve.
     Demo {
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -106,11 +115,23 @@ enum TokensCommand {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    // `rehearse` writes into --database only when it is on the command line (or, with
+    // --target, in BANDI_DATABASE_URL): never into the default database by surprise.
+    let database_source = matches.value_source("database");
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // A rehearsal prints its own report and progress bars; the server inside it only warns.
+    let default_filter = match cli.command {
+        Command::Rehearse(_) => "warn,sqlx=warn",
+        _ => "info,sqlx=warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+                .unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -124,7 +145,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli, database_source)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -133,7 +154,15 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
+async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<()> {
+    if let Command::Rehearse(args) = cli.command {
+        let given = match database_source {
+            Some(ValueSource::CommandLine) => true,
+            Some(ValueSource::EnvVariable) => args.has_target(),
+            _ => false,
+        };
+        return rehearse::run(args, given.then_some(cli.database)).await;
+    }
     let (store, migrated) = open(&cli.database).await?;
     match cli.command {
         Command::Migrate => println!("{migrated} migrations applied"),
@@ -167,7 +196,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let token = store.issue_token(&entity).await?;
             println!("{token}");
         }
-        Command::Serve { listen, queue } => serve(store, listen, queue).await?,
+        Command::Serve {
+            listen,
+            queue,
+            naive_intake,
+        } => {
+            let intake = if naive_intake {
+                tracing::warn!("naive intake: one locking transaction per submission (baseline)");
+                Intake::start_naive(store.clone())
+            } else {
+                Intake::start(store.clone(), queue)
+            };
+            serve(store, intake, listen).await?
+        }
         Command::Verify => {
             let r = store.verify().await.context("verification failed")?;
             println!(
@@ -180,8 +221,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo { listen, opens_in } => {
             demo::seed(&store, opens_in, listen).await?;
-            serve(store, listen, 20_000).await?;
+            let intake = Intake::start(store.clone(), 20_000);
+            serve(store, intake, listen).await?;
         }
+        Command::Rehearse(_) => unreachable!("handled above"),
     }
     Ok(())
 }
@@ -248,9 +291,13 @@ fn override_call(
     Ok(())
 }
 
-async fn serve(store: Store, listen: SocketAddr, queue: usize) -> anyhow::Result<()> {
-    let intake = Intake::start(store.clone(), queue);
-    let state = Arc::new(AppState { store, intake });
+/// The server's shared state: the one place that builds it, for `serve` and `rehearse`.
+pub(crate) fn app_state(store: Store, intake: Intake) -> Arc<AppState> {
+    Arc::new(AppState { store, intake })
+}
+
+async fn serve(store: Store, intake: Intake, listen: SocketAddr) -> anyhow::Result<()> {
+    let state = app_state(store, intake);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

@@ -1,0 +1,559 @@
+//! The load of a rehearsal: realistic bodies, the plan of every synthetic entity (a bad
+//! input first for some, the submission, a retry for some), the concurrent clients that
+//! carry them out, and GET /health at the same concurrency for comparison.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use indicatif::ProgressBar;
+use serde_json::{Value, json};
+
+/// A small deterministic generator (splitmix64): the same `--seed` gives the same bodies.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `lo..=hi`.
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next_u64() % (hi - lo + 1)
+    }
+
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.range(0, i as u64) as usize;
+            items.swap(i, j);
+        }
+    }
+}
+
+/// A bad input a rehearsal sends, and what the server must answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BadInput {
+    /// An amount with a fraction of a cent: 422.
+    FloatAmount,
+    /// The body cut in half: 400.
+    BrokenJson,
+    /// A token nobody issued: 401.
+    UnknownToken,
+}
+
+impl BadInput {
+    const ALL: [BadInput; 3] = [
+        BadInput::FloatAmount,
+        BadInput::BrokenJson,
+        BadInput::UnknownToken,
+    ];
+
+    pub fn expected(self) -> (u16, &'static str) {
+        match self {
+            BadInput::FloatAmount => (422, "invalid_application"),
+            BadInput::BrokenJson => (400, "invalid_json"),
+            BadInput::UnknownToken => (401, "unauthorized"),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BadInput::FloatAmount => "float_amount",
+            BadInput::BrokenJson => "broken_json",
+            BadInput::UnknownToken => "unknown_token",
+        }
+    }
+}
+
+/// What one request was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// The entity's submission (and its resends after a 503 or a network error).
+    Submit,
+    /// The same body again after the first answer: 200 and the first receipt.
+    Retry,
+    Bad(BadInput),
+}
+
+/// One answer: status 0 is a network error (no HTTP answer).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub kind: Kind,
+    pub status: u16,
+    pub code: Option<String>,
+    pub latency: Duration,
+}
+
+/// What one entity's plan ended with.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub entity: usize,
+    /// The receipt of the submission (from its 201, or its 200 if an earlier attempt got
+    /// no answer), or the last status and code it got.
+    pub receipt: Result<Value, (u16, Option<String>)>,
+    /// Whether the receipt came with 201.
+    pub created: bool,
+    /// The answer to the retry: status and body.
+    pub retry: Option<(u16, Value)>,
+    /// Bad inputs sent and what came back.
+    pub bad: Option<(BadInput, u16, Option<String>)>,
+}
+
+/// One synthetic entity's part in the rehearsal.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub entity: usize,
+    pub token: String,
+    pub body: String,
+    pub bad: Option<BadInput>,
+    pub retry: bool,
+}
+
+impl Plan {
+    pub fn requests(&self) -> u64 {
+        1 + self.bad.is_some() as u64 + self.retry as u64
+    }
+}
+
+/// A realistic application of a smart-working plan: one to four budget lines between
+/// 20,000 and 150,000 € and the three indicators the call requires.
+pub fn body(entity: usize, rng: &mut Rng) -> Value {
+    const LINES: [(&str, &[&str]); 4] = [
+        (
+            "planning",
+            &[
+                "Progettazione del lavoro agile e gestione del cambiamento",
+                "Regolamento per il lavoro agile e mappatura delle attività",
+                "Avvio del progetto e accompagnamento dei dirigenti",
+            ],
+        ),
+        (
+            "training",
+            &[
+                "Formazione di dipendenti e dirigenti al lavoro agile",
+                "Corsi sulle competenze digitali e sulla sicurezza informatica",
+                "Formazione dei responsabili sulla gestione per obiettivi",
+            ],
+        ),
+        (
+            "technology",
+            &[
+                "Migrazione dei servizi al cloud di Lepida",
+                "Virtualizzazione delle postazioni di lavoro",
+                "Strumenti di collaborazione e processi interamente digitali",
+            ],
+        ),
+        (
+            "devices",
+            &[
+                "Portatili per il personale in lavoro agile",
+                "Licenze software per il lavoro a distanza",
+            ],
+        ),
+    ];
+    let mut order = [0usize, 1, 2, 3];
+    rng.shuffle(&mut order);
+    let n = rng.range(1, 4) as usize;
+    let mut chosen = order[..n].to_vec();
+    // Devices alone have no eligible cost (they count up to 20% of the rest): not valid.
+    if chosen == [3] {
+        chosen.push(2);
+    }
+    chosen.sort_unstable();
+    let lines: Vec<Value> = chosen
+        .iter()
+        .map(|&c| {
+            let (category, descriptions) = LINES[c];
+            let d = descriptions[rng.range(0, descriptions.len() as u64 - 1) as usize];
+            json!({
+                "category": category,
+                "description": d,
+                "amount_cents": rng.range(2_000_000, 15_000_000),
+            })
+        })
+        .collect();
+    let staff = rng.range(15, 2_500);
+    let before = rng.range(0, staff / 10);
+    let target = rng.range(before + 1, staff);
+    let mut indicators = json!({
+        "staff_total": staff,
+        "agile_workers_before": before,
+        "agile_workers_target": target,
+    });
+    if rng.range(0, 1) == 1 {
+        indicators["people_to_train"] = json!(rng.range(1, staff));
+    }
+    json!({
+        "title": format!("Lavoro agile nel Comune di prova {entity}"),
+        "summary": format!(
+            "Piano in tre parti del Comune di prova {entity}: avvio e gestione del cambiamento, \
+             piano di formazione per {staff} dipendenti, roadmap tecnologica verso il cloud."
+        ),
+        "lines": lines,
+        "indicators": indicators,
+    })
+}
+
+/// The plans of `entities` (index, token) pairs: exactly `round(share × N)` of them send a
+/// bad input first, and as many (chosen independently) send their body a second time.
+pub fn plans(
+    entities: Vec<(usize, String)>,
+    bad_share: f64,
+    retry_share: f64,
+    rng: &mut Rng,
+) -> Vec<Plan> {
+    let n = entities.len();
+    let count = |share: f64| ((share * n as f64).round() as usize).min(n);
+    let mut bad_pick: Vec<usize> = (0..n).collect();
+    rng.shuffle(&mut bad_pick);
+    let mut bad = vec![None; n];
+    for (k, &i) in bad_pick[..count(bad_share)].iter().enumerate() {
+        bad[i] = Some(BadInput::ALL[k % BadInput::ALL.len()]);
+    }
+    let mut retry_pick: Vec<usize> = (0..n).collect();
+    rng.shuffle(&mut retry_pick);
+    let mut retry = vec![false; n];
+    for &i in &retry_pick[..count(retry_share)] {
+        retry[i] = true;
+    }
+    entities
+        .into_iter()
+        .enumerate()
+        .map(|(k, (entity, token))| Plan {
+            entity,
+            body: body(entity, rng).to_string(),
+            token,
+            bad: bad[k],
+            retry: retry[k],
+        })
+        .collect()
+}
+
+/// Everything the submission phase saw.
+pub struct LoadResult {
+    pub answers: Vec<Answer>,
+    pub outcomes: Vec<Outcome>,
+    pub elapsed: Duration,
+}
+
+/// Resends after a 503 or a network error, as a careful client would.
+const MAX_ATTEMPTS: usize = 10;
+
+/// Carries out every plan from `clients` concurrent tasks pulling from one queue.
+pub async fn run(
+    client: &reqwest::Client,
+    submit_url: &str,
+    plans: Vec<Plan>,
+    clients: usize,
+    bar: &ProgressBar,
+) -> LoadResult {
+    let plans = Arc::new(plans);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let (client, plans, next, bar) = (client.clone(), plans.clone(), next.clone(), bar.clone());
+        let url = submit_url.to_string();
+        tasks.push(tokio::spawn(async move {
+            let mut answers = Vec::new();
+            let mut outcomes = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(plan) = plans.get(i) else { break };
+                outcomes.push(carry_out(&client, &url, plan, &mut answers, &bar).await);
+            }
+            (answers, outcomes)
+        }));
+    }
+    let mut answers = Vec::new();
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        let (a, o) = t.await.expect("a client task panicked");
+        answers.extend(a);
+        outcomes.extend(o);
+    }
+    let elapsed = started.elapsed();
+    outcomes.sort_by_key(|o| o.entity);
+    LoadResult {
+        answers,
+        outcomes,
+        elapsed,
+    }
+}
+
+async fn carry_out(
+    client: &reqwest::Client,
+    url: &str,
+    plan: &Plan,
+    answers: &mut Vec<Answer>,
+    bar: &ProgressBar,
+) -> Outcome {
+    let mut outcome = Outcome {
+        entity: plan.entity,
+        receipt: Err((0, None)),
+        created: false,
+        retry: None,
+        bad: None,
+    };
+    if let Some(bad) = plan.bad {
+        let (token, body) = match bad {
+            BadInput::FloatAmount => {
+                let mut v: Value = serde_json::from_str(&plan.body).expect("our own JSON");
+                v["lines"][0]["amount_cents"] = json!(1_500_000.5);
+                (plan.token.clone(), v.to_string())
+            }
+            BadInput::BrokenJson => (
+                plan.token.clone(),
+                plan.body[..plan.body.len() / 2].to_string(),
+            ),
+            BadInput::UnknownToken => (
+                format!("bnd_{:048x}", plan.entity as u128 * 0x9E37_79B9),
+                plan.body.clone(),
+            ),
+        };
+        let (status, v, latency) = post(client, url, &token, body).await;
+        let code = error_code(&v);
+        answers.push(Answer {
+            kind: Kind::Bad(bad),
+            status,
+            code: code.clone(),
+            latency,
+        });
+        bar.inc(1);
+        outcome.bad = Some((bad, status, code));
+    }
+
+    let mut got_no_answer = false;
+    for attempt in 1..=MAX_ATTEMPTS {
+        let (status, v, latency) = post(client, url, &plan.token, plan.body.clone()).await;
+        let code = error_code(&v);
+        answers.push(Answer {
+            kind: Kind::Submit,
+            status,
+            code: code.clone(),
+            latency,
+        });
+        match status {
+            201 => {
+                outcome.receipt = Ok(v);
+                outcome.created = true;
+                break;
+            }
+            // After an attempt that got no answer, the receipt of the one that did land.
+            200 if got_no_answer => {
+                outcome.receipt = Ok(v);
+                break;
+            }
+            0 | 503 if attempt < MAX_ATTEMPTS => {
+                got_no_answer |= status == 0;
+                let wait = if status == 503 { 200 } else { 50 } * attempt as u64;
+                tokio::time::sleep(Duration::from_millis(wait)).await;
+            }
+            _ => {
+                outcome.receipt = Err((status, code));
+                break;
+            }
+        }
+    }
+    bar.inc(1);
+
+    if plan.retry && outcome.receipt.is_ok() {
+        let (status, v, latency) = post(client, url, &plan.token, plan.body.clone()).await;
+        answers.push(Answer {
+            kind: Kind::Retry,
+            status,
+            code: error_code(&v),
+            latency,
+        });
+        outcome.retry = Some((status, v));
+    }
+    if plan.retry {
+        bar.inc(1);
+    }
+    outcome
+}
+
+/// POSTs a body; status 0 and `Null` when no HTTP answer came.
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: String,
+) -> (u16, Value, Duration) {
+    let started = Instant::now();
+    let sent = client
+        .post(url)
+        .bearer_auth(token)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .send()
+        .await;
+    let Ok(res) = sent else {
+        return (0, Value::Null, started.elapsed());
+    };
+    let status = res.status().as_u16();
+    let bytes = res.bytes().await;
+    let latency = started.elapsed();
+    let v = bytes
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(Value::Null);
+    (status, v, latency)
+}
+
+pub fn error_code(v: &Value) -> Option<String> {
+    v.pointer("/error/code")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+/// GET /health `requests` times from `clients` concurrent tasks: latencies of the 200s,
+/// other answers by status, and the wall time.
+pub async fn health(
+    client: &reqwest::Client,
+    url: &str,
+    requests: usize,
+    clients: usize,
+    bar: &ProgressBar,
+) -> (Vec<Duration>, BTreeMap<u16, u64>, Duration) {
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let (client, next, bar, url) = (client.clone(), next.clone(), bar.clone(), url.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut ok = Vec::new();
+            let mut other: BTreeMap<u16, u64> = BTreeMap::new();
+            while next.fetch_add(1, Ordering::Relaxed) < requests {
+                let t = Instant::now();
+                let status = match client.get(&url).send().await {
+                    Ok(res) => {
+                        let s = res.status().as_u16();
+                        match res.bytes().await {
+                            Ok(_) => s,
+                            Err(_) => 0,
+                        }
+                    }
+                    Err(_) => 0,
+                };
+                if status == 200 {
+                    ok.push(t.elapsed());
+                } else {
+                    *other.entry(status).or_default() += 1;
+                }
+                bar.inc(1);
+            }
+            (ok, other)
+        }));
+    }
+    let mut ok = Vec::with_capacity(requests);
+    let mut other = BTreeMap::new();
+    for t in tasks {
+        let (o, b) = t.await.expect("a health task panicked");
+        ok.extend(o);
+        for (s, n) in b {
+            *other.entry(s).or_default() += n;
+        }
+    }
+    (ok, other, started.elapsed())
+}
+
+/// Latency figures in milliseconds (nearest-rank percentiles).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Latency {
+    pub count: usize,
+    pub mean: f64,
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Latency {
+    pub fn of(mut samples: Vec<Duration>) -> Latency {
+        if samples.is_empty() {
+            return Latency::default();
+        }
+        samples.sort_unstable();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let at = |p: f64| {
+            let rank = (p * samples.len() as f64).ceil() as usize;
+            ms(samples[rank.clamp(1, samples.len()) - 1])
+        };
+        Latency {
+            count: samples.len(),
+            mean: samples.iter().map(|d| ms(*d)).sum::<f64>() / samples.len() as f64,
+            p50: at(0.50),
+            p95: at(0.95),
+            p99: at(0.99),
+            max: ms(*samples.last().expect("not empty")),
+        }
+    }
+
+    pub fn to_json(self) -> Value {
+        json!({
+            "count": self.count,
+            "mean_ms": round3(self.mean),
+            "p50_ms": round3(self.p50),
+            "p95_ms": round3(self.p95),
+            "p99_ms": round3(self.p99),
+            "max_ms": round3(self.max),
+        })
+    }
+}
+
+pub fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_deterministic_and_within_the_ranges() {
+        let a = body(7, &mut Rng::new(42));
+        let b = body(7, &mut Rng::new(42));
+        assert_eq!(a, b);
+        let mut rng = Rng::new(1);
+        for i in 0..500 {
+            let v = body(i, &mut rng);
+            let lines = v["lines"].as_array().unwrap();
+            assert!((1..=4).contains(&lines.len()));
+            for l in lines {
+                let c = l["amount_cents"].as_u64().unwrap();
+                assert!((2_000_000..=15_000_000).contains(&c));
+            }
+            let before = v["indicators"]["agile_workers_before"].as_u64().unwrap();
+            let target = v["indicators"]["agile_workers_target"].as_u64().unwrap();
+            assert!(target > before);
+        }
+    }
+
+    #[test]
+    fn shares_are_exact_counts() {
+        let entities: Vec<(usize, String)> = (1..=200).map(|i| (i, format!("t{i}"))).collect();
+        let p = plans(entities, 0.05, 0.10, &mut Rng::new(3));
+        assert_eq!(p.iter().filter(|p| p.bad.is_some()).count(), 10);
+        assert_eq!(p.iter().filter(|p| p.retry).count(), 20);
+        let kinds: std::collections::HashSet<_> = p.iter().filter_map(|p| p.bad).collect();
+        assert_eq!(kinds.len(), 3);
+    }
+
+    #[test]
+    fn percentiles_by_nearest_rank() {
+        let l = Latency::of((1..=100).map(Duration::from_millis).collect());
+        assert_eq!((l.p50, l.p95, l.p99, l.max), (50.0, 95.0, 99.0, 100.0));
+        assert_eq!(Latency::of(vec![]).count, 0);
+    }
+}
