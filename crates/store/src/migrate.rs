@@ -8,10 +8,18 @@ use crate::{Backend, Result};
 const SQLITE: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_accounts.sql")),
+    (
+        3,
+        include_str!("../migrations/sqlite/0003_applications_by_entity_seq.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_accounts.sql")),
+    (
+        3,
+        include_str!("../migrations/postgres/0003_applications_by_entity_seq.sql"),
+    ),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<usize> {

@@ -6,7 +6,7 @@ use bandi_domain::call::{Call, FitMode};
 use bandi_domain::instant::truncate_to_micros;
 use bandi_domain::money::Money;
 use jiff::Timestamp;
-use sqlx::Row;
+use sqlx::{AnyConnection, Connection, Row};
 
 use crate::intake::{
     Accepted, IntakeError, Submission, check_previous, check_window, insert_applications,
@@ -15,21 +15,32 @@ use crate::intake::{
 use crate::{Backend, Result, Store, StoreError, ledger};
 
 pub(crate) async fn submit(store: &Store, s: Submission) -> Result<Accepted, IntakeError> {
-    match submit_in_one_transaction(store, &s).await {
+    let unavailable = |e: StoreError| IntakeError::Unavailable(e.to_string());
+    let mut conn = store
+        .pool()
+        .acquire()
+        .await
+        .map_err(|e| unavailable(e.into()))?;
+    match submit_in_one_transaction(store.backend(), &mut conn, &s).await {
         Ok(answer) => answer,
-        Err(e) => Err(IntakeError::Unavailable(e.to_string())),
+        Err(e) => {
+            // As in the sequencer: a connection whose commit failed is not reused.
+            conn.close_on_drop();
+            Err(unavailable(e))
+        }
     }
 }
 
 async fn submit_in_one_transaction(
-    store: &Store,
+    backend: Backend,
+    conn: &mut AnyConnection,
     s: &Submission,
 ) -> Result<Result<Accepted, IntakeError>> {
     let now = truncate_to_micros(Timestamp::now());
-    let mut tx = store.pool().begin().await?;
+    let mut tx = conn.begin().await?;
     // The ledger head first, as every writer takes it: another order deadlocks with them.
     let mut head = ledger::lock_head(&mut tx).await?;
-    if store.backend() == Backend::Postgres {
+    if backend == Backend::Postgres {
         // The budget row lock of the textbook design.
         sqlx::query("SELECT code FROM calls WHERE code = $1 FOR UPDATE")
             .bind(&s.call)

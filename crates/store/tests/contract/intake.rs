@@ -703,3 +703,33 @@ pub async fn a_full_queue_refuses_at_once(db: &TestDb) {
     assert_eq!(store.ranking(ER_CALL).await.unwrap().len(), created);
     store.verify().await.expect("verify");
 }
+
+/// The per-submission lookup of an entity's earlier applications must use its index, not
+/// walk the whole call (which made the intake slower as the call filled up).
+pub async fn entity_lookup_uses_its_index(db: &TestDb) {
+    let call = er_call_open();
+    let store = open_with(db, &call, &comuni(1)).await;
+    if store.backend() != bandi_store::Backend::Sqlite {
+        return; // PostgreSQL plans by statistics; its plan was already right.
+    }
+    let (pool, tx) = hold_ledger_lock(db).await;
+    drop(tx);
+    let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+        "EXPLAIN QUERY PLAN SELECT content_sha256, receipt FROM applications \
+         WHERE call_code = $1 AND entity_code = $2 ORDER BY seq",
+    )
+    .bind(ER_CALL)
+    .bind("x")
+    .fetch_all(&pool)
+    .await
+    .expect("plan");
+    let detail: Vec<&str> = plan.iter().map(|r| r.3.as_str()).collect();
+    assert!(
+        detail.iter().any(|d| d.contains("applications_by_entity")),
+        "{detail:?}"
+    );
+    assert!(
+        !detail.iter().any(|d| d.contains("TEMP B-TREE")),
+        "no sort: {detail:?}"
+    );
+}
