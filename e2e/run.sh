@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Browser tests of the public pages against the real server: builds `bandi`, seeds a fresh
-# SQLite database with its CLI (the Emilia-Romagna authorities, the 2020 call opening now and
-# a copy opening in an hour, a token for Cervia), serves it on a free port and runs
-# e2e/*.test.mjs with node's test runner: Playwright (playwright-core) driving Debian's
-# Chromium, axe-core on every page visited. Screenshots go to e2e/screenshots/.
+# Browser tests against the real server: builds `bandi`, seeds a fresh SQLite database with
+# its CLI (the Emilia-Romagna authorities, the 2020 call opening now, a copy opening in an
+# hour, a copy opening 30 s after the server starts for the click day of the reserved area,
+# a token for Cervia, and accounts: applicants for Cervia and for the Unione del Distretto
+# Ceramico, an official), serves it on a free port and runs e2e/*.test.mjs with node's test
+# runner: Playwright (playwright-core) driving Debian's Chromium, axe-core on every page
+# visited. Screenshots go to e2e/screenshots/. BANDI_BIN runs another build of `bandi`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +19,7 @@ if [ ! -d e2e/node_modules/playwright-core ] || [ ! -d e2e/node_modules/axe-core
 fi
 
 cargo build -p bandi --quiet
-bin="${CARGO_TARGET_DIR:-target}/debug/bandi"
+bin="${BANDI_BIN:-${CARGO_TARGET_DIR:-target}/debug/bandi}"
 
 tmp=$(mktemp -d)
 server=""
@@ -40,6 +42,21 @@ sed -e '0,/^code = .*/s//code = "er-2020-smart-working-prova"/' \
 future=$(run calls import "$tmp/future.toml" --opens-at "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)" | tail -n 1)
 token=$(run tokens issue --entity 039007 | tail -n 1)
 
+# The reserved area: accounts (the password on standard input, never on the command line)
+# and a call whose click day comes while the tests run: a draft first, then the submission.
+password="e2e: una password lunga"
+add_user() { printf '%s\n' "$password" | run users add --password-stdin "$@" >/dev/null; }
+add_user --email cervia@e2e.example --name "Ufficio innovazione, Comune di Cervia" --role applicant --entity 039007
+add_user --email ucdc@e2e.example --name "Unione dei Comuni del Distretto Ceramico" --role applicant --entity ucdc
+add_user --email regione@e2e.example --name "Ufficio bandi della Regione" --role admin
+accounts=1
+# Its own protocol prefix: protocol numbers are looked up across calls.
+sed -e '0,/^code = .*/s//code = "er-2020-smart-working-click"/' \
+    -e 's/^protocol_prefix = .*/protocol_prefix = "ER-CD"/' \
+    -e 's/^title = "/title = "Click day: /' calls/er-2020-smart-working.toml >"$tmp/click.toml"
+click_opens=$(date -u -d '+30 seconds' +%Y-%m-%dT%H:%M:%SZ)
+click=$(run calls import "$tmp/click.toml" --opens-at "$click_opens" | tail -n 1)
+
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 "$bin" --database "$db" serve --listen "127.0.0.1:$port" >"$tmp/server.log" 2>&1 &
 server=$!
@@ -51,6 +68,7 @@ done
 
 status=0
 BANDI_URL="http://127.0.0.1:$port" BANDI_CALL="$call" BANDI_FUTURE_CALL="$future" BANDI_TOKEN="$token" \
+  BANDI_CLICK_CALL="$click" BANDI_CLICK_OPENS_AT="$click_opens" BANDI_ACCOUNTS="$accounts" BANDI_PASSWORD="$password" \
   node --test --test-concurrency=1 e2e/*.test.mjs || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- server log (last 50 lines) ---" >&2

@@ -6,7 +6,9 @@ use anyhow::Context;
 use bandi_domain::call::Call;
 use bandi_domain::instant::truncate_to_micros;
 use bandi_domain::registry::parse_registry;
-use bandi_store::Store;
+use bandi_store::{Role, Store};
+use bandi_web::accounts;
+use bandi_web::auth::random_token;
 use jiff::Timestamp;
 
 const CALL: &str = include_str!("../../../calls/er-2020-smart-working.toml");
@@ -15,6 +17,30 @@ const UNIONI: &str = include_str!("../../../data/er-unioni.csv");
 
 /// Who gets a demo token: Cervia, Bologna, the Distretto Ceramico and the Circondario Imolese.
 const DEMO_ENTITIES: [&str; 4] = ["039007", "037006", "ucdc", "circondario_imolese"];
+
+/// The demo's accounts: an official of the Region, staff acting for Cervia, the Unione
+/// dei Comuni del Distretto Ceramico and Bologna, and staff of the Circondario Imolese.
+/// Addresses under `.example` (RFC 2606): they reach nobody.
+const DEMO_ACCOUNTS: [(&str, &str, Role, &[&str]); 3] = [
+    (
+        "regione@bandi.example",
+        "Ufficio bandi della Regione (demo)",
+        Role::Admin,
+        &[],
+    ),
+    (
+        "enti@bandi.example",
+        "Referente smart working (demo)",
+        Role::Applicant,
+        &["039007", "ucdc", "037006"],
+    ),
+    (
+        "imola@bandi.example",
+        "Circondario Imolese (demo)",
+        Role::Applicant,
+        &["circondario_imolese"],
+    ),
+];
 
 pub async fn seed(store: &Store, opens_in_minutes: i64, listen: SocketAddr) -> anyhow::Result<()> {
     let mut call = Call::from_toml(CALL).context("the shipped call file")?;
@@ -74,6 +100,27 @@ pub async fn seed(store: &Store, opens_in_minutes: i64, listen: SocketAddr) -> a
     );
     println!("  curl {base}/calls/{code}/ranking");
     println!("  curl '{base}/ledger?after=0&limit=10'");
+    println!();
+    println!("Demo accounts: FOR THE DEMO ONLY, new passwords at every start:");
+    for (email, name, role, entities) in DEMO_ACCOUNTS {
+        let password = random_token()[..16].to_string();
+        accounts::ensure(store, email, name, role, &password, entities).await?;
+        let what = match role {
+            Role::Admin => "official of the Region".to_string(),
+            Role::Applicant => {
+                let mut names = Vec::new();
+                for code in entities {
+                    names.push(match store.entity(code).await? {
+                        Some(e) => e.name,
+                        None => code.to_string(),
+                    });
+                }
+                format!("applicant for {}", names.join(", "))
+            }
+        };
+        println!("  {email:<24} password {password}   {what}");
+    }
+    println!("  sign in at http://{listen}/accedi");
     println!();
     Ok(())
 }

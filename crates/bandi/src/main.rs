@@ -19,6 +19,7 @@ use jiff::{SignedDuration, Timestamp};
 
 mod demo;
 mod rehearse;
+mod users;
 
 #[derive(Parser)]
 #[command(
@@ -64,6 +65,9 @@ enum Command {
         #[arg(long)]
         naive_intake: bool,
     },
+    /// Accounts of the people who sign in to the web pages.
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Check the ledger chain and replay every call's allocation.
     Verify,
     /// Rehearse a click day: a rehearsal call, N entities submitting from C concurrent
@@ -102,6 +106,26 @@ enum CallsCommand {
         closes_at: Option<String>,
         #[arg(long)]
         budget_cents: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Create an account; its password is the first line of standard input; prints its id last.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// `admin` (an official of the region) or `applicant` (staff of local authorities).
+        #[arg(long, value_parser = ["admin", "applicant"])]
+        role: String,
+        /// An entity code the account acts for; repeat for several.
+        #[arg(long = "entity")]
+        entities: Vec<String>,
+        /// Read the password from standard input (never from the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
     },
 }
 
@@ -208,6 +232,17 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
                 Intake::start(store.clone(), queue)
             };
             serve(store, intake, listen).await?
+        }
+        Command::Users(UsersCommand::Add {
+            email,
+            name,
+            role,
+            entities,
+            password_stdin: _,
+        }) => {
+            let password = users::read_password(std::io::stdin().lock())?;
+            let user = users::add_user(&store, &email, &name, &role, &password, &entities).await?;
+            println!("{}", user.id);
         }
         Command::Verify => {
             let r = store.verify().await.context("verification failed")?;

@@ -1,5 +1,6 @@
-//! The HTTP interface of `bandi`: the JSON API under `/api/v1` and the public pages
-//! ([`pages`]). Handlers are thin: they read the request, call the domain and the store,
+//! The HTTP interface of `bandi`: the JSON API under `/api/v1`, the public pages and the
+//! reserved ones of applicants and officials ([`pages`]), with accounts and sessions in
+//! [`auth`]. Handlers are thin: they read the request, call the domain and the store,
 //! and turn errors into [`ApiError`], which is JSON under `/api/` and a page elsewhere.
 
 use std::future::Future;
@@ -13,7 +14,9 @@ use bandi_store::intake::Intake;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
+pub mod accounts;
 mod api;
+pub mod auth;
 pub mod error;
 pub mod openapi;
 pub mod pages;
@@ -59,6 +62,8 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let live = pages::Live::new(state.store.clone());
     let app = router_with(state, live.clone());
+    // The peer's address feeds the sign-in throttle (per client address).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;

@@ -1,5 +1,6 @@
-// bandi's public pages: the menu on small screens, the server's clock, the countdown to the opening and the live
-// counters of a call (server-sent events). The pages work without this file: it only
+// bandi's pages: the menu on small screens, the server's clock, the countdown to the opening and the live
+// counters of a call (server-sent events); in the reserved area, the running total of the
+// application form and the receipt's print button. The pages work without this file: it only
 // keeps the figures moving. The server's clock counts, never the browser's: the offset
 // between the two is taken from the time the server wrote into the page.
 (function () {
@@ -143,8 +144,75 @@
     });
   }
 
+  // Euro as people type them, the rules of the server's Money::parse_euros: `52500`,
+  // `52.500,00`, `52500,5`, `52500.50`. Cents as an integer, or null.
+  function parseEuros(input) {
+    var s = String(input).trim().replace(/^€/, '').replace(/€$/, '').trim();
+    if (!s) return null;
+    var negative = s.charAt(0) === '-';
+    if (negative) s = s.slice(1);
+    function strip(x) {
+      var groups = x.split('.');
+      if (!groups[0] || (groups[0].length > 3 && groups.length > 1)) return null;
+      for (var i = 1; i < groups.length; i++) if (groups[i].length !== 3) return null;
+      return groups.join('');
+    }
+    var whole, frac = '';
+    var comma = s.indexOf(',');
+    if (comma >= 0) {
+      whole = strip(s.slice(0, comma));
+      frac = s.slice(comma + 1);
+    } else {
+      var dot = s.lastIndexOf('.');
+      if (dot < 0) whole = s;
+      else if (dot === s.length - 1) return null;
+      else if (s.length - dot - 1 === 3) whole = strip(s);
+      else { whole = strip(s.slice(0, dot)); frac = s.slice(dot + 1); }
+    }
+    if (whole === null || !/^\d+$/.test(whole) || frac.length > 2 || !/^\d*$/.test(frac)) return null;
+    var cents = Number(whole) * 100 + (frac.length === 1 ? Number(frac) * 10 : Number(frac || 0));
+    return negative ? -cents : cents;
+  }
+
+  // `52.500,00 €`, as the server's Money displays.
+  function formatEuros(cents) {
+    var euros = Math.floor(cents / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, '.');
+    var c = cents % 100;
+    return euros + ',' + (c < 10 ? '0' : '') + c + ' €';
+  }
+
+  // The total of the budget lines while the person types; the eligible cost and the
+  // grant are the server's, computed at every save.
+  function applicationForm(form) {
+    var total = document.getElementById('total-cost');
+    var stale = document.getElementById('amounts-stale');
+    if (!total) return;
+    function update() {
+      var sum = 0;
+      form.querySelectorAll('input.amount').forEach(function (input) {
+        var cents = parseEuros(input.value);
+        if (cents !== null && cents > 0) sum += cents;
+      });
+      text('total-cost', formatEuros(sum));
+    }
+    form.addEventListener('input', function (e) {
+      if (e.target && e.target.classList && e.target.classList.contains('amount')) update();
+      if (stale) stale.hidden = false;
+    });
+    form.addEventListener('change', function () {
+      if (stale) stale.hidden = false;
+    });
+  }
+
   ready(function () {
     menu();
+    var form = document.getElementById('application-form');
+    if (form) applicationForm(form);
+    // After a refused submission, the list of problems is read first.
+    var summary = document.getElementById('error-summary');
+    if (summary) summary.focus();
+    var print = document.getElementById('print-receipt');
+    if (print) print.addEventListener('click', function () { window.print(); });
     var clockRoot = document.getElementById('clock');
     if (clockRoot) clock(clockRoot);
     var box = document.getElementById('live');

@@ -2,6 +2,9 @@
 //! Italian first and English second, styled with Bootstrap Italia served from the binary.
 //!
 //! - [`routes`]: the pages, the live counters (server-sent events) and the static files;
+//!   the signed-in parts: sign-in ([`account`]), the applicants' reserved area
+//!   ([`applicant`], with the application form in [`form`]) and the officials'
+//!   administration ([`admin`], with the exports in [`export`]);
 //! - [`for_people`]: the middleware around everything outside `/api/`: the language cookie,
 //!   the security headers, and any error turned into a page (never a trace, never JSON).
 
@@ -10,18 +13,25 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{FromRequestParts, Query, Request};
+use axum::extract::{DefaultBodyLimit, FromRef, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use bandi_domain::i18n::Locale;
+use bandi_store::{Role, Session};
 
+use crate::auth::Throttle;
 use crate::{ApiError, SharedState};
 
+mod account;
+mod admin;
+mod applicant;
 mod assets;
 mod calls;
+mod export;
+mod form;
 mod i18n;
 mod info;
 mod ledger;
@@ -44,15 +54,66 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
 frame-ancestors 'none'";
 
+/// Largest form accepted: an application's summary may be 20,000 characters, which
+/// URL-encoding can triple; a call file uploaded by an official is far smaller.
+pub const MAX_FORM: usize = 512 * 1024;
+
 #[derive(Clone)]
 pub(crate) struct PageState {
     pub app: SharedState,
     pub live: Arc<Live>,
+    pub sign_in: Arc<SignInLimits>,
+}
+
+impl FromRef<PageState> for SharedState {
+    fn from_ref(s: &PageState) -> SharedState {
+        s.app.clone()
+    }
+}
+
+/// Failed sign-ins, counted per e-mail address and per client address.
+pub(crate) struct SignInLimits {
+    pub per_email: Throttle,
+    pub per_address: Throttle,
+}
+
+impl Default for SignInLimits {
+    fn default() -> Self {
+        SignInLimits {
+            per_email: Throttle::default(),
+            // Offices share addresses behind NAT: a looser limit per address.
+            per_address: Throttle::new(50, std::time::Duration::from_secs(15 * 60)),
+        }
+    }
 }
 
 /// The pages, to be merged into the application's router.
 pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
     Router::new()
+        .route("/accedi", get(account::form).post(account::sign_in))
+        .route("/esci", post(account::sign_out))
+        .route("/area-riservata", get(applicant::dashboard))
+        .route(
+            "/area-riservata/domanda/{entity}/{call}",
+            get(applicant::form).post(applicant::save),
+        )
+        .route("/area-riservata/ricevuta/{id}", get(applicant::receipt))
+        .route("/amministrazione", get(admin::calls))
+        .route("/amministrazione/bandi", post(admin::import))
+        .route("/amministrazione/bandi/{code}", get(admin::call))
+        .route(
+            "/amministrazione/bandi/{code}/domande.csv",
+            get(export::csv),
+        )
+        .route(
+            "/amministrazione/bandi/{code}/domande.xlsx",
+            get(export::xlsx),
+        )
+        .route(
+            "/amministrazione/utenti",
+            get(admin::users).post(admin::create_user),
+        )
+        .route("/amministrazione/utenti/{id}/enti", post(admin::bind))
         .route("/", get(calls::list))
         .route("/bandi", get(calls::list))
         .route("/bandi/{code}", get(calls::show))
@@ -63,7 +124,12 @@ pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
         .route("/privacy", get(info::privacy))
         .route("/static/{*path}", get(assets::serve))
         .method_not_allowed_fallback(|| async { crate::method_not_allowed() })
-        .with_state(PageState { app, live })
+        .layer(DefaultBodyLimit::max(MAX_FORM))
+        .with_state(PageState {
+            app,
+            live,
+            sign_in: Arc::default(),
+        })
 }
 
 /// The language of a request and where it came from, and the address of the page.
@@ -118,6 +184,11 @@ impl Ctx {
         self.locale == Locale::En
     }
 
+    /// The text in the request's language.
+    pub fn t<'a>(&self, it: &'a str, en: &'a str) -> &'a str {
+        if self.en() { en } else { it }
+    }
+
     pub fn param(&self, name: &str) -> Option<&str> {
         self.query
             .iter()
@@ -152,6 +223,7 @@ impl Ctx {
             a: assets::urls(),
             owner: OWNER,
             owner_url: OWNER_URL,
+            account: None,
         }
     }
 }
@@ -190,6 +262,9 @@ pub(crate) fn encode(s: &str) -> String {
 pub(crate) enum Nav {
     Calls,
     Ledger,
+    /// The applicants' reserved area.
+    Reserved,
+    Admin,
     None,
 }
 
@@ -221,9 +296,46 @@ pub(crate) struct Layout {
     pub a: &'static assets::Urls,
     pub owner: &'static str,
     pub owner_url: &'static str,
+    /// The person signed in, on the pages that know it (the reserved ones).
+    pub account: Option<AccountNav>,
+}
+
+/// Who is signed in, as the header shows it, with what the sign-out form needs.
+pub(crate) struct AccountNav {
+    pub name: String,
+    pub admin: bool,
+    pub csrf: String,
 }
 
 impl Layout {
+    /// The layout of a page for the person signed in with `session`.
+    pub fn signed(mut self, session: &Session) -> Layout {
+        self.account = Some(AccountNav {
+            name: session.user.name.clone(),
+            admin: session.user.role == Role::Admin,
+            csrf: session.csrf_token.clone(),
+        });
+        self
+    }
+
+    /// The text in the page's language: the reserved pages keep both languages side by
+    /// side in their templates.
+    pub fn t<'a>(&self, it: &'a str, en: &'a str) -> &'a str {
+        if self.en { en } else { it }
+    }
+
+    pub fn reserved_current(&self) -> bool {
+        self.nav == Nav::Reserved
+    }
+
+    pub fn admin_current(&self) -> bool {
+        self.nav == Nav::Admin
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.account.as_ref().is_some_and(|a| a.admin)
+    }
+
     pub fn calls_current(&self) -> bool {
         self.nav == Nav::Calls
     }
@@ -335,6 +447,13 @@ fn error_page(ctx: &Ctx, status: StatusCode, error: Option<&ApiError>) -> Respon
     }
 }
 
+/// The pages of signed-in people and the sign-in page.
+fn is_reserved(path: &str) -> bool {
+    ["/accedi", "/esci", "/area-riservata", "/amministrazione"]
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+}
+
 /// Around everything that is not the JSON API: renders errors as pages, remembers the
 /// language chosen with `?lang=` and adds the security headers.
 pub async fn for_people(req: Request, next: Next) -> Response {
@@ -376,7 +495,12 @@ pub async fn for_people(req: Request, next: Next) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if is_page {
+    if is_reserved(&ctx.path) {
+        // A person's data: kept by no cache, not even the browser's (a shared computer,
+        // the back button after signing out).
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(header::VARY, HeaderValue::from_static("Cookie"));
+    } else if is_page {
         // Pages depend on the language and on live figures: never from a stale cache.
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         h.insert(
@@ -396,5 +520,7 @@ pub async fn for_people(req: Request, next: Next) -> Response {
     res
 }
 
+#[cfg(test)]
+mod reserved_tests;
 #[cfg(test)]
 mod tests;

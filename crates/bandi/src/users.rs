@@ -1,0 +1,65 @@
+//! `bandi users add`: creates an account of a person who signs in to the web pages (the
+//! officials create the others from `/amministrazione/utenti`), with the same rules.
+//! The password comes from standard input, never from the command line (which other
+//! users of the machine can read in the process list).
+
+use std::io::BufRead;
+
+use anyhow::{Context, bail};
+use bandi_store::{Store, User};
+
+/// The first line of `input`, without its line ending.
+pub fn read_password(mut input: impl BufRead) -> anyhow::Result<String> {
+    let mut line = String::new();
+    input
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\n', '\r']).to_string();
+    if password.is_empty() {
+        bail!("no password on standard input (give it as the first line)");
+    }
+    Ok(password)
+}
+
+/// Creates the account and binds it to `entities`; nothing is created if anything is wrong.
+pub async fn add_user(
+    store: &Store,
+    email: &str,
+    name: &str,
+    role: &str,
+    password: &str,
+    entities: &[String],
+) -> anyhow::Result<User> {
+    match bandi_web::accounts::create(store, email, name, role, password, entities).await? {
+        Ok(user) => {
+            eprintln!(
+                "account {} ({}) created{}",
+                user.email,
+                user.role.as_str(),
+                if user.entities.is_empty() {
+                    String::new()
+                } else {
+                    format!(", acting for {}", user.entities.join(", "))
+                }
+            );
+            Ok(user)
+        }
+        Err(problems) => bail!("nothing created: {problems}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_is_the_first_line() {
+        assert_eq!(
+            read_password(&b"secret words\nnext"[..]).unwrap(),
+            "secret words"
+        );
+        assert_eq!(read_password(&b"crlf\r\n"[..]).unwrap(), "crlf");
+        assert!(read_password(&b"\n"[..]).is_err());
+        assert!(read_password(&b""[..]).is_err());
+    }
+}

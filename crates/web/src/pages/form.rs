@@ -1,0 +1,557 @@
+//! The application form. What the person typed is kept as typed ([`FormInput`], also the
+//! draft's content), read into an [`ApplicationContent`] (amounts the Italian way,
+//! `52.500,00`) and checked against the call by the domain; every problem is tied to the
+//! field it is about (`lines[2].amount_cents` is the third row's amount), so the page can
+//! show them all at once, each next to its field.
+
+use std::collections::BTreeMap;
+
+use bandi_domain::application::{
+    ApplicationContent, BudgetLine, IndicatorValue, MAX_LINES, Notice, ValidApplication,
+};
+use bandi_domain::call::{Call, IndicatorKind};
+use bandi_domain::i18n::{FieldError, Locale};
+use bandi_domain::money::Money;
+use serde::{Deserialize, Serialize};
+
+/// Rows of budget lines the form shows at least.
+pub(crate) const MIN_ROWS: usize = 6;
+
+/// The form as the person filled it in: every value a string, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub(crate) struct FormInput {
+    pub title: String,
+    pub summary: String,
+    /// The rows up to the last one filled in; empty rows in between keep their place.
+    pub lines: Vec<LineInput>,
+    /// By indicator code, only the call's indicators.
+    pub indicators: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub(crate) struct LineInput {
+    pub category: String,
+    pub description: String,
+    pub amount: String,
+}
+
+impl LineInput {
+    fn is_empty(&self) -> bool {
+        self.category.trim().is_empty()
+            && self.description.trim().is_empty()
+            && self.amount.trim().is_empty()
+    }
+}
+
+/// The outcome of checking a form.
+pub(crate) struct Checked {
+    /// The application, when there is nothing to fix.
+    pub valid: Option<ValidApplication>,
+    /// Every problem, with paths that name the form's rows, in the order of the form.
+    pub errors: Vec<FieldError>,
+    /// The sum of the amounts that could be read.
+    pub total: Money,
+}
+
+impl FormInput {
+    /// Reads the posted fields: `title`, `summary`, `line-N-category`, `line-N-description`,
+    /// `line-N-amount` and `ind-CODE`. Other fields are ignored.
+    pub fn from_fields(fields: &[(String, String)], call: &Call) -> FormInput {
+        let mut f = FormInput::default();
+        for (k, v) in fields {
+            match k.as_str() {
+                "title" => f.title = v.clone(),
+                "summary" => f.summary = v.clone(),
+                _ => {
+                    if let Some(rest) = k.strip_prefix("line-") {
+                        let Some((i, part)) = rest.split_once('-') else {
+                            continue;
+                        };
+                        let Ok(i) = i.parse::<usize>() else { continue };
+                        if i >= MAX_LINES {
+                            continue;
+                        }
+                        if f.lines.len() <= i {
+                            f.lines.resize(i + 1, LineInput::default());
+                        }
+                        let line = &mut f.lines[i];
+                        match part {
+                            "category" => line.category = v.clone(),
+                            "description" => line.description = v.clone(),
+                            "amount" => line.amount = v.clone(),
+                            _ => {}
+                        }
+                    } else if let Some(code) = k.strip_prefix("ind-")
+                        && call.indicators.iter().any(|i| i.code == code)
+                    {
+                        f.indicators.insert(code.to_string(), v.clone());
+                    }
+                }
+            }
+        }
+        while f.lines.last().is_some_and(LineInput::is_empty) {
+            f.lines.pop();
+        }
+        f
+    }
+
+    /// A saved draft; one that cannot be read (written by an older version) is an empty form.
+    pub fn from_draft(json: &str) -> FormInput {
+        serde_json::from_str(json).unwrap_or_default()
+    }
+
+    pub fn to_draft(&self) -> String {
+        serde_json::to_string(self).expect("a form serialises")
+    }
+
+    /// How many rows the form shows: the filled ones, two empty ones, at least [`MIN_ROWS`].
+    pub fn rows(&self) -> usize {
+        (self.lines.len() + 2).clamp(MIN_ROWS, MAX_LINES)
+    }
+
+    /// Reads the content and checks it against the call: the form's own problems
+    /// (unreadable amounts, missing categories) and the domain's, all at once.
+    pub fn check(&self, call: &Call) -> Checked {
+        let mut errors = Vec::new();
+        let mut content = ApplicationContent {
+            title: self.title.clone(),
+            summary: self.summary.clone(),
+            ..ApplicationContent::default()
+        };
+        // For each line of the content, the form row it came from.
+        let mut rows = Vec::new();
+        let mut total = Money::ZERO;
+        for (i, line) in self.lines.iter().enumerate() {
+            if line.is_empty() {
+                continue;
+            }
+            let category = line.category.trim();
+            if category.is_empty() {
+                errors.push(FieldError::new(
+                    format!("lines[{i}].category"),
+                    "required",
+                    "Scegliere la categoria di spesa.",
+                    "Choose the cost category.",
+                ));
+            }
+            let typed = line.amount.trim();
+            let amount = if typed.is_empty() {
+                errors.push(FieldError::new(
+                    format!("lines[{i}].amount_cents"),
+                    "required",
+                    "Indicare l'importo in euro, per esempio 52.500,00.",
+                    "Enter the amount in euro, for example 52.500,00.",
+                ));
+                None
+            } else {
+                match Money::parse_euros(typed) {
+                    Ok(m) => Some(m),
+                    Err(_) => {
+                        errors.push(FieldError::new(
+                            format!("lines[{i}].amount_cents"),
+                            "invalid_amount",
+                            format!(
+                                "«{typed}» non è un importo in euro: scrivere per esempio 52.500,00."
+                            ),
+                            format!(
+                                "«{typed}» is not an amount in euro: write for example 52.500,00."
+                            ),
+                        ));
+                        None
+                    }
+                }
+            };
+            if let Some(m) = amount {
+                if m.is_positive() {
+                    total = total.checked_add(m).unwrap_or(total);
+                }
+                if !category.is_empty() {
+                    content.lines.push(BudgetLine {
+                        category: category.to_string(),
+                        description: line.description.trim().to_string(),
+                        amount_cents: m,
+                    });
+                    rows.push(i);
+                }
+            }
+        }
+        for ind in &call.indicators {
+            let typed = self
+                .indicators
+                .get(&ind.code)
+                .map(|s| s.trim())
+                .unwrap_or("");
+            if typed.is_empty() {
+                continue;
+            }
+            let value = match ind.kind {
+                IndicatorKind::Integer => match parse_integer(typed) {
+                    Some(n) => IndicatorValue::Integer(n),
+                    None => {
+                        errors.push(FieldError::new(
+                            format!("indicators.{}", ind.code),
+                            "not_integer",
+                            format!("«{typed}» non è un numero intero: scrivere per esempio 180."),
+                            format!("«{typed}» is not a whole number: write for example 180."),
+                        ));
+                        continue;
+                    }
+                },
+                IndicatorKind::Text => IndicatorValue::Text(typed.to_string()),
+            };
+            content.indicators.insert(ind.code.clone(), value);
+        }
+        let own_problems = !errors.is_empty();
+        let own_fields: Vec<String> = errors.iter().map(|e| e.field.clone()).collect();
+        let some_row_filled = self.lines.iter().any(|l| !l.is_empty());
+        let valid = match content.validate(call) {
+            Ok(v) if !own_problems => Some(v),
+            Ok(_) => None,
+            Err(list) => {
+                for e in list {
+                    // «at least one line» is wrong when the rows are there but unreadable,
+                    // and «required» when what was typed could not be read.
+                    if some_row_filled && e.field == "lines" && e.code == "required" {
+                        continue;
+                    }
+                    let field = remap(&e.field, &rows);
+                    if own_fields.contains(&field) {
+                        continue;
+                    }
+                    errors.push(FieldError { field, ..e });
+                }
+                None
+            }
+        };
+        let order = |e: &FieldError| position(&e.field, call);
+        errors.sort_by_key(order);
+        Checked {
+            valid,
+            errors,
+            total,
+        }
+    }
+}
+
+/// `180`, `1.200` (Italian thousands) or `-3` (refused later as negative).
+fn parse_integer(s: &str) -> Option<i64> {
+    let (sign, digits) = match s.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, s),
+    };
+    let plain = if digits.contains('.') {
+        let mut groups = digits.split('.');
+        let first = groups.next()?;
+        if first.is_empty() || first.len() > 3 {
+            return None;
+        }
+        let mut out = first.to_string();
+        for g in groups {
+            if g.len() != 3 {
+                return None;
+            }
+            out.push_str(g);
+        }
+        out
+    } else {
+        digits.to_string()
+    };
+    if plain.is_empty() || !plain.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    plain.parse::<i64>().ok().map(|n| sign * n)
+}
+
+/// `lines[K]…` of the content is `lines[ROW]…` of the form.
+fn remap(field: &str, rows: &[usize]) -> String {
+    if let Some(rest) = field.strip_prefix("lines[")
+        && let Some((k, tail)) = rest.split_once(']')
+        && let Ok(k) = k.parse::<usize>()
+        && let Some(row) = rows.get(k)
+    {
+        return format!("lines[{row}]{tail}");
+    }
+    field.to_string()
+}
+
+/// Where a field comes in the form, to list problems in the order a person reads them.
+fn position(field: &str, call: &Call) -> (u8, usize, u8) {
+    match field {
+        "title" => (0, 0, 0),
+        "summary" => (1, 0, 0),
+        "lines" => (3, 0, 0),
+        _ => {
+            if let Some(rest) = field.strip_prefix("lines[")
+                && let Some((k, tail)) = rest.split_once(']')
+            {
+                let part = match tail {
+                    ".category" | "" => 0,
+                    ".description" => 1,
+                    _ => 2,
+                };
+                return (2, k.parse().unwrap_or(usize::MAX), part);
+            }
+            if let Some(code) = field.strip_prefix("indicators.") {
+                let i = call
+                    .indicators
+                    .iter()
+                    .position(|i| i.code == code)
+                    .unwrap_or(usize::MAX);
+                return (4, i, 0);
+            }
+            (5, 0, 0)
+        }
+    }
+}
+
+/// The id of the form control a field path is about.
+pub(crate) fn control_id(field: &str) -> String {
+    if let Some(rest) = field.strip_prefix("lines[")
+        && let Some((k, tail)) = rest.split_once(']')
+    {
+        let part = match tail {
+            ".description" => "description",
+            ".amount_cents" => "amount",
+            _ => "category",
+        };
+        return format!("line-{k}-{part}");
+    }
+    if let Some(code) = field.strip_prefix("indicators.") {
+        return format!("ind-{code}");
+    }
+    match field {
+        "title" | "summary" | "lines" => field.to_string(),
+        _ => "application-form".to_string(),
+    }
+}
+
+/// A control of the form with what was typed in it and what is wrong with it.
+pub(crate) struct FieldView {
+    pub id: String,
+    pub value: String,
+    pub error: Option<String>,
+}
+
+pub(crate) struct LineView {
+    /// 1-based, for people.
+    pub n: usize,
+    pub category: FieldView,
+    pub description: FieldView,
+    pub amount: FieldView,
+    /// What is not eligible in this row, once the form is valid.
+    pub notice: Option<String>,
+}
+
+pub(crate) struct IndicatorView {
+    pub field: FieldView,
+    pub label: String,
+    pub required: bool,
+    pub integer: bool,
+}
+
+/// A link of the error summary to the field it is about.
+pub(crate) struct ErrorLink {
+    pub href: String,
+    pub message: String,
+}
+
+/// Everything the template needs to show the form.
+pub(crate) struct FormView {
+    pub title: FieldView,
+    pub summary: FieldView,
+    pub lines: Vec<LineView>,
+    pub lines_error: Option<String>,
+    pub indicators: Vec<IndicatorView>,
+    pub errors: Vec<ErrorLink>,
+    /// Notices that are not about one row (a category above its share).
+    pub notices: Vec<String>,
+}
+
+impl FormView {
+    pub fn new(
+        input: &FormInput,
+        call: &Call,
+        errors: &[FieldError],
+        notices: &[Notice],
+        locale: Locale,
+    ) -> FormView {
+        let mut by_id: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for e in errors {
+            by_id
+                .entry(control_id(&e.field))
+                .or_default()
+                .push(e.message(locale));
+        }
+        let error_of = |id: &str| by_id.get(id).map(|m| m.join(" "));
+        let field = |id: String, value: &str| FieldView {
+            error: error_of(&id),
+            value: value.to_string(),
+            id,
+        };
+        let empty = LineInput::default();
+        let lines = (0..input.rows())
+            .map(|i| {
+                let l = input.lines.get(i).unwrap_or(&empty);
+                LineView {
+                    n: i + 1,
+                    category: field(format!("line-{i}-category"), &l.category),
+                    description: field(format!("line-{i}-description"), &l.description),
+                    amount: field(format!("line-{i}-amount"), &l.amount),
+                    notice: notices
+                        .iter()
+                        .find(|n| n.field == format!("lines[{i}]"))
+                        .map(|n| n.text.get(locale).to_string()),
+                }
+            })
+            .collect();
+        let indicators = call
+            .indicators
+            .iter()
+            .map(|ind| IndicatorView {
+                field: field(
+                    format!("ind-{}", ind.code),
+                    input
+                        .indicators
+                        .get(&ind.code)
+                        .map(String::as_str)
+                        .unwrap_or(""),
+                ),
+                label: ind.label.get(locale).to_string(),
+                required: ind.required,
+                integer: ind.kind == IndicatorKind::Integer,
+            })
+            .collect();
+        FormView {
+            title: field("title".into(), &input.title),
+            summary: field("summary".into(), &input.summary),
+            lines,
+            lines_error: error_of("lines"),
+            indicators,
+            errors: errors
+                .iter()
+                .map(|e| ErrorLink {
+                    href: format!("#{}", control_id(&e.field)),
+                    message: e.message(locale).to_string(),
+                })
+                .collect(),
+            notices: notices
+                .iter()
+                .filter(|n| !n.field.starts_with("lines["))
+                .map(|n| n.text.get(locale).to_string())
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CALL: &str = include_str!("../../../../calls/er-2020-smart-working.toml");
+
+    fn fields(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_good_form_reads_italian_amounts() {
+        let call = Call::from_toml(CALL).unwrap();
+        let input = FormInput::from_fields(
+            &fields(&[
+                ("title", "Smart working a Cervia"),
+                ("summary", "Avvio"),
+                ("line-0-category", "training"),
+                ("line-0-description", "Formazione"),
+                ("line-0-amount", "25.000,00"),
+                ("line-2-category", "technology"),
+                ("line-2-amount", "50.000"),
+                ("line-5-category", ""),
+                ("ind-staff_total", "1.180"),
+                ("ind-agile_workers_before", "4"),
+                ("ind-agile_workers_target", "90"),
+                ("ind-not_in_the_call", "x"),
+            ]),
+            &call,
+        );
+        assert_eq!(input.lines.len(), 3, "trailing empty rows dropped");
+        assert!(!input.indicators.contains_key("not_in_the_call"));
+        let checked = input.check(&call);
+        assert!(checked.errors.is_empty(), "{:?}", checked.errors);
+        let v = checked.valid.unwrap();
+        assert_eq!(v.total_cost, Money::from_euros(75_000));
+        assert_eq!(v.requested, Money::from_euros(52_500));
+        assert_eq!(
+            v.content.indicators["staff_total"],
+            IndicatorValue::Integer(1180)
+        );
+        assert_eq!(FormInput::from_draft(&input.to_draft()), input);
+    }
+
+    #[test]
+    fn every_problem_names_its_row() {
+        let call = Call::from_toml(CALL).unwrap();
+        let input = FormInput::from_fields(
+            &fields(&[
+                ("title", ""),
+                ("line-0-category", "training"),
+                ("line-0-amount", "abc"),
+                ("line-1-category", ""),
+                ("line-1-amount", "100,00"),
+                ("line-2-category", "nope"),
+                ("line-2-amount", "10,00"),
+                ("line-3-category", "planning"),
+                ("line-3-amount", "-5,00"),
+                ("ind-staff_total", "molti"),
+            ]),
+            &call,
+        );
+        let checked = input.check(&call);
+        assert!(checked.valid.is_none());
+        let fields: Vec<(&str, &str)> = checked
+            .errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.code))
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                ("title", "required"),
+                ("lines[0].amount_cents", "invalid_amount"),
+                ("lines[1].category", "required"),
+                ("lines[2].category", "unknown_category"),
+                ("lines[3].amount_cents", "amount_not_positive"),
+                ("indicators.staff_total", "not_integer"),
+                ("indicators.agile_workers_before", "required"),
+                ("indicators.agile_workers_target", "required"),
+            ]
+        );
+        let view = FormView::new(&input, &call, &checked.errors, &[], Locale::It);
+        assert_eq!(view.lines.len(), MIN_ROWS);
+        assert_eq!(view.lines[0].amount.value, "abc", "kept as typed");
+        assert!(
+            view.lines[0]
+                .amount
+                .error
+                .as_ref()
+                .unwrap()
+                .contains("52.500,00")
+        );
+        assert_eq!(view.errors[1].href, "#line-0-amount");
+        assert!(view.title.error.is_some());
+    }
+
+    #[test]
+    fn integers_the_italian_way() {
+        assert_eq!(parse_integer("180"), Some(180));
+        assert_eq!(parse_integer("1.180"), Some(1180));
+        assert_eq!(parse_integer("-3"), Some(-3));
+        assert_eq!(parse_integer("1.18"), None);
+        assert_eq!(parse_integer("1,5"), None);
+        assert_eq!(parse_integer(""), None);
+    }
+}
