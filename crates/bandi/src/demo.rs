@@ -79,6 +79,10 @@ pub async fn seed(store: &Store, opens_in_minutes: i64, listen: SocketAddr) -> a
         c.local_time(c.opens_at),
         c.local_time(c.closes_at)
     );
+    println!(
+        "  watch it in a browser: http://{listen}/bandi/{} (countdown by the server's clock, live counters)",
+        c.code
+    );
     println!();
     println!("Demo tokens (new ones at every start):");
     let mut first_token = None;
