@@ -207,7 +207,8 @@ describe('reserved area', { skip: SKIP }, () => {
 
     // A call file with a mistake: the key, the line, and the text kept.
     const file = readFileSync(new URL('../calls/er-2020-smart-working.toml', import.meta.url), 'utf8')
-      .replace('code = "er-2020-smart-working"', 'code = "er-e2e-nuovo"');
+      .replace('code = "er-2020-smart-working"', 'code = "er-e2e-nuovo"')
+      .replace('protocol_prefix = "ER-SW"', 'protocol_prefix = "ER-NUOVO"');
     const bad = file.replace('co_financing = "70%"', 'co_financing = "settanta"');
     await page.fill('#call-toml', bad);
     let r = await press(page, '#import-form button[type="submit"]');

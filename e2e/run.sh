@@ -38,6 +38,7 @@ run entities import data/istat-comuni.csv --region 08 >/dev/null
 run entities import data/er-unioni.csv --region 08 >/dev/null
 call=$(run calls import calls/er-2020-smart-working.toml --opens-at now | tail -n 1)
 sed -e '0,/^code = .*/s//code = "er-2020-smart-working-prova"/' \
+    -e 's/^protocol_prefix = .*/protocol_prefix = "ER-PR"/' \
     -e 's/^title = "/title = "Prova: /' calls/er-2020-smart-working.toml >"$tmp/future.toml"
 future=$(run calls import "$tmp/future.toml" --opens-at "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)" | tail -n 1)
 token=$(run tokens issue --entity 039007 | tail -n 1)

@@ -197,7 +197,8 @@ pub async fn run(args: RehearseArgs, database: Option<String>) -> anyhow::Result
         seed & 0xffff
     );
     call.code = CallCode::parse(&code).map_err(anyhow::Error::msg)?;
-    call.protocol_prefix = "PROVA".into();
+    // Its own prefix: protocol numbers must not repeat across the calls of a database.
+    call.protocol_prefix = format!("PROVA-{:04X}", seed & 0xffff);
     call.title = Text::new(
         format!("Prova del click day: {}", call.title.it),
         format!("Click-day rehearsal: {}", call.title.en),

@@ -75,6 +75,18 @@ impl Store {
                 .bind(call.code.as_str())
                 .fetch_optional(&mut *tx)
                 .await?;
+        let taken: Option<(String,)> =
+            sqlx::query_as("SELECT code FROM calls WHERE protocol_prefix = $1 AND code <> $2")
+                .bind(&call.protocol_prefix)
+                .bind(call.code.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some((other,)) = taken {
+            return Err(StoreError::Conflict(format!(
+                "the protocol prefix {} is used by call {other}: protocol numbers must not repeat",
+                call.protocol_prefix
+            )));
+        }
         let outcome = match &existing {
             Some((old_sha, _)) if *old_sha == sha => return Ok(ImportedCall::Unchanged),
             Some((_, n)) if *n > 0 => {
@@ -99,10 +111,11 @@ impl Store {
             },
         );
         sqlx::query(
-            "INSERT INTO calls (code, rules, rules_sha256, budget_cents, last_event_ledger_seq, created_us) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
+            "INSERT INTO calls (code, rules, rules_sha256, budget_cents, last_event_ledger_seq, created_us, protocol_prefix) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (code) DO UPDATE SET rules = excluded.rules, rules_sha256 = excluded.rules_sha256, \
-             budget_cents = excluded.budget_cents, last_event_ledger_seq = excluded.last_event_ledger_seq",
+             budget_cents = excluded.budget_cents, last_event_ledger_seq = excluded.last_event_ledger_seq, \
+             protocol_prefix = excluded.protocol_prefix",
         )
         .bind(call.code.as_str())
         .bind(json)
@@ -110,6 +123,7 @@ impl Store {
         .bind(call.budget.cents())
         .bind(entry.seq as i64)
         .bind(now.as_microsecond())
+        .bind(&call.protocol_prefix)
         .execute(&mut *tx)
         .await?;
         ledger::insert(&mut tx, std::slice::from_ref(&entry), &head).await?;

@@ -311,11 +311,13 @@ pub async fn refusals_store_nothing(db: &TestDb) {
     let now = Timestamp::now();
     let mut upcoming = er_call_opening(now + SignedDuration::from_secs(3600));
     upcoming.code = CallCode::parse("bando-futuro").unwrap();
+    upcoming.protocol_prefix = "FUT".into();
     let mut closed = er_call_opening(now - SignedDuration::from_secs(7200));
     closed
         .reschedule(closed.opens_at, Some(now - SignedDuration::from_secs(3600)))
         .unwrap();
     closed.code = CallCode::parse("bando-chiuso").unwrap();
+    closed.protocol_prefix = "CHI".into();
     store.import_call(&upcoming).await.unwrap();
     store.import_call(&closed).await.unwrap();
     let intake = Intake::start(store.clone(), QUEUE);

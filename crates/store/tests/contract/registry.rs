@@ -263,6 +263,13 @@ pub async fn import_call_lifecycle(db: &TestDb) {
     // A second call is independent of the first.
     let mut other = er_call_open();
     other.code = bandi_domain::call::CallCode::parse("altro-bando").unwrap();
+    // Not with the first one's protocol prefix: protocol numbers would repeat.
+    let refused = store.import_call(&other).await;
+    assert!(
+        matches!(&refused, Err(StoreError::Conflict(m)) if m.contains("ER-SW")),
+        "{refused:?}"
+    );
+    other.protocol_prefix = "ALTRO".into();
     assert_eq!(
         store.import_call(&other).await.unwrap(),
         ImportedCall::Created

@@ -669,7 +669,12 @@ async fn officials_import_list_export_and_manage_accounts() {
     );
     assert!(r.body.contains("due milioni"));
     // Without the token nothing is imported.
-    let other = CALL.replace("code = \"er-2020-smart-working\"", "code = \"er-bis\"");
+    let other = CALL
+        .replace("code = \"er-2020-smart-working\"", "code = \"er-bis\"")
+        .replace(
+            "protocol_prefix = \"ER-SW\"",
+            "protocol_prefix = \"ER-BIS\"",
+        );
     let r = b
         .post_multipart("/amministrazione/bandi", &[("csrf", "x"), ("file", &other)])
         .await;
