@@ -65,6 +65,8 @@ pub enum IntakeError {
     IdempotencyConflict { protocol: String },
     #[error("too many submissions queued")]
     Overloaded,
+    #[error("too many submissions of this entity in flight")]
+    TooManyInFlight,
     #[error("storage unavailable: {0}")]
     Unavailable(String),
     #[error("refused by the allocation: {0}")]
@@ -81,6 +83,48 @@ struct Job {
 pub struct Intake {
     store: Store,
     mode: Mode,
+    in_flight: Arc<InFlight>,
+}
+
+/// Submissions of one entity in the queue or being committed. Each entity needs one
+/// application; the limit leaves room for retries and keeps any one entity from taking
+/// more than its share of the queue.
+pub const MAX_IN_FLIGHT_PER_ENTITY: usize = 16;
+
+#[derive(Default)]
+struct InFlight(std::sync::Mutex<HashMap<String, usize>>);
+
+/// A slot held until the submission has its answer.
+struct Slot<'a> {
+    in_flight: &'a InFlight,
+    entity: String,
+}
+
+impl InFlight {
+    fn take(&self, entity: &str) -> Option<Slot<'_>> {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = map.entry(entity.to_string()).or_default();
+        if *n >= MAX_IN_FLIGHT_PER_ENTITY {
+            return None;
+        }
+        *n += 1;
+        Some(Slot {
+            in_flight: self,
+            entity: entity.to_string(),
+        })
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut map = self.in_flight.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = map.get_mut(&self.entity) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.entity);
+            }
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -100,6 +144,7 @@ impl Intake {
         Intake {
             store,
             mode: Mode::Sequencer(tx),
+            in_flight: Arc::default(),
         }
     }
 
@@ -111,6 +156,7 @@ impl Intake {
         Intake {
             store,
             mode: Mode::Naive,
+            in_flight: Arc::default(),
         }
     }
 
@@ -127,6 +173,10 @@ impl Intake {
         {
             return Ok(Accepted::Replayed(receipt));
         }
+        let _slot = self
+            .in_flight
+            .take(&submission.entity)
+            .ok_or(IntakeError::TooManyInFlight)?;
         let queue = match &self.mode {
             Mode::Sequencer(queue) => queue,
             Mode::Naive => return crate::naive::submit(&self.store, submission).await,

@@ -65,6 +65,7 @@ contract!(
     intake::duplicates_queued_behind_the_lock,
     intake::a_full_queue_refuses_at_once,
     intake::entity_lookup_uses_its_index,
+    intake::one_entity_cannot_fill_the_queue,
     intake::budget_below_one_grant,
     durability::migrate_on_nodes_starting_together,
     durability::receipts_survive_a_restart,

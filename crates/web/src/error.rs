@@ -253,6 +253,16 @@ impl From<IntakeError> for ApiError {
                 &format!("This Idempotency-Key was already used for different content (protocol {protocol})."),
             )
             .with("protocol", protocol),
+            IntakeError::TooManyInFlight => {
+                let mut e = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_requests",
+                    "Troppe richieste di questo ente in corso: attendere le risposte e riprovare.",
+                    "Too many requests of this body in progress: wait for the answers and retry.",
+                );
+                e.retry_after = Some(1);
+                e
+            }
             IntakeError::Overloaded => {
                 let mut e = ApiError::unavailable(1);
                 e.code = "overloaded";
@@ -306,4 +316,35 @@ pub fn call_closed(closes_at: Timestamp, server_time: Timestamp) -> ApiError {
     )
     .with("closes_at", time_json(closes_at))
     .with("server_time", time_json(server_time))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_under_load_tell_when_to_retry() {
+        for (e, status, code) in [
+            (
+                IntakeError::Overloaded,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+            ),
+            (
+                IntakeError::TooManyInFlight,
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+            ),
+            (
+                IntakeError::Unavailable("db".into()),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+            ),
+        ] {
+            let res = ApiError::from(e).into_response();
+            assert_eq!(res.status(), status);
+            assert!(res.headers().contains_key(header::RETRY_AFTER), "{code}");
+            assert_eq!(res.extensions().get::<ApiError>().unwrap().code, code);
+        }
+    }
 }

@@ -735,3 +735,56 @@ pub async fn entity_lookup_uses_its_index(db: &TestDb) {
         "no sort: {detail:?}"
     );
 }
+
+/// One entity cannot take more than its share: beyond its in-flight limit its submissions
+/// are refused at once, while another entity still gets in.
+pub async fn one_entity_cannot_fill_the_queue(db: &TestDb) {
+    use bandi_store::intake::MAX_IN_FLIGHT_PER_ENTITY;
+    let call = er_call_open();
+    let entities = comuni(2);
+    let store = open_with(db, &call, &entities).await;
+    let intake = Intake::start(store.clone(), QUEUE);
+    let (_raw, holder) = hold_ledger_lock(db).await;
+    let greedy = code(&entities[0]);
+    let mut set = tokio::task::JoinSet::new();
+    let extra = 10;
+    for i in 0..MAX_IN_FLIGHT_PER_ENTITY + extra {
+        let intake = intake.clone();
+        let s = submission(
+            ER_CALL,
+            &greedy,
+            Some(&format!("chiave-{i}")),
+            project(&call, PROJECT_COST_CENTS, &format!("v{i}")),
+        );
+        set.spawn(async move { intake.submit(s).await });
+    }
+    let mut refused = 0;
+    while let Ok(Some(done)) =
+        tokio::time::timeout(std::time::Duration::from_millis(300), set.join_next()).await
+    {
+        assert_eq!(done.unwrap(), Err(IntakeError::TooManyInFlight));
+        refused += 1;
+    }
+    assert_eq!(
+        refused, extra,
+        "exactly the submissions over the limit are refused"
+    );
+    // Another entity is not held back by the first one's limit.
+    let other = {
+        let intake = intake.clone();
+        let s = submission(ER_CALL, &code(&entities[1]), None, standard_project(&call));
+        tokio::spawn(async move { intake.submit(s).await })
+    };
+    holder.rollback().await.expect("release the lock");
+    assert!(matches!(other.await.unwrap(), Ok(Accepted::Created(_))));
+    let mut created = 0;
+    while let Some(done) = set.join_next().await {
+        match done.unwrap() {
+            Ok(Accepted::Created(_)) => created += 1,
+            Err(IntakeError::AlreadyApplied { .. }) => {}
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert_eq!(created, 1, "one application per entity");
+    store.verify().await.expect("verify");
+}
