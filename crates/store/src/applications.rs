@@ -6,7 +6,10 @@ use bandi_domain::instant::{format_utc, from_micros};
 use bandi_domain::money::Money;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use crate::{Result, Store, StoreError};
 
@@ -99,6 +102,55 @@ pub(crate) async fn previous_by_key(
         ))
     })
     .transpose()
+}
+
+/// A committed application found by its entity's Idempotency-Key.
+pub(crate) struct KeyedPrevious {
+    pub call: String,
+    pub sha: String,
+    /// As stored; parsed only when it is the answer.
+    pub receipt: String,
+}
+
+/// The committed applications that used any of these `(entity, key)` pairs, in as few
+/// statements as the batch allows (one per 200 pairs, each an OR of index lookups, which
+/// both SQLite and PostgreSQL answer from the unique index on `(entity_code, idempotency_key)`).
+pub(crate) async fn previous_by_keys(
+    conn: &mut AnyConnection,
+    pairs: &[(&str, &str)],
+) -> Result<HashMap<(String, String), KeyedPrevious>> {
+    let mut found = HashMap::new();
+    for chunk in pairs.chunks(200) {
+        let mut sql = String::from(
+            "SELECT entity_code, idempotency_key, call_code, content_sha256, receipt FROM applications WHERE ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(" OR ");
+            }
+            let _ = write!(
+                sql,
+                "(entity_code = ${} AND idempotency_key = ${})",
+                2 * i + 1,
+                2 * i + 2
+            );
+        }
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for (entity, key) in chunk {
+            q = q.bind(*entity).bind(*key);
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            found.insert(
+                (row.try_get("entity_code")?, row.try_get("idempotency_key")?),
+                KeyedPrevious {
+                    call: row.try_get("call_code")?,
+                    sha: row.try_get("content_sha256")?,
+                    receipt: row.try_get("receipt")?,
+                },
+            );
+        }
+    }
+    Ok(found)
 }
 
 pub(crate) async fn previous_by_entity(

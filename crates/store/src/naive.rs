@@ -9,8 +9,8 @@ use jiff::Timestamp;
 use sqlx::{AnyConnection, Connection, Row};
 
 use crate::intake::{
-    Accepted, IntakeError, Submission, check_previous, check_window, insert_applications,
-    new_application,
+    Accepted, Counters, IntakeError, Submission, check_previous, check_window, new_application,
+    write_batch,
 };
 use crate::{Backend, Result, Store, StoreError, ledger};
 
@@ -98,21 +98,27 @@ async fn submit_in_one_transaction(
         (status, Money::from_cents(granted)),
         &mut head,
     );
-    ledger::insert(&mut tx, std::slice::from_ref(&new.entry), &head).await?;
     let still_waiting = i64::from(status != Status::Reserved);
-    sqlx::query(
-        "UPDATE calls SET reserved_cents = reserved_cents + $1, applications = applications + 1, \
-         waitlisted = waitlisted + $2, last_received_us = $3, last_event_ledger_seq = $4 WHERE code = $5",
+    // The same single write as the sequencer's, so that the baseline differs only in
+    // taking one transaction (and one fsync) per request.
+    let counters = Counters {
+        code: &s.call,
+        budget_cents: budget,
+        reserved_cents: reserved + granted,
+        applications: applications + 1,
+        waitlisted: waitlisted + still_waiting,
+        last_received_us: received_us,
+        last_event_ledger_seq: new.entry.seq as i64,
+    };
+    write_batch(
+        &mut tx,
+        backend,
+        std::slice::from_ref(&new),
+        &[counters],
+        &head,
     )
-    .bind(granted)
-    .bind(still_waiting)
-    .bind(received_us)
-    .bind(new.entry.seq as i64)
-    .bind(&s.call)
-    .execute(&mut *tx)
     .await?;
     let receipt = new.receipt.clone();
-    insert_applications(&mut tx, std::slice::from_ref(&new)).await?;
     tx.commit().await?;
     Ok(Ok(Accepted::Created(receipt)))
 }

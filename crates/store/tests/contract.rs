@@ -72,6 +72,7 @@ contract!(
     durability::failed_commit_answers_nothing,
     tamper::verify_detects_tampering,
     nodes::two_nodes_share_one_sequence,
+    nodes::retries_on_another_node,
     nodes::naive_baseline_keeps_the_rules,
     accounts::accounts_sessions_and_drafts,
     accounts::lookups_for_pages,

@@ -734,6 +734,28 @@ pub async fn entity_lookup_uses_its_index(db: &TestDb) {
         !detail.iter().any(|d| d.contains("TEMP B-TREE")),
         "no sort: {detail:?}"
     );
+    // The sequencer's one lookup of a batch's Idempotency-Keys: an index search per pair.
+    let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+        "EXPLAIN QUERY PLAN SELECT receipt FROM applications \
+         WHERE (entity_code = $1 AND idempotency_key = $2) OR (entity_code = $3 AND idempotency_key = $4)",
+    )
+    .bind("a")
+    .bind("k")
+    .bind("b")
+    .bind("k")
+    .fetch_all(&pool)
+    .await
+    .expect("plan");
+    let detail: Vec<&str> = plan.iter().map(|r| r.3.as_str()).collect();
+    assert_eq!(
+        detail
+            .iter()
+            .filter(|d| d.contains("applications_by_idempotency_key"))
+            .count(),
+        2,
+        "{detail:?}"
+    );
+    assert!(!detail.iter().any(|d| d.starts_with("SCAN")), "{detail:?}");
 }
 
 /// One entity cannot take more than its share: beyond its in-flight limit its submissions

@@ -1,6 +1,6 @@
 //! Two nodes on one database, each with its own sequencer: one numbering, one budget.
 
-use bandi_store::intake::{Accepted, Intake};
+use bandi_store::intake::{Accepted, Intake, IntakeError};
 use bandi_store::testing::TestDb;
 use bandi_store::{Receipt, Store};
 
@@ -134,4 +134,98 @@ pub async fn naive_baseline_keeps_the_rules(db: &TestDb) {
     assert!(matches!(replayed[0], Ok(Accepted::Replayed(r)) if r.entity == code(&entities[0])));
     let report = store.verify().await.expect("verify");
     assert_eq!(report.applications, 120);
+}
+
+/// A retry or a duplicate that reaches the node which did not take the first submission:
+/// that node has seen nothing of it, so its answer must come from the ledger and the
+/// database under the lock, and be the same as the first node's.
+pub async fn retries_on_another_node(db: &TestDb) {
+    let call = er_call_open();
+    let entities = comuni(4);
+    let node_a = open_with(db, &call, &entities).await;
+    let node_b = Store::connect(&db.url).await.expect("second node");
+    let intake_a = Intake::start(node_a.clone(), QUEUE);
+    let intake_b = Intake::start(node_b.clone(), QUEUE);
+    let first = standard_project(&call);
+    let other = project(&call, PROJECT_COST_CENTS, "altra versione");
+    let (e1, e2) = (code(&entities[0]), code(&entities[1]));
+
+    let r1 = created(
+        &intake_a
+            .submit(submission(ER_CALL, &e1, None, first.clone()))
+            .await,
+    );
+    let r2 = created(
+        &intake_a
+            .submit(submission(ER_CALL, &e2, Some("k-2"), first.clone()))
+            .await,
+    );
+    let ledger_before = ledger_len(&node_a).await;
+
+    assert_eq!(
+        intake_b
+            .submit(submission(ER_CALL, &e1, None, first.clone()))
+            .await,
+        Ok(Accepted::Replayed(r1.clone()))
+    );
+    assert_eq!(
+        intake_b
+            .submit(submission(ER_CALL, &e2, Some("k-2"), first.clone()))
+            .await,
+        Ok(Accepted::Replayed(r2.clone()))
+    );
+    assert_eq!(
+        intake_b
+            .submit(submission(ER_CALL, &e2, Some("k-2"), other.clone()))
+            .await,
+        Err(IntakeError::IdempotencyConflict {
+            protocol: r2.protocol.clone()
+        })
+    );
+    assert_eq!(
+        intake_b
+            .submit(submission(ER_CALL, &e1, Some("k-1"), other.clone()))
+            .await,
+        Err(IntakeError::AlreadyApplied {
+            protocol: r1.protocol.clone()
+        })
+    );
+    // The same, once node B has the call in its cache and A has moved on.
+    let r3 = created(
+        &intake_a
+            .submit(submission(
+                ER_CALL,
+                &code(&entities[2]),
+                None,
+                first.clone(),
+            ))
+            .await,
+    );
+    assert_eq!(
+        intake_b
+            .submit(submission(
+                ER_CALL,
+                &code(&entities[2]),
+                None,
+                first.clone()
+            ))
+            .await,
+        Ok(Accepted::Replayed(r3.clone()))
+    );
+    assert_eq!(
+        intake_b
+            .submit(submission(
+                ER_CALL,
+                &code(&entities[2]),
+                None,
+                other.clone()
+            ))
+            .await,
+        Err(IntakeError::AlreadyApplied {
+            protocol: r3.protocol.clone()
+        })
+    );
+    assert_eq!(ledger_len(&node_a).await, ledger_before + 1);
+    assert_eq!(node_a.ranking(ER_CALL).await.unwrap().len(), 3);
+    node_a.verify().await.expect("verify");
 }
