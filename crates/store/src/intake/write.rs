@@ -41,15 +41,15 @@ UPDATE ledger_head SET seq = $4, hash = $5 WHERE id = 1";
 const POSTGRES: &str = "\
 WITH l AS (INSERT INTO ledger (seq, prev_hash, hash, kind, at, call_code, payload) \
  SELECT (r->>0)::bigint, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6 \
- FROM json_array_elements($1::json) AS t(r)), \
+ FROM jsonb_array_elements($1::jsonb) AS t(r)), \
 a AS (INSERT INTO applications (id, call_code, seq, protocol, entity_code, received_us, content_sha256, \
  content, requested_cents, eligible_cost_cents, reserved_cents, status, ledger_seq, idempotency_key, receipt) \
  SELECT r->>0, r->>1, (r->>2)::bigint, r->>3, r->>4, (r->>5)::bigint, r->>6, r->>7, (r->>8)::bigint, \
  (r->>9)::bigint, (r->>10)::bigint, r->>11, (r->>12)::bigint, r->>13, r->>14 \
- FROM json_array_elements($2::json) AS t(r)), \
+ FROM jsonb_array_elements($2::jsonb) AS t(r)), \
 c AS (UPDATE calls SET budget_cents = (r->>1)::bigint, reserved_cents = (r->>2)::bigint, \
  applications = (r->>3)::bigint, waitlisted = (r->>4)::bigint, last_received_us = (r->>5)::bigint, \
- last_event_ledger_seq = (r->>6)::bigint FROM json_array_elements($3::json) AS t(r) WHERE calls.code = r->>0) \
+ last_event_ledger_seq = (r->>6)::bigint FROM jsonb_array_elements($3::jsonb) AS t(r) WHERE calls.code = r->>0) \
 UPDATE ledger_head SET seq = $4, hash = $5 WHERE id = 1";
 
 /// Writes `rows` (their ledger entries in order, which must follow the chain up to `head`),
