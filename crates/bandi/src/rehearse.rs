@@ -58,9 +58,15 @@ pub struct RehearseArgs {
     /// Synthetic comuni of the rehearsal (r000001, r000002, ...), one submission each.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=MAX_ENTITIES as u64))]
     entities: u64,
-    /// Concurrent clients sending the submissions (and the GET /health requests).
+    /// Concurrent clients sending the submissions (and the GET /health requests). With
+    /// --rate, the most submissions in progress at once.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
     clients: u64,
+    /// Open loop: start this many submissions per second whatever the answers (to
+    /// overload the server on purpose: try ten times the rate a closed-loop run reached),
+    /// instead of each client sending its next one when it has the answer.
+    #[arg(long, value_name = "PER_S", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    rate: Option<u64>,
     /// Budget of the rehearsal call in cents [default: the call file's, 2,000,000.00 €].
     #[arg(long, value_name = "CENTS")]
     budget_cents: Option<i64>,
@@ -304,7 +310,7 @@ pub async fn run(args: RehearseArgs, database: Option<String>) -> anyhow::Result
     let bar = progress(posts, "domande (submissions)");
     let submit_url = format!("{api}/calls/{code}/applications");
     let cpu = cpu_time();
-    let result = load::run(&client, &submit_url, plans, clients, &bar).await;
+    let result = load::run(&client, &submit_url, plans, clients, args.rate, &bar).await;
     let submit_cpu = cpu_since(cpu);
     bar.finish_and_clear();
 

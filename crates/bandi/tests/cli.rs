@@ -6,6 +6,7 @@
 //! - `schedule`: `calls import --opens-at now` keeps the call's length;
 //! - `crash`: SIGKILL under load, restart, every receipt still there, numbering gap-free;
 //! - `nodes`: two `serve` processes on one PostgreSQL database, one numbering, one budget;
+//! - `overload`: far more than the server can take, refused at once, nothing admitted lost;
 //! - `throughput`: figures printed side by side with GET /health (`--nocapture`).
 
 #[path = "cli/support.rs"]
@@ -21,6 +22,8 @@ mod errors;
 mod faults;
 #[path = "cli/nodes.rs"]
 mod nodes;
+#[path = "cli/overload.rs"]
+mod overload;
 #[path = "cli/schedule.rs"]
 mod schedule;
 #[path = "cli/throughput.rs"]

@@ -2,18 +2,21 @@
 //! anyone is answered. [`Intake::start`] runs this node's [`sequencer`] (group commit);
 //! [`Intake::start_naive`] is the one-transaction-per-request baseline of the benchmarks.
 
+mod admission;
 mod rows;
 mod seen;
 mod sequencer;
 mod write;
 
-use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bandi_domain::application::ValidApplication;
 use jiff::Timestamp;
 use tokio::sync::{mpsc, oneshot};
 
+use admission::{InFlight, Pressure};
+pub use admission::{MAX_IN_FLIGHT_PER_ADDRESS, MAX_IN_FLIGHT_PER_ENTITY, MAX_QUEUE_DELAY, Slot};
 pub(crate) use rows::{check_previous, check_window, new_application};
 use seen::Seen;
 use sequencer::Job;
@@ -75,50 +78,12 @@ pub enum IntakeError {
 pub struct Intake {
     store: Store,
     mode: Mode,
-    in_flight: Arc<InFlight>,
+    by_entity: Arc<InFlight>,
+    by_address: Arc<InFlight>,
+    pressure: Arc<Pressure>,
+    max_queue_delay: Duration,
     /// Filled by the sequencer only: the naive baseline checks everything in its transaction.
     seen: Arc<Seen>,
-}
-
-/// Submissions of one entity in the queue or being committed. Each entity needs one
-/// application; the limit leaves room for retries and keeps any one entity from taking
-/// more than its share of the queue.
-pub const MAX_IN_FLIGHT_PER_ENTITY: usize = 16;
-
-#[derive(Default)]
-struct InFlight(std::sync::Mutex<HashMap<String, usize>>);
-
-/// A slot held until the submission has its answer.
-struct Slot<'a> {
-    in_flight: &'a InFlight,
-    entity: String,
-}
-
-impl InFlight {
-    fn take(&self, entity: &str) -> Option<Slot<'_>> {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let n = map.entry(entity.to_string()).or_default();
-        if *n >= MAX_IN_FLIGHT_PER_ENTITY {
-            return None;
-        }
-        *n += 1;
-        Some(Slot {
-            in_flight: self,
-            entity: entity.to_string(),
-        })
-    }
-}
-
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        let mut map = self.in_flight.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = map.get_mut(&self.entity) {
-            *n -= 1;
-            if *n == 0 {
-                map.remove(&self.entity);
-            }
-        }
-    }
 }
 
 #[derive(Clone)]
@@ -135,11 +100,20 @@ impl Intake {
     pub fn start(store: Store, queue_capacity: usize) -> Intake {
         let (tx, rx) = mpsc::channel(queue_capacity.max(1));
         let seen = Arc::new(Seen::default());
-        tokio::spawn(sequencer::run(store.clone(), seen.clone(), rx));
+        let pressure = Arc::new(Pressure::default());
+        tokio::spawn(sequencer::run(
+            store.clone(),
+            seen.clone(),
+            pressure.clone(),
+            rx,
+        ));
         Intake {
             store,
             mode: Mode::Sequencer(tx),
-            in_flight: Arc::default(),
+            by_entity: InFlight::new(MAX_IN_FLIGHT_PER_ENTITY),
+            by_address: InFlight::new(MAX_IN_FLIGHT_PER_ADDRESS),
+            pressure,
+            max_queue_delay: MAX_QUEUE_DELAY,
             seen,
         }
     }
@@ -152,8 +126,40 @@ impl Intake {
         Intake {
             store,
             mode: Mode::Naive,
-            in_flight: Arc::default(),
+            by_entity: InFlight::new(MAX_IN_FLIGHT_PER_ENTITY),
+            by_address: InFlight::new(MAX_IN_FLIGHT_PER_ADDRESS),
+            pressure: Arc::default(),
+            max_queue_delay: MAX_QUEUE_DELAY,
             seen: Arc::default(),
+        }
+    }
+
+    /// Sets how long the oldest queued submission may wait before new ones are turned
+    /// away (default [`MAX_QUEUE_DELAY`]).
+    pub fn with_max_queue_delay(mut self, delay: Duration) -> Intake {
+        self.max_queue_delay = delay;
+        self
+    }
+
+    /// Admission at the door, before the request's body is even read: refuses at once when
+    /// the sequencer is behind by more than its maximum queue delay or its queue is full
+    /// (`Overloaded`), or when `address` has [`MAX_IN_FLIGHT_PER_ADDRESS`] submissions in
+    /// progress (`TooManyInFlight`). Keep the slot until the request is answered.
+    pub fn admit(&self, address: Option<&str>) -> Result<Option<Slot>, IntakeError> {
+        self.check_pressure()?;
+        address
+            .map(|a| self.by_address.take(a).ok_or(IntakeError::TooManyInFlight))
+            .transpose()
+    }
+
+    fn check_pressure(&self) -> Result<(), IntakeError> {
+        match &self.mode {
+            Mode::Sequencer(queue)
+                if queue.capacity() == 0 || self.pressure.queue_delay() > self.max_queue_delay =>
+            {
+                Err(IntakeError::Overloaded)
+            }
+            _ => Ok(()),
         }
     }
 
@@ -175,9 +181,10 @@ impl Intake {
             return Ok(Accepted::Replayed(receipt));
         }
         let _slot = self
-            .in_flight
+            .by_entity
             .take(&submission.entity)
             .ok_or(IntakeError::TooManyInFlight)?;
+        self.check_pressure()?;
         let queue = match &self.mode {
             Mode::Sequencer(queue) => queue,
             Mode::Naive => return crate::naive::submit(&self.store, submission).await,
@@ -187,6 +194,7 @@ impl Intake {
             .try_send(Job {
                 submission,
                 sha,
+                queued_at: std::time::Instant::now(),
                 reply,
             })
             .map_err(|e| match e {

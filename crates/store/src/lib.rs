@@ -80,10 +80,12 @@ impl Store {
         };
         let options = AnyConnectOptions::from_str(&url)
             .map_err(|e| StoreError::Config(format!("bad database URL: {e}")))?;
-        let pool = pool_options(backend, 16)
+        let pool = pool_options(backend, 16, READER_CACHE_KIB)
             .connect_with(options.clone())
             .await?;
-        let writer = pool_options(backend, 1).connect_with(options).await?;
+        let writer = pool_options(backend, 1, WRITER_CACHE_KIB)
+            .connect_with(options)
+            .await?;
         Ok(Store {
             pool,
             writer,
@@ -119,19 +121,26 @@ impl Store {
     }
 }
 
-fn pool_options(backend: Backend, max_connections: u32) -> AnyPoolOptions {
+/// SQLite's page cache per connection. The writer's holds the indexes a batch updates, so
+/// that a large call does not re-read them from the OS at every batch (seen in profiles as
+/// page-cache churn once a call passed about 20,000 applications with the default 2 MiB).
+const WRITER_CACHE_KIB: u32 = 64 * 1024;
+const READER_CACHE_KIB: u32 = 8 * 1024;
+
+fn pool_options(backend: Backend, max_connections: u32, cache_kib: u32) -> AnyPoolOptions {
     let options = AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(std::time::Duration::from_secs(5));
     match backend {
-        Backend::Sqlite => options.after_connect(|conn, _meta| {
+        Backend::Sqlite => options.after_connect(move |conn, _meta| {
             Box::pin(async move {
                 // Durability first: a receipt is only sent after an fsync'd commit.
-                conn.execute(
+                let pragmas = format!(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                )
-                .await?;
+                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                     PRAGMA cache_size = -{cache_kib};"
+                );
+                conn.execute(sqlx::AssertSqlSafe(pragmas)).await?;
                 Ok(())
             })
         }),

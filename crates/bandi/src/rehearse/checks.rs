@@ -115,6 +115,30 @@ pub async fn run(cx: &Context<'_>, load: &LoadResult) -> (Vec<Check>, Standing) 
         .filter_map(|o| o.receipt.as_ref().ok().map(|r| (o.entity, r, o.created)))
         .collect();
 
+    // 0. Every refusal for load said when to come back.
+    let shed: Vec<_> = load
+        .answers
+        .iter()
+        .filter(|a| matches!(a.status, 429 | 503))
+        .collect();
+    let problems: Vec<String> = shed
+        .iter()
+        .filter(|a| a.retry_after.is_none())
+        .map(|a| {
+            format!(
+                "{} {} without Retry-After",
+                a.status,
+                a.code.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    checks.push(Check::new(
+        "load_refusals_say_when",
+        "ogni rifiuto per carico indica quando riprovare (every refusal for load carries Retry-After)",
+        problems,
+        format!("{} refused for load, each with Retry-After", shed.len()),
+    ));
+
     // 1. Every valid submission got a receipt, each with 201 (or 200 after a lost answer).
     let mut problems = Vec::new();
     for o in &load.outcomes {

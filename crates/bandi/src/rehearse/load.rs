@@ -92,6 +92,8 @@ pub struct Answer {
     pub status: u16,
     pub code: Option<String>,
     pub latency: Duration,
+    /// Seconds of the Retry-After header, when there was one.
+    pub retry_after: Option<u64>,
 }
 
 /// What one entity's plan ended with.
@@ -255,26 +257,15 @@ pub async fn run(
     submit_url: &str,
     plans: Vec<Plan>,
     clients: usize,
+    rate: Option<u64>,
     bar: &ProgressBar,
 ) -> LoadResult {
     let plans = Arc::new(plans);
-    let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
-    let mut tasks = Vec::with_capacity(clients);
-    for _ in 0..clients {
-        let (client, plans, next, bar) = (client.clone(), plans.clone(), next.clone(), bar.clone());
-        let url = submit_url.to_string();
-        tasks.push(tokio::spawn(async move {
-            let mut answers = Vec::new();
-            let mut outcomes = Vec::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(plan) = plans.get(i) else { break };
-                outcomes.push(carry_out(&client, &url, plan, &mut answers, &bar).await);
-            }
-            (answers, outcomes)
-        }));
-    }
+    let tasks = match rate {
+        None => closed_loop(client, submit_url, &plans, clients, bar),
+        Some(per_s) => open_loop(client, submit_url, &plans, clients, per_s, bar).await,
+    };
     let mut answers = Vec::new();
     let mut outcomes = Vec::new();
     for t in tasks {
@@ -289,6 +280,66 @@ pub async fn run(
         outcomes,
         elapsed,
     }
+}
+
+type Task = tokio::task::JoinHandle<(Vec<Answer>, Vec<Outcome>)>;
+
+/// `clients` tasks, each sending its next plan when it has the answer to the last.
+fn closed_loop(
+    client: &reqwest::Client,
+    submit_url: &str,
+    plans: &Arc<Vec<Plan>>,
+    clients: usize,
+    bar: &ProgressBar,
+) -> Vec<Task> {
+    let next = Arc::new(AtomicUsize::new(0));
+    (0..clients)
+        .map(|_| {
+            let (client, plans, next, bar) =
+                (client.clone(), plans.clone(), next.clone(), bar.clone());
+            let url = submit_url.to_string();
+            tokio::spawn(async move {
+                let mut answers = Vec::new();
+                let mut outcomes = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(plan) = plans.get(i) else { break };
+                    outcomes.push(carry_out(&client, &url, plan, &mut answers, &bar).await);
+                }
+                (answers, outcomes)
+            })
+        })
+        .collect()
+}
+
+/// One plan started every 1/`per_s` seconds, whatever the answers, with at most
+/// `clients` in progress (the dispatcher waits beyond that, and says so in the report
+/// through a lower rate).
+async fn open_loop(
+    client: &reqwest::Client,
+    submit_url: &str,
+    plans: &Arc<Vec<Plan>>,
+    clients: usize,
+    per_s: u64,
+    bar: &ProgressBar,
+) -> Vec<Task> {
+    let permits = Arc::new(tokio::sync::Semaphore::new(clients));
+    let start = tokio::time::Instant::now();
+    let mut tasks = Vec::with_capacity(plans.len());
+    for i in 0..plans.len() {
+        let at = start + Duration::from_secs_f64(i as f64 / per_s as f64);
+        tokio::time::sleep_until(at).await;
+        let permit = permits.clone().acquire_owned().await.expect("never closed");
+        let (client, plans, bar) = (client.clone(), plans.clone(), bar.clone());
+        let url = submit_url.to_string();
+        tasks.push(tokio::spawn(async move {
+            let mut answers = Vec::new();
+            let outcome = carry_out(&client, &url, &plans[i], &mut answers, &bar).await;
+            drop(permit);
+            (answers, vec![outcome])
+        }));
+    }
+    tasks
 }
 
 async fn carry_out(
@@ -321,13 +372,14 @@ async fn carry_out(
                 plan.body.clone(),
             ),
         };
-        let (status, v, latency) = post(client, url, &token, body).await;
+        let (status, v, latency, retry_after) = post(client, url, &token, body).await;
         let code = error_code(&v);
         answers.push(Answer {
             kind: Kind::Bad(bad),
             status,
             code: code.clone(),
             latency,
+            retry_after,
         });
         bar.inc(1);
         outcome.bad = Some((bad, status, code));
@@ -335,13 +387,15 @@ async fn carry_out(
 
     let mut got_no_answer = false;
     for attempt in 1..=MAX_ATTEMPTS {
-        let (status, v, latency) = post(client, url, &plan.token, plan.body.clone()).await;
+        let (status, v, latency, retry_after) =
+            post(client, url, &plan.token, plan.body.clone()).await;
         let code = error_code(&v);
         answers.push(Answer {
             kind: Kind::Submit,
             status,
             code: code.clone(),
             latency,
+            retry_after,
         });
         match status {
             201 => {
@@ -354,9 +408,13 @@ async fn carry_out(
                 outcome.receipt = Ok(v);
                 break;
             }
-            0 | 503 if attempt < MAX_ATTEMPTS => {
+            // Refused for load: wait as the server says (Retry-After), then send again.
+            0 | 429 | 503 if attempt < MAX_ATTEMPTS => {
                 got_no_answer |= status == 0;
-                let wait = if status == 503 { 200 } else { 50 } * attempt as u64;
+                let wait = match retry_after {
+                    Some(s) => s * 1000 + 50 * attempt as u64,
+                    None => 50 * attempt as u64,
+                };
                 tokio::time::sleep(Duration::from_millis(wait)).await;
             }
             _ => {
@@ -368,14 +426,25 @@ async fn carry_out(
     bar.inc(1);
 
     if plan.retry && outcome.receipt.is_ok() {
-        let (status, v, latency) = post(client, url, &plan.token, plan.body.clone()).await;
-        answers.push(Answer {
-            kind: Kind::Retry,
-            status,
-            code: error_code(&v),
-            latency,
-        });
-        outcome.retry = Some((status, v));
+        for attempt in 1..=MAX_ATTEMPTS {
+            let (status, v, latency, retry_after) =
+                post(client, url, &plan.token, plan.body.clone()).await;
+            answers.push(Answer {
+                kind: Kind::Retry,
+                status,
+                code: error_code(&v),
+                latency,
+                retry_after,
+            });
+            // A refusal for load is not the retry's answer: wait as told and resend.
+            if matches!(status, 429 | 503) && attempt < MAX_ATTEMPTS {
+                let wait = retry_after.unwrap_or(0) * 1000 + 50 * attempt as u64;
+                tokio::time::sleep(Duration::from_millis(wait)).await;
+                continue;
+            }
+            outcome.retry = Some((status, v));
+            break;
+        }
     }
     if plan.retry {
         bar.inc(1);
@@ -389,7 +458,7 @@ async fn post(
     url: &str,
     token: &str,
     body: String,
-) -> (u16, Value, Duration) {
+) -> (u16, Value, Duration, Option<u64>) {
     let started = Instant::now();
     let sent = client
         .post(url)
@@ -399,16 +468,21 @@ async fn post(
         .send()
         .await;
     let Ok(res) = sent else {
-        return (0, Value::Null, started.elapsed());
+        return (0, Value::Null, started.elapsed(), None);
     };
     let status = res.status().as_u16();
+    let retry_after = res
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
     let bytes = res.bytes().await;
     let latency = started.elapsed();
     let v = bytes
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or(Value::Null);
-    (status, v, latency)
+    (status, v, latency, retry_after)
 }
 
 pub fn error_code(v: &Value) -> Option<String> {

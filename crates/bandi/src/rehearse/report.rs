@@ -71,7 +71,8 @@ fn reason(status: u16, code: Option<&str>) -> &'static str {
         (409, _) => "conflitto (conflict)",
         (403, Some("not_eligible")) => "ente non ammesso (not eligible)",
         (403, _) => "bando non aperto o chiuso (call not open)",
-        (503, Some("overloaded")) => "coda piena, riprovata (queue full, resent)",
+        (503, Some("overloaded")) => "server al limite, riprovata (server at capacity, resent)",
+        (429, _) => "troppe in corso, riprovata (too many in progress, resent)",
         (503, _) => "servizio non disponibile, riprovata (unavailable, resent)",
         (413, _) => "richiesta troppo grande (body too large)",
         (500..=599, _) => "errore del server (server error)",
@@ -112,8 +113,9 @@ impl Figures {
             )
         };
         let created = latencies(&|k, s| k == Kind::Submit && s == 201);
-        let retries = latencies(&|k, _| k == Kind::Retry);
+        let retries = latencies(&|k, s| k == Kind::Retry && !matches!(s, 429 | 503));
         let bad = latencies(&|k, _| matches!(k, Kind::Bad(_)));
+        let shed = latencies(&|_, s| matches!(s, 429 | 503));
         let all = latencies(&|_, _| true);
         let health_lat = Latency::of(health.ok.clone());
 
@@ -132,9 +134,10 @@ impl Figures {
             if matches!(a.status, 200 | 201) {
                 continue;
             }
+            // Refusals for load are the server protecting itself, as it should, and resent.
             let expected = match a.kind {
                 Kind::Bad(b) => b.expected() == (a.status, a.code.as_deref().unwrap_or("")),
-                _ => false,
+                _ => matches!(a.status, 429 | 503) && a.retry_after.is_some(),
             };
             let e = refusals
                 .entry((a.status, a.code.clone().unwrap_or_default()))
@@ -187,6 +190,11 @@ impl Figures {
         ));
         out(row("ripetizioni (retries, 200)", &retries, None));
         out(row("input errati (bad inputs, 4xx)", &bad, None));
+        out(row(
+            "rifiutate per carico (refused for load, 429/503)",
+            &shed,
+            None,
+        ));
         out(row("tutte le POST (all POSTs)", &all, Some(post_rps)));
         out(row(
             "GET /api/v1/health (stesso server, same server)",
@@ -304,6 +312,7 @@ impl Figures {
                 "created": created.to_json(),
                 "retries": retries.to_json(),
                 "bad_inputs": bad.to_json(),
+                "refused_for_load": shed.to_json(),
                 "all_posts": all.to_json(),
                 "bad_inputs_sent": bad_sent,
             },

@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bandi_domain::allocation::{Allocation, Event};
 use bandi_domain::call::Call;
@@ -24,6 +25,7 @@ use jiff::Timestamp;
 use sqlx::{AnyConnection, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
+use super::admission::Pressure;
 use super::rows::{NewApplication, check_window, new_application};
 use super::seen::{Seen, Sha256};
 use super::write::{Counters, write_batch};
@@ -35,6 +37,7 @@ pub(super) struct Job {
     pub submission: Submission,
     /// The content's SHA-256, hex: computed once, by the request's task.
     pub sha: String,
+    pub queued_at: Instant,
     pub reply: oneshot::Sender<Result<Accepted, IntakeError>>,
 }
 
@@ -60,12 +63,27 @@ impl CachedCall {
     }
 }
 
-pub(super) async fn run(store: Store, seen: Arc<Seen>, mut rx: mpsc::Receiver<Job>) {
+pub(super) async fn run(
+    store: Store,
+    seen: Arc<Seen>,
+    pressure: Arc<Pressure>,
+    mut rx: mpsc::Receiver<Job>,
+) {
     let mut cache: HashMap<String, CachedCall> = HashMap::new();
     let mut jobs = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+    loop {
+        if rx.is_empty() {
+            pressure.idle();
+        }
+        if rx.recv_many(&mut jobs, MAX_BATCH).await == 0 {
+            break;
+        }
         let batch: Vec<Job> = std::mem::take(&mut jobs);
-        match commit_batch(&store, &seen, &mut cache, &batch).await {
+        let oldest = batch.iter().map(|j| j.queued_at).min();
+        pressure.batch_started(oldest.map_or(Duration::ZERO, |t| t.elapsed()));
+        let committed = commit_batch(&store, &seen, &mut cache, &batch).await;
+        pressure.batch_ended();
+        match committed {
             Ok(outcomes) => {
                 for (job, outcome) in batch.into_iter().zip(outcomes) {
                     let _ = job.reply.send(outcome);

@@ -587,7 +587,9 @@ pub async fn intake_retries_without_per_entity_limit(db: &TestDb) {
 pub async fn duplicates_queued_behind_the_lock(db: &TestDb) {
     let call = er_call_open();
     let store = open_with(db, &call, &comuni(4)).await;
-    let intake = Intake::start(store.clone(), QUEUE);
+    let intake = Intake::start(store.clone(), QUEUE)
+        // These stall the sequencer on purpose: no shedding meanwhile.
+        .with_max_queue_delay(std::time::Duration::from_secs(60));
     let c1 = project(&call, PROJECT_COST_CENTS, "v1");
     let before = ledger_len(&store).await;
 
@@ -765,7 +767,9 @@ pub async fn one_entity_cannot_fill_the_queue(db: &TestDb) {
     let call = er_call_open();
     let entities = comuni(2);
     let store = open_with(db, &call, &entities).await;
-    let intake = Intake::start(store.clone(), QUEUE);
+    let intake = Intake::start(store.clone(), QUEUE)
+        // These stall the sequencer on purpose: no shedding meanwhile.
+        .with_max_queue_delay(std::time::Duration::from_secs(60));
     let (_raw, holder) = hold_ledger_lock(db).await;
     let greedy = code(&entities[0]);
     let mut set = tokio::task::JoinSet::new();
@@ -809,4 +813,56 @@ pub async fn one_entity_cannot_fill_the_queue(db: &TestDb) {
     }
     assert_eq!(created, 1, "one application per entity");
     store.verify().await.expect("verify");
+}
+
+/// A sequencer stuck behind the database turns new submissions away at once, however
+/// much room its queue has, and admits again as soon as it catches up.
+pub async fn a_stalled_sequencer_sheds_at_once(db: &TestDb) {
+    use bandi_store::intake::MAX_QUEUE_DELAY;
+    let call = er_call_open();
+    let entities = comuni(3);
+    let store = open_with(db, &call, &entities).await;
+    let intake = Intake::start(store.clone(), 10_000);
+    let sub = |i: usize| submission(ER_CALL, &code(&entities[i]), None, standard_project(&call));
+    assert!(intake.admit(None).is_ok(), "idle: admitted");
+
+    let (_raw, holder) = hold_ledger_lock(db).await;
+    let stuck = {
+        let (intake, s) = (intake.clone(), sub(0));
+        tokio::spawn(async move { intake.submit(s).await })
+    };
+    tokio::time::sleep(MAX_QUEUE_DELAY * 2).await;
+    assert_eq!(intake.admit(None).err(), Some(IntakeError::Overloaded));
+    assert_eq!(intake.submit(sub(1)).await, Err(IntakeError::Overloaded));
+    assert_eq!(ledger_len(&store).await, 1, "nothing stored meanwhile");
+
+    holder.rollback().await.expect("release the lock");
+    assert!(matches!(stuck.await.unwrap(), Ok(Accepted::Created(_))));
+    assert!(intake.admit(None).is_ok(), "caught up: admitted again");
+    assert!(matches!(
+        intake.submit(sub(1)).await,
+        Ok(Accepted::Created(_))
+    ));
+    store.verify().await.expect("verify");
+}
+
+/// One address cannot hold more than its share of submissions in progress; others can.
+pub async fn one_address_cannot_take_every_place(db: &TestDb) {
+    use bandi_store::intake::MAX_IN_FLIGHT_PER_ADDRESS;
+    let call = er_call_open();
+    let store = open_with(db, &call, &comuni(1)).await;
+    let intake = Intake::start(store.clone(), 16);
+    let mut held: Vec<_> = (0..MAX_IN_FLIGHT_PER_ADDRESS)
+        .map(|_| intake.admit(Some("192.0.2.1")).expect("within the limit"))
+        .collect();
+    assert_eq!(
+        intake.admit(Some("192.0.2.1")).err(),
+        Some(IntakeError::TooManyInFlight)
+    );
+    assert!(intake.admit(Some("192.0.2.2")).is_ok(), "another address");
+    held.pop();
+    assert!(
+        intake.admit(Some("192.0.2.1")).is_ok(),
+        "a place came back when a request was answered"
+    );
 }

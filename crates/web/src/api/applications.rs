@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use super::{auth, calls};
 use crate::error::{call_closed, call_not_open};
+use crate::pages::account::{Peer, client_address};
 use crate::{ApiError, MAX_BODY, SharedState};
 
 /// Checks in the order the API promises: size (413), call (404), token (401), JSON (400),
@@ -22,9 +23,13 @@ use crate::{ApiError, MAX_BODY, SharedState};
 pub async fn submit(
     State(state): State<SharedState>,
     code: Result<Path<String>, PathRejection>,
+    Peer(peer): Peer,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    // Before anything costs CPU: when the sequencer is behind, or this address has too
+    // many submissions in progress, the answer is at once (503 or 429, with Retry-After).
+    let _place = state.intake.admit(Some(&client_address(&headers, peer)))?;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())

@@ -211,7 +211,7 @@ pub struct SignInForm {
 
 /// The client's address: the last hop a proxy added, else the peer. Only the looser
 /// per-address limit depends on it; the per-e-mail limit holds whatever it says.
-fn client_address(parts_headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
+pub(crate) fn client_address(parts_headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
     let forwarded = parts_headers
         .get("x-forwarded-for")
         .and_then(|v| v.to_str().ok())
@@ -225,7 +225,7 @@ fn client_address(parts_headers: &HeaderMap, peer: Option<SocketAddr>) -> String
 }
 
 /// The peer address, when the server was started with it (`crate::serve` is).
-pub struct Peer(Option<SocketAddr>);
+pub struct Peer(pub Option<SocketAddr>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Peer {
     type Rejection = std::convert::Infallible;

@@ -25,7 +25,7 @@ use bandi_store::{Role, Session};
 use crate::auth::Throttle;
 use crate::{ApiError, SharedState};
 
-mod account;
+pub(crate) mod account;
 mod admin;
 mod applicant;
 mod assets;
