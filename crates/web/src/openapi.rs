@@ -109,7 +109,7 @@ pub fn document() -> Value {
                     "409": err("already_applied or idempotency_conflict (with protocol)"),
                     "413": err("body over 64 KiB"),
                     "422": err("invalid content: every problem in details"),
-                    "429": err("too_many_requests: this entity has too many submissions in flight; see Retry-After"),
+                    "429": err("too_many_requests: this entity or this address has too many submissions in progress; see Retry-After"),
                     "503": err("overloaded or storage unavailable; see Retry-After")
                 }
             }},
