@@ -132,18 +132,22 @@ fn pool_options(backend: Backend, max_connections: u32, cache_kib: u32) -> AnyPo
         .max_connections(max_connections)
         .acquire_timeout(std::time::Duration::from_secs(5));
     match backend {
-        Backend::Sqlite => options.after_connect(move |conn, _meta| {
-            Box::pin(async move {
-                // Durability first: a receipt is only sent after an fsync'd commit.
-                let pragmas = format!(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+        // A local file's connection does not break: no ping on every acquire (one more
+        // hand-off to the connection's thread). PostgreSQL's may, after a restart.
+        Backend::Sqlite => options
+            .test_before_acquire(false)
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    // Durability first: a receipt is only sent after an fsync'd commit.
+                    let pragmas = format!(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                      PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
                      PRAGMA cache_size = -{cache_kib};"
-                );
-                conn.execute(sqlx::AssertSqlSafe(pragmas)).await?;
-                Ok(())
-            })
-        }),
+                    );
+                    conn.execute(sqlx::AssertSqlSafe(pragmas)).await?;
+                    Ok(())
+                })
+            }),
         Backend::Postgres => options,
     }
 }

@@ -2,6 +2,7 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::entities::entity_from_row;
 use crate::{Result, Store, StoreError};
 
 fn token_hash(token: &str) -> String {
@@ -26,20 +27,27 @@ impl Store {
         Ok(token)
     }
 
-    /// The entity a token belongs to, if the token exists.
+    /// The entity a token belongs to, if the token exists. The entity's row comes with it
+    /// into the cache: a click-day submission is usually the token's first request, and
+    /// would otherwise cost a second query for the entity.
     pub async fn token_entity(&self, token: &str) -> Result<Option<String>> {
         let hash = token_hash(token);
         if let Some(entity) = self.caches().token(&hash) {
             return Ok(Some(entity));
         }
-        let row: Option<(String,)> =
-            sqlx::query_as("SELECT entity_code FROM tokens WHERE token_sha256 = $1")
-                .bind(&hash)
-                .fetch_optional(self.pool())
-                .await?;
-        Ok(row.map(|(c,)| {
-            self.caches().put_token(hash, c.clone());
-            c
-        }))
+        let row = sqlx::query(
+            "SELECT e.code, e.name, e.kind, e.fiscal_code, e.province, e.region_code, \
+             e.istat_code, e.pec, e.members FROM tokens t JOIN entities e ON e.code = t.entity_code \
+             WHERE t.token_sha256 = $1",
+        )
+        .bind(&hash)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let entity = entity_from_row(&row)?;
+        let code = entity.code.to_string();
+        self.caches().put_token(hash, code.clone());
+        self.caches().put_entity(&entity);
+        Ok(Some(code))
     }
 }
