@@ -3,7 +3,8 @@
 # on SQLite and on PostgreSQL, with the sequencer and with the naive intake (one locking
 # transaction per request), each next to GET /api/v1/health on the same server in the same
 # run; the server's peak RSS under each load; and, on each database after its largest run,
-# `bandi verify` and the server's start-up time (spawn to the first 200 on /health).
+# `bandi verify` and the server's start-up time (spawn to the first 200 on /health); and an
+# overload run per backend at ten times the 64-client rate (OVERLOAD_FACTOR; empty: none).
 #
 # Each run is `bandi rehearse --target` against a separate `bandi serve` process started for
 # that run alone (so that its VmHWM is the peak of that load). Ratios are taken inside one
@@ -91,6 +92,7 @@ rss_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 
 printf 'backend\tintake\tclients\tentities\tsubmit_per_s\tsubmit_p50\tsubmit_p99\thealth_per_s\thealth_p99\tratio\trss_mib\tstartup_ms\tloadavg\tok\n' >"$OUT/runs.tsv"
 : >"$OUT/after.tsv"
+: >"$OUT/overload.tsv"
 
 for backend in $BACKENDS; do
   for intake in $INTAKES; do
@@ -123,6 +125,29 @@ for backend in $BACKENDS; do
         "$OUT/$run.json" >>"$OUT/runs.tsv"
       tail -n 1 "$OUT/runs.tsv" | awk -F'\t' '{printf "   %s submissions/s (p99 %s ms), health %s/s, ratio %s, server peak RSS %s MiB\n", $5, $7, $8, $10, $11}'
     done
+    # Overload: ten times the rate the 64-client run reached, open loop, up to 2,048
+    # submissions in progress: what is admitted and how fast, what is refused and how fast.
+    if [[ $intake == sequencer && -n "${OVERLOAD_FACTOR-10}" ]]; then
+      base=$(awk -F'\t' -v b="$backend" '$1 == b && $2 == "sequencer" && $3 == 64 { print int($5) }' "$OUT/runs.tsv")
+      if [[ -n "$base" && "$base" -gt 0 ]]; then
+        rate=$(( base * ${OVERLOAD_FACTOR:-10} ))
+        run="$backend-overload"
+        start_server "$db" "$intake" "$OUT/$run.server.log"
+        load=$(cut -d' ' -f1-3 /proc/loadavg)
+        echo "== $run: $ENTITIES entities at $rate/s (10 × $base/s), up to 2048 in progress (load average $load)"
+        "$BANDI" --database "$db" rehearse --target "http://127.0.0.1:$PORT" \
+          --entities "$ENTITIES" --rate "$rate" --clients 2048 --bad-share 0 --retry-share 0 \
+          --json "$OUT/$run.json" >"$OUT/$run.txt" 2>&1 || echo "   (checks failed: see $OUT/$run.txt)"
+        rss=$(rss_kib "$SERVER_PID")
+        stop_server
+        jq -r --arg b "$backend" --arg r "$rate" --arg rss "$rss" --arg la "$load" \
+          '[$b, $r, .submissions.created.count, .submissions.created.p50_ms, .submissions.created.p99_ms,
+            .submissions.refused_for_load.count, .submissions.refused_for_load.p50_ms,
+            .submissions.refused_for_load.p99_ms, (($rss | tonumber) / 1024 | . * 10 | round / 10),
+            .submissions.duration_s, $la, .ok] | @tsv' "$OUT/$run.json" >>"$OUT/overload.tsv"
+        tail -n 1 "$OUT/overload.tsv" | awk -F'\t' '{printf "   admitted %s (p99 %s ms), refused for load %s (p99 %s ms), server peak RSS %s MiB\n", $3, $5, $6, $8, $9}'
+      fi
+    fi
     # With every run's applications in the database: verify, and start-up once more.
     t0=$(now_ms)
     "$BANDI" --database "$db" verify >"$OUT/$backend-$intake.verify.txt" 2>&1
@@ -159,6 +184,12 @@ done
   echo "| backend | intake | \`bandi verify\` ms | start-up ms (spawn → first 200) | verify says |"
   echo "|---|---|---:|---:|---|"
   awk -F'\t' '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5 }' "$OUT/after.tsv"
+  if [[ -s "$OUT/overload.tsv" ]]; then
+    echo
+    echo "| backend | offered rate /s | admitted (201) | admitted p50 ms | admitted p99 ms | refused for load (429/503) | refused p50 ms | refused p99 ms | server peak RSS MiB | duration s | load avg | all checks |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
+    awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 }' "$OUT/overload.tsv"
+  fi
 } >"$OUT/results.md"
 
 echo
