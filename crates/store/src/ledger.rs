@@ -8,6 +8,7 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use crate::{Result, Store, StoreError};
 
 /// The last entry of the chain, as seen by the transaction that holds its lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Head {
     pub seq: u64,
     pub hash: String,

@@ -28,10 +28,12 @@ use tokio::sync::{mpsc, oneshot};
 use super::admission::Pressure;
 use super::rows::{NewApplication, check_window, new_application};
 use super::seen::{Seen, Sha256};
-use super::write::{Counters, write_batch};
+use super::write::{Counters, write_batch, write_if_head};
 use super::{Accepted, IntakeError, MAX_BATCH, Submission};
 use crate::applications::{KeyedPrevious, Receipt, parse_receipt, previous_by_keys};
 use crate::{Backend, Result, Store, StoreError, ledger};
+
+type Answer = Result<Accepted, IntakeError>;
 
 pub(super) struct Job {
     pub submission: Submission,
@@ -63,13 +65,31 @@ impl CachedCall {
     }
 }
 
+/// What the sequencer keeps from one batch to the next.
+#[derive(Default)]
+struct State {
+    cache: HashMap<String, CachedCall>,
+    /// The head of the chain after this node's last commit.
+    last_head: Option<ledger::Head>,
+    /// The last batch found the chain where this node had left it: nobody else appends,
+    /// so the next batch can be decided before any lock and written in one statement
+    /// that checks the head has not moved ([`commit_solo`]).
+    solo: bool,
+}
+
+impl State {
+    fn forget(&mut self) {
+        *self = State::default();
+    }
+}
+
 pub(super) async fn run(
     store: Store,
     seen: Arc<Seen>,
     pressure: Arc<Pressure>,
     mut rx: mpsc::Receiver<Job>,
 ) {
-    let mut cache: HashMap<String, CachedCall> = HashMap::new();
+    let mut state = State::default();
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     loop {
         if rx.is_empty() {
@@ -81,7 +101,7 @@ pub(super) async fn run(
         let batch: Vec<Job> = std::mem::take(&mut jobs);
         let oldest = batch.iter().map(|j| j.queued_at).min();
         pressure.batch_started(oldest.map_or(Duration::ZERO, |t| t.elapsed()));
-        let committed = commit_batch(&store, &seen, &mut cache, &batch).await;
+        let committed = commit_batch(&store, &seen, &mut state, &batch).await;
         pressure.batch_ended();
         match committed {
             Ok(outcomes) => {
@@ -91,7 +111,7 @@ pub(super) async fn run(
             }
             Err(e) => {
                 tracing::error!(error = %e, size = batch.len(), "batch not committed");
-                cache.clear();
+                state.forget();
                 for job in batch {
                     let _ = job.reply.send(Err(IntakeError::Unavailable(e.to_string())));
                 }
@@ -109,39 +129,153 @@ pub(super) async fn run(
 async fn commit_batch(
     store: &Store,
     seen: &Seen,
-    cache: &mut HashMap<String, CachedCall>,
+    state: &mut State,
     batch: &[Job],
-) -> Result<Vec<Result<Accepted, IntakeError>>> {
+) -> Result<Vec<Answer>> {
     let mut conn = store.writer().acquire().await?;
-    let outcome = commit_batch_on(&mut conn, store.backend(), seen, cache, batch).await;
+    let backend = store.backend();
+    let mut outcome = Ok(None);
+    if state.solo
+        && let Some(expected) = state.last_head.clone()
+    {
+        outcome = commit_solo(&mut conn, backend, seen, state, batch, expected).await;
+    }
+    let outcome = match outcome {
+        Ok(Some(answers)) => Ok(answers),
+        // Not tried, or another writer moved the head: take the lock and catch up.
+        Ok(None) => commit_locked(&mut conn, backend, seen, state, batch).await,
+        Err(e) => Err(e),
+    };
     if outcome.is_err() {
         conn.close_on_drop();
     }
     outcome
 }
 
-async fn commit_batch_on(
+/// The path when this node is the only writer: the batch is decided on what the node
+/// already knows, then written in one statement that applies only if the head of the
+/// chain is still where this node's last commit left it. A moved head means another writer
+/// appended: nothing is written, the calls involved are dropped from the cache (they
+/// reload from the ledger), and `None` sends the batch down the locked path.
+async fn commit_solo(
     conn: &mut AnyConnection,
     backend: Backend,
     seen: &Seen,
-    cache: &mut HashMap<String, CachedCall>,
+    state: &mut State,
     batch: &[Job],
-) -> Result<Vec<Result<Accepted, IntakeError>>> {
+    expected: ledger::Head,
+) -> Result<Option<Vec<Answer>>> {
     let now = truncate_to_micros(Timestamp::now());
-    let t0 = std::time::Instant::now();
+    let t0 = Instant::now();
+    // A call this node has not loaded yet is loaded under the lock.
+    if batch
+        .iter()
+        .any(|j| !state.cache.contains_key(&j.submission.call))
+    {
+        return Ok(None);
+    }
+    let mut working: HashMap<String, CachedCall> = HashMap::new();
+    for job in batch {
+        let code = &job.submission.call;
+        if let Some(c) = state.cache.remove(code) {
+            working.insert(code.clone(), c);
+        }
+    }
+    let mut head = expected.clone();
+    let t1 = t0.elapsed();
+    let (outcomes, rows) = decide(conn, &mut working, &mut head, now, batch).await?;
+    let t2 = t0.elapsed();
+    let counters = counters_of(&working, &rows);
+    let written = write_if_head(conn, backend, &rows, &counters, &expected, &head).await?;
+    let t3 = t0.elapsed();
+    if !written {
+        tracing::debug!("another writer appended: batch retried under the lock");
+        state.solo = false;
+        return Ok(None);
+    }
+    trace_batch("solo", batch.len(), rows.len(), [t1, t2, t3, t3]);
+    finish(seen, state, working, &rows, head, true);
+    Ok(Some(outcomes))
+}
+
+/// The path whenever another writer may have appended: lock the head, catch up with the
+/// ledger, decide, write, commit.
+async fn commit_locked(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    seen: &Seen,
+    state: &mut State,
+    batch: &[Job],
+) -> Result<Vec<Answer>> {
+    let now = truncate_to_micros(Timestamp::now());
+    let t0 = Instant::now();
     let mut tx = conn.begin().await?;
     let mut head = ledger::lock_head(&mut tx).await?;
+    let alone = state.last_head.as_ref() == Some(&head);
 
     // Work on copies: the cache changes only once the commit has succeeded.
     let mut working: HashMap<String, CachedCall> = HashMap::new();
     for job in batch {
         let code = &job.submission.call;
         if !working.contains_key(code)
-            && let Some(c) = load_call(&mut tx, seen, cache.remove(code), code).await?
+            && let Some(c) = load_call(&mut tx, seen, state.cache.remove(code), code).await?
         {
             working.insert(code.clone(), c);
         }
     }
+    let t1 = t0.elapsed();
+    let (outcomes, rows) = decide(&mut tx, &mut working, &mut head, now, batch).await?;
+    let t2 = t0.elapsed();
+    if !rows.is_empty() {
+        let counters = counters_of(&working, &rows);
+        write_batch(&mut tx, backend, &rows, &counters, &head).await?;
+    }
+    let t3 = t0.elapsed();
+    tx.commit().await?;
+    trace_batch(
+        "locked",
+        batch.len(),
+        rows.len(),
+        [t1, t2, t3, t0.elapsed()],
+    );
+    finish(seen, state, working, &rows, head, alone);
+    Ok(outcomes)
+}
+
+/// Where a batch's time went, for profiling (`RUST_LOG=bandi_store=debug`): loaded,
+/// decided, written, committed, each since the start.
+fn trace_batch(path: &str, size: usize, created: usize, t: [Duration; 4]) {
+    tracing::debug!(path, size, created, lock_and_load = ?t[0], decided = ?t[1],
+        written = ?t[2], committed = ?t[3], "batch");
+}
+
+/// After a commit: the node's knowledge moves forward.
+fn finish(
+    seen: &Seen,
+    state: &mut State,
+    working: HashMap<String, CachedCall>,
+    rows: &[NewApplication],
+    head: ledger::Head,
+    solo: bool,
+) {
+    for r in rows {
+        seen.insert(&r.call, &r.entity, &r.content_sha256);
+    }
+    state.cache.extend(working);
+    state.last_head = Some(head);
+    state.solo = solo;
+}
+
+/// Decides every submission of the batch in order, against the calls in `working` and the
+/// committed applications with the batch's Idempotency-Keys; `head` advances with each
+/// new application's ledger entry.
+async fn decide(
+    conn: &mut AnyConnection,
+    working: &mut HashMap<String, CachedCall>,
+    head: &mut ledger::Head,
+    now: Timestamp,
+    batch: &[Job],
+) -> Result<(Vec<Answer>, Vec<NewApplication>)> {
     let keys: Vec<(&str, &str)> = batch
         .iter()
         .filter_map(|j| {
@@ -149,20 +283,18 @@ async fn commit_batch_on(
             s.idempotency_key.as_deref().map(|k| (s.entity.as_str(), k))
         })
         .collect();
-    let t1 = t0.elapsed();
     let mut checks = Checks {
-        by_key: previous_by_keys(&mut tx, &keys).await?,
+        by_key: previous_by_keys(conn, &keys).await?,
         rows: Vec::new(),
         keys_in_batch: HashMap::new(),
     };
-
     let mut outcomes = Vec::with_capacity(batch.len());
     for job in batch {
         let Some(c) = working.get_mut(&job.submission.call) else {
             outcomes.push(Err(IntakeError::CallNotFound));
             continue;
         };
-        match sequence_one(&mut tx, c, &mut head, now, job, &checks).await? {
+        match sequence_one(conn, c, head, now, job, &checks).await? {
             Ok(new) => {
                 outcomes.push(Ok(Accepted::Created(new.receipt.clone())));
                 checks.push(new);
@@ -170,38 +302,30 @@ async fn commit_batch_on(
             Err(answer) => outcomes.push(answer),
         }
     }
-    let rows = checks.rows;
-    let t2 = t0.elapsed();
-    if !rows.is_empty() {
-        let counters: Vec<Counters> = working
-            .iter()
-            .filter(|(code, _)| rows.iter().any(|r| r.call == **code))
-            .map(|(code, c)| {
-                let a = &c.allocation;
-                Counters {
-                    code,
-                    budget_cents: a.budget().cents(),
-                    reserved_cents: a.reserved().cents(),
-                    applications: a.applications().len() as i64,
-                    waitlisted: a.waitlisted_count() as i64,
-                    last_received_us: c.last_received_us,
-                    last_event_ledger_seq: c.applied_ledger_seq as i64,
-                }
-            })
-            .collect();
-        write_batch(&mut tx, backend, &rows, &counters, &head).await?;
-    }
-    let t3 = t0.elapsed();
-    tx.commit().await?;
-    let t4 = t0.elapsed();
-    // Where a batch's time goes, for profiling (`RUST_LOG=bandi_store=debug`).
-    tracing::debug!(size = batch.len(), created = rows.len(), lock_and_load = ?t1,
-        decided = ?t2, written = ?t3, committed = ?t4, "batch");
-    for r in &rows {
-        seen.insert(&r.call, &r.entity, &r.content_sha256);
-    }
-    cache.extend(working);
-    Ok(outcomes)
+    Ok((outcomes, checks.rows))
+}
+
+/// The counters of each call that has new applications in `rows`.
+fn counters_of<'a>(
+    working: &'a HashMap<String, CachedCall>,
+    rows: &[NewApplication],
+) -> Vec<Counters<'a>> {
+    working
+        .iter()
+        .filter(|(code, _)| rows.iter().any(|r| r.call == **code))
+        .map(|(code, c)| {
+            let a = &c.allocation;
+            Counters {
+                code,
+                budget_cents: a.budget().cents(),
+                reserved_cents: a.reserved().cents(),
+                applications: a.applications().len() as i64,
+                waitlisted: a.waitlisted_count() as i64,
+                last_received_us: c.last_received_us,
+                last_event_ledger_seq: c.applied_ledger_seq as i64,
+            }
+        })
+        .collect()
 }
 
 /// This node's view of a call, brought up to date with the ledger under the lock.
@@ -318,8 +442,6 @@ impl Checks {
         parse_receipt(&json)
     }
 }
-
-type Answer = Result<Accepted, IntakeError>;
 
 /// Decides one submission inside the batch: a retry, a refusal, or a new application
 /// numbered and folded into the call's allocation.

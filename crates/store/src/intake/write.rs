@@ -5,15 +5,17 @@
 //! database (`json_each` on SQLite, `json_array_elements` on PostgreSQL). So the SQL text
 //! never changes (prepared once, cached), a batch costs one hand-off to sqlx's SQLite worker
 //! or one round trip to PostgreSQL instead of one per table, and there is one bind per table
-//! instead of fifteen per row. SQLite runs the four statements of one string in order;
+//! instead of fifteen per row. SQLite runs the statements of one string in order;
 //! PostgreSQL runs them as data-modifying CTEs of one statement.
 
+use std::sync::LazyLock;
+
 use serde::Serialize;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Row};
 
 use super::rows::NewApplication;
 use crate::ledger::Head;
-use crate::{Backend, Result};
+use crate::{Backend, Result, StoreError};
 
 /// A call's counters as they stand after the batch.
 pub(crate) struct Counters<'a> {
@@ -26,34 +28,97 @@ pub(crate) struct Counters<'a> {
     pub last_event_ledger_seq: i64,
 }
 
-const SQLITE: &str = "\
-INSERT INTO ledger (seq, prev_hash, hash, kind, at, call_code, payload) \
- SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 FROM json_each($1); \
-INSERT INTO applications (id, call_code, seq, protocol, entity_code, received_us, content_sha256, \
- content, requested_cents, eligible_cost_cents, reserved_cents, status, ledger_seq, idempotency_key, receipt) \
- SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, \
- value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, value->>14 FROM json_each($2); \
-UPDATE calls SET budget_cents = c.value->>1, reserved_cents = c.value->>2, applications = c.value->>3, \
- waitlisted = c.value->>4, last_received_us = c.value->>5, last_event_ledger_seq = c.value->>6 \
- FROM json_each($3) AS c WHERE calls.code = c.value->>0; \
-UPDATE ledger_head SET seq = $4, hash = $5 WHERE id = 1";
+const LEDGER_COLUMNS: &str = "seq, prev_hash, hash, kind, at, call_code, payload";
+const APPLICATION_COLUMNS: &str = "id, call_code, seq, protocol, entity_code, received_us, \
+    content_sha256, content, requested_cents, eligible_cost_cents, reserved_cents, status, \
+    ledger_seq, idempotency_key, receipt";
+/// Which elements of an application's JSON array are integers (PostgreSQL casts them).
+const APPLICATION_INTEGERS: [usize; 6] = [2, 5, 8, 9, 10, 12];
+const COUNTERS_SET: [&str; 6] = [
+    "budget_cents",
+    "reserved_cents",
+    "applications",
+    "waitlisted",
+    "last_received_us",
+    "last_event_ledger_seq",
+];
 
-const POSTGRES: &str = "\
-WITH l AS (INSERT INTO ledger (seq, prev_hash, hash, kind, at, call_code, payload) \
- SELECT (r->>0)::bigint, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6 \
- FROM jsonb_array_elements($1::jsonb) AS t(r)), \
-a AS (INSERT INTO applications (id, call_code, seq, protocol, entity_code, received_us, content_sha256, \
- content, requested_cents, eligible_cost_cents, reserved_cents, status, ledger_seq, idempotency_key, receipt) \
- SELECT r->>0, r->>1, (r->>2)::bigint, r->>3, r->>4, (r->>5)::bigint, r->>6, r->>7, (r->>8)::bigint, \
- (r->>9)::bigint, (r->>10)::bigint, r->>11, (r->>12)::bigint, r->>13, r->>14 \
- FROM jsonb_array_elements($2::jsonb) AS t(r)), \
-c AS (UPDATE calls SET budget_cents = (r->>1)::bigint, reserved_cents = (r->>2)::bigint, \
- applications = (r->>3)::bigint, waitlisted = (r->>4)::bigint, last_received_us = (r->>5)::bigint, \
- last_event_ledger_seq = (r->>6)::bigint FROM jsonb_array_elements($3::jsonb) AS t(r) WHERE calls.code = r->>0) \
-UPDATE ledger_head SET seq = $4, hash = $5 WHERE id = 1";
+/// The columns of element `value` (SQLite) or `r` (PostgreSQL, with casts) of a JSON array.
+fn elements(backend: Backend, n: usize, integers: &[usize]) -> String {
+    (0..n)
+        .map(|i| match backend {
+            Backend::Sqlite => format!("value->>{i}"),
+            Backend::Postgres if integers.contains(&i) => format!("(r->>{i})::bigint"),
+            Backend::Postgres => format!("r->>{i}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The SQL of a batch's write. `only_if_head`: the whole write happens only if the head of
+/// the chain is still `($6, $7)` when it runs (the solo path, decided before any lock);
+/// otherwise the caller holds the lock already.
+fn batch_sql(backend: Backend, only_if_head: bool) -> String {
+    let ledger = elements(backend, 7, &[0]);
+    let applications = elements(backend, 15, &APPLICATION_INTEGERS);
+    let head_guard = if only_if_head {
+        " AND seq = $6 AND hash = $7"
+    } else {
+        ""
+    };
+    match backend {
+        Backend::Sqlite => {
+            let set = COUNTERS_SET
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c} = c.value->>{}", i + 1))
+                .collect::<Vec<_>>()
+                .join(", ");
+            // The head is moved first; the rows follow only if it now stands where this
+            // batch put it.
+            let (begin, when, end) = if only_if_head {
+                (
+                    "BEGIN IMMEDIATE; ",
+                    " WHERE EXISTS (SELECT 1 FROM ledger_head WHERE id = 1 AND seq = $4 AND hash = $5)",
+                    "; SELECT seq, hash FROM ledger_head WHERE id = 1; COMMIT",
+                )
+            } else {
+                ("", "", "")
+            };
+            let and_when = when.replacen(" WHERE", " AND", 1);
+            format!(
+                "{begin}UPDATE ledger_head SET seq = $4, hash = $5 WHERE id = 1{head_guard}; \
+                 INSERT INTO ledger ({LEDGER_COLUMNS}) SELECT {ledger} FROM json_each($1){when}; \
+                 INSERT INTO applications ({APPLICATION_COLUMNS}) SELECT {applications} FROM json_each($2){when}; \
+                 UPDATE calls SET {set} FROM json_each($3) AS c WHERE calls.code = c.value->>0{and_when}{end}"
+            )
+        }
+        Backend::Postgres => {
+            let set = COUNTERS_SET
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c} = (r->>{})::bigint", i + 1))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let when = " WHERE EXISTS (SELECT 1 FROM h)";
+            format!(
+                "WITH h AS (UPDATE ledger_head SET seq = $4, hash = $5 WHERE id = 1{head_guard} RETURNING seq), \
+                 l AS (INSERT INTO ledger ({LEDGER_COLUMNS}) SELECT {ledger} FROM jsonb_array_elements($1::jsonb) AS t(r){when}), \
+                 a AS (INSERT INTO applications ({APPLICATION_COLUMNS}) SELECT {applications} FROM jsonb_array_elements($2::jsonb) AS t(r){when}), \
+                 c AS (UPDATE calls SET {set} FROM jsonb_array_elements($3::jsonb) AS t(r) WHERE calls.code = r->>0 AND EXISTS (SELECT 1 FROM h)) \
+                 SELECT count(*) AS applied FROM h"
+            )
+        }
+    }
+}
+
+static SQLITE_LOCKED: LazyLock<String> = LazyLock::new(|| batch_sql(Backend::Sqlite, false));
+static SQLITE_SOLO: LazyLock<String> = LazyLock::new(|| batch_sql(Backend::Sqlite, true));
+static POSTGRES_LOCKED: LazyLock<String> = LazyLock::new(|| batch_sql(Backend::Postgres, false));
+static POSTGRES_SOLO: LazyLock<String> = LazyLock::new(|| batch_sql(Backend::Postgres, true));
 
 /// Writes `rows` (their ledger entries in order, which must follow the chain up to `head`),
-/// the counters, and `head`, inside the caller's transaction.
+/// the counters, and `head`, inside the caller's transaction, which holds the lock.
 pub(crate) async fn write_batch(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -61,6 +126,63 @@ pub(crate) async fn write_batch(
     counters: &[Counters<'_>],
     head: &Head,
 ) -> Result<()> {
+    let sql: &'static str = match backend {
+        Backend::Sqlite => &SQLITE_LOCKED,
+        Backend::Postgres => &POSTGRES_LOCKED,
+    };
+    let [ledger, applications, counters] = json_rows(rows, counters);
+    sqlx::query(sql)
+        .bind(ledger)
+        .bind(applications)
+        .bind(counters)
+        .bind(head.seq as i64)
+        .bind(head.hash.clone())
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The solo path: in one statement (SQLite: one transaction in one string; PostgreSQL: one
+/// statement, its own transaction), moves the head from `expected` to `head` and writes the
+/// batch, or, if another writer moved the head meanwhile, writes nothing. Returns whether
+/// it wrote. Durable when it returns, like a COMMIT.
+pub(crate) async fn write_if_head(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    rows: &[NewApplication],
+    counters: &[Counters<'_>],
+    expected: &Head,
+    head: &Head,
+) -> Result<bool> {
+    let sql: &'static str = match backend {
+        Backend::Sqlite => &SQLITE_SOLO,
+        Backend::Postgres => &POSTGRES_SOLO,
+    };
+    let [ledger, applications, counters] = json_rows(rows, counters);
+    let answer = sqlx::query(sql)
+        .bind(ledger)
+        .bind(applications)
+        .bind(counters)
+        .bind(head.seq as i64)
+        .bind(head.hash.clone())
+        .bind(expected.seq as i64)
+        .bind(expected.hash.clone())
+        .fetch_all(&mut *conn)
+        .await?;
+    let row = answer
+        .last()
+        .ok_or_else(|| StoreError::Corrupt("the batch write returned no row".into()))?;
+    Ok(match backend {
+        Backend::Sqlite => {
+            row.try_get::<i64, _>("seq")? as u64 == head.seq
+                && row.try_get::<String, _>("hash")? == head.hash
+        }
+        Backend::Postgres => row.try_get::<i64, _>("applied")? == 1,
+    })
+}
+
+/// The batch as three JSON arrays of arrays: ledger entries, applications, counters.
+fn json_rows(rows: &[NewApplication], counters: &[Counters<'_>]) -> [String; 3] {
     // Tuples serialise as JSON arrays, straight into the string.
     let ledger: Vec<_> = rows
         .iter()
@@ -113,19 +235,7 @@ pub(crate) async fn write_batch(
             )
         })
         .collect();
-    let sql = match backend {
-        Backend::Sqlite => SQLITE,
-        Backend::Postgres => POSTGRES,
-    };
-    sqlx::query(sql)
-        .bind(to_json(&ledger))
-        .bind(to_json(&applications))
-        .bind(to_json(&counters))
-        .bind(head.seq as i64)
-        .bind(head.hash.clone())
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    [to_json(&ledger), to_json(&applications), to_json(&counters)]
 }
 
 fn to_json(rows: &impl Serialize) -> String {
