@@ -1,0 +1,254 @@
+//! The application form: built from the call file, saved as a draft.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use bandi_domain::call::CallState;
+use bandi_domain::entity::Entity;
+use bandi_store::{Role, Session, StoredCall};
+
+use super::*;
+use crate::ApiError;
+use crate::auth::random_token;
+use crate::pages::account::{PageResult, Signed, check_csrf, require, see_other};
+use crate::pages::form::{FormInput, FormView};
+use crate::pages::i18n::state_label;
+use crate::pages::{Crumb, Ctx, Layout, Nav, PageState, encode, render};
+
+/// A message above the form.
+pub(crate) struct Alert {
+    /// Bootstrap's alert kind: `success`, `info`, `warning`, `danger`.
+    pub kind: &'static str,
+    pub title: String,
+    pub lines: Vec<String>,
+    pub link: Option<(String, String)>,
+}
+
+pub(crate) struct CategoryOption {
+    pub code: String,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "application_form.html")]
+struct FormPage {
+    l: Layout,
+    action: String,
+    csrf: String,
+    nonce: String,
+    entity_name: String,
+    call_title: String,
+    call_href: String,
+    state: &'static str,
+    state_label: &'static str,
+    opens: String,
+    closes: String,
+    time_zone: String,
+    server_time: String,
+    categories: Vec<CategoryOption>,
+    f: FormView,
+    alert: Option<Alert>,
+    total: String,
+    eligible: Option<String>,
+    requested: Option<String>,
+    rate: String,
+    max_grant: Option<String>,
+    can_submit: bool,
+}
+
+pub(super) struct FormCtx<'a> {
+    pub ctx: &'a Ctx,
+    pub session: &'a Session,
+    pub entity: &'a Entity,
+    pub stored: &'a StoredCall,
+}
+
+impl FormCtx<'_> {
+    /// The form page with `input`; `checked` when the person saved or submitted it, so
+    /// that its problems show.
+    pub fn page(
+        &self,
+        status: StatusCode,
+        input: &FormInput,
+        checked: bool,
+        alert: Option<Alert>,
+        nonce: String,
+    ) -> Result<Response, ApiError> {
+        let call = &self.stored.call;
+        let locale = self.ctx.locale;
+        let result = input.check(call);
+        let (errors, notices) = match (&result.valid, checked) {
+            (Some(v), _) => (Vec::new(), v.notices.clone()),
+            (None, true) => (result.errors.clone(), Vec::new()),
+            (None, false) => (Vec::new(), Vec::new()),
+        };
+        let now = now();
+        let state = call.state_at(now);
+        let code = self.entity.code.as_str();
+        let call_title = call.title.get(locale).to_string();
+        let ui = self.ctx.ui();
+        let page = FormPage {
+            l: self
+                .ctx
+                .layout(
+                    format!(
+                        "{} – {}",
+                        self.ctx.t("Domanda", "Application"),
+                        self.entity.name
+                    ),
+                    vec![
+                        Crumb::new(ui.home, "/"),
+                        Crumb::new(
+                            self.ctx.t("Area riservata", "Reserved area"),
+                            format!("/area-riservata?ente={}", encode(code)),
+                        ),
+                    ],
+                    Nav::Reserved,
+                )
+                .signed(self.session),
+            action: form_href(code, call.code.as_str()),
+            csrf: self.session.csrf_token.clone(),
+            nonce,
+            entity_name: self.entity.name.clone(),
+            call_href: format!("/bandi/{}", call.code),
+            call_title,
+            state: state.as_str(),
+            state_label: state_label(state, locale),
+            opens: local_seconds(call, call.opens_at),
+            closes: local_seconds(call, call.closes_at),
+            time_zone: call.time_zone.clone(),
+            server_time: local_seconds(call, now),
+            categories: call
+                .categories
+                .iter()
+                .map(|c| CategoryOption {
+                    code: c.code.clone(),
+                    label: if c.eligible {
+                        c.label.get(locale).to_string()
+                    } else {
+                        format!("{} ({})", c.label.get(locale), ui.not_eligible)
+                    },
+                })
+                .collect(),
+            f: FormView::new(input, call, &errors, &notices, locale),
+            alert,
+            total: result.total.to_string(),
+            eligible: result.valid.as_ref().map(|v| v.eligible_cost.to_string()),
+            requested: result.valid.as_ref().map(|v| v.requested.to_string()),
+            rate: call.rate.to_string(),
+            max_grant: call.max_grant.map(|m| m.to_string()),
+            can_submit: state != CallState::Closed,
+        };
+        render(status, &page)
+    }
+}
+
+pub async fn form(
+    State(s): State<PageState>,
+    ctx: Ctx,
+    Signed(session): Signed,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> PageResult {
+    require(&session, Role::Applicant)?;
+    let Ok(Path((entity_code, call_code))) = path else {
+        return Err(ApiError::not_found().into());
+    };
+    let entity = own_entity(&s, &session, &entity_code).await?;
+    let stored = load_call(&s, &call_code).await?;
+    if let Some(done) = limit_reached(&s, &entity_code, &stored.call).await? {
+        return Ok(see_other(&receipt_href(&done.receipt.id)));
+    }
+    let input = match s.app.store.draft(&entity_code, &call_code).await? {
+        Some(json) => FormInput::from_draft(&json),
+        None => FormInput::default(),
+    };
+    let fc = FormCtx {
+        ctx: &ctx,
+        session: &session,
+        entity: &entity,
+        stored: &stored,
+    };
+    Ok(fc.page(StatusCode::OK, &input, false, None, random_token())?)
+}
+
+/// Saves the draft, and with `action=submit` submits it: the click-day path is this one
+/// request, with an Idempotency-Key made of the nonce the form was rendered with, so a
+/// double click is one application.
+pub async fn save(
+    State(s): State<PageState>,
+    ctx: Ctx,
+    Signed(session): Signed,
+    path: Result<Path<(String, String)>, PathRejection>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> PageResult {
+    require(&session, Role::Applicant)?;
+    let Ok(Path((entity_code, call_code))) = path else {
+        return Err(ApiError::not_found().into());
+    };
+    let entity = own_entity(&s, &session, &entity_code).await?;
+    let stored = load_call(&s, &call_code).await?;
+    check_csrf(&session, field(&fields, "csrf"))?;
+    let call = &stored.call;
+    let input = FormInput::from_fields(&fields, call);
+    let nonce = field(&fields, "nonce");
+    let nonce = if nonce.len() == 32 && nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
+        nonce.to_string()
+    } else {
+        random_token()
+    };
+    let submit = field(&fields, "action") == "submit";
+    let en = ctx.en();
+    let fc = FormCtx {
+        ctx: &ctx,
+        session: &session,
+        entity: &entity,
+        stored: &stored,
+    };
+    if let Some(done) = limit_reached(&s, &entity_code, call).await? {
+        // Already applied: a repeated click of a submission that went through lands here
+        // only if its receipt is not the one this form would get; show the one there is.
+        let key = format!("web-{nonce}");
+        let sha = input
+            .check(call)
+            .valid
+            .map(|v| v.content.sha256_hex())
+            .unwrap_or_default();
+        let previous = s
+            .app
+            .intake
+            .previous_receipt(call.code.as_str(), &entity_code, Some(&key), &sha)
+            .await
+            .map_err(ApiError::from)?;
+        let id = previous.map(|r| r.id).unwrap_or(done.receipt.id);
+        return Ok(see_other(&receipt_href(&id)));
+    }
+    s.app
+        .store
+        .save_draft(&entity_code, &call_code, &input.to_draft())
+        .await?;
+    let saved_at = local_seconds(call, now());
+    if !submit {
+        let alert = Alert {
+            kind: "success",
+            title: ctx.t("Bozza salvata", "Draft saved").to_string(),
+            lines: vec![if en {
+                format!(
+                    "Saved at {saved_at} ({}). The amounts below are those of this draft.",
+                    call.time_zone
+                )
+            } else {
+                format!(
+                    "Salvata alle {saved_at} ({}). Gli importi qui sotto sono quelli di questa bozza.",
+                    call.time_zone
+                )
+            }],
+            link: None,
+        };
+        return Ok(fc.page(StatusCode::OK, &input, true, Some(alert), nonce)?);
+    }
+
+    submit::submit(&s, &fc, &input, nonce).await
+}
