@@ -8,6 +8,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BASE, SHOTS, axe, check, checked, context, launch, open, press, text, visit } from './browser.mjs';
@@ -91,9 +92,16 @@ describe('reserved area', { skip: SKIP }, () => {
     await page.fill('#ind-agile_workers_target', '90');
     // The total follows the typing; the grant is the server's, at the save.
     assert.equal(await text(page, '#total-cost'), '75.000,00 €');
+    // The project plan as a PDF, uploaded with the draft.
+    const plan = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n');
+    const planSha = createHash('sha256').update(plan).digest('hex');
+    await page.setInputFiles('#att-project_plan', { name: 'piano-cervia.pdf', mimeType: 'application/pdf', buffer: plan });
     let r = await press(page, '#save-draft');
     assert.equal(r.status(), 200);
     assert.match(await text(page, '#form-alert'), /Bozza salvata/);
+    const attached = await text(page, '#att-project_plan-current');
+    assert.match(attached, /piano-cervia\.pdf/);
+    assert.match(attached, new RegExp(planSha));
     assert.equal(await text(page, '#eligible-cost'), '75.000,00 €');
     assert.equal(await text(page, '#requested-grant'), '52.500,00 €');
     await check(page, 'application form (draft saved)', { shot: 'application-form.png' });
@@ -125,6 +133,7 @@ describe('reserved area', { skip: SKIP }, () => {
     assert.match(await text(page, '#receipt-utc'), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
     assert.match(await text(page, '#receipt-ledger'), /Voce del registro \d+/);
     assert.equal(await text(page, '#receipt-requested'), '52.500,00 €');
+    assert.match(await text(page, '#receipt-documents'), new RegExp(`piano-cervia\\.pdf.*${planSha}`));
     await check(page, 'receipt', { shot: 'receipt.png' });
     await page.emulateMedia({ media: 'print' });
     assert.equal(await page.locator('header.it-header-wrapper').isVisible(), false);

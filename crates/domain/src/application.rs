@@ -24,6 +24,19 @@ pub struct ApplicationContent {
     pub summary: String,
     pub lines: Vec<BudgetLine>,
     pub indicators: BTreeMap<String, IndicatorValue>,
+    /// The documents attached, by the call's attachment code, with the SHA-256 of their
+    /// bytes, so that the content hash covers them. Left out of the canonical JSON when
+    /// empty: contents without attachments keep the hash they always had.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachedDocument>,
+}
+
+/// A document attached to an application: which of the call's attachments it is, and the
+/// SHA-256 (lower-case hex) of its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachedDocument {
+    pub code: String,
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -330,6 +343,7 @@ fn validate(
         }
     }
     check_indicators(&mut errors, &content, call);
+    check_attachments(&mut errors, &content, call);
 
     if !errors.is_empty() {
         return Err(errors);
@@ -495,6 +509,49 @@ fn check_indicators(errors: &mut Vec<FieldError>, content: &ApplicationContent, 
                 "required",
                 format!("Indicare «{}».", ind.label.it),
                 format!("«{}» is required.", ind.label.en),
+            ));
+        }
+    }
+}
+
+fn check_attachments(errors: &mut Vec<FieldError>, content: &ApplicationContent, call: &Call) {
+    for (i, doc) in content.attachments.iter().enumerate() {
+        let field = format!("attachments.{}", doc.code);
+        if !call.attachments.iter().any(|a| a.code == doc.code) {
+            errors.push(FieldError::new(
+                field,
+                "unknown_attachment",
+                format!("Allegato «{}» non previsto dal bando.", doc.code),
+                format!("Attachment «{}» is not asked for by this call.", doc.code),
+            ));
+            continue;
+        }
+        if content.attachments[..i].iter().any(|d| d.code == doc.code) {
+            errors.push(FieldError::new(
+                field,
+                "duplicate_attachment",
+                format!("Allegato «{}» indicato più volte.", doc.code),
+                format!("Attachment «{}» given more than once.", doc.code),
+            ));
+            continue;
+        }
+        let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+        if doc.sha256.len() != 64 || !doc.sha256.bytes().all(hex) {
+            errors.push(FieldError::new(
+                field,
+                "bad_sha256",
+                "L'impronta SHA-256 dell'allegato non è valida (64 cifre esadecimali minuscole).",
+                "The attachment's SHA-256 is not valid (64 lower-case hexadecimal digits).",
+            ));
+        }
+    }
+    for a in call.attachments.iter().filter(|a| a.required) {
+        if !content.attachments.iter().any(|d| d.code == a.code) {
+            errors.push(FieldError::new(
+                format!("attachments.{}", a.code),
+                "required",
+                format!("Allegare «{}».", a.label.it),
+                format!("«{}» must be attached.", a.label.en),
             ));
         }
     }

@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 
 use bandi_domain::application::{
-    ApplicationContent, BudgetLine, IndicatorValue, MAX_LINES, Notice, ValidApplication,
+    ApplicationContent, AttachedDocument, BudgetLine, IndicatorValue, MAX_LINES, Notice,
+    ValidApplication,
 };
 use bandi_domain::call::{Call, IndicatorKind};
 use bandi_domain::i18n::{FieldError, Locale};
@@ -112,12 +113,14 @@ impl FormInput {
     }
 
     /// Reads the content and checks it against the call: the form's own problems
-    /// (unreadable amounts, missing categories) and the domain's, all at once.
-    pub fn check(&self, call: &Call) -> Checked {
+    /// (unreadable amounts, missing categories) and the domain's, all at once. The
+    /// documents are those kept for the draft, not typed: they come from the store.
+    pub fn check(&self, call: &Call, attached: &[AttachedDocument]) -> Checked {
         let mut errors = Vec::new();
         let mut content = ApplicationContent {
             title: self.title.clone(),
             summary: self.summary.clone(),
+            attachments: attached.to_vec(),
             ..ApplicationContent::default()
         };
         // For each line of the content, the form row it came from.
@@ -301,7 +304,15 @@ fn position(field: &str, call: &Call) -> (u8, usize, u8) {
                     .unwrap_or(usize::MAX);
                 return (4, i, 0);
             }
-            (5, 0, 0)
+            if let Some(code) = field.strip_prefix("attachments.") {
+                let i = call
+                    .attachments
+                    .iter()
+                    .position(|a| a.code == code)
+                    .unwrap_or(usize::MAX);
+                return (5, i, 0);
+            }
+            (6, 0, 0)
         }
     }
 }
@@ -320,6 +331,9 @@ pub(crate) fn control_id(field: &str) -> String {
     }
     if let Some(code) = field.strip_prefix("indicators.") {
         return format!("ind-{code}");
+    }
+    if let Some(code) = field.strip_prefix("attachments.") {
+        return format!("att-{code}");
     }
     match field {
         "title" | "summary" | "lines" => field.to_string(),
@@ -480,7 +494,7 @@ mod tests {
         );
         assert_eq!(input.lines.len(), 3, "trailing empty rows dropped");
         assert!(!input.indicators.contains_key("not_in_the_call"));
-        let checked = input.check(&call);
+        let checked = input.check(&call, &[]);
         assert!(checked.errors.is_empty(), "{:?}", checked.errors);
         let v = checked.valid.unwrap();
         assert_eq!(v.total_cost, Money::from_euros(75_000));
@@ -510,7 +524,7 @@ mod tests {
             ]),
             &call,
         );
-        let checked = input.check(&call);
+        let checked = input.check(&call, &[]);
         assert!(checked.valid.is_none());
         let fields: Vec<(&str, &str)> = checked
             .errors

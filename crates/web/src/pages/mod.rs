@@ -95,8 +95,11 @@ pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
         .route("/area-riservata", get(applicant::dashboard))
         .route(
             "/area-riservata/domanda/{entity}/{call}",
-            get(applicant::form).post(applicant::save),
+            get(applicant::form)
+                .post(applicant::save)
+                .layer(DefaultBodyLimit::max(applicant::MAX_UPLOAD_BODY)),
         )
+        .route("/area-riservata/documenti/{id}", get(applicant::download))
         .route("/area-riservata/ricevuta/{id}", get(applicant::receipt))
         .route("/amministrazione", get(admin::calls))
         .route("/amministrazione/bandi", post(admin::import))
@@ -520,6 +523,8 @@ pub async fn for_people(req: Request, next: Next) -> Response {
     res
 }
 
+#[cfg(test)]
+mod documents_tests;
 #[cfg(test)]
 mod reserved_tests;
 #[cfg(test)]

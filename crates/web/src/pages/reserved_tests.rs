@@ -19,13 +19,13 @@ use super::encode;
 use crate::AppState;
 use crate::auth::hash_password;
 
-const CALL: &str = include_str!("../../../../calls/er-2020-smart-working.toml");
-const CODE: &str = "er-2020-smart-working";
-const PASSWORD: &str = "una password lunga e sicura";
+pub(super) const CALL: &str = include_str!("../../../../calls/er-2020-smart-working.toml");
+pub(super) const CODE: &str = "er-2020-smart-working";
+pub(super) const PASSWORD: &str = "una password lunga e sicura";
 
-struct App {
-    base: String,
-    store: Store,
+pub(super) struct App {
+    pub base: String,
+    pub store: Store,
     _db: TestDb,
 }
 
@@ -45,7 +45,7 @@ fn entity(code: &str, name: &str, kind: EntityKind) -> Entity {
 
 /// A server with Cervia and the Unione del Distretto Ceramico, the ER call opening
 /// `opens_in` from now, an applicant for each entity and an official.
-async fn start(opens_in: SignedDuration) -> App {
+pub(super) async fn start(opens_in: SignedDuration) -> App {
     let db = TestDb::sqlite();
     let store = Store::connect(&db.url).await.unwrap();
     store.migrate().await.unwrap();
@@ -88,14 +88,14 @@ async fn start(opens_in: SignedDuration) -> App {
     }
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
+pub(super) struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
 }
 
 impl Answer {
-    fn location(&self) -> &str {
+    pub fn location(&self) -> &str {
         self.headers
             .get(LOCATION)
             .map(|v| v.to_str().unwrap())
@@ -104,10 +104,10 @@ impl Answer {
 }
 
 /// A browser without JavaScript: keeps cookies, follows no redirect.
-struct Browser {
-    base: String,
-    client: reqwest::Client,
-    cookies: BTreeMap<String, String>,
+pub(super) struct Browser {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub cookies: BTreeMap<String, String>,
 }
 
 fn form_body(fields: &[(&str, &str)]) -> String {
@@ -119,7 +119,7 @@ fn form_body(fields: &[(&str, &str)]) -> String {
 }
 
 /// The value of the hidden field `name` in a page.
-fn hidden(html: &str, name: &str) -> String {
+pub(super) fn hidden(html: &str, name: &str) -> String {
     let needle = format!("name=\"{name}\" value=\"");
     let start = html
         .find(&needle)
@@ -129,7 +129,7 @@ fn hidden(html: &str, name: &str) -> String {
 }
 
 impl Browser {
-    fn new(app: &App) -> Browser {
+    pub fn new(app: &App) -> Browser {
         Browser {
             base: app.base.clone(),
             client: reqwest::Client::builder()
@@ -140,7 +140,7 @@ impl Browser {
         }
     }
 
-    fn cookie_header(&self) -> String {
+    pub fn cookie_header(&self) -> String {
         self.cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
@@ -148,7 +148,7 @@ impl Browser {
             .join("; ")
     }
 
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> Answer {
+    pub async fn send(&mut self, req: reqwest::RequestBuilder) -> Answer {
         let res = req
             .header("cookie", self.cookie_header())
             .send()
@@ -174,12 +174,12 @@ impl Browser {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Answer {
+    pub async fn get(&mut self, path: &str) -> Answer {
         let req = self.client.get(format!("{}{path}", self.base));
         self.send(req).await
     }
 
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
         let req = self
             .client
             .post(format!("{}{path}", self.base))
@@ -215,7 +215,7 @@ impl Browser {
         self.send(req).await
     }
 
-    async fn sign_in(&mut self, email: &str, password: &str) -> Answer {
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Answer {
         let page = self.get("/accedi").await;
         assert_eq!(page.status, StatusCode::OK);
         let csrf = hidden(&page.body, "csrf");
@@ -232,23 +232,27 @@ impl Browser {
     }
 
     /// The session's CSRF token, as the reserved pages carry it.
-    async fn csrf(&mut self) -> String {
+    pub async fn csrf(&mut self) -> String {
         let page = self.get("/area-riservata").await;
         hidden(&page.body, "csrf")
     }
 }
 
-fn error_code(html: &str) -> &str {
+pub(super) fn error_code(html: &str) -> &str {
     let start = html.find("id=\"error-code\">").expect("an error page") + 16;
     html[start..].split('<').next().unwrap()
 }
 
-fn form_path(entity: &str) -> String {
+pub(super) fn form_path(entity: &str) -> String {
     format!("/area-riservata/domanda/{entity}/{CODE}")
 }
 
 /// A complete application: 75,000.00 € of eligible cost, a grant of 52,500.00 €.
-fn good_fields<'a>(csrf: &'a str, nonce: &'a str, action: &'a str) -> Vec<(&'a str, &'a str)> {
+pub(super) fn good_fields<'a>(
+    csrf: &'a str,
+    nonce: &'a str,
+    action: &'a str,
+) -> Vec<(&'a str, &'a str)> {
     vec![
         ("csrf", csrf),
         ("nonce", nonce),

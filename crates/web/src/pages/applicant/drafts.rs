@@ -1,7 +1,6 @@
 //! The application form: built from the call file, saved as a draft.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -10,6 +9,7 @@ use bandi_domain::call::CallState;
 use bandi_domain::entity::Entity;
 use bandi_store::{Role, Session, StoredCall};
 
+use super::documents::DocumentView;
 use super::*;
 use crate::ApiError;
 use crate::auth::random_token;
@@ -17,6 +17,10 @@ use crate::pages::account::{PageResult, Signed, check_csrf, require, see_other};
 use crate::pages::form::{FormInput, FormView};
 use crate::pages::i18n::state_label;
 use crate::pages::{Crumb, Ctx, Layout, Nav, PageState, encode, render};
+use axum::extract::Request;
+use bandi_domain::application::AttachedDocument;
+use bandi_domain::i18n::FieldError;
+use bandi_store::DocumentInfo;
 
 /// A message above the form.
 pub(crate) struct Alert {
@@ -57,6 +61,16 @@ struct FormPage {
     rate: String,
     max_grant: Option<String>,
     can_submit: bool,
+    attachments: Vec<AttachmentView>,
+}
+
+/// One of the call's attachments on the form: its file control and the document kept.
+pub(crate) struct AttachmentView {
+    pub id: String,
+    pub label: String,
+    pub required: bool,
+    pub current: Option<DocumentView>,
+    pub error: Option<String>,
 }
 
 pub(super) struct FormCtx<'a> {
@@ -64,9 +78,24 @@ pub(super) struct FormCtx<'a> {
     pub session: &'a Session,
     pub entity: &'a Entity,
     pub stored: &'a StoredCall,
+    /// The draft's documents.
+    pub documents: Vec<DocumentInfo>,
+    /// Files of this request that were refused, each next to its control.
+    pub upload_errors: Vec<FieldError>,
 }
 
 impl FormCtx<'_> {
+    /// The draft's documents as the content of an application names them.
+    pub fn attached(&self) -> Vec<AttachedDocument> {
+        self.documents
+            .iter()
+            .map(|d| AttachedDocument {
+                code: d.attachment.clone(),
+                sha256: d.sha256.clone(),
+            })
+            .collect()
+    }
+
     /// The form page with `input`; `checked` when the person saved or submitted it, so
     /// that its problems show.
     pub fn page(
@@ -79,12 +108,36 @@ impl FormCtx<'_> {
     ) -> Result<Response, ApiError> {
         let call = &self.stored.call;
         let locale = self.ctx.locale;
-        let result = input.check(call);
-        let (errors, notices) = match (&result.valid, checked) {
+        let result = input.check(call, &self.attached());
+        let (mut errors, notices) = match (&result.valid, checked) {
             (Some(v), _) => (Vec::new(), v.notices.clone()),
             (None, true) => (result.errors.clone(), Vec::new()),
             (None, false) => (Vec::new(), Vec::new()),
         };
+        errors.extend(self.upload_errors.iter().cloned());
+        let attachments = call
+            .attachments
+            .iter()
+            .map(|a| {
+                let field = format!("attachments.{}", a.code);
+                let messages: Vec<&str> = errors
+                    .iter()
+                    .filter(|e| e.field == field)
+                    .map(|e| e.message(locale))
+                    .collect();
+                AttachmentView {
+                    id: format!("att-{}", a.code),
+                    label: a.label.get(locale).to_string(),
+                    required: a.required,
+                    current: self
+                        .documents
+                        .iter()
+                        .find(|d| d.attachment == a.code)
+                        .map(|d| DocumentView::new(d, locale)),
+                    error: (!messages.is_empty()).then(|| messages.join(" ")),
+                }
+            })
+            .collect();
         let now = now();
         let state = call.state_at(now);
         let code = self.entity.code.as_str();
@@ -141,6 +194,7 @@ impl FormCtx<'_> {
             rate: call.rate.to_string(),
             max_grant: call.max_grant.map(|m| m.to_string()),
             can_submit: state != CallState::Closed,
+            attachments,
         };
         render(status, &page)
     }
@@ -170,19 +224,27 @@ pub async fn form(
         session: &session,
         entity: &entity,
         stored: &stored,
+        documents: s
+            .app
+            .store
+            .draft_documents(&entity_code, &call_code)
+            .await?,
+        upload_errors: Vec::new(),
     };
     Ok(fc.page(StatusCode::OK, &input, false, None, random_token())?)
 }
 
-/// Saves the draft, and with `action=submit` submits it: the click-day path is this one
-/// request, with an Idempotency-Key made of the nonce the form was rendered with, so a
-/// double click is one application.
+/// Saves the draft with the files chosen, and with `action=submit` submits it: the
+/// click-day path is this one request, with an Idempotency-Key made of the nonce the form
+/// was rendered with, so a double click is one application. A file refused refuses the
+/// whole request: nothing is kept, the form comes back as typed with the problem next to
+/// the file.
 pub async fn save(
     State(s): State<PageState>,
     ctx: Ctx,
     Signed(session): Signed,
     path: Result<Path<(String, String)>, PathRejection>,
-    Form(fields): Form<Vec<(String, String)>>,
+    req: Request,
 ) -> PageResult {
     require(&session, Role::Applicant)?;
     let Ok(Path((entity_code, call_code))) = path else {
@@ -190,29 +252,60 @@ pub async fn save(
     };
     let entity = own_entity(&s, &session, &entity_code).await?;
     let stored = load_call(&s, &call_code).await?;
-    check_csrf(&session, field(&fields, "csrf"))?;
+    let posted = uploads::read(req).await?;
+    let fields = &posted.fields;
+    check_csrf(&session, field(fields, "csrf"))?;
     let call = &stored.call;
-    let input = FormInput::from_fields(&fields, call);
-    let nonce = field(&fields, "nonce");
+    let input = FormInput::from_fields(fields, call);
+    let nonce = field(fields, "nonce");
     let nonce = if nonce.len() == 32 && nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
         nonce.to_string()
     } else {
         random_token()
     };
-    let submit = field(&fields, "action") == "submit";
+    let submit = field(fields, "action") == "submit";
     let en = ctx.en();
-    let fc = FormCtx {
+    let checked_files = documents::check_uploads(call, &posted.files)?;
+    let mut fc = FormCtx {
         ctx: &ctx,
         session: &session,
         entity: &entity,
         stored: &stored,
+        documents: s
+            .app
+            .store
+            .draft_documents(&entity_code, &call_code)
+            .await?,
+        upload_errors: Vec::new(),
     };
     if let Some(done) = limit_reached(&s, &entity_code, call).await? {
+        if !posted.files.is_empty() {
+            // The documents of a submitted application are part of what was received.
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "already_submitted",
+                "La domanda è già stata presentata: i suoi allegati non si possono più sostituire. Nessun dato è stato modificato.",
+                "The application has been submitted: its attachments can no longer be replaced. Nothing was changed.",
+            )
+            .into());
+        }
         // Already applied: a repeated click of a submission that went through lands here
         // only if its receipt is not the one this form would get; show the one there is.
+        // The documents it would have named are sealed by now, under that application.
         let key = format!("web-{nonce}");
+        let sealed: Vec<AttachedDocument> = s
+            .app
+            .store
+            .application_documents(&done.receipt.id)
+            .await?
+            .into_iter()
+            .map(|d| AttachedDocument {
+                code: d.attachment,
+                sha256: d.sha256,
+            })
+            .collect();
         let sha = input
-            .check(call)
+            .check(call, &sealed)
             .valid
             .map(|v| v.content.sha256_hex())
             .unwrap_or_default();
@@ -225,10 +318,45 @@ pub async fn save(
         let id = previous.map(|r| r.id).unwrap_or(done.receipt.id);
         return Ok(see_other(&receipt_href(&id)));
     }
+    let checked_files = match checked_files {
+        Ok(files) => files,
+        Err(problems) => {
+            fc.upload_errors = problems;
+            let alert = Alert {
+                kind: "danger",
+                title: ctx
+                    .t("File non accettato", "File not accepted")
+                    .to_string(),
+                lines: vec![
+                    ctx.t(
+                        "Nulla è stato salvato: il problema è indicato accanto all'allegato. Scegliere un altro file e salvare di nuovo.",
+                        "Nothing was saved: the problem is shown next to the attachment. Choose another file and save again.",
+                    )
+                    .to_string(),
+                ],
+                link: None,
+            };
+            return Ok(fc.page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &input,
+                true,
+                Some(alert),
+                nonce,
+            )?);
+        }
+    };
     s.app
         .store
         .save_draft(&entity_code, &call_code, &input.to_draft())
         .await?;
+    if !checked_files.is_empty() {
+        documents::keep(&s, &session, &entity_code, &call_code, &checked_files).await?;
+        fc.documents = s
+            .app
+            .store
+            .draft_documents(&entity_code, &call_code)
+            .await?;
+    }
     let saved_at = local_seconds(call, now());
     if !submit {
         let alert = Alert {

@@ -6,13 +6,17 @@
 //! exist.
 
 mod dashboard;
+mod documents;
 mod drafts;
 mod receipt;
 mod submit;
+mod uploads;
 
 pub use dashboard::dashboard;
+pub use documents::download;
 pub use drafts::{form, save};
 pub use receipt::receipt;
+pub(crate) use uploads::MAX_UPLOAD_BODY;
 
 use bandi_domain::call::Call;
 use bandi_domain::entity::Entity;

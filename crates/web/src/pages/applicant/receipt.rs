@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use bandi_domain::application::ApplicationContent;
 use bandi_store::{Receipt, Role};
 
+use super::documents::DocumentView;
 use super::*;
 use crate::ApiError;
 use crate::pages::account::{PageResult, Signed, require};
@@ -48,6 +49,8 @@ struct ReceiptPage {
     status_at_receipt: &'static str,
     status: &'static str,
     status_class: &'static str,
+    /// The documents the application sealed: the call's label and the document.
+    documents: Vec<(String, DocumentView)>,
     reserved: String,
     notices: Vec<String>,
     dashboard_href: String,
@@ -95,6 +98,22 @@ pub async fn receipt(
                 .unwrap_or_else(|| l.category.clone()),
             description: l.description.clone(),
             amount: l.amount_cents.to_string(),
+        })
+        .collect();
+    let documents = s
+        .app
+        .store
+        .application_documents(&r.id)
+        .await?
+        .iter()
+        .map(|d| {
+            let label = call
+                .attachments
+                .iter()
+                .find(|a| a.code == d.attachment)
+                .map(|a| a.label.get(locale).to_string())
+                .unwrap_or_else(|| d.attachment.clone());
+            (label, DocumentView::new(d, locale))
         })
         .collect();
     let indicators = call
@@ -145,6 +164,7 @@ pub async fn receipt(
             .collect(),
         lines,
         indicators,
+        documents,
         total: r.total_cost_cents.to_string(),
         eligible: r.eligible_cost_cents.to_string(),
         requested: r.requested_cents.to_string(),

@@ -12,6 +12,7 @@ use crate::ApiError;
 use crate::pages::account::{PageError, PageResult, see_other};
 use crate::pages::form::FormInput;
 use crate::pages::{Ctx, PageState};
+use bandi_domain::application::AttachedDocument;
 
 /// Submits the draft in the form just saved.
 pub(super) async fn submit(
@@ -27,7 +28,8 @@ pub(super) async fn submit(
     let entity_code = entity.code.as_str().to_string();
     let call_code = call.code.as_str().to_string();
     let en = ctx.en();
-    let checked = input.check(call);
+    let attached = fc.attached();
+    let checked = input.check(call, &attached);
     let Some(valid) = checked.valid else {
         let n = checked.errors.len();
         let alert = Alert {
@@ -100,12 +102,15 @@ pub(super) async fn submit(
         .await;
     match outcome {
         Ok(Accepted::Created(r)) => {
+            seal(s, &entity_code, &call_code, &r.id, &attached).await?;
             s.app.store.delete_draft(&entity_code, &call_code).await?;
             tracing::info!(protocol = %r.protocol, user = %session.user.id, "application submitted from the form");
             Ok(see_other(&format!("{}?nuova=1", receipt_href(&r.id))))
         }
         Ok(Accepted::Replayed(r)) => {
             // A double click: the first request deleted the draft, this one saved it again.
+            // Sealing again is harmless, and needed if the first stopped before it.
+            seal(s, &entity_code, &call_code, &r.id, &attached).await?;
             s.app.store.delete_draft(&entity_code, &call_code).await?;
             Ok(see_other(&receipt_href(&r.id)))
         }
@@ -178,6 +183,28 @@ pub(super) async fn submit(
         }
         Err(e) => Err(PageError::Api(e.into())),
     }
+}
+
+/// Seals the documents the application named: from now on they are part of it.
+async fn seal(
+    s: &PageState,
+    entity: &str,
+    call: &str,
+    application: &str,
+    attached: &[AttachedDocument],
+) -> Result<(), ApiError> {
+    if attached.is_empty() {
+        return Ok(());
+    }
+    let named: Vec<(String, String)> = attached
+        .iter()
+        .map(|a| (a.code.clone(), a.sha256.clone()))
+        .collect();
+    s.app
+        .store
+        .seal_documents(entity, call, application, &named)
+        .await?;
+    Ok(())
 }
 
 /// The call is not open: when it opens (or closed) and the server's time, both in the
