@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BASE, SHOTS, axe, check, checked, context, launch, open, press, text, visit } from './browser.mjs';
+import { BASE, SHOTS, axe, check, checked, context, launch, open, press, text, visit, waitText } from './browser.mjs';
 
 const CLICK = process.env.BANDI_CLICK_CALL;
 const FUTURE = process.env.BANDI_FUTURE_CALL;
@@ -90,8 +90,24 @@ describe('reserved area', { skip: SKIP }, () => {
     await page.fill('#ind-staff_total', '180');
     await page.fill('#ind-agile_workers_before', '4');
     await page.fill('#ind-agile_workers_target', '90');
-    // The total follows the typing; the grant is the server's, at the save.
-    assert.equal(await text(page, '#total-cost'), '75.000,00 €');
+    // The amounts follow the typing, computed by the server with the call's rules
+    // (the form is not complete yet: no save needed), in a polite live region.
+    assert.equal(await page.getAttribute('#amounts-live', 'aria-live'), 'polite');
+    await waitText(page, '#total-cost', '75.000,00 €');
+    await waitText(page, '#eligible-cost', '75.000,00 €');
+    await waitText(page, '#requested-grant', '52.500,00 €');
+    // Devices above their share of the eligible cost: the cut is announced at once.
+    await page.selectOption('#line-3-category', 'devices');
+    await page.fill('#line-3-amount', '30.000,00');
+    await waitText(page, '#total-cost', '105.000,00 €');
+    await waitText(page, '#eligible-cost', '93.750,00 €');
+    await waitText(page, '#requested-grant', '65.625,00 €');
+    assert.match(await text(page, '#amounts-notices'), /dispositivi.*11\.250,00 €/);
+    await check(page, 'application form (live amounts)');
+    await page.fill('#line-3-amount', '');
+    await page.selectOption('#line-3-category', '');
+    await waitText(page, '#requested-grant', '52.500,00 €');
+    await waitText(page, '#amounts-notices', '');
     // The project plan as a PDF, uploaded with the draft.
     const plan = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n');
     const planSha = createHash('sha256').update(plan).digest('hex');

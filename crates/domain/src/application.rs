@@ -8,7 +8,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::call::{Call, IndicatorKind};
-use crate::i18n::{FieldError, Text};
+use crate::i18n::{FieldError, Locale, Text};
 use crate::money::Money;
 
 pub const MAX_TITLE_CHARS: usize = 300;
@@ -184,6 +184,61 @@ impl ApplicationContent {
     pub fn validate(self, call: &Call) -> Result<ValidApplication, Vec<FieldError>> {
         let index = (0..self.lines.len()).collect();
         validate(self, call, Vec::new(), index)
+    }
+}
+
+/// The amounts of an application still being written: the lines that can be counted
+/// (a category of the call, an amount above zero) go through the very computation of
+/// [`ApplicationContent::validate`], so what the form shows as the person types is what
+/// the submission will get.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Estimate {
+    /// Every amount above zero.
+    pub total_cost: Money,
+    pub eligible_cost: Money,
+    pub requested: Money,
+    /// As in [`ValidApplication::notices`], `lines[i]` naming the content's lines.
+    pub notices: Vec<Notice>,
+}
+
+pub fn estimate(content: &ApplicationContent, call: &Call) -> Estimate {
+    let counted =
+        |l: &BudgetLine| l.amount_cents.is_positive() && l.amount_cents <= Money::MAX_AMOUNT;
+    // At most MAX_LINES × MAX_AMOUNT: far from overflowing.
+    let total_cost = Money::from_cents(
+        content
+            .lines
+            .iter()
+            .filter(|l| counted(l))
+            .map(|l| l.amount_cents.cents())
+            .sum(),
+    );
+    let mut index = Vec::new();
+    let mut lines = Vec::new();
+    for (i, l) in content.lines.iter().enumerate().take(MAX_LINES) {
+        if counted(l) && call.category(&l.category).is_some() {
+            index.push(i);
+            lines.push(l.clone());
+        }
+    }
+    let kept = ApplicationContent {
+        lines,
+        ..ApplicationContent::default()
+    };
+    let (eligible_cost, mut notices) = eligible_cost(&kept, call);
+    for n in &mut notices {
+        if let Some(rest) = n.field.strip_prefix("lines[")
+            && let Some((k, tail)) = rest.split_once(']')
+            && let Some(i) = k.parse::<usize>().ok().and_then(|k| index.get(k))
+        {
+            n.field = format!("lines[{i}]{tail}");
+        }
+    }
+    Estimate {
+        total_cost,
+        eligible_cost,
+        requested: call.grant_for(eligible_cost),
+        notices,
     }
 }
 
@@ -376,7 +431,11 @@ fn validate(
             format!(
                 "La spesa ammissibile ({eligible_cost}) è inferiore al minimo del bando ({min})."
             ),
-            format!("The eligible cost ({eligible_cost}) is below the call's minimum ({min})."),
+            format!(
+                "The eligible cost ({}) is below the call's minimum ({}).",
+                eligible_cost.in_locale(Locale::En),
+                min.in_locale(Locale::En)
+            ),
         ));
     }
     if let Some(max) = call.max_cost
@@ -386,7 +445,11 @@ fn validate(
             "lines",
             "above_max_cost",
             format!("La spesa ammissibile ({eligible_cost}) supera il massimo del bando ({max})."),
-            format!("The eligible cost ({eligible_cost}) is above the call's maximum ({max})."),
+            format!(
+                "The eligible cost ({}) is above the call's maximum ({}).",
+                eligible_cost.in_locale(Locale::En),
+                max.in_locale(Locale::En)
+            ),
         ));
     }
     if !errors.is_empty() {
@@ -421,7 +484,7 @@ fn eligible_cost(content: &ApplicationContent, call: &Call) -> (Money, Vec<Notic
                 code: "category_not_eligible".into(),
                 text: Text::new(
                     format!("La categoria «{}» non è ammissibile: {} non entrano nel costo ammissibile.", cat.label.it, line.amount_cents),
-                    format!("The category «{}» is not eligible: {} are left out of the eligible cost.", cat.label.en, line.amount_cents),
+                    format!("The category «{}» is not eligible: {} are left out of the eligible cost.", cat.label.en, line.amount_cents.in_locale(Locale::En)),
                 ),
                 amount: line.amount_cents,
             });
@@ -458,7 +521,7 @@ fn eligible_cost(content: &ApplicationContent, call: &Call) -> (Money, Vec<Notic
                     ),
                     format!(
                         "The category «{}» is eligible up to {} of the eligible cost: {} above the cap are not eligible.",
-                        cat.label.en, share, cut
+                        cat.label.en, share, cut.in_locale(Locale::En)
                     ),
                 ),
                 amount: cut,
@@ -639,7 +702,10 @@ fn too_large(field: &str) -> FieldError {
         field,
         "amount_too_large",
         format!("Importo troppo grande (massimo {}).", Money::MAX_AMOUNT),
-        format!("Amount too large (at most {}).", Money::MAX_AMOUNT),
+        format!(
+            "Amount too large (at most {}).",
+            Money::MAX_AMOUNT.in_locale(Locale::En)
+        ),
     )
 }
 

@@ -73,7 +73,7 @@ fn devices_above_20_percent_are_cut_and_the_applicant_is_told() {
         n.text.it
     );
     assert!(
-        n.text.en.contains("20%") && n.text.en.contains("10.000,00 €"),
+        n.text.en.contains("20%") && n.text.en.contains("€10,000.00"),
         "{}",
         n.text.en
     );
@@ -289,6 +289,86 @@ fn unknown_repeated_or_malformed_attachments_are_refused() {
             ("attachments.resolution".to_string(), "duplicate_attachment"),
         ]
     );
+}
+
+#[test]
+fn the_estimate_of_an_unfinished_form_uses_the_rules_of_the_submission() {
+    // No title, no indicators, a line with no category the call knows, one at zero:
+    // not valid, yet its amounts are those a complete application would get.
+    let content = ApplicationContent {
+        lines: vec![
+            BudgetLine {
+                category: "technology".into(),
+                description: String::new(),
+                amount_cents: Money::from_euros(80_000),
+            },
+            BudgetLine {
+                category: "nope".into(),
+                description: String::new(),
+                amount_cents: Money::from_euros(5),
+            },
+            BudgetLine {
+                category: "training".into(),
+                description: String::new(),
+                amount_cents: Money::ZERO,
+            },
+            BudgetLine {
+                category: "devices".into(),
+                description: String::new(),
+                amount_cents: Money::from_euros(30_000),
+            },
+        ],
+        ..ApplicationContent::default()
+    };
+    assert!(content.clone().validate(&call()).is_err());
+    let e = estimate(&content, &call());
+    assert_eq!(e.total_cost, Money::from_cents(11_000_500));
+    assert_eq!(e.eligible_cost, Money::from_euros(100_000));
+    assert_eq!(e.requested, Money::from_euros(70_000));
+    assert_eq!(e.notices.len(), 1);
+    assert_eq!(e.notices[0].code, "share_cap_exceeded");
+    assert_eq!(e.notices[0].amount, Money::from_euros(10_000));
+    // Once complete, the estimate is what validation computes.
+    let full = parse_and_validate(
+        &body(json!([
+            {"category": "technology", "description": "Cloud", "amount_cents": 8_000_000},
+            {"category": "devices", "description": "Portatili", "amount_cents": 3_000_000},
+        ])),
+        &call(),
+    )
+    .unwrap();
+    let e = estimate(&full.content, &call());
+    assert_eq!(
+        (e.total_cost, e.eligible_cost, e.requested, e.notices),
+        (
+            full.total_cost,
+            full.eligible_cost,
+            full.requested,
+            full.notices
+        )
+    );
+}
+
+#[test]
+fn notices_of_the_estimate_name_the_lines_as_given() {
+    let mut call = call();
+    call.categories.iter_mut().for_each(|c| {
+        if c.code == "planning" {
+            c.eligible = false;
+        }
+    });
+    let line = |category: &str, euros: i64| BudgetLine {
+        category: category.into(),
+        description: String::new(),
+        amount_cents: Money::from_euros(euros),
+    };
+    let content = ApplicationContent {
+        lines: vec![line("nope", 1), line("technology", 10), line("planning", 5)],
+        ..ApplicationContent::default()
+    };
+    let e = estimate(&content, &call);
+    assert_eq!(e.notices.len(), 1);
+    assert_eq!(e.notices[0].field, "lines[2]", "the third line given");
 }
 
 mod properties {

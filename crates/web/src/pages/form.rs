@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use bandi_domain::application::{
-    ApplicationContent, AttachedDocument, BudgetLine, IndicatorValue, MAX_LINES, Notice,
-    ValidApplication,
+    ApplicationContent, AttachedDocument, BudgetLine, Estimate, IndicatorValue, MAX_LINES, Notice,
+    ValidApplication, estimate,
 };
 use bandi_domain::call::{Call, IndicatorKind};
 use bandi_domain::i18n::{FieldError, Locale};
@@ -54,6 +54,9 @@ pub(crate) struct Checked {
     pub errors: Vec<FieldError>,
     /// The sum of the amounts that could be read.
     pub total: Money,
+    /// The amounts of the lines that can be counted, even when the form is not complete;
+    /// notices name the form's rows.
+    pub estimate: Estimate,
 }
 
 impl FormInput {
@@ -209,6 +212,10 @@ impl FormInput {
         let own_problems = !errors.is_empty();
         let own_fields: Vec<String> = errors.iter().map(|e| e.field.clone()).collect();
         let some_row_filled = self.lines.iter().any(|l| !l.is_empty());
+        let mut estimate = estimate(&content, call);
+        for n in &mut estimate.notices {
+            n.field = remap(&n.field, &rows);
+        }
         let valid = match content.validate(call) {
             Ok(v) if !own_problems => Some(v),
             Ok(_) => None,
@@ -234,6 +241,7 @@ impl FormInput {
             valid,
             errors,
             total,
+            estimate,
         }
     }
 }
@@ -317,6 +325,22 @@ fn position(field: &str, call: &Call) -> (u8, usize, u8) {
     }
 }
 
+/// A notice as the amounts box lists it: a line's notice names the form's row.
+pub(crate) fn notice_text(n: &Notice, locale: Locale) -> String {
+    let text = n.text.get(locale);
+    if let Some(rest) = n.field.strip_prefix("lines[")
+        && let Some((k, _)) = rest.split_once(']')
+        && let Ok(k) = k.parse::<usize>()
+    {
+        let row = match locale {
+            Locale::It => "Riga",
+            Locale::En => "Line",
+        };
+        return format!("{row} {}: {text}", k + 1);
+    }
+    text.to_string()
+}
+
 /// The id of the form control a field path is about.
 pub(crate) fn control_id(field: &str) -> String {
     if let Some(rest) = field.strip_prefix("lines[")
@@ -379,8 +403,6 @@ pub(crate) struct FormView {
     pub lines_error: Option<String>,
     pub indicators: Vec<IndicatorView>,
     pub errors: Vec<ErrorLink>,
-    /// Notices that are not about one row (a category above its share).
-    pub notices: Vec<String>,
 }
 
 impl FormView {
@@ -449,11 +471,6 @@ impl FormView {
                     href: format!("#{}", control_id(&e.field)),
                     message: e.message(locale).to_string(),
                 })
-                .collect(),
-            notices: notices
-                .iter()
-                .filter(|n| !n.field.starts_with("lines["))
-                .map(|n| n.text.get(locale).to_string())
                 .collect(),
         }
     }

@@ -99,6 +99,10 @@ pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
                 .post(applicant::save)
                 .layer(DefaultBodyLimit::max(applicant::MAX_UPLOAD_BODY)),
         )
+        .route(
+            "/area-riservata/domanda/{entity}/{call}/anteprima",
+            post(applicant::preview),
+        )
         .route("/area-riservata/documenti/{id}", get(applicant::download))
         .route("/area-riservata/ricevuta/{id}", get(applicant::receipt))
         .route("/amministrazione", get(admin::calls))
@@ -472,7 +476,9 @@ pub async fn for_people(req: Request, next: Next) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if (status.is_client_error() || status.is_server_error()) && !is_html {
+    // The form's live preview is asked by a script: its errors stay JSON.
+    let for_script = applicant::is_preview(&ctx.path);
+    if (status.is_client_error() || status.is_server_error()) && !is_html && !for_script {
         let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
         let error = res.extensions().get::<ApiError>().cloned();
         res = error_page(&ctx, status, error.as_ref());
@@ -525,6 +531,8 @@ pub async fn for_people(req: Request, next: Next) -> Response {
 
 #[cfg(test)]
 mod documents_tests;
+#[cfg(test)]
+mod preview_tests;
 #[cfg(test)]
 mod reserved_tests;
 #[cfg(test)]

@@ -14,6 +14,7 @@ use super::*;
 use crate::ApiError;
 use crate::auth::random_token;
 use crate::pages::account::{PageResult, Signed, check_csrf, require, see_other};
+use crate::pages::form::notice_text;
 use crate::pages::form::{FormInput, FormView};
 use crate::pages::i18n::state_label;
 use crate::pages::{Crumb, Ctx, Layout, Nav, PageState, encode, render};
@@ -62,6 +63,8 @@ struct FormPage {
     max_grant: Option<String>,
     can_submit: bool,
     attachments: Vec<AttachmentView>,
+    /// Every notice of the amounts, as the live preview lists them too.
+    amount_notices: Vec<String>,
 }
 
 /// One of the call's attachments on the form: its file control and the document kept.
@@ -109,11 +112,14 @@ impl FormCtx<'_> {
         let call = &self.stored.call;
         let locale = self.ctx.locale;
         let result = input.check(call, &self.attached());
-        let (mut errors, notices) = match (&result.valid, checked) {
-            (Some(v), _) => (Vec::new(), v.notices.clone()),
-            (None, true) => (result.errors.clone(), Vec::new()),
-            (None, false) => (Vec::new(), Vec::new()),
+        let mut errors = match (&result.valid, checked) {
+            (None, true) => result.errors.clone(),
+            _ => Vec::new(),
         };
+        // The amounts of the lines that can be counted, complete or not: the same the
+        // live preview shows as the person types.
+        let notices = &result.estimate.notices;
+        let counted = result.estimate.total_cost.is_positive();
         errors.extend(self.upload_errors.iter().cloned());
         let attachments = call
             .attachments
@@ -186,15 +192,16 @@ impl FormCtx<'_> {
                     },
                 })
                 .collect(),
-            f: FormView::new(input, call, &errors, &notices, locale),
+            f: FormView::new(input, call, &errors, notices, locale),
             alert,
             total: result.total.to_string(),
-            eligible: result.valid.as_ref().map(|v| v.eligible_cost.to_string()),
-            requested: result.valid.as_ref().map(|v| v.requested.to_string()),
+            eligible: counted.then(|| result.estimate.eligible_cost.to_string()),
+            requested: counted.then(|| result.estimate.requested.to_string()),
             rate: call.rate.to_string(),
             max_grant: call.max_grant.map(|m| m.to_string()),
             can_submit: state != CallState::Closed,
             attachments,
+            amount_notices: notices.iter().map(|n| notice_text(n, locale)).collect(),
         };
         render(status, &page)
     }

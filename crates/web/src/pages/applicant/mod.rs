@@ -8,6 +8,7 @@
 mod dashboard;
 mod documents;
 mod drafts;
+mod preview;
 mod receipt;
 mod submit;
 mod uploads;
@@ -15,6 +16,8 @@ mod uploads;
 pub use dashboard::dashboard;
 pub use documents::download;
 pub use drafts::{form, save};
+pub(crate) use preview::is_preview;
+pub use preview::preview;
 pub use receipt::receipt;
 pub(crate) use uploads::MAX_UPLOAD_BODY;
 
