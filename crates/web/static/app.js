@@ -86,16 +86,17 @@
 
   function live(box, clockRoot) {
     if (!window.EventSource) return;
-    var percentSep = document.documentElement.lang === 'en' ? '.' : ',';
+    var en = document.documentElement.lang === 'en';
+    var percentSep = en ? '.' : ',';
     var source = new EventSource(box.dataset.events);
     source.addEventListener('counters', function (e) {
       var c;
       try { c = JSON.parse(e.data); } catch (err) { return; }
-      text('live-remaining', c.remaining);
-      text('live-reserved', c.reserved);
+      text('live-remaining', en ? c.remaining_en : c.remaining);
+      text('live-reserved', en ? c.reserved_en : c.reserved);
       text('live-applications', c.applications);
       text('live-waitlisted', c.waitlisted);
-      text('fact-budget', c.budget);
+      text('fact-budget', en ? c.budget_en : c.budget);
       var bar = document.getElementById('live-progress');
       if (bar) {
         bar.max = Math.max(1, c.budget_cents);

@@ -200,6 +200,22 @@ async fn attachments_are_uploaded_replaced_downloaded_and_sealed() {
     let receipt = b.get(r.location()).await;
     assert!(receipt.body.contains("piano-v2.pdf"));
     assert!(receipt.body.contains(&sha(PLAN_V2)));
+    assert!(receipt.body.contains("52.500,00 €"));
+    let english = b
+        .client
+        .get(format!(
+            "{}/area-riservata/ricevuta/{}",
+            b.base, a.receipt.id
+        ))
+        .header("cookie", b.cookie_header())
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(english.contains("€52,500.00") && !english.contains("52.500,00 €"));
 
     // After submission the documents cannot be replaced: refused, nothing changed.
     let r = post_files(

@@ -114,6 +114,9 @@ async fn pages_render_in_italian_and_english() {
     let (_, _, html) = app.get("/", &[("accept-language", "en-GB,en;q=0.9")]).await;
     assert!(html.contains("<html lang=\"en\">"));
     assert!(html.contains("Call for smart-working projects"));
+    // Amounts the English way on English pages.
+    assert!(html.contains("€2,000,000.00"));
+    assert!(!html.contains("2.000.000,00 €"));
 
     // `?lang=` wins over the header and is remembered in a cookie.
     let res = app
@@ -209,6 +212,16 @@ async fn ranking_and_ledger_show_a_submission() {
     assert!(html.contains(protocol));
     assert!(html.contains("52.500,00 €"));
     assert!(html.contains("Finanziabile: fondi riservati"));
+    let (_, _, html) = app
+        .get(&format!("/bandi/{CODE}/graduatoria?lang=en"), &[])
+        .await;
+    assert!(html.contains("€52,500.00") && !html.contains("52.500,00 €"));
+    let (_, _, html) = app.get(&format!("/bandi/{CODE}?lang=en"), &[]).await;
+    assert!(html.contains("€1,947,500.00"), "remaining, in English");
+    assert!(
+        html.contains("€105,000.00"),
+        "the maximum grant, in English"
+    );
 
     let path = format!("/registro?protocollo={}", super::encode(protocol));
     let (s, _, html) = app.get(&path, &[]).await;
@@ -290,6 +303,10 @@ async fn live_counters_follow_submissions() {
     app.submit_cervia().await;
     let next = next_event_with(&mut res, &mut buf, "\"applications\":1").await;
     assert!(next.contains("\"remaining\":\"1.947.500,00 €\""), "{next}");
+    assert!(
+        next.contains("\"remaining_en\":\"€1,947,500.00\""),
+        "{next}"
+    );
     let (s, ct, _) = app.get("/bandi/nope/eventi", &[]).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(ct.starts_with("text/html"));

@@ -150,8 +150,8 @@ pub async fn call(
                 entity_code: r.entity.clone(),
                 received: precise_local(call, &r.received_at, locale),
                 title: a.content.title.clone(),
-                requested: r.requested_cents.to_string(),
-                reserved: a.reserved.to_string(),
+                requested: r.requested_cents.in_locale(locale),
+                reserved: a.reserved.in_locale(locale),
                 status: status_label(a.status.as_str(), locale),
                 status_class: status_class(a.status.as_str()),
             }

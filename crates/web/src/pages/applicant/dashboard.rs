@@ -115,8 +115,8 @@ pub async fn dashboard(
                 href: receipt_href(&r.id),
                 call_title: title_of(&r.call),
                 received,
-                requested: r.requested_cents.to_string(),
-                reserved: a.reserved.to_string(),
+                requested: r.requested_cents.in_locale(locale),
+                reserved: a.reserved.in_locale(locale),
                 status: status_label(a.status.as_str(), locale),
                 status_class: status_class(a.status.as_str()),
             }

@@ -97,7 +97,7 @@ pub async fn receipt(
                 .map(|c| c.label.get(locale).to_string())
                 .unwrap_or_else(|| l.category.clone()),
             description: l.description.clone(),
-            amount: l.amount_cents.to_string(),
+            amount: l.amount_cents.in_locale(locale),
         })
         .collect();
     let documents = s
@@ -165,14 +165,14 @@ pub async fn receipt(
         lines,
         indicators,
         documents,
-        total: r.total_cost_cents.to_string(),
-        eligible: r.eligible_cost_cents.to_string(),
-        requested: r.requested_cents.to_string(),
-        reserved_at_receipt: r.reserved_cents.to_string(),
+        total: r.total_cost_cents.in_locale(locale),
+        eligible: r.eligible_cost_cents.in_locale(locale),
+        requested: r.requested_cents.in_locale(locale),
+        reserved_at_receipt: r.reserved_cents.in_locale(locale),
         status_at_receipt: status_label(&r.status, locale),
         status: status_label(app.status.as_str(), locale),
         status_class: status_class(app.status.as_str()),
-        reserved: app.reserved.to_string(),
+        reserved: app.reserved.in_locale(locale),
         notices: r
             .notices
             .iter()
