@@ -1,8 +1,10 @@
-// bandi's pages: the menu on small screens, the server's clock, the countdown to the opening and the live
-// counters of a call (server-sent events); in the reserved area, the amounts of the
-// application form computed by the server as the person types, and the receipt's print button. The pages work without this file: it only
-// keeps the figures moving. The server's clock counts, never the browser's: the offset
-// between the two is taken from the time the server wrote into the page.
+// bandi's pages: the menu on small screens, the server's clock, the countdown to the
+// opening and the live counters of a call (server-sent events); in the reserved area, the
+// amounts of the application form computed by the server as the person types, the
+// statuses of the entity's applications on its dashboard (server-sent events), and the
+// receipt's print button. The pages work without this file: it only keeps the figures
+// moving. The server's clock counts, never the browser's: the offset between the two is
+// taken from the time the server wrote into the page.
 (function () {
   'use strict';
   document.documentElement.classList.add('js');
@@ -214,6 +216,36 @@
     });
   }
 
+  // The entity's applications on its dashboard: the server sends the status and the
+  // amount reserved of each whenever they change; a change is also announced.
+  function statuses(table) {
+    if (!window.EventSource || !table.dataset.events) return;
+    var said = document.getElementById('applications-live');
+    var fresh = document.getElementById('applications-new');
+    var source = new EventSource(table.dataset.events);
+    source.addEventListener('statuses', function (e) {
+      var rows;
+      try { rows = JSON.parse(e.data); } catch (err) { return; }
+      var news = [];
+      rows.forEach(function (r) {
+        var tr = table.querySelector('tr[data-id="' + (window.CSS && CSS.escape ? CSS.escape(r.id) : r.id) + '"]');
+        if (!tr) {
+          if (fresh) fresh.hidden = false;
+          return;
+        }
+        var status = tr.querySelector('[data-field="status"]');
+        var reserved = tr.querySelector('[data-field="reserved"]');
+        if (status && status.textContent !== r.status) {
+          status.textContent = r.status;
+          status.className = 'status ' + r.status_class;
+          news.push(r.protocol + ': ' + r.status);
+        }
+        if (reserved && reserved.textContent !== r.reserved) reserved.textContent = r.reserved;
+      });
+      if (said && news.length) said.textContent = news.join('; ');
+    });
+  }
+
   ready(function () {
     menu();
     var form = document.getElementById('application-form');
@@ -227,5 +259,7 @@
     if (clockRoot) clock(clockRoot);
     var box = document.getElementById('live');
     if (box) live(box, clockRoot);
+    var applications = document.getElementById('applications');
+    if (applications) statuses(applications);
   });
 })();

@@ -93,6 +93,11 @@ impl Live {
         self.closing.send_replace(true);
     }
 
+    /// Becomes `true` when the server shuts down: long-lived streams end then.
+    pub(crate) fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+
     /// How many calls have a poller running.
     pub fn pollers(&self) -> usize {
         self.calls.lock().unwrap_or_else(|e| e.into_inner()).len()

@@ -93,6 +93,7 @@ pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
         .route("/accedi", get(account::form).post(account::sign_in))
         .route("/esci", post(account::sign_out))
         .route("/area-riservata", get(applicant::dashboard))
+        .route("/area-riservata/stati", get(applicant::statuses))
         .route(
             "/area-riservata/domanda/{entity}/{call}",
             get(applicant::form)
@@ -535,5 +536,7 @@ mod documents_tests;
 mod preview_tests;
 #[cfg(test)]
 mod reserved_tests;
+#[cfg(test)]
+mod statuses_tests;
 #[cfg(test)]
 mod tests;

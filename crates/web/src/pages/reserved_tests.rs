@@ -26,7 +26,7 @@ pub(super) const PASSWORD: &str = "una password lunga e sicura";
 pub(super) struct App {
     pub base: String,
     pub store: Store,
-    _db: TestDb,
+    pub db: TestDb,
 }
 
 fn entity(code: &str, name: &str, kind: EntityKind) -> Entity {
@@ -81,11 +81,7 @@ pub(super) async fn start(opens_in: SignedDuration) -> App {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(crate::serve(listener, state, std::future::pending()));
-    App {
-        base,
-        store,
-        _db: db,
-    }
+    App { base, store, db }
 }
 
 pub(super) struct Answer {

@@ -19,6 +19,7 @@ pub(crate) struct EntityTab {
 }
 
 pub(crate) struct ApplicationRow {
+    pub id: String,
     pub protocol: String,
     pub href: String,
     pub call_title: String,
@@ -46,6 +47,10 @@ struct DashboardPage {
     l: Layout,
     tabs: Vec<EntityTab>,
     entity_code: String,
+    /// The stream of the applications' statuses, for the script that keeps them current.
+    events_href: String,
+    /// This page, to reload it when applications appear.
+    self_href: String,
     applications: Vec<ApplicationRow>,
     calls: Vec<CallOption>,
     no_entity: bool,
@@ -68,6 +73,8 @@ pub async fn dashboard(
             l: ctx.layout(title, crumbs, Nav::Reserved).signed(&session),
             tabs: Vec::new(),
             entity_code: String::new(),
+            events_href: String::new(),
+            self_href: String::new(),
             applications: Vec::new(),
             calls: Vec::new(),
             no_entity: true,
@@ -111,6 +118,7 @@ pub async fn dashboard(
                 .map(|c| precise_local(&c.call, &r.received_at, locale))
                 .unwrap_or_else(|| r.received_at.clone());
             ApplicationRow {
+                id: r.id.clone(),
                 protocol: r.protocol.clone(),
                 href: receipt_href(&r.id),
                 call_title: title_of(&r.call),
@@ -158,6 +166,8 @@ pub async fn dashboard(
             .layout(format!("{title}: {}", entity.name), crumbs, Nav::Reserved)
             .signed(&session),
         tabs,
+        events_href: super::statuses::events_href(&code),
+        self_href: format!("/area-riservata?ente={}", encode(&code)),
         entity_code: code,
         applications: rows,
         calls: options,

@@ -10,6 +10,7 @@ mod documents;
 mod drafts;
 mod preview;
 mod receipt;
+mod statuses;
 mod submit;
 mod uploads;
 
@@ -19,6 +20,7 @@ pub use drafts::{form, save};
 pub(crate) use preview::is_preview;
 pub use preview::preview;
 pub use receipt::receipt;
+pub use statuses::statuses;
 pub(crate) use uploads::MAX_UPLOAD_BODY;
 
 use bandi_domain::call::Call;
