@@ -254,6 +254,14 @@ describe('reserved area', { skip: SKIP }, () => {
     const row = page.locator('table.admin-applications tbody tr').first();
     assert.match(await row.textContent(), new RegExp(protocol.replace('/', '\\/')));
     assert.match(await row.textContent(), /Cervia/);
+    // Its attachment, downloadable by the official.
+    const doc = row.locator('a[href^="/area-riservata/documenti/"]');
+    assert.equal(await doc.textContent(), 'piano-cervia.pdf');
+    const pdf = await page.request.get(BASE + await doc.getAttribute('href'));
+    assert.equal(pdf.status(), 200);
+    assert.equal(pdf.headers()['content-type'], 'application/pdf');
+    assert.match(pdf.headers()['content-disposition'], /^attachment; filename="piano-cervia\.pdf"/);
+    assert.match((await pdf.body()).toString(), /^%PDF-1\.4/);
     const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
     assert.equal(csv.suggestedFilename(), `domande-${CLICK}.csv`);
     const content = readFileSync(await csv.path(), 'utf8');

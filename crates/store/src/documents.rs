@@ -152,6 +152,20 @@ impl Store {
         rows.iter().map(info_from_row).collect()
     }
 
+    /// The documents sealed by the applications of a call, for its officials, in
+    /// application and attachment code order.
+    pub async fn call_documents(&self, call: &str) -> Result<Vec<DocumentInfo>> {
+        let sql = format!(
+            "SELECT {INFO} FROM documents WHERE call_code = $1 AND application_id IS NOT NULL \
+             ORDER BY application_id, attachment_code"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(call)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(info_from_row).collect()
+    }
+
     /// A document with its bytes.
     pub async fn document(&self, id: &str) -> Result<Option<(DocumentInfo, Vec<u8>)>> {
         let sql = format!("SELECT {INFO}, content FROM documents WHERE id = $1");

@@ -127,6 +127,11 @@ pub async fn documents_belong_to_drafts_until_sealed(db: &TestDb) {
         store.document(&v2.id).await.unwrap().is_none(),
         "older versions go"
     );
+    assert_eq!(
+        store.call_documents(ER_CALL).await.unwrap(),
+        sealed,
+        "officials see the sealed documents, not drafts"
+    );
     let stored = store.application(&receipt.id).await.unwrap().unwrap();
     assert_eq!(
         stored.content.attachments.len(),

@@ -216,6 +216,15 @@ async fn attachments_are_uploaded_replaced_downloaded_and_sealed() {
         .await
         .unwrap();
     assert!(english.contains("€52,500.00") && !english.contains("52.500,00 €"));
+    // The officials' list of the call's applications links the document.
+    let list = official
+        .get(&format!("/amministrazione/bandi/{CODE}"))
+        .await;
+    assert!(list.body.contains(">piano-v2.pdf</a>"));
+    assert!(list.body.contains(&format!(
+        "href=\"/area-riservata/documenti/{}\"",
+        sealed[0].id
+    )));
 
     // After submission the documents cannot be replaced: refused, nothing changed.
     let r = post_files(

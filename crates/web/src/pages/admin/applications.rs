@@ -12,6 +12,7 @@ use bandi_store::{Role, StoredApplication};
 use super::*;
 use crate::ApiError;
 use crate::pages::account::{PageResult, Signed, require};
+use crate::pages::applicant::document_href;
 use crate::pages::applicant::status_class;
 use crate::pages::calls::{CallView, precise_local};
 use crate::pages::i18n::status_label;
@@ -28,6 +29,8 @@ pub(crate) struct AdminApplicationRow {
     pub reserved: String,
     pub status: &'static str,
     pub status_class: &'static str,
+    /// The documents the application sealed: file name and download link.
+    pub documents: Vec<(String, String)>,
 }
 
 pub(crate) struct FilterOption {
@@ -138,6 +141,16 @@ pub async fn call(
     let filter = status_filter(&ctx);
     let call = &stored.call;
     let code = call.code.to_string();
+    let mut documents: std::collections::HashMap<String, Vec<(String, String)>> =
+        std::collections::HashMap::new();
+    for d in s.app.store.call_documents(&code).await? {
+        if let Some(app) = &d.application {
+            documents
+                .entry(app.clone())
+                .or_default()
+                .push((d.file_name.clone(), document_href(&d.id)));
+        }
+    }
     let rows = applications(&s, &code, filter)
         .await?
         .into_iter()
@@ -154,6 +167,7 @@ pub async fn call(
                 reserved: a.reserved.in_locale(locale),
                 status: status_label(a.status.as_str(), locale),
                 status_class: status_class(a.status.as_str()),
+                documents: documents.remove(&r.id).unwrap_or_default(),
             }
         })
         .collect();

@@ -15,6 +15,7 @@ mod submit;
 mod uploads;
 
 pub use dashboard::dashboard;
+pub(crate) use documents::document_href;
 pub use documents::download;
 pub use drafts::{form, save};
 pub(crate) use preview::is_preview;
