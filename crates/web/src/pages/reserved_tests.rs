@@ -3,24 +3,20 @@
 //! URL-encoded or multipart, redirects not followed so that each answer can be checked.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
-use bandi_domain::call::Call;
-use bandi_domain::entity::{Entity, EntityCode, EntityKind};
-use bandi_store::intake::Intake;
+use bandi_domain::entity::EntityKind;
 use bandi_store::testing::TestDb;
 use bandi_store::{Role, Store};
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION, SET_COOKIE};
 
 use super::encode;
-use crate::AppState;
 use crate::auth::hash_password;
 
-pub(super) const CALL: &str = include_str!("../../../../calls/er-2020-smart-working.toml");
-pub(super) const CODE: &str = "er-2020-smart-working";
+pub(super) use crate::testing::ER_CALL as CODE;
+use crate::testing::{ER_CALL_TOML as CALL, TestServer, entity};
 pub(super) const PASSWORD: &str = "una password lunga e sicura";
 
 pub(super) struct App {
@@ -29,40 +25,25 @@ pub(super) struct App {
     pub db: TestDb,
 }
 
-fn entity(code: &str, name: &str, kind: EntityKind) -> Entity {
-    Entity {
-        code: EntityCode::parse(code).unwrap(),
-        name: name.into(),
-        kind,
-        fiscal_code: None,
-        province: Some("RA".into()),
-        region_code: Some("08".into()),
-        istat_code: None,
-        pec: None,
-        members: vec![],
-    }
-}
-
 /// A server with Cervia and the Unione del Distretto Ceramico, the ER call opening
 /// `opens_in` from now, an applicant for each entity and an official.
 pub(super) async fn start(opens_in: SignedDuration) -> App {
-    let db = TestDb::sqlite();
-    let store = Store::connect(&db.url).await.unwrap();
-    store.migrate().await.unwrap();
-    store
-        .upsert_entities(&[
-            entity("039007", "Cervia", EntityKind::Comune),
+    let server = TestServer::start(
+        TestDb::sqlite(),
+        &[
+            entity("039007", "Cervia", EntityKind::Comune, "08"),
             entity(
                 "ucdc",
                 "Unione dei Comuni del Distretto Ceramico",
                 EntityKind::Unione,
+                "08",
             ),
-        ])
-        .await
-        .unwrap();
-    let mut call = Call::from_toml(CALL).unwrap();
-    call.reschedule(Timestamp::now() + opens_in, None).unwrap();
-    store.import_call(&call).await.unwrap();
+        ],
+        opens_in,
+        100,
+    )
+    .await;
+    let store = server.store;
     let hash = hash_password(PASSWORD);
     for (email, role, entity) in [
         ("cervia@example.it", Role::Applicant, Some("039007")),
@@ -74,14 +55,11 @@ pub(super) async fn start(opens_in: SignedDuration) -> App {
             store.bind_entity(&u.id, e).await.unwrap();
         }
     }
-    let state = Arc::new(AppState {
-        intake: Intake::start(store.clone(), 100),
-        store: store.clone(),
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(crate::serve(listener, state, std::future::pending()));
-    App { base, store, db }
+    App {
+        base: server.origin,
+        store,
+        db: server.db,
+    }
 }
 
 pub(super) struct Answer {
