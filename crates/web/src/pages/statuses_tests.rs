@@ -71,6 +71,10 @@ async fn the_dashboard_follows_the_statuses_of_its_entity_only() {
         page.body
             .contains(&format!("data-id=\"{}\"", mine.receipt.id))
     );
+    // The cells the script updates, as the grant_cells macro writes them.
+    assert!(page.body.contains(
+        "<span class=\"status status-reserved\" data-field=\"status\">Finanziabile: fondi riservati</span>"
+    ));
 
     let mut res = stream(&cervia, "?ente=039007").await;
     assert_eq!(res.status(), StatusCode::OK);
