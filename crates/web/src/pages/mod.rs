@@ -531,12 +531,6 @@ pub async fn for_people(req: Request, next: Next) -> Response {
 }
 
 #[cfg(test)]
-mod documents_tests;
-#[cfg(test)]
-mod preview_tests;
-#[cfg(test)]
 mod reserved_tests;
-#[cfg(test)]
-mod statuses_tests;
 #[cfg(test)]
 mod tests;

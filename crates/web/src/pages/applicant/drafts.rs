@@ -2,26 +2,23 @@
 
 use askama::Template;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use bandi_domain::application::AttachedDocument;
 use bandi_domain::call::CallState;
 use bandi_domain::entity::Entity;
-use bandi_store::{Role, Session, StoredCall};
+use bandi_domain::i18n::FieldError;
+use bandi_store::{DocumentInfo, Role, Session, StoredCall};
 
 use super::documents::DocumentView;
 use super::*;
 use crate::ApiError;
 use crate::auth::random_token;
 use crate::pages::account::{PageResult, Signed, check_csrf, require, see_other};
-use crate::pages::form::notice_text;
-use crate::pages::form::{FormInput, FormView};
+use crate::pages::form::{FormInput, FormView, notice_text};
 use crate::pages::i18n::state_label;
 use crate::pages::{Crumb, Ctx, Layout, Nav, PageState, encode, render};
-use axum::extract::Request;
-use bandi_domain::application::AttachedDocument;
-use bandi_domain::i18n::FieldError;
-use bandi_store::DocumentInfo;
 
 /// A message above the form.
 pub(crate) struct Alert {

@@ -1,6 +1,7 @@
 //! The submission of a draft: on the click day, one request.
 
 use axum::http::StatusCode;
+use bandi_domain::application::AttachedDocument;
 use bandi_domain::call::{Call, CallState};
 use bandi_domain::instant::format_utc;
 use bandi_store::intake::{Accepted, IntakeError, Submission};
@@ -12,7 +13,6 @@ use crate::ApiError;
 use crate::pages::account::{PageError, PageResult, see_other};
 use crate::pages::form::FormInput;
 use crate::pages::{Ctx, PageState};
-use bandi_domain::application::AttachedDocument;
 
 /// Submits the draft in the form just saved.
 pub(super) async fn submit(

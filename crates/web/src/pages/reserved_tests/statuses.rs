@@ -6,7 +6,7 @@ use std::time::Duration;
 use jiff::SignedDuration;
 use reqwest::StatusCode;
 
-use super::reserved_tests::{Browser, PASSWORD, form_path, good_fields, hidden, start};
+use super::{Browser, PASSWORD, form_path, good_fields, hidden, start};
 
 /// Reads the stream until an event whose data contains `needle`.
 async fn next_event_with(res: &mut reqwest::Response, buf: &mut String, needle: &str) -> String {
@@ -54,11 +54,7 @@ async fn the_dashboard_follows_the_statuses_of_its_entity_only() {
     ucdc.sign_in("ucdc@example.it", PASSWORD).await;
     submit(&mut cervia, "039007").await;
     submit(&mut ucdc, "ucdc").await;
-    let apps = app
-        .store
-        .call_applications(super::reserved_tests::CODE)
-        .await
-        .unwrap();
+    let apps = app.store.call_applications(super::CODE).await.unwrap();
     let mine = apps.iter().find(|a| a.receipt.entity == "039007").unwrap();
     let theirs = apps.iter().find(|a| a.receipt.entity == "ucdc").unwrap();
 

@@ -6,8 +6,8 @@ use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
 use serde_json::Value;
 
-use super::encode;
-use super::reserved_tests::{App, Browser, CODE, PASSWORD, form_path, start};
+use super::{App, Browser, CODE, PASSWORD, form_path, start};
+use crate::pages::encode;
 
 fn body(fields: &[(&str, &str)]) -> String {
     fields
@@ -183,5 +183,5 @@ async fn bad_requests_to_the_preview_get_json_errors() {
 /// An official's CSRF token, from the page they land on.
 async fn hidden_csrf(b: &mut Browser) -> String {
     let page = b.get("/amministrazione").await;
-    super::reserved_tests::hidden(&page.body, "csrf")
+    super::hidden(&page.body, "csrf")
 }

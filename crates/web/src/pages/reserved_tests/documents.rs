@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
 use sha2::{Digest, Sha256};
 
-use super::reserved_tests::{
+use super::{
     Answer, App, Browser, CODE, PASSWORD, error_code, form_path, good_fields, hidden, start,
 };
 
