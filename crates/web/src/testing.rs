@@ -40,6 +40,14 @@ pub struct TestServer {
     pub db: TestDb,
 }
 
+/// The ER call, opening `opens_in` from now.
+pub fn er_call(opens_in: SignedDuration) -> Call {
+    let mut call = Call::from_toml(ER_CALL_TOML).expect("the ER call parses");
+    call.reschedule(Timestamp::now() + opens_in, None)
+        .expect("reschedule");
+    call
+}
+
 impl TestServer {
     /// Migrates `db`, adds `entities`, publishes the ER call opening `opens_in` from now,
     /// and serves with an intake queue of `queue` submissions.
@@ -49,13 +57,20 @@ impl TestServer {
         opens_in: SignedDuration,
         queue: usize,
     ) -> TestServer {
+        TestServer::start_with(db, entities, &er_call(opens_in), queue).await
+    }
+
+    /// The same with `call` instead of the ER call as shipped.
+    pub async fn start_with(
+        db: TestDb,
+        entities: &[Entity],
+        call: &Call,
+        queue: usize,
+    ) -> TestServer {
         let store = Store::connect(&db.url).await.expect("connect");
         store.migrate().await.expect("migrate");
         store.upsert_entities(entities).await.expect("entities");
-        let mut call = Call::from_toml(ER_CALL_TOML).expect("the ER call parses");
-        call.reschedule(Timestamp::now() + opens_in, None)
-            .expect("reschedule");
-        store.import_call(&call).await.expect("import the call");
+        store.import_call(call).await.expect("import the call");
         let state = Arc::new(AppState {
             intake: Intake::start(store.clone(), queue),
             store: store.clone(),

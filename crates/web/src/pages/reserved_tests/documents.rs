@@ -9,7 +9,9 @@ use sha2::{Digest, Sha256};
 
 use super::{
     Answer, App, Browser, CODE, PASSWORD, error_code, form_path, good_fields, hidden, start,
+    start_with,
 };
+use crate::testing::er_call;
 
 const BOUNDARY: &str = "----bandi-documents-boundary";
 
@@ -364,4 +366,53 @@ async fn bad_uploads_are_refused_and_change_nothing() {
             .is_empty()
     );
     nothing_kept(&app).await;
+}
+
+#[tokio::test]
+async fn a_required_attachment_missing_is_shown_next_to_its_control() {
+    let mut call = er_call(SignedDuration::from_mins(-1));
+    call.attachments[1].required = true;
+    let app = start_with(&call).await;
+    let (mut b, csrf, nonce) = signed_in(&app, "cervia@example.it").await;
+    let page = b.get(&form_path("039007")).await;
+    assert!(
+        page.body
+            .contains("Atto di approvazione del progetto <span class=\"required-mark\">")
+    );
+
+    let r = post_files(
+        &mut b,
+        &form_path("039007"),
+        &good_fields(&csrf, &nonce, "submit"),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("id=\"att-resolution-error\""));
+    assert!(
+        r.body
+            .contains("Allegare «Atto di approvazione del progetto».")
+    );
+    assert!(
+        r.body.contains("href=\"#att-resolution\""),
+        "in the summary"
+    );
+    assert!(r.body.contains("aria-invalid=\"true\""));
+    assert!(app.store.call_applications(CODE).await.unwrap().is_empty());
+
+    // With the act attached, the same click submits, and the content names it.
+    let act = b"%PDF-1.7\n% delibera di giunta\n%%EOF\n";
+    let r = post_files(
+        &mut b,
+        &form_path("039007"),
+        &good_fields(&csrf, &nonce, "submit"),
+        &[("att-resolution", "delibera.pdf", "application/pdf", act)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let apps = app.store.call_applications(CODE).await.unwrap();
+    assert_eq!(apps.len(), 1);
+    assert_eq!(apps[0].content.attachments.len(), 1);
+    assert_eq!(apps[0].content.attachments[0].code, "resolution");
+    assert_eq!(apps[0].content.attachments[0].sha256, sha(act));
 }

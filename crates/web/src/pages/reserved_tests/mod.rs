@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use bandi_domain::call::Call;
 use bandi_domain::entity::EntityKind;
 use bandi_store::testing::TestDb;
 use bandi_store::{Role, Store};
@@ -18,7 +19,7 @@ use super::encode;
 use crate::auth::hash_password;
 
 pub(super) use crate::testing::ER_CALL as CODE;
-use crate::testing::{ER_CALL_TOML as CALL, TestServer, entity};
+use crate::testing::{ER_CALL_TOML as CALL, TestServer, entity, er_call};
 pub(super) const PASSWORD: &str = "una password lunga e sicura";
 
 pub(super) struct App {
@@ -30,7 +31,12 @@ pub(super) struct App {
 /// A server with Cervia and the Unione del Distretto Ceramico, the ER call opening
 /// `opens_in` from now, an applicant for each entity and an official.
 pub(super) async fn start(opens_in: SignedDuration) -> App {
-    let server = TestServer::start(
+    start_with(&er_call(opens_in)).await
+}
+
+/// The same with `call`.
+pub(super) async fn start_with(call: &Call) -> App {
+    let server = TestServer::start_with(
         TestDb::sqlite(),
         &[
             entity("039007", "Cervia", EntityKind::Comune, "08"),
@@ -41,7 +47,7 @@ pub(super) async fn start(opens_in: SignedDuration) -> App {
                 "08",
             ),
         ],
-        opens_in,
+        call,
         100,
     )
     .await;

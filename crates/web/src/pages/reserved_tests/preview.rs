@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
 use serde_json::Value;
 
-use super::{App, Browser, CODE, PASSWORD, form_path, start};
+use super::{App, Browser, CODE, PASSWORD, form_path, hidden, start};
 use crate::pages::encode;
 
 fn body(fields: &[(&str, &str)]) -> String {
@@ -184,4 +184,39 @@ async fn bad_requests_to_the_preview_get_json_errors() {
 async fn hidden_csrf(b: &mut Browser) -> String {
     let page = b.get("/amministrazione").await;
     super::hidden(&page.body, "csrf")
+}
+
+#[tokio::test]
+async fn without_javascript_the_save_shows_the_same_amounts() {
+    let app = start(SignedDuration::from_mins(10)).await;
+    let mut b = Browser::new(&app);
+    b.sign_in("cervia@example.it", PASSWORD).await;
+    let page = b.get(&form_path("039007")).await;
+    let csrf = hidden(&page.body, "csrf");
+    // No title yet: the draft is not complete, its amounts are known all the same.
+    let r = b
+        .post(
+            &form_path("039007"),
+            &[
+                ("csrf", &csrf),
+                ("action", "save"),
+                ("line-0-category", "technology"),
+                ("line-0-amount", "80.000"),
+                ("line-1-category", "devices"),
+                ("line-1-amount", "30.000,00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("<dd id=\"total-cost\">110.000,00 €</dd>"));
+    assert!(
+        r.body
+            .contains("<dd id=\"eligible-cost\">100.000,00 €</dd>")
+    );
+    assert!(r.body.contains("id=\"requested-grant\">70.000,00 €</dd>"));
+    assert!(
+        r.body
+            .contains("<li class=\"notice\">La categoria «Acquisto di dispositivi e licenze»")
+    );
+    assert!(r.body.contains("aria-live=\"polite\""));
 }
