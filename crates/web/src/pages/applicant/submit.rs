@@ -102,7 +102,7 @@ pub(super) async fn submit(
         .await;
     match outcome {
         Ok(Accepted::Created(r)) => {
-            seal(s, &entity_code, &call_code, &r.id, &attached).await?;
+            seal(s, &entity_code, &call_code, &r.id, &attached).await;
             s.app.store.delete_draft(&entity_code, &call_code).await?;
             tracing::info!(protocol = %r.protocol, user = %session.user.id, "application submitted from the form");
             Ok(see_other(&format!("{}?nuova=1", receipt_href(&r.id))))
@@ -110,7 +110,7 @@ pub(super) async fn submit(
         Ok(Accepted::Replayed(r)) => {
             // A double click: the first request deleted the draft, this one saved it again.
             // Sealing again is harmless, and needed if the first stopped before it.
-            seal(s, &entity_code, &call_code, &r.id, &attached).await?;
+            seal(s, &entity_code, &call_code, &r.id, &attached).await;
             s.app.store.delete_draft(&entity_code, &call_code).await?;
             Ok(see_other(&receipt_href(&r.id)))
         }
@@ -185,26 +185,33 @@ pub(super) async fn submit(
     }
 }
 
-/// Seals the documents the application named: from now on they are part of it.
+/// Seals the documents the application named: from now on they are part of it. The
+/// application is accepted already and its receipt must reach the person, so a failure
+/// here (the database gone for a moment) is logged for the operators, not shown; the
+/// documents stay, unsealed, under the entity and the call, and the content hash still
+/// names their bytes.
 async fn seal(
     s: &PageState,
     entity: &str,
     call: &str,
     application: &str,
     attached: &[AttachedDocument],
-) -> Result<(), ApiError> {
+) {
     if attached.is_empty() {
-        return Ok(());
+        return;
     }
     let named: Vec<(String, String)> = attached
         .iter()
         .map(|a| (a.code.clone(), a.sha256.clone()))
         .collect();
-    s.app
+    if let Err(e) = s
+        .app
         .store
         .seal_documents(entity, call, application, &named)
-        .await?;
-    Ok(())
+        .await
+    {
+        tracing::error!(application, error = %e, "the documents of an accepted application were not sealed");
+    }
 }
 
 /// The call is not open: when it opens (or closed) and the server's time, both in the
