@@ -122,6 +122,26 @@ impl Store {
         Ok(info)
     }
 
+    /// Takes the document `attachment` out of the draft of `entity` for `call` (every
+    /// version of it). Sealed documents are never touched. Returns how many went.
+    pub async fn remove_draft_document(
+        &self,
+        entity: &str,
+        call: &str,
+        attachment: &str,
+    ) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM documents WHERE entity_code = $1 AND call_code = $2 AND attachment_code = $3 \
+             AND application_id IS NULL",
+        )
+        .bind(entity)
+        .bind(call)
+        .bind(attachment)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// The documents of the draft of `entity` for `call`: the newest of each attachment
     /// code, in code order.
     pub async fn draft_documents(&self, entity: &str, call: &str) -> Result<Vec<DocumentInfo>> {

@@ -157,4 +157,30 @@ pub async fn documents_belong_to_drafts_until_sealed(db: &TestDb) {
         store.application_documents(&receipt.id).await.unwrap(),
         sealed
     );
+    // Removing it from the draft leaves the sealed ones alone too.
+    assert_eq!(
+        store
+            .remove_draft_document(&first, ER_CALL, "project_plan")
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        store
+            .draft_documents(&first, ER_CALL)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.application_documents(&receipt.id).await.unwrap(),
+        sealed
+    );
+    assert_eq!(
+        store
+            .remove_draft_document(&first, ER_CALL, "project_plan")
+            .await
+            .unwrap(),
+        0
+    );
 }

@@ -66,6 +66,8 @@ struct FormPage {
 
 /// One of the call's attachments on the form: its file control and the document kept.
 pub(crate) struct AttachmentView {
+    /// The call's attachment code.
+    pub code: String,
     pub id: String,
     pub label: String,
     pub required: bool,
@@ -129,6 +131,7 @@ impl FormCtx<'_> {
                     .map(|e| e.message(locale))
                     .collect();
                 AttachmentView {
+                    code: a.code.clone(),
                     id: format!("att-{}", a.code),
                     label: a.label.get(locale).to_string(),
                     required: a.required,
@@ -353,7 +356,21 @@ pub async fn save(
         .store
         .save_draft(&entity_code, &call_code, &input.to_draft())
         .await?;
-    if !checked_files.is_empty() {
+    // «Remove» ticked for a document of the call, unless a new file for it came too.
+    let removed: Vec<&str> = call
+        .attachments
+        .iter()
+        .map(|a| a.code.as_str())
+        .filter(|code| field(fields, &format!("remove-{code}")) == "1")
+        .filter(|code| !checked_files.iter().any(|f| f.upload.code == *code))
+        .collect();
+    for code in &removed {
+        s.app
+            .store
+            .remove_draft_document(&entity_code, &call_code, code)
+            .await?;
+    }
+    if !checked_files.is_empty() || !removed.is_empty() {
         documents::keep(&s, &session, &entity_code, &call_code, &checked_files).await?;
         fc.documents = s
             .app

@@ -416,3 +416,52 @@ async fn a_required_attachment_missing_is_shown_next_to_its_control() {
     assert_eq!(apps[0].content.attachments[0].code, "resolution");
     assert_eq!(apps[0].content.attachments[0].sha256, sha(act));
 }
+
+#[tokio::test]
+async fn a_document_can_be_taken_out_of_the_draft() {
+    let app = start(SignedDuration::from_mins(10)).await;
+    let (mut b, csrf, nonce) = signed_in(&app, "cervia@example.it").await;
+    let path = form_path("039007");
+    let r = post_files(
+        &mut b,
+        &path,
+        &good_fields(&csrf, &nonce, "save"),
+        &[("att-resolution", "delibera.pdf", "application/pdf", PLAN)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("id=\"remove-resolution\""));
+    let kept = |app: &App| {
+        let store = app.store.clone();
+        async move { store.draft_documents("039007", CODE).await.unwrap() }
+    };
+    assert_eq!(kept(&app).await.len(), 1);
+
+    // «Remove» ticked together with a new file: the new file wins.
+    let mut fields = good_fields(&csrf, &nonce, "save");
+    fields.push(("remove-resolution", "1"));
+    let r = post_files(
+        &mut b,
+        &path,
+        &fields,
+        &[(
+            "att-resolution",
+            "delibera-2.pdf",
+            "application/pdf",
+            PLAN_V2,
+        )],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let now = kept(&app).await;
+    assert_eq!(now.len(), 1);
+    assert_eq!(now[0].sha256, sha(PLAN_V2));
+
+    // «Remove» alone takes it out; a code the call does not have is ignored.
+    fields.push(("remove-curriculum", "1"));
+    let r = post_files(&mut b, &path, &fields, &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(kept(&app).await.is_empty());
+    assert!(!r.body.contains("id=\"att-resolution-current\""));
+    assert!(!r.body.contains("delibera-2.pdf"));
+}
