@@ -7,9 +7,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::call::{Call, IndicatorKind};
+use crate::call::Call;
 use crate::i18n::{FieldError, Locale, Text};
 use crate::money::Money;
+
+mod amounts;
+mod checks;
+
+use amounts::eligible_cost;
+pub use amounts::{Estimate, estimate};
+use checks::{check_attachments, check_indicators, check_text};
 
 pub const MAX_TITLE_CHARS: usize = 300;
 pub const MAX_SUMMARY_CHARS: usize = 20_000;
@@ -184,61 +191,6 @@ impl ApplicationContent {
     pub fn validate(self, call: &Call) -> Result<ValidApplication, Vec<FieldError>> {
         let index = (0..self.lines.len()).collect();
         validate(self, call, Vec::new(), index)
-    }
-}
-
-/// The amounts of an application still being written: the lines that can be counted
-/// (a category of the call, an amount above zero) go through the very computation of
-/// [`ApplicationContent::validate`], so what the form shows as the person types is what
-/// the submission will get.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Estimate {
-    /// Every amount above zero.
-    pub total_cost: Money,
-    pub eligible_cost: Money,
-    pub requested: Money,
-    /// As in [`ValidApplication::notices`], `lines[i]` naming the content's lines.
-    pub notices: Vec<Notice>,
-}
-
-pub fn estimate(content: &ApplicationContent, call: &Call) -> Estimate {
-    let counted =
-        |l: &BudgetLine| l.amount_cents.is_positive() && l.amount_cents <= Money::MAX_AMOUNT;
-    // At most MAX_LINES × MAX_AMOUNT: far from overflowing.
-    let total_cost = Money::from_cents(
-        content
-            .lines
-            .iter()
-            .filter(|l| counted(l))
-            .map(|l| l.amount_cents.cents())
-            .sum(),
-    );
-    let mut index = Vec::new();
-    let mut lines = Vec::new();
-    for (i, l) in content.lines.iter().enumerate().take(MAX_LINES) {
-        if counted(l) && call.category(&l.category).is_some() {
-            index.push(i);
-            lines.push(l.clone());
-        }
-    }
-    let kept = ApplicationContent {
-        lines,
-        ..ApplicationContent::default()
-    };
-    let (eligible_cost, mut notices) = eligible_cost(&kept, call);
-    for n in &mut notices {
-        if let Some(rest) = n.field.strip_prefix("lines[")
-            && let Some((k, tail)) = rest.split_once(']')
-            && let Some(i) = k.parse::<usize>().ok().and_then(|k| index.get(k))
-        {
-            n.field = format!("lines[{i}]{tail}");
-        }
-    }
-    Estimate {
-        total_cost,
-        eligible_cost,
-        requested: call.grant_for(eligible_cost),
-        notices,
     }
 }
 
@@ -462,196 +414,6 @@ fn validate(
         eligible_cost,
         notices,
     })
-}
-
-/// The eligible cost: lines of eligible categories, with each capped category admitted up
-/// to its share of the final eligible cost. With share `s` and other eligible cost `B`,
-/// the admitted part `x` must satisfy `x <= s × (B + x)`, i.e. `x <= s × B / (1 − s)`.
-/// Capped categories are taken in the call's order, each on the base admitted so far, so
-/// each stays within its share of the final total.
-fn eligible_cost(content: &ApplicationContent, call: &Call) -> (Money, Vec<Notice>) {
-    let mut notices = Vec::new();
-    let mut per_category: BTreeMap<&str, i64> = BTreeMap::new();
-    for (i, line) in content.lines.iter().enumerate() {
-        let Some(cat) = call.category(&line.category) else {
-            continue;
-        };
-        if cat.eligible {
-            *per_category.entry(cat.code.as_str()).or_default() += line.amount_cents.cents();
-        } else {
-            notices.push(Notice {
-                field: format!("lines[{i}]"),
-                code: "category_not_eligible".into(),
-                text: Text::new(
-                    format!("La categoria «{}» non è ammissibile: {} non entrano nel costo ammissibile.", cat.label.it, line.amount_cents),
-                    format!("The category «{}» is not eligible: {} are left out of the eligible cost.", cat.label.en, line.amount_cents.in_locale(Locale::En)),
-                ),
-                amount: line.amount_cents,
-            });
-        }
-    }
-    let mut base: i64 = call
-        .categories
-        .iter()
-        .filter(|c| c.eligible && c.max_share.is_none())
-        .map(|c| per_category.get(c.code.as_str()).copied().unwrap_or(0))
-        .sum();
-    for cat in call.categories.iter().filter(|c| c.eligible) {
-        let Some(share) = cat.max_share else { continue };
-        let asked = per_category.get(cat.code.as_str()).copied().unwrap_or(0);
-        if asked == 0 {
-            continue;
-        }
-        let bp = i128::from(share.bp());
-        let allowed = if bp >= 10_000 {
-            i128::from(asked)
-        } else {
-            i128::from(base) * bp / (10_000 - bp)
-        };
-        let admitted = i128::from(asked).min(allowed) as i64;
-        if admitted < asked {
-            let cut = Money::from_cents(asked - admitted);
-            notices.push(Notice {
-                field: format!("categories.{}", cat.code),
-                code: "share_cap_exceeded".into(),
-                text: Text::new(
-                    format!(
-                        "La categoria «{}» è ammissibile fino al {} del costo ammissibile: {} oltre il limite non sono ammissibili.",
-                        cat.label.it, share, cut
-                    ),
-                    format!(
-                        "The category «{}» is eligible up to {} of the eligible cost: {} above the cap are not eligible.",
-                        cat.label.en, share, cut.in_locale(Locale::En)
-                    ),
-                ),
-                amount: cut,
-            });
-        }
-        base += admitted;
-    }
-    (Money::from_cents(base), notices)
-}
-
-fn check_indicators(errors: &mut Vec<FieldError>, content: &ApplicationContent, call: &Call) {
-    for (code, value) in &content.indicators {
-        let field = format!("indicators.{code}");
-        let Some(ind) = call.indicators.iter().find(|i| i.code == *code) else {
-            errors.push(FieldError::new(
-                field,
-                "unknown_indicator",
-                format!("Indicatore «{code}» non previsto dal bando."),
-                format!("Indicator «{code}» is not collected by this call."),
-            ));
-            continue;
-        };
-        match (ind.kind, value) {
-            (IndicatorKind::Integer, IndicatorValue::Integer(n)) if *n < 0 => {
-                errors.push(FieldError::new(
-                    field,
-                    "negative",
-                    format!("«{}» non può essere negativo.", ind.label.it),
-                    format!("«{}» cannot be negative.", ind.label.en),
-                ))
-            }
-            (IndicatorKind::Integer, IndicatorValue::Integer(_)) => {}
-            (IndicatorKind::Integer, IndicatorValue::Text(_)) => {
-                errors.push(wrong_type(&field, "un numero intero", "an integer"))
-            }
-            (IndicatorKind::Text, IndicatorValue::Text(s)) => {
-                check_text(errors, &field, s, MAX_INDICATOR_TEXT_CHARS, false, true)
-            }
-            (IndicatorKind::Text, IndicatorValue::Integer(_)) => {
-                errors.push(wrong_type(&field, "un testo", "a string"))
-            }
-        }
-    }
-    for ind in call.indicators.iter().filter(|i| i.required) {
-        if !content.indicators.contains_key(&ind.code) {
-            errors.push(FieldError::new(
-                format!("indicators.{}", ind.code),
-                "required",
-                format!("Indicare «{}».", ind.label.it),
-                format!("«{}» is required.", ind.label.en),
-            ));
-        }
-    }
-}
-
-fn check_attachments(errors: &mut Vec<FieldError>, content: &ApplicationContent, call: &Call) {
-    for (i, doc) in content.attachments.iter().enumerate() {
-        let field = format!("attachments.{}", doc.code);
-        if !call.attachments.iter().any(|a| a.code == doc.code) {
-            errors.push(FieldError::new(
-                field,
-                "unknown_attachment",
-                format!("Allegato «{}» non previsto dal bando.", doc.code),
-                format!("Attachment «{}» is not asked for by this call.", doc.code),
-            ));
-            continue;
-        }
-        if content.attachments[..i].iter().any(|d| d.code == doc.code) {
-            errors.push(FieldError::new(
-                field,
-                "duplicate_attachment",
-                format!("Allegato «{}» indicato più volte.", doc.code),
-                format!("Attachment «{}» given more than once.", doc.code),
-            ));
-            continue;
-        }
-        let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
-        if doc.sha256.len() != 64 || !doc.sha256.bytes().all(hex) {
-            errors.push(FieldError::new(
-                field,
-                "bad_sha256",
-                "L'impronta SHA-256 dell'allegato non è valida (64 cifre esadecimali minuscole).",
-                "The attachment's SHA-256 is not valid (64 lower-case hexadecimal digits).",
-            ));
-        }
-    }
-    for a in call.attachments.iter().filter(|a| a.required) {
-        if !content.attachments.iter().any(|d| d.code == a.code) {
-            errors.push(FieldError::new(
-                format!("attachments.{}", a.code),
-                "required",
-                format!("Allegare «{}».", a.label.it),
-                format!("«{}» must be attached.", a.label.en),
-            ));
-        }
-    }
-}
-
-/// Text must not be blank when required, must fit, and must not carry control characters
-/// (new lines and tabs are allowed in multi-line fields).
-fn check_text(
-    errors: &mut Vec<FieldError>,
-    field: &str,
-    value: &str,
-    max_chars: usize,
-    is_required: bool,
-    multiline: bool,
-) {
-    if is_required && value.trim().is_empty() {
-        errors.push(required(field));
-        return;
-    }
-    let chars = value.chars().count();
-    if chars > max_chars {
-        errors.push(FieldError::new(
-            field,
-            "too_long",
-            format!("Al massimo {max_chars} caratteri (ne sono stati inseriti {chars})."),
-            format!("At most {max_chars} characters ({chars} entered)."),
-        ));
-    }
-    let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
-    if value.chars().any(|c| c.is_control() && !allowed(c)) {
-        errors.push(FieldError::new(
-            field,
-            "control_characters",
-            "Il testo contiene caratteri di controllo non ammessi.",
-            "The text contains control characters that are not allowed.",
-        ));
-    }
 }
 
 fn unknown_category(field: &str, category: &str, call: &Call) -> FieldError {
