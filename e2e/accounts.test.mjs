@@ -8,9 +8,10 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BASE, SHOTS, axe, check, checked, context, launch, open, press, text, visit } from './browser.mjs';
+import { BASE, SHOTS, axe, check, checked, context, launch, open, press, text, visit, waitText } from './browser.mjs';
 
 const CLICK = process.env.BANDI_CLICK_CALL;
 const FUTURE = process.env.BANDI_FUTURE_CALL;
@@ -89,11 +90,34 @@ describe('reserved area', { skip: SKIP }, () => {
     await page.fill('#ind-staff_total', '180');
     await page.fill('#ind-agile_workers_before', '4');
     await page.fill('#ind-agile_workers_target', '90');
-    // The total follows the typing; the grant is the server's, at the save.
-    assert.equal(await text(page, '#total-cost'), '75.000,00 €');
+    // The amounts follow the typing, computed by the server with the call's rules
+    // (the form is not complete yet: no save needed), in a polite live region.
+    assert.equal(await page.getAttribute('#amounts-live', 'aria-live'), 'polite');
+    await waitText(page, '#total-cost', '75.000,00 €');
+    await waitText(page, '#eligible-cost', '75.000,00 €');
+    await waitText(page, '#requested-grant', '52.500,00 €');
+    // Devices above their share of the eligible cost: the cut is announced at once.
+    await page.selectOption('#line-3-category', 'devices');
+    await page.fill('#line-3-amount', '30.000,00');
+    await waitText(page, '#total-cost', '105.000,00 €');
+    await waitText(page, '#eligible-cost', '93.750,00 €');
+    await waitText(page, '#requested-grant', '65.625,00 €');
+    assert.match(await text(page, '#amounts-notices'), /dispositivi.*11\.250,00 €/);
+    await check(page, 'application form (live amounts)');
+    await page.fill('#line-3-amount', '');
+    await page.selectOption('#line-3-category', '');
+    await waitText(page, '#requested-grant', '52.500,00 €');
+    await waitText(page, '#amounts-notices', '');
+    // The project plan as a PDF, uploaded with the draft.
+    const plan = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n');
+    const planSha = createHash('sha256').update(plan).digest('hex');
+    await page.setInputFiles('#att-project_plan', { name: 'piano-cervia.pdf', mimeType: 'application/pdf', buffer: plan });
     let r = await press(page, '#save-draft');
     assert.equal(r.status(), 200);
     assert.match(await text(page, '#form-alert'), /Bozza salvata/);
+    const attached = await text(page, '#att-project_plan-current');
+    assert.match(attached, /piano-cervia\.pdf/);
+    assert.match(attached, new RegExp(planSha));
     assert.equal(await text(page, '#eligible-cost'), '75.000,00 €');
     assert.equal(await text(page, '#requested-grant'), '52.500,00 €');
     await check(page, 'application form (draft saved)', { shot: 'application-form.png' });
@@ -125,6 +149,7 @@ describe('reserved area', { skip: SKIP }, () => {
     assert.match(await text(page, '#receipt-utc'), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
     assert.match(await text(page, '#receipt-ledger'), /Voce del registro \d+/);
     assert.equal(await text(page, '#receipt-requested'), '52.500,00 €');
+    assert.match(await text(page, '#receipt-documents'), new RegExp(`piano-cervia\\.pdf.*${planSha}`));
     await check(page, 'receipt', { shot: 'receipt.png' });
     await page.emulateMedia({ media: 'print' });
     assert.equal(await page.locator('header.it-header-wrapper').isVisible(), false);
@@ -229,6 +254,14 @@ describe('reserved area', { skip: SKIP }, () => {
     const row = page.locator('table.admin-applications tbody tr').first();
     assert.match(await row.textContent(), new RegExp(protocol.replace('/', '\\/')));
     assert.match(await row.textContent(), /Cervia/);
+    // Its attachment, downloadable by the official.
+    const doc = row.locator('a[href^="/area-riservata/documenti/"]');
+    assert.equal(await doc.textContent(), 'piano-cervia.pdf');
+    const pdf = await page.request.get(BASE + await doc.getAttribute('href'));
+    assert.equal(pdf.status(), 200);
+    assert.equal(pdf.headers()['content-type'], 'application/pdf');
+    assert.match(pdf.headers()['content-disposition'], /^attachment; filename="piano-cervia\.pdf"/);
+    assert.match((await pdf.body()).toString(), /^%PDF-1\.4/);
     const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
     assert.equal(csv.suggestedFilename(), `domande-${CLICK}.csv`);
     const content = readFileSync(await csv.path(), 'utf8');

@@ -97,3 +97,16 @@ export async function press(page, selector) {
 export async function text(page, selector) {
   return (await page.textContent(selector)).trim();
 }
+
+/** Waits until the text of `selector` is `value` (figures the page updates by itself). */
+export async function waitText(page, selector, value, timeout = 5000) {
+  try {
+    await page.waitForFunction(([sel, v]) => {
+      const el = document.querySelector(sel);
+      return !!el && el.textContent.trim() === v;
+    }, [selector, value], { timeout });
+  } catch (e) {
+    const now = await page.textContent(selector).catch(() => null);
+    assert.fail(`${selector} should read ${JSON.stringify(value)}, reads ${JSON.stringify(now && now.trim())}`);
+  }
+}

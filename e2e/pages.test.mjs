@@ -234,6 +234,11 @@ describe('public pages', () => {
     await visit(page, `/bandi/${CALL}`, { shot: 'call-page-en.png' });
     assert.equal(await page.getAttribute('html', 'lang'), 'en');
     assert.equal(await text(page, '#call-state'), 'Open');
+    // Amounts the English way, also once the live counters have updated them.
+    await page.waitForTimeout(1500);
+    assert.equal(await text(page, '#fact-budget'), '€2,000,000.00');
+    assert.match(await text(page, '#live-remaining'), /^€\d{1,3}(,\d{3})*\.\d{2}$/);
+    assert.match(await text(page, '#live-reserved'), /^€\d{1,3}(,\d{3})*\.\d{2}$/);
     await visit(page, '/no-such-page', { status: 404 });
     assert.equal(await text(page, 'main h1'), 'Page not found');
     await visit(page, '/accessibilita');

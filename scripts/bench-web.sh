@@ -43,11 +43,21 @@ curl -fs -b "$jar" -c "$jar" -o /dev/null -X POST "$base/accedi" \
   --data-urlencode "email=bench@bench.example" --data-urlencode "password=bench: una password lunga"
 session=$(awk '$6 == "bandi_session" {print "bandi_session=" $7}' "$jar")
 
+# A document in Cervia's draft, for the download's latency.
+form="/area-riservata/domanda/039007/$code"
+page=$(curl -fs -b "$jar" "$base$form")
+form_csrf=$(printf '%s' "$page" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -n 1)
+printf '%%PDF-1.4\n%% bench\n%%%%EOF\n' >"$tmp/plan.pdf"
+doc=$(curl -fs -b "$jar" -F "csrf=$form_csrf" -F action=save -F title=Bench \
+  -F "att-project_plan=@$tmp/plan.pdf;type=application/pdf" "$base$form" |
+  sed -n 's/.*href="\(\/area-riservata\/documenti\/[^"]*\)".*/\1/p' | head -n 1)
+
 echo "## Pages ($requests sequential requests each, one client, release build)"
 node e2e/bench-pages.mjs "$base" "" "$requests" / "/bandi/$code" "/bandi/$code/graduatoria" \
   /registro "/registro?protocollo=$protocol" /accedi /accessibilita /privacy /pagina-che-non-esiste
 node e2e/bench-pages.mjs "$base" "$session" "$requests" /area-riservata \
-  "/area-riservata/domanda/039007/$code"
+  "$form" "$doc"
+node e2e/bench-preview.mjs "$base" "$session" "$form_csrf" "$requests" "$form/anteprima"
 echo
 echo "## Live counters ($subscribers subscribers on one node)"
 node e2e/bench-live.mjs "$base" "$code" "$token" "$subscribers"

@@ -7,9 +7,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::call::{Call, IndicatorKind};
-use crate::i18n::{FieldError, Text};
+use crate::call::Call;
+use crate::i18n::{FieldError, Locale, Text};
 use crate::money::Money;
+
+mod amounts;
+mod checks;
+
+use amounts::eligible_cost;
+pub use amounts::{Estimate, estimate};
+use checks::{check_attachments, check_indicators, check_text};
 
 pub const MAX_TITLE_CHARS: usize = 300;
 pub const MAX_SUMMARY_CHARS: usize = 20_000;
@@ -24,6 +31,19 @@ pub struct ApplicationContent {
     pub summary: String,
     pub lines: Vec<BudgetLine>,
     pub indicators: BTreeMap<String, IndicatorValue>,
+    /// The documents attached, by the call's attachment code, with the SHA-256 of their
+    /// bytes, so that the content hash covers them. Left out of the canonical JSON when
+    /// empty: contents without attachments keep the hash they always had.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachedDocument>,
+}
+
+/// A document attached to an application: which of the call's attachments it is, and the
+/// SHA-256 (lower-case hex) of its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachedDocument {
+    pub code: String,
+    pub sha256: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -330,6 +350,7 @@ fn validate(
         }
     }
     check_indicators(&mut errors, &content, call);
+    check_attachments(&mut errors, &content, call);
 
     if !errors.is_empty() {
         return Err(errors);
@@ -362,7 +383,11 @@ fn validate(
             format!(
                 "La spesa ammissibile ({eligible_cost}) è inferiore al minimo del bando ({min})."
             ),
-            format!("The eligible cost ({eligible_cost}) is below the call's minimum ({min})."),
+            format!(
+                "The eligible cost ({}) is below the call's minimum ({}).",
+                eligible_cost.in_locale(Locale::En),
+                min.in_locale(Locale::En)
+            ),
         ));
     }
     if let Some(max) = call.max_cost
@@ -372,7 +397,11 @@ fn validate(
             "lines",
             "above_max_cost",
             format!("La spesa ammissibile ({eligible_cost}) supera il massimo del bando ({max})."),
-            format!("The eligible cost ({eligible_cost}) is above the call's maximum ({max})."),
+            format!(
+                "The eligible cost ({}) is above the call's maximum ({}).",
+                eligible_cost.in_locale(Locale::En),
+                max.in_locale(Locale::En)
+            ),
         ));
     }
     if !errors.is_empty() {
@@ -385,153 +414,6 @@ fn validate(
         eligible_cost,
         notices,
     })
-}
-
-/// The eligible cost: lines of eligible categories, with each capped category admitted up
-/// to its share of the final eligible cost. With share `s` and other eligible cost `B`,
-/// the admitted part `x` must satisfy `x <= s × (B + x)`, i.e. `x <= s × B / (1 − s)`.
-/// Capped categories are taken in the call's order, each on the base admitted so far, so
-/// each stays within its share of the final total.
-fn eligible_cost(content: &ApplicationContent, call: &Call) -> (Money, Vec<Notice>) {
-    let mut notices = Vec::new();
-    let mut per_category: BTreeMap<&str, i64> = BTreeMap::new();
-    for (i, line) in content.lines.iter().enumerate() {
-        let Some(cat) = call.category(&line.category) else {
-            continue;
-        };
-        if cat.eligible {
-            *per_category.entry(cat.code.as_str()).or_default() += line.amount_cents.cents();
-        } else {
-            notices.push(Notice {
-                field: format!("lines[{i}]"),
-                code: "category_not_eligible".into(),
-                text: Text::new(
-                    format!("La categoria «{}» non è ammissibile: {} non entrano nel costo ammissibile.", cat.label.it, line.amount_cents),
-                    format!("The category «{}» is not eligible: {} are left out of the eligible cost.", cat.label.en, line.amount_cents),
-                ),
-                amount: line.amount_cents,
-            });
-        }
-    }
-    let mut base: i64 = call
-        .categories
-        .iter()
-        .filter(|c| c.eligible && c.max_share.is_none())
-        .map(|c| per_category.get(c.code.as_str()).copied().unwrap_or(0))
-        .sum();
-    for cat in call.categories.iter().filter(|c| c.eligible) {
-        let Some(share) = cat.max_share else { continue };
-        let asked = per_category.get(cat.code.as_str()).copied().unwrap_or(0);
-        if asked == 0 {
-            continue;
-        }
-        let bp = i128::from(share.bp());
-        let allowed = if bp >= 10_000 {
-            i128::from(asked)
-        } else {
-            i128::from(base) * bp / (10_000 - bp)
-        };
-        let admitted = i128::from(asked).min(allowed) as i64;
-        if admitted < asked {
-            let cut = Money::from_cents(asked - admitted);
-            notices.push(Notice {
-                field: format!("categories.{}", cat.code),
-                code: "share_cap_exceeded".into(),
-                text: Text::new(
-                    format!(
-                        "La categoria «{}» è ammissibile fino al {} del costo ammissibile: {} oltre il limite non sono ammissibili.",
-                        cat.label.it, share, cut
-                    ),
-                    format!(
-                        "The category «{}» is eligible up to {} of the eligible cost: {} above the cap are not eligible.",
-                        cat.label.en, share, cut
-                    ),
-                ),
-                amount: cut,
-            });
-        }
-        base += admitted;
-    }
-    (Money::from_cents(base), notices)
-}
-
-fn check_indicators(errors: &mut Vec<FieldError>, content: &ApplicationContent, call: &Call) {
-    for (code, value) in &content.indicators {
-        let field = format!("indicators.{code}");
-        let Some(ind) = call.indicators.iter().find(|i| i.code == *code) else {
-            errors.push(FieldError::new(
-                field,
-                "unknown_indicator",
-                format!("Indicatore «{code}» non previsto dal bando."),
-                format!("Indicator «{code}» is not collected by this call."),
-            ));
-            continue;
-        };
-        match (ind.kind, value) {
-            (IndicatorKind::Integer, IndicatorValue::Integer(n)) if *n < 0 => {
-                errors.push(FieldError::new(
-                    field,
-                    "negative",
-                    format!("«{}» non può essere negativo.", ind.label.it),
-                    format!("«{}» cannot be negative.", ind.label.en),
-                ))
-            }
-            (IndicatorKind::Integer, IndicatorValue::Integer(_)) => {}
-            (IndicatorKind::Integer, IndicatorValue::Text(_)) => {
-                errors.push(wrong_type(&field, "un numero intero", "an integer"))
-            }
-            (IndicatorKind::Text, IndicatorValue::Text(s)) => {
-                check_text(errors, &field, s, MAX_INDICATOR_TEXT_CHARS, false, true)
-            }
-            (IndicatorKind::Text, IndicatorValue::Integer(_)) => {
-                errors.push(wrong_type(&field, "un testo", "a string"))
-            }
-        }
-    }
-    for ind in call.indicators.iter().filter(|i| i.required) {
-        if !content.indicators.contains_key(&ind.code) {
-            errors.push(FieldError::new(
-                format!("indicators.{}", ind.code),
-                "required",
-                format!("Indicare «{}».", ind.label.it),
-                format!("«{}» is required.", ind.label.en),
-            ));
-        }
-    }
-}
-
-/// Text must not be blank when required, must fit, and must not carry control characters
-/// (new lines and tabs are allowed in multi-line fields).
-fn check_text(
-    errors: &mut Vec<FieldError>,
-    field: &str,
-    value: &str,
-    max_chars: usize,
-    is_required: bool,
-    multiline: bool,
-) {
-    if is_required && value.trim().is_empty() {
-        errors.push(required(field));
-        return;
-    }
-    let chars = value.chars().count();
-    if chars > max_chars {
-        errors.push(FieldError::new(
-            field,
-            "too_long",
-            format!("Al massimo {max_chars} caratteri (ne sono stati inseriti {chars})."),
-            format!("At most {max_chars} characters ({chars} entered)."),
-        ));
-    }
-    let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
-    if value.chars().any(|c| c.is_control() && !allowed(c)) {
-        errors.push(FieldError::new(
-            field,
-            "control_characters",
-            "Il testo contiene caratteri di controllo non ammessi.",
-            "The text contains control characters that are not allowed.",
-        ));
-    }
 }
 
 fn unknown_category(field: &str, category: &str, call: &Call) -> FieldError {
@@ -582,7 +464,10 @@ fn too_large(field: &str) -> FieldError {
         field,
         "amount_too_large",
         format!("Importo troppo grande (massimo {}).", Money::MAX_AMOUNT),
-        format!("Amount too large (at most {}).", Money::MAX_AMOUNT),
+        format!(
+            "Amount too large (at most {}).",
+            Money::MAX_AMOUNT.in_locale(Locale::En)
+        ),
     )
 }
 

@@ -8,6 +8,7 @@
 pub mod allocation;
 pub mod application;
 pub mod call;
+pub mod document;
 pub mod entity;
 pub mod i18n;
 pub mod instant;

@@ -144,6 +144,29 @@ fn strip_thousands(s: &str) -> Option<String> {
 }
 
 /// Italian formatting: `52.500,00 €`.
+impl Money {
+    /// The amount as people of `locale` write it: `52.500,00 €` in Italian (the
+    /// [`Display`](fmt::Display) form) and `€52,500.00` in English.
+    pub fn in_locale(self, locale: crate::i18n::Locale) -> String {
+        match locale {
+            crate::i18n::Locale::It => self.to_string(),
+            crate::i18n::Locale::En => {
+                let abs = self.0.unsigned_abs();
+                let euros = (abs / 100).to_string();
+                let mut grouped = String::with_capacity(euros.len() + euros.len() / 3);
+                for (i, ch) in euros.chars().enumerate() {
+                    if i > 0 && (euros.len() - i).is_multiple_of(3) {
+                        grouped.push(',');
+                    }
+                    grouped.push(ch);
+                }
+                let sign = if self.0 < 0 { "-" } else { "" };
+                format!("{sign}€{grouped}.{:02}", abs % 100)
+            }
+        }
+    }
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let abs = self.0.unsigned_abs();
@@ -239,6 +262,17 @@ pub fn grant_for(eligible_cost: Money, rate: Rate, max_grant: Option<Money>) -> 
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn english_formatting() {
+        use crate::i18n::Locale;
+        let m = |c| Money::from_cents(c);
+        assert_eq!(m(5_250_000).in_locale(Locale::En), "€52,500.00");
+        assert_eq!(m(200_000_000).in_locale(Locale::En), "€2,000,000.00");
+        assert_eq!(m(5).in_locale(Locale::En), "€0.05");
+        assert_eq!(m(-99_999).in_locale(Locale::En), "-€999.99");
+        assert_eq!(m(5_250_000).in_locale(Locale::It), "52.500,00 €");
+    }
 
     #[test]
     fn italian_formatting() {

@@ -17,6 +17,7 @@ mod accounts;
 mod applications;
 mod cache;
 mod calls;
+mod documents;
 mod entities;
 pub mod error;
 pub mod intake;
@@ -30,6 +31,7 @@ mod verify;
 pub use accounts::{Role, Session, User, normalise_email};
 pub use applications::{RankingRow, Receipt, StoredApplication};
 pub use calls::{CallSummary, ImportedCall, StoredCall};
+pub use documents::{DocumentInfo, NewDocument};
 pub use error::StoreError;
 pub use verify::VerifyReport;
 

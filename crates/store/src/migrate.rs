@@ -16,6 +16,7 @@ const SQLITE: &[(i64, &str)] = &[
         4,
         include_str!("../migrations/sqlite/0004_calls_protocol_prefix.sql"),
     ),
+    (5, include_str!("../migrations/sqlite/0005_documents.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -28,6 +29,7 @@ const POSTGRES: &[(i64, &str)] = &[
         4,
         include_str!("../migrations/postgres/0004_calls_protocol_prefix.sql"),
     ),
+    (5, include_str!("../migrations/postgres/0005_documents.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<usize> {

@@ -8,6 +8,8 @@
 
 #[path = "contract/accounts.rs"]
 mod accounts;
+#[path = "contract/documents.rs"]
+mod documents;
 #[path = "contract/durability.rs"]
 mod durability;
 #[path = "contract/intake.rs"]
@@ -78,4 +80,5 @@ contract!(
     nodes::naive_baseline_keeps_the_rules,
     accounts::accounts_sessions_and_drafts,
     accounts::lookups_for_pages,
+    documents::documents_belong_to_drafts_until_sealed,
 );

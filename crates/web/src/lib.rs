@@ -20,6 +20,8 @@ pub mod auth;
 pub mod error;
 pub mod openapi;
 pub mod pages;
+#[doc(hidden)]
+pub mod testing;
 
 pub use error::ApiError;
 

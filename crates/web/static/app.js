@@ -1,8 +1,10 @@
-// bandi's pages: the menu on small screens, the server's clock, the countdown to the opening and the live
-// counters of a call (server-sent events); in the reserved area, the running total of the
-// application form and the receipt's print button. The pages work without this file: it only
-// keeps the figures moving. The server's clock counts, never the browser's: the offset
-// between the two is taken from the time the server wrote into the page.
+// bandi's pages: the menu on small screens, the server's clock, the countdown to the
+// opening and the live counters of a call (server-sent events); in the reserved area, the
+// amounts of the application form computed by the server as the person types, the
+// statuses of the entity's applications on its dashboard (server-sent events), and the
+// receipt's print button. The pages work without this file: it only keeps the figures
+// moving. The server's clock counts, never the browser's: the offset between the two is
+// taken from the time the server wrote into the page.
 (function () {
   'use strict';
   document.documentElement.classList.add('js');
@@ -86,16 +88,17 @@
 
   function live(box, clockRoot) {
     if (!window.EventSource) return;
-    var percentSep = document.documentElement.lang === 'en' ? '.' : ',';
+    var en = document.documentElement.lang === 'en';
+    var percentSep = en ? '.' : ',';
     var source = new EventSource(box.dataset.events);
     source.addEventListener('counters', function (e) {
       var c;
       try { c = JSON.parse(e.data); } catch (err) { return; }
-      text('live-remaining', c.remaining);
-      text('live-reserved', c.reserved);
+      text('live-remaining', en ? c.remaining_en : c.remaining);
+      text('live-reserved', en ? c.reserved_en : c.reserved);
       text('live-applications', c.applications);
       text('live-waitlisted', c.waitlisted);
-      text('fact-budget', c.budget);
+      text('fact-budget', en ? c.budget_en : c.budget);
       var bar = document.getElementById('live-progress');
       if (bar) {
         bar.max = Math.max(1, c.budget_cents);
@@ -144,63 +147,102 @@
     });
   }
 
-  // Euro as people type them, the rules of the server's Money::parse_euros: `52500`,
-  // `52.500,00`, `52500,5`, `52500.50`. Cents as an integer, or null.
-  function parseEuros(input) {
-    var s = String(input).trim().replace(/^€/, '').replace(/€$/, '').trim();
-    if (!s) return null;
-    var negative = s.charAt(0) === '-';
-    if (negative) s = s.slice(1);
-    function strip(x) {
-      var groups = x.split('.');
-      if (!groups[0] || (groups[0].length > 3 && groups.length > 1)) return null;
-      for (var i = 1; i < groups.length; i++) if (groups[i].length !== 3) return null;
-      return groups.join('');
-    }
-    var whole, frac = '';
-    var comma = s.indexOf(',');
-    if (comma >= 0) {
-      whole = strip(s.slice(0, comma));
-      frac = s.slice(comma + 1);
-    } else {
-      var dot = s.lastIndexOf('.');
-      if (dot < 0) whole = s;
-      else if (dot === s.length - 1) return null;
-      else if (s.length - dot - 1 === 3) whole = strip(s);
-      else { whole = strip(s.slice(0, dot)); frac = s.slice(dot + 1); }
-    }
-    if (whole === null || !/^\d+$/.test(whole) || frac.length > 2 || !/^\d*$/.test(frac)) return null;
-    var cents = Number(whole) * 100 + (frac.length === 1 ? Number(frac) * 10 : Number(frac || 0));
-    return negative ? -cents : cents;
-  }
-
-  // `52.500,00 €`, as the server's Money displays.
-  function formatEuros(cents) {
-    var euros = Math.floor(cents / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, '.');
-    var c = cents % 100;
-    return euros + ',' + (c < 10 ? '0' : '') + c + ' €';
-  }
-
-  // The total of the budget lines while the person types; the eligible cost and the
-  // grant are the server's, computed at every save.
+  // The amounts while the person types: the fields go to the server (debounced), which
+  // computes the total, the eligible cost, the grant and the notices with the very rules
+  // of the submission, and stores nothing; the answer fills the live region. On any
+  // failure the figures stay as they were and a note says to save instead.
   function applicationForm(form) {
-    var total = document.getElementById('total-cost');
+    var box = document.getElementById('amounts');
+    var list = document.getElementById('amounts-notices');
     var stale = document.getElementById('amounts-stale');
-    if (!total) return;
-    function update() {
-      var sum = 0;
-      form.querySelectorAll('input.amount').forEach(function (input) {
-        var cents = parseEuros(input.value);
-        if (cents !== null && cents > 0) sum += cents;
+    if (!box || !box.dataset.preview) return;
+    var timer = null;
+    var asked = 0;
+    function fields() {
+      var params = new URLSearchParams();
+      new FormData(form).forEach(function (value, key) {
+        if (typeof value === 'string' && key !== 'action') params.append(key, value);
       });
-      text('total-cost', formatEuros(sum));
+      return params;
+    }
+    function show(a) {
+      text('total-cost', a.total);
+      text('eligible-cost', a.counted ? a.eligible : '—');
+      text('requested-grant', a.counted ? a.requested : '—');
+      var texts = (a.notices || []).map(function (n) { return n.text; });
+      var now = Array.prototype.map.call(list.children, function (li) { return li.textContent; });
+      if (texts.join('\n') !== now.join('\n')) {
+        while (list.firstChild) list.removeChild(list.firstChild);
+        texts.forEach(function (t) {
+          var li = document.createElement('li');
+          li.className = 'notice';
+          li.textContent = t;
+          list.appendChild(li);
+        });
+      }
+      // The notices under the rows were those of the last save; the list above is current.
+      form.querySelectorAll('tr.line-notice').forEach(function (tr) { tr.remove(); });
+    }
+    function ask() {
+      var mine = ++asked;
+      fetch(box.dataset.preview, {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Accept': 'application/json' },
+        body: fields().toString()
+      }).then(function (res) {
+        var json = /^application\/json/.test(res.headers.get('Content-Type') || '');
+        if (!res.ok || !json) throw new Error('preview ' + res.status);
+        return res.json();
+      }).then(function (a) {
+        if (mine !== asked) return;
+        show(a);
+        if (stale) stale.hidden = true;
+      }).catch(function () {
+        if (mine === asked && stale) stale.hidden = false;
+      });
+    }
+    function later() {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(ask, 300);
     }
     form.addEventListener('input', function (e) {
-      if (e.target && e.target.classList && e.target.classList.contains('amount')) update();
-      if (stale) stale.hidden = false;
+      var t = e.target;
+      if (t && t.type !== 'file' && (t.closest('.budget-lines'))) later();
     });
-    form.addEventListener('change', function () {
-      if (stale) stale.hidden = false;
+    form.addEventListener('change', function (e) {
+      var t = e.target;
+      if (t && t.tagName === 'SELECT' && t.closest('.budget-lines')) later();
+    });
+  }
+
+  // The entity's applications on its dashboard: the server sends the status and the
+  // amount reserved of each whenever they change; a change is also announced.
+  function statuses(table) {
+    if (!window.EventSource || !table.dataset.events) return;
+    var said = document.getElementById('applications-live');
+    var fresh = document.getElementById('applications-new');
+    var source = new EventSource(table.dataset.events);
+    source.addEventListener('statuses', function (e) {
+      var rows;
+      try { rows = JSON.parse(e.data); } catch (err) { return; }
+      var news = [];
+      rows.forEach(function (r) {
+        var tr = table.querySelector('tr[data-id="' + (window.CSS && CSS.escape ? CSS.escape(r.id) : r.id) + '"]');
+        if (!tr) {
+          if (fresh) fresh.hidden = false;
+          return;
+        }
+        var status = tr.querySelector('[data-field="status"]');
+        var reserved = tr.querySelector('[data-field="reserved"]');
+        if (status && status.textContent !== r.status) {
+          status.textContent = r.status;
+          status.className = 'status ' + r.status_class;
+          news.push(r.protocol + ': ' + r.status);
+        }
+        if (reserved && reserved.textContent !== r.reserved) reserved.textContent = r.reserved;
+      });
+      if (said && news.length) said.textContent = news.join('; ');
     });
   }
 
@@ -217,5 +259,7 @@
     if (clockRoot) clock(clockRoot);
     var box = document.getElementById('live');
     if (box) live(box, clockRoot);
+    var applications = document.getElementById('applications');
+    if (applications) statuses(applications);
   });
 })();

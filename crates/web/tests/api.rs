@@ -4,17 +4,13 @@
 use std::sync::Arc;
 
 use bandi_domain::call::Call;
-use bandi_domain::entity::{Entity, EntityCode, EntityKind};
+use bandi_domain::entity::{Entity, EntityKind};
 use bandi_store::Store;
-use bandi_store::intake::Intake;
 use bandi_store::testing::TestDb;
-use bandi_web::AppState;
+use bandi_web::testing::{ER_CALL as CODE, ER_CALL_TOML as CALL, TestServer, entity};
 use jiff::{SignedDuration, Timestamp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-const CALL: &str = include_str!("../../../calls/er-2020-smart-working.toml");
-const CODE: &str = "er-2020-smart-working";
 
 struct App {
     base: String,
@@ -24,23 +20,13 @@ struct App {
 }
 
 fn comune(code: &str, region: &str) -> Entity {
-    Entity {
-        code: EntityCode::parse(code).unwrap(),
-        name: format!("Comune {code}"),
-        kind: EntityKind::Comune,
-        fiscal_code: None,
-        province: Some("RA".into()),
-        region_code: Some(region.into()),
-        istat_code: Some(code.into()),
-        pec: None,
-        members: vec![],
-    }
+    let mut e = entity(code, &format!("Comune {code}"), EntityKind::Comune, region);
+    e.istat_code = Some(code.into());
+    e
 }
 
 /// A server with the ER call opened `opens_in` from now and `n` comuni of the region.
 async fn start(db: TestDb, n: usize, opens_in: SignedDuration) -> App {
-    let store = Store::connect(&db.url).await.unwrap();
-    store.migrate().await.unwrap();
     let mut entities: Vec<Entity> = (1..=n)
         .map(|i| comune(&format!("08{i:04}"), "08"))
         .collect();
@@ -51,22 +37,12 @@ async fn start(db: TestDb, n: usize, opens_in: SignedDuration) -> App {
     let mut regione = comune("regione_er", "08");
     regione.kind = EntityKind::Regione;
     entities.push(regione);
-    store.upsert_entities(&entities).await.unwrap();
-    let mut call = Call::from_toml(CALL).unwrap();
-    call.reschedule(Timestamp::now() + opens_in, None).unwrap();
-    store.import_call(&call).await.unwrap();
-    let state = Arc::new(AppState {
-        intake: Intake::start(store.clone(), 10_000),
-        store: store.clone(),
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}/api/v1", listener.local_addr().unwrap());
-    tokio::spawn(bandi_web::serve(listener, state, std::future::pending()));
+    let server = TestServer::start(db, &entities, opens_in, 10_000).await;
     App {
-        base,
+        base: format!("{}/api/v1", server.origin),
         client: reqwest::Client::new(),
-        store,
-        _db: db,
+        store: server.store,
+        _db: server.db,
     }
 }
 

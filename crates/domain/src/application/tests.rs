@@ -73,7 +73,7 @@ fn devices_above_20_percent_are_cut_and_the_applicant_is_told() {
         n.text.it
     );
     assert!(
-        n.text.en.contains("20%") && n.text.en.contains("10.000,00 €"),
+        n.text.en.contains("20%") && n.text.en.contains("€10,000.00"),
         "{}",
         n.text.en
     );
@@ -201,6 +201,174 @@ fn the_content_hash_is_stable_and_sensitive() {
     .0;
     assert_ne!(a.sha256_hex(), c.sha256_hex());
     assert_eq!(a.sha256_hex().len(), 64);
+}
+
+fn cervia() -> ApplicationContent {
+    ApplicationContent::from_json(&body(json!([
+        {"category": "technology", "description": "Cloud", "amount_cents": 7_500_000},
+    ])))
+    .0
+}
+
+fn attached(code: &str, sha256: &str) -> AttachedDocument {
+    AttachedDocument {
+        code: code.into(),
+        sha256: sha256.into(),
+    }
+}
+
+const SHA: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+#[test]
+fn attachments_are_hashed_with_the_content_and_absent_ones_change_nothing() {
+    let plain = cervia();
+    assert!(
+        !plain.canonical_json().contains("attachments"),
+        "no attachments: the canonical JSON is the one of before"
+    );
+    assert_eq!(
+        plain.canonical_json(),
+        r#"{"title":"Smart working a Cervia","summary":"Avvio, formazione, cloud","lines":[{"category":"technology","description":"Cloud","amount_cents":7500000}],"indicators":{"agile_workers_before":4,"agile_workers_target":90,"staff_total":180}}"#
+    );
+    let mut with = plain.clone();
+    with.attachments.push(attached("project_plan", SHA));
+    assert_ne!(plain.sha256_hex(), with.sha256_hex());
+    let mut other = plain.clone();
+    other
+        .attachments
+        .push(attached("project_plan", &SHA.replace('9', "8")));
+    assert_ne!(with.sha256_hex(), other.sha256_hex(), "the bytes count");
+    // Stored content reads back, with or without attachments.
+    let back: ApplicationContent = serde_json::from_str(&with.canonical_json()).unwrap();
+    assert_eq!(back, with);
+    let back: ApplicationContent = serde_json::from_str(&plain.canonical_json()).unwrap();
+    assert_eq!(back, plain);
+    let v = with.validate(&call()).unwrap();
+    assert_eq!(v.content.attachments.len(), 1);
+    assert_eq!(v.requested, Money::from_euros(52_500));
+}
+
+#[test]
+fn a_missing_required_attachment_is_a_field_error_in_both_languages() {
+    let mut strict = call();
+    strict.attachments[1].required = true;
+    let errors = cervia().validate(&strict).unwrap_err();
+    assert_eq!(
+        codes(&errors),
+        vec![("attachments.resolution".to_string(), "required")]
+    );
+    assert!(errors[0].text.it.contains("Atto di approvazione"));
+    assert!(errors[0].text.en.contains("Act approving"));
+    let mut content = cervia();
+    content.attachments.push(attached("resolution", SHA));
+    assert!(content.validate(&strict).is_ok());
+    // The shipped call asks for no attachment at submission.
+    assert!(cervia().validate(&call()).is_ok());
+}
+
+#[test]
+fn unknown_repeated_or_malformed_attachments_are_refused() {
+    let mut content = cervia();
+    content.attachments = vec![
+        attached("cv", SHA),
+        attached("project_plan", SHA),
+        attached("project_plan", SHA),
+        attached("resolution", &SHA.to_uppercase()),
+        attached("resolution", "abc"),
+    ];
+    let errors = content.validate(&call()).unwrap_err();
+    assert_eq!(
+        codes(&errors),
+        vec![
+            ("attachments.cv".to_string(), "unknown_attachment"),
+            (
+                "attachments.project_plan".to_string(),
+                "duplicate_attachment"
+            ),
+            ("attachments.resolution".to_string(), "bad_sha256"),
+            ("attachments.resolution".to_string(), "duplicate_attachment"),
+        ]
+    );
+}
+
+#[test]
+fn the_estimate_of_an_unfinished_form_uses_the_rules_of_the_submission() {
+    // No title, no indicators, a line with no category the call knows, one at zero:
+    // not valid, yet its amounts are those a complete application would get.
+    let content = ApplicationContent {
+        lines: vec![
+            BudgetLine {
+                category: "technology".into(),
+                description: String::new(),
+                amount_cents: Money::from_euros(80_000),
+            },
+            BudgetLine {
+                category: "nope".into(),
+                description: String::new(),
+                amount_cents: Money::from_euros(5),
+            },
+            BudgetLine {
+                category: "training".into(),
+                description: String::new(),
+                amount_cents: Money::ZERO,
+            },
+            BudgetLine {
+                category: "devices".into(),
+                description: String::new(),
+                amount_cents: Money::from_euros(30_000),
+            },
+        ],
+        ..ApplicationContent::default()
+    };
+    assert!(content.clone().validate(&call()).is_err());
+    let e = estimate(&content, &call());
+    assert_eq!(e.total_cost, Money::from_cents(11_000_500));
+    assert_eq!(e.eligible_cost, Money::from_euros(100_000));
+    assert_eq!(e.requested, Money::from_euros(70_000));
+    assert_eq!(e.notices.len(), 1);
+    assert_eq!(e.notices[0].code, "share_cap_exceeded");
+    assert_eq!(e.notices[0].amount, Money::from_euros(10_000));
+    // Once complete, the estimate is what validation computes.
+    let full = parse_and_validate(
+        &body(json!([
+            {"category": "technology", "description": "Cloud", "amount_cents": 8_000_000},
+            {"category": "devices", "description": "Portatili", "amount_cents": 3_000_000},
+        ])),
+        &call(),
+    )
+    .unwrap();
+    let e = estimate(&full.content, &call());
+    assert_eq!(
+        (e.total_cost, e.eligible_cost, e.requested, e.notices),
+        (
+            full.total_cost,
+            full.eligible_cost,
+            full.requested,
+            full.notices
+        )
+    );
+}
+
+#[test]
+fn notices_of_the_estimate_name_the_lines_as_given() {
+    let mut call = call();
+    call.categories.iter_mut().for_each(|c| {
+        if c.code == "planning" {
+            c.eligible = false;
+        }
+    });
+    let line = |category: &str, euros: i64| BudgetLine {
+        category: category.into(),
+        description: String::new(),
+        amount_cents: Money::from_euros(euros),
+    };
+    let content = ApplicationContent {
+        lines: vec![line("nope", 1), line("technology", 10), line("planning", 5)],
+        ..ApplicationContent::default()
+    };
+    let e = estimate(&content, &call);
+    assert_eq!(e.notices.len(), 1);
+    assert_eq!(e.notices[0].field, "lines[2]", "the third line given");
 }
 
 mod properties {

@@ -44,9 +44,9 @@ impl CallView {
             title: call.title.get(locale).to_string(),
             state: state.as_str(),
             state_label: state_label(state, locale),
-            budget: c.budget.to_string(),
-            reserved: c.reserved.to_string(),
-            remaining: c.remaining().to_string(),
+            budget: c.budget.in_locale(locale),
+            reserved: c.reserved.in_locale(locale),
+            remaining: c.remaining().in_locale(locale),
             applications: c.applications,
             waitlisted: c.waitlisted,
             opens: call.local_time(call.opens_at),
@@ -189,9 +189,9 @@ pub async fn show(
         .map(|k| if ctx.en() { k.label_en() } else { k.label_it() })
         .collect();
     let cost_range = match (call.min_cost, call.max_cost) {
-        (Some(a), Some(b)) => Some(format!("{a} – {b}")),
-        (Some(a), None) => Some(format!("≥ {a}")),
-        (None, Some(b)) => Some(format!("≤ {b}")),
+        (Some(a), Some(b)) => Some(format!("{} – {}", a.in_locale(locale), b.in_locale(locale))),
+        (Some(a), None) => Some(format!("≥ {}", a.in_locale(locale))),
+        (None, Some(b)) => Some(format!("≤ {}", b.in_locale(locale))),
         (None, None) => None,
     };
     let page = CallPage {
@@ -208,7 +208,7 @@ pub async fn show(
             .filter(|p| !p.is_empty())
             .collect(),
         rate: call.rate.to_string(),
-        max_grant: call.max_grant.map(|m| m.to_string()),
+        max_grant: call.max_grant.map(|m| m.in_locale(locale)),
         cost_range,
         per_entity: match call.applications_per_entity {
             0 => ui.unlimited.to_string(),
@@ -303,8 +303,8 @@ pub async fn ranking(
             seq: r.seq,
             ledger_href: format!("/registro?protocollo={}", super::encode(&r.protocol)),
             received: precise_local(&stored.call, &r.received_at, locale),
-            requested: r.requested_cents.to_string(),
-            reserved: r.reserved_cents.to_string(),
+            requested: r.requested_cents.in_locale(locale),
+            reserved: r.reserved_cents.in_locale(locale),
             status: status_label(&r.status, locale),
             status_class: match r.status.as_str() {
                 "reserved" => "status-reserved",

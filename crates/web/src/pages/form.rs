@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 
 use bandi_domain::application::{
-    ApplicationContent, BudgetLine, IndicatorValue, MAX_LINES, Notice, ValidApplication,
+    ApplicationContent, AttachedDocument, BudgetLine, Estimate, IndicatorValue, MAX_LINES, Notice,
+    ValidApplication, estimate,
 };
 use bandi_domain::call::{Call, IndicatorKind};
 use bandi_domain::i18n::{FieldError, Locale};
@@ -53,6 +54,9 @@ pub(crate) struct Checked {
     pub errors: Vec<FieldError>,
     /// The sum of the amounts that could be read.
     pub total: Money,
+    /// The amounts of the lines that can be counted, even when the form is not complete;
+    /// notices name the form's rows.
+    pub estimate: Estimate,
 }
 
 impl FormInput {
@@ -112,12 +116,14 @@ impl FormInput {
     }
 
     /// Reads the content and checks it against the call: the form's own problems
-    /// (unreadable amounts, missing categories) and the domain's, all at once.
-    pub fn check(&self, call: &Call) -> Checked {
+    /// (unreadable amounts, missing categories) and the domain's, all at once. The
+    /// documents are those kept for the draft, not typed: they come from the store.
+    pub fn check(&self, call: &Call, attached: &[AttachedDocument]) -> Checked {
         let mut errors = Vec::new();
         let mut content = ApplicationContent {
             title: self.title.clone(),
             summary: self.summary.clone(),
+            attachments: attached.to_vec(),
             ..ApplicationContent::default()
         };
         // For each line of the content, the form row it came from.
@@ -206,6 +212,10 @@ impl FormInput {
         let own_problems = !errors.is_empty();
         let own_fields: Vec<String> = errors.iter().map(|e| e.field.clone()).collect();
         let some_row_filled = self.lines.iter().any(|l| !l.is_empty());
+        let mut estimate = estimate(&content, call);
+        for n in &mut estimate.notices {
+            n.field = remap(&n.field, &rows);
+        }
         let valid = match content.validate(call) {
             Ok(v) if !own_problems => Some(v),
             Ok(_) => None,
@@ -231,6 +241,7 @@ impl FormInput {
             valid,
             errors,
             total,
+            estimate,
         }
     }
 }
@@ -301,9 +312,33 @@ fn position(field: &str, call: &Call) -> (u8, usize, u8) {
                     .unwrap_or(usize::MAX);
                 return (4, i, 0);
             }
-            (5, 0, 0)
+            if let Some(code) = field.strip_prefix("attachments.") {
+                let i = call
+                    .attachments
+                    .iter()
+                    .position(|a| a.code == code)
+                    .unwrap_or(usize::MAX);
+                return (5, i, 0);
+            }
+            (6, 0, 0)
         }
     }
+}
+
+/// A notice as the amounts box lists it: a line's notice names the form's row.
+pub(crate) fn notice_text(n: &Notice, locale: Locale) -> String {
+    let text = n.text.get(locale);
+    if let Some(rest) = n.field.strip_prefix("lines[")
+        && let Some((k, _)) = rest.split_once(']')
+        && let Ok(k) = k.parse::<usize>()
+    {
+        let row = match locale {
+            Locale::It => "Riga",
+            Locale::En => "Line",
+        };
+        return format!("{row} {}: {text}", k + 1);
+    }
+    text.to_string()
 }
 
 /// The id of the form control a field path is about.
@@ -320,6 +355,9 @@ pub(crate) fn control_id(field: &str) -> String {
     }
     if let Some(code) = field.strip_prefix("indicators.") {
         return format!("ind-{code}");
+    }
+    if let Some(code) = field.strip_prefix("attachments.") {
+        return format!("att-{code}");
     }
     match field {
         "title" | "summary" | "lines" => field.to_string(),
@@ -365,8 +403,6 @@ pub(crate) struct FormView {
     pub lines_error: Option<String>,
     pub indicators: Vec<IndicatorView>,
     pub errors: Vec<ErrorLink>,
-    /// Notices that are not about one row (a category above its share).
-    pub notices: Vec<String>,
 }
 
 impl FormView {
@@ -436,11 +472,6 @@ impl FormView {
                     message: e.message(locale).to_string(),
                 })
                 .collect(),
-            notices: notices
-                .iter()
-                .filter(|n| !n.field.starts_with("lines["))
-                .map(|n| n.text.get(locale).to_string())
-                .collect(),
         }
     }
 }
@@ -480,7 +511,7 @@ mod tests {
         );
         assert_eq!(input.lines.len(), 3, "trailing empty rows dropped");
         assert!(!input.indicators.contains_key("not_in_the_call"));
-        let checked = input.check(&call);
+        let checked = input.check(&call, &[]);
         assert!(checked.errors.is_empty(), "{:?}", checked.errors);
         let v = checked.valid.unwrap();
         assert_eq!(v.total_cost, Money::from_euros(75_000));
@@ -510,7 +541,7 @@ mod tests {
             ]),
             &call,
         );
-        let checked = input.check(&call);
+        let checked = input.check(&call, &[]);
         assert!(checked.valid.is_none());
         let fields: Vec<(&str, &str)> = checked
             .errors

@@ -187,8 +187,8 @@ pub async fn explorer(
                     precise_local(&call, &row.received_at, locale),
                     call.time_zone
                 ),
-                requested: row.requested_cents.to_string(),
-                reserved: row.reserved_cents.to_string(),
+                requested: row.requested_cents.in_locale(locale),
+                reserved: row.reserved_cents.in_locale(locale),
                 status: status_label(&row.status, locale),
                 protocol: row.protocol,
             });

@@ -14,6 +14,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use bandi_domain::call::CallCode;
+use bandi_domain::i18n::Locale;
 use bandi_domain::instant::truncate_to_micros;
 use bandi_store::{Store, StoredCall};
 use futures_util::Stream;
@@ -27,13 +28,17 @@ use crate::ApiError;
 /// How often a watched call's counters are read.
 pub const TICK: Duration = Duration::from_millis(500);
 
-/// What the page shows live. Amounts are already formatted (`52.500,00 €`).
+/// What the page shows live. Amounts are already formatted, in Italian (`52.500,00 €`)
+/// and in English (`€52,500.00`): one stream serves the pages of both languages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Counters {
     pub state: &'static str,
     pub budget: String,
     pub reserved: String,
     pub remaining: String,
+    pub budget_en: String,
+    pub reserved_en: String,
+    pub remaining_en: String,
     pub budget_cents: i64,
     pub reserved_cents: i64,
     pub applications: i64,
@@ -47,6 +52,9 @@ impl Counters {
             budget: c.budget.to_string(),
             reserved: c.reserved.to_string(),
             remaining: c.remaining().to_string(),
+            budget_en: c.budget.in_locale(Locale::En),
+            reserved_en: c.reserved.in_locale(Locale::En),
+            remaining_en: c.remaining().in_locale(Locale::En),
             budget_cents: c.budget.cents(),
             reserved_cents: c.reserved.cents(),
             applications: c.applications,
@@ -83,6 +91,11 @@ impl Live {
     /// flight, which these would otherwise never finish.
     pub fn close(&self) {
         self.closing.send_replace(true);
+    }
+
+    /// Becomes `true` when the server shuts down: long-lived streams end then.
+    pub(crate) fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
     }
 
     /// How many calls have a poller running.

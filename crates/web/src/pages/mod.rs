@@ -93,10 +93,18 @@ pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
         .route("/accedi", get(account::form).post(account::sign_in))
         .route("/esci", post(account::sign_out))
         .route("/area-riservata", get(applicant::dashboard))
+        .route("/area-riservata/stati", get(applicant::statuses))
         .route(
             "/area-riservata/domanda/{entity}/{call}",
-            get(applicant::form).post(applicant::save),
+            get(applicant::form)
+                .post(applicant::save)
+                .layer(DefaultBodyLimit::max(applicant::MAX_UPLOAD_BODY)),
         )
+        .route(
+            "/area-riservata/domanda/{entity}/{call}/anteprima",
+            post(applicant::preview),
+        )
+        .route("/area-riservata/documenti/{id}", get(applicant::download))
         .route("/area-riservata/ricevuta/{id}", get(applicant::receipt))
         .route("/amministrazione", get(admin::calls))
         .route("/amministrazione/bandi", post(admin::import))
@@ -469,7 +477,9 @@ pub async fn for_people(req: Request, next: Next) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if (status.is_client_error() || status.is_server_error()) && !is_html {
+    // The form's live preview is asked by a script: its errors stay JSON.
+    let for_script = applicant::is_preview(&ctx.path);
+    if (status.is_client_error() || status.is_server_error()) && !is_html && !for_script {
         let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
         let error = res.extensions().get::<ApiError>().cloned();
         res = error_page(&ctx, status, error.as_ref());

@@ -2,24 +2,19 @@
 //! the `Store` API, whose backends the store's own suite checks). The browser tests in
 //! `e2e/` check the same pages in Chromium, with axe-core.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use bandi_domain::call::Call;
-use bandi_domain::entity::{Entity, EntityCode, EntityKind};
+use bandi_domain::entity::EntityKind;
 use bandi_store::Store;
-use bandi_store::intake::Intake;
 use bandi_store::testing::TestDb;
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT_LANGUAGE, CONTENT_TYPE, COOKIE, SET_COOKIE};
 use serde_json::json;
 
 use super::Live;
-use crate::AppState;
 
-const CALL: &str = include_str!("../../../../calls/er-2020-smart-working.toml");
-const CODE: &str = "er-2020-smart-working";
+use crate::testing::{ER_CALL as CODE, TestServer, entity};
 
 struct App {
     base: String,
@@ -29,39 +24,20 @@ struct App {
 }
 
 async fn start() -> App {
-    let db = TestDb::sqlite();
-    let store = Store::connect(&db.url).await.unwrap();
-    store.migrate().await.unwrap();
-    store
-        .upsert_entities(&[Entity {
-            code: EntityCode::parse("039007").unwrap(),
-            name: "Cervia".into(),
-            kind: EntityKind::Comune,
-            fiscal_code: None,
-            province: Some("RA".into()),
-            region_code: Some("08".into()),
-            istat_code: Some("039007".into()),
-            pec: None,
-            members: vec![],
-        }])
-        .await
-        .unwrap();
-    let mut call = Call::from_toml(CALL).unwrap();
-    call.reschedule(Timestamp::now() - SignedDuration::from_mins(1), None)
-        .unwrap();
-    store.import_call(&call).await.unwrap();
-    let state = Arc::new(AppState {
-        intake: Intake::start(store.clone(), 100),
-        store: store.clone(),
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(crate::serve(listener, state, std::future::pending()));
+    let mut cervia = entity("039007", "Cervia", EntityKind::Comune, "08");
+    cervia.istat_code = Some("039007".into());
+    let server = TestServer::start(
+        TestDb::sqlite(),
+        &[cervia],
+        SignedDuration::from_mins(-1),
+        100,
+    )
+    .await;
     App {
-        base,
+        base: server.origin,
         client: reqwest::Client::new(),
-        store,
-        _db: db,
+        store: server.store,
+        _db: server.db,
     }
 }
 
@@ -114,6 +90,9 @@ async fn pages_render_in_italian_and_english() {
     let (_, _, html) = app.get("/", &[("accept-language", "en-GB,en;q=0.9")]).await;
     assert!(html.contains("<html lang=\"en\">"));
     assert!(html.contains("Call for smart-working projects"));
+    // Amounts the English way on English pages.
+    assert!(html.contains("€2,000,000.00"));
+    assert!(!html.contains("2.000.000,00 €"));
 
     // `?lang=` wins over the header and is remembered in a cookie.
     let res = app
@@ -209,6 +188,16 @@ async fn ranking_and_ledger_show_a_submission() {
     assert!(html.contains(protocol));
     assert!(html.contains("52.500,00 €"));
     assert!(html.contains("Finanziabile: fondi riservati"));
+    let (_, _, html) = app
+        .get(&format!("/bandi/{CODE}/graduatoria?lang=en"), &[])
+        .await;
+    assert!(html.contains("€52,500.00") && !html.contains("52.500,00 €"));
+    let (_, _, html) = app.get(&format!("/bandi/{CODE}?lang=en"), &[]).await;
+    assert!(html.contains("€1,947,500.00"), "remaining, in English");
+    assert!(
+        html.contains("€105,000.00"),
+        "the maximum grant, in English"
+    );
 
     let path = format!("/registro?protocollo={}", super::encode(protocol));
     let (s, _, html) = app.get(&path, &[]).await;
@@ -290,6 +279,10 @@ async fn live_counters_follow_submissions() {
     app.submit_cervia().await;
     let next = next_event_with(&mut res, &mut buf, "\"applications\":1").await;
     assert!(next.contains("\"remaining\":\"1.947.500,00 €\""), "{next}");
+    assert!(
+        next.contains("\"remaining_en\":\"€1,947,500.00\""),
+        "{next}"
+    );
     let (s, ct, _) = app.get("/bandi/nope/eventi", &[]).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(ct.starts_with("text/html"));

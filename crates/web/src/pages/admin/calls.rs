@@ -1,0 +1,249 @@
+//! The list of calls and the import of a call file.
+
+use askama::Template;
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use bandi_domain::call::{Call, CallState};
+use bandi_store::{ImportedCall, Role, Session, StoreError};
+
+use super::*;
+use crate::ApiError;
+use crate::auth::tokens_match;
+use crate::pages::account::{PageResult, Signed, csrf_refused, require, see_other};
+use crate::pages::i18n::state_label;
+use crate::pages::{Crumb, Ctx, Layout, Nav, PageState, encode, render};
+
+pub(crate) struct AdminCallRow {
+    pub title: String,
+    pub code: String,
+    pub href: String,
+    pub state: &'static str,
+    pub state_label: &'static str,
+    pub opens: String,
+    pub applications: i64,
+}
+
+/// What is wrong with an imported call file: where, and what.
+pub(crate) struct ImportProblem {
+    pub place: Option<String>,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin_calls.html")]
+struct CallsPage {
+    l: Layout,
+    csrf: String,
+    calls: Vec<AdminCallRow>,
+    toml: String,
+    problem: Option<ImportProblem>,
+}
+
+async fn calls_page(
+    s: &PageState,
+    ctx: &Ctx,
+    session: &Session,
+    status: StatusCode,
+    toml: String,
+    problem: Option<ImportProblem>,
+) -> Result<Response, ApiError> {
+    let now = now();
+    let calls = s
+        .app
+        .store
+        .calls()
+        .await?
+        .into_iter()
+        .map(|c| {
+            let state = c.call.state_at(now);
+            AdminCallRow {
+                title: c.call.title.get(ctx.locale).to_string(),
+                href: format!("/amministrazione/bandi/{}", encode(c.call.code.as_str())),
+                code: c.call.code.to_string(),
+                state: state.as_str(),
+                state_label: state_label(state, ctx.locale),
+                opens: c.call.local_time(c.call.opens_at),
+                applications: c.applications,
+            }
+        })
+        .collect();
+    let page = CallsPage {
+        l: ctx
+            .layout(
+                ctx.t("Amministrazione dei bandi", "Administration of the calls"),
+                vec![Crumb::new(ctx.ui().home, "/")],
+                Nav::Admin,
+            )
+            .signed(session),
+        csrf: session.csrf_token.clone(),
+        calls,
+        toml,
+        problem,
+    };
+    render(status, &page)
+}
+
+pub async fn calls(State(s): State<PageState>, ctx: Ctx, Signed(session): Signed) -> PageResult {
+    require(&session, Role::Admin)?;
+    Ok(calls_page(&s, &ctx, &session, StatusCode::OK, String::new(), None).await?)
+}
+
+/// Imports a call from the text area or the uploaded file (which wins when given).
+pub async fn import(
+    State(s): State<PageState>,
+    ctx: Ctx,
+    Signed(session): Signed,
+    mut multipart: Multipart,
+) -> PageResult {
+    require(&session, Role::Admin)?;
+    let mut csrf = String::new();
+    let mut typed = String::new();
+    let mut file: Option<Vec<u8>> = None;
+    let bad_form = || {
+        ApiError::bad_request(
+            "invalid_form",
+            "Il modulo inviato non è leggibile.",
+            "The form sent cannot be read.",
+        )
+    };
+    for _ in 0..10 {
+        let Some(field) = multipart.next_field().await.map_err(|_| bad_form())? else {
+            break;
+        };
+        match field.name().unwrap_or("") {
+            "csrf" => csrf = field.text().await.map_err(|_| bad_form())?,
+            "toml" => typed = field.text().await.map_err(|_| bad_form())?,
+            "file" => {
+                let bytes = field.bytes().await.map_err(|_| bad_form())?;
+                if !bytes.is_empty() {
+                    file = Some(bytes.to_vec());
+                }
+            }
+            _ => {}
+        }
+    }
+    if !tokens_match(&session.csrf_token, &csrf) {
+        return Err(csrf_refused().into());
+    }
+    let text = match file {
+        Some(bytes) => match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(_) => {
+                let problem = ImportProblem {
+                    place: None,
+                    message: ctx
+                        .t(
+                            "Il file non è testo UTF-8: salvarlo come testo (TOML, UTF-8) e riprovare.",
+                            "The file is not UTF-8 text: save it as text (TOML, UTF-8) and try again.",
+                        )
+                        .to_string(),
+                };
+                return Ok(calls_page(
+                    &s,
+                    &ctx,
+                    &session,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    typed,
+                    Some(problem),
+                )
+                .await?);
+            }
+        },
+        None => typed,
+    };
+    let en = ctx.en();
+    let call = match Call::from_toml(&text) {
+        Ok(c) => c,
+        Err(e) => {
+            let place = match (e.line, &e.key) {
+                (Some(l), Some(k)) if en => Some(format!("line {l}, key «{k}»")),
+                (Some(l), Some(k)) => Some(format!("riga {l}, chiave «{k}»")),
+                (Some(l), None) if en => Some(format!("line {l}")),
+                (Some(l), None) => Some(format!("riga {l}")),
+                (None, Some(k)) if en => Some(format!("key «{k}»")),
+                (None, Some(k)) => Some(format!("chiave «{k}»")),
+                (None, None) => None,
+            };
+            let problem = ImportProblem {
+                place,
+                message: e.message,
+            };
+            return Ok(calls_page(
+                &s,
+                &ctx,
+                &session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                text,
+                Some(problem),
+            )
+            .await?);
+        }
+    };
+    let refuse = |message: String| ImportProblem {
+        place: None,
+        message,
+    };
+    if let Some(existing) = s.app.store.call(call.code.as_str()).await?
+        && existing.call != call
+        && existing.call.state_at(now()) != CallState::Upcoming
+    {
+        let problem = refuse(if en {
+            format!(
+                "The call {} has opened: its rules can no longer change.",
+                call.code
+            )
+        } else {
+            format!(
+                "Il bando {} è già aperto: le sue regole non possono più cambiare.",
+                call.code
+            )
+        });
+        return Ok(calls_page(
+            &s,
+            &ctx,
+            &session,
+            StatusCode::CONFLICT,
+            text,
+            Some(problem),
+        )
+        .await?);
+    }
+    match s.app.store.import_call(&call).await {
+        Ok(outcome) => {
+            let what = match outcome {
+                ImportedCall::Created => "pubblicato",
+                ImportedCall::Replaced => "modificato",
+                ImportedCall::Unchanged => "invariato",
+            };
+            tracing::info!(call = %call.code, user = %session.user.id, outcome = ?outcome, "call imported from the web");
+            Ok(see_other(&format!(
+                "/amministrazione/bandi/{}?esito={what}",
+                encode(call.code.as_str())
+            )))
+        }
+        Err(StoreError::Conflict(_)) => {
+            let problem = refuse(if en {
+                format!(
+                    "The call {} already has applications: its rules can no longer change.",
+                    call.code
+                )
+            } else {
+                format!(
+                    "Il bando {} ha già domande: le sue regole non possono più cambiare.",
+                    call.code
+                )
+            });
+            Ok(calls_page(
+                &s,
+                &ctx,
+                &session,
+                StatusCode::CONFLICT,
+                text,
+                Some(problem),
+            )
+            .await?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,250 @@
+//! The accounts and the entities they act for.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use bandi_domain::i18n::Locale;
+use bandi_store::{Role, Session};
+use serde::Deserialize;
+
+use super::*;
+use crate::pages::account::{PageResult, Signed, check_csrf, require, see_other};
+use crate::pages::{Ctx, Layout, Nav, PageState, encode, render};
+use crate::{ApiError, accounts};
+
+pub(crate) struct UserRow {
+    pub email: String,
+    pub name: String,
+    pub role: &'static str,
+    pub entities: Vec<String>,
+    pub bind_action: String,
+    pub bind_id: String,
+}
+
+/// The form that creates an account, as typed, with its problems.
+#[derive(Default)]
+pub(crate) struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub entities: String,
+    pub email_error: Option<String>,
+    pub name_error: Option<String>,
+    pub role_error: Option<String>,
+    pub password_error: Option<String>,
+    pub entities_error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct UsersPage {
+    l: Layout,
+    csrf: String,
+    users: Vec<UserRow>,
+    new: NewUser,
+    message: Option<String>,
+    problem: Option<String>,
+}
+
+pub(crate) fn role_label(role: Role, locale: Locale) -> &'static str {
+    match (role, locale) {
+        (Role::Admin, Locale::It) => "Ufficio regionale",
+        (Role::Admin, Locale::En) => "Regional office",
+        (Role::Applicant, Locale::It) => "Ente locale",
+        (Role::Applicant, Locale::En) => "Local authority",
+    }
+}
+
+async fn users_page(
+    s: &PageState,
+    ctx: &Ctx,
+    session: &Session,
+    status: StatusCode,
+    new: NewUser,
+    problem: Option<String>,
+) -> Result<Response, ApiError> {
+    let mut users = Vec::new();
+    for u in s.app.store.users().await? {
+        let mut entities = Vec::new();
+        for code in &u.entities {
+            let name = s.app.store.entity(code).await?.map(|e| e.name);
+            entities.push(match name {
+                Some(n) => format!("{n} ({code})"),
+                None => code.clone(),
+            });
+        }
+        users.push(UserRow {
+            bind_action: format!("/amministrazione/utenti/{}/enti", encode(&u.id)),
+            bind_id: format!("bind-{}", u.id),
+            email: u.email,
+            name: u.name,
+            role: role_label(u.role, ctx.locale),
+            entities,
+        });
+    }
+    let message = ctx.param("creato").map(|e| {
+        if ctx.en() {
+            format!("Account {e} created.")
+        } else {
+            format!("Account {e} creato.")
+        }
+    });
+    let message = message.or_else(|| {
+        ctx.param("associato").map(|e| {
+            if ctx.en() {
+                format!("Body {e} associated.")
+            } else {
+                format!("Ente {e} associato.")
+            }
+        })
+    });
+    let page = UsersPage {
+        l: ctx
+            .layout(ctx.t("Utenti", "Users"), crumbs(ctx), Nav::Admin)
+            .signed(session),
+        csrf: session.csrf_token.clone(),
+        users,
+        new,
+        message,
+        problem,
+    };
+    render(status, &page)
+}
+
+pub async fn users(State(s): State<PageState>, ctx: Ctx, Signed(session): Signed) -> PageResult {
+    require(&session, Role::Admin)?;
+    let new = NewUser {
+        role: "applicant".into(),
+        ..NewUser::default()
+    };
+    Ok(users_page(&s, &ctx, &session, StatusCode::OK, new, None).await?)
+}
+
+#[derive(Deserialize)]
+pub struct NewUserForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    entities: String,
+}
+
+pub async fn create_user(
+    State(s): State<PageState>,
+    ctx: Ctx,
+    Signed(session): Signed,
+    Form(f): Form<NewUserForm>,
+) -> PageResult {
+    require(&session, Role::Admin)?;
+    check_csrf(&session, &f.csrf)?;
+    let codes = accounts::entity_codes(&f.entities);
+    let created = accounts::create(
+        &s.app.store,
+        &f.email,
+        &f.name,
+        &f.role,
+        &f.password,
+        &codes,
+    )
+    .await?;
+    let user = match created {
+        Ok(user) => user,
+        Err(p) => {
+            let text =
+                |t: Option<bandi_domain::i18n::Text>| t.map(|t| t.get(ctx.locale).to_string());
+            let new = NewUser {
+                email: f.email.trim().to_string(),
+                name: f.name.trim().to_string(),
+                role: f.role.clone(),
+                entities: f.entities.clone(),
+                email_error: text(p.email),
+                name_error: text(p.name),
+                role_error: text(p.role),
+                password_error: text(p.password),
+                entities_error: text(p.entities),
+            };
+            return Ok(users_page(
+                &s,
+                &ctx,
+                &session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                new,
+                None,
+            )
+            .await?);
+        }
+    };
+    tracing::info!(user = %user.id, by = %session.user.id, role = user.role.as_str(), "account created");
+    Ok(see_other(&format!(
+        "/amministrazione/utenti?creato={}",
+        encode(&user.email)
+    )))
+}
+
+#[derive(Deserialize)]
+pub struct BindForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    entity: String,
+}
+
+pub async fn bind(
+    State(s): State<PageState>,
+    ctx: Ctx,
+    Signed(session): Signed,
+    id: Result<Path<String>, PathRejection>,
+    Form(f): Form<BindForm>,
+) -> PageResult {
+    require(&session, Role::Admin)?;
+    check_csrf(&session, &f.csrf)?;
+    let Ok(Path(id)) = id else {
+        return Err(ApiError::not_found().into());
+    };
+    if id.len() > 64 {
+        return Err(ApiError::not_found().into());
+    }
+    let user = s
+        .app
+        .store
+        .user(&id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let code = f.entity.trim();
+    if code.is_empty() || code.len() > 40 || s.app.store.entity(code).await?.is_none() {
+        let problem = if ctx.en() {
+            format!("No body with code «{code}»: nothing changed.")
+        } else {
+            format!("Nessun ente con codice «{code}»: nulla è cambiato.")
+        };
+        let new = NewUser {
+            role: "applicant".into(),
+            ..NewUser::default()
+        };
+        return Ok(users_page(
+            &s,
+            &ctx,
+            &session,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            new,
+            Some(problem),
+        )
+        .await?);
+    }
+    s.app.store.bind_entity(&user.id, code).await?;
+    tracing::info!(user = %user.id, by = %session.user.id, entity = code, "entity bound");
+    Ok(see_other(&format!(
+        "/amministrazione/utenti?associato={}",
+        encode(code)
+    )))
+}

@@ -1,0 +1,177 @@
+//! The dashboard: one tab per entity the person acts for, its applications and the calls it may apply to.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use bandi_domain::call::CallState;
+use bandi_store::Role;
+
+use super::*;
+use crate::pages::account::{PageResult, Signed, require, see_other};
+use crate::pages::calls::precise_local;
+use crate::pages::i18n::{state_label, status_label};
+use crate::pages::{Crumb, Ctx, Layout, Nav, PageState, encode, render};
+
+pub(crate) struct EntityTab {
+    pub name: String,
+    pub href: String,
+    pub current: bool,
+}
+
+pub(crate) struct ApplicationRow {
+    pub id: String,
+    pub protocol: String,
+    pub href: String,
+    pub call_title: String,
+    pub received: String,
+    pub requested: String,
+    pub reserved: String,
+    pub status: &'static str,
+    pub status_class: &'static str,
+}
+
+pub(crate) struct CallOption {
+    pub title: String,
+    pub state: &'static str,
+    pub state_label: &'static str,
+    pub opens: String,
+    pub closes: String,
+    pub time_zone: String,
+    pub href: String,
+    pub has_draft: bool,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    l: Layout,
+    tabs: Vec<EntityTab>,
+    entity_code: String,
+    /// The stream of the applications' statuses, for the script that keeps them current.
+    events_href: String,
+    /// This page, to reload it when applications appear.
+    self_href: String,
+    applications: Vec<ApplicationRow>,
+    calls: Vec<CallOption>,
+    no_entity: bool,
+}
+
+pub async fn dashboard(
+    State(s): State<PageState>,
+    ctx: Ctx,
+    Signed(session): Signed,
+) -> PageResult {
+    if session.user.role == Role::Admin {
+        return Ok(see_other("/amministrazione"));
+    }
+    require(&session, Role::Applicant)?;
+    let user = &session.user;
+    let title = ctx.t("Area riservata", "Reserved area");
+    let crumbs = vec![Crumb::new(ctx.ui().home, "/")];
+    let Some(first) = user.entities.first() else {
+        let page = DashboardPage {
+            l: ctx.layout(title, crumbs, Nav::Reserved).signed(&session),
+            tabs: Vec::new(),
+            entity_code: String::new(),
+            events_href: String::new(),
+            self_href: String::new(),
+            applications: Vec::new(),
+            calls: Vec::new(),
+            no_entity: true,
+        };
+        return Ok(render(StatusCode::OK, &page)?);
+    };
+    let code = ctx.param("ente").unwrap_or(first).to_string();
+    let entity = own_entity(&s, &session, &code).await?;
+    let mut tabs = Vec::new();
+    if user.entities.len() > 1 {
+        for e in &user.entities {
+            let name = match s.app.store.entity(e).await? {
+                Some(x) => x.name,
+                None => e.clone(),
+            };
+            tabs.push(EntityTab {
+                name,
+                href: format!("/area-riservata?ente={}", encode(e)),
+                current: *e == code,
+            });
+        }
+    }
+    let locale = ctx.locale;
+    let now = now();
+    let calls = s.app.store.calls().await?;
+    let title_of = |call_code: &str| {
+        calls
+            .iter()
+            .find(|c| c.call.code.as_str() == call_code)
+            .map(|c| c.call.title.get(locale).to_string())
+            .unwrap_or_else(|| call_code.to_string())
+    };
+    let applications = s.app.store.entity_applications(&code).await?;
+    let rows = applications
+        .iter()
+        .map(|a| {
+            let r = &a.receipt;
+            let received = calls
+                .iter()
+                .find(|c| c.call.code.as_str() == r.call)
+                .map(|c| precise_local(&c.call, &r.received_at, locale))
+                .unwrap_or_else(|| r.received_at.clone());
+            ApplicationRow {
+                id: r.id.clone(),
+                protocol: r.protocol.clone(),
+                href: receipt_href(&r.id),
+                call_title: title_of(&r.call),
+                received,
+                requested: r.requested_cents.in_locale(locale),
+                reserved: a.reserved.in_locale(locale),
+                status: status_label(a.status.as_str(), locale),
+                status_class: status_class(a.status.as_str()),
+            }
+        })
+        .collect();
+    let mut options = Vec::new();
+    for c in &calls {
+        let call = &c.call;
+        let state = call.state_at(now);
+        if state == CallState::Closed || call.check_eligible(&entity).is_err() {
+            continue;
+        }
+        let made = applications
+            .iter()
+            .filter(|a| a.receipt.call == call.code.as_str())
+            .count();
+        let limit = call.applications_per_entity as usize;
+        if limit > 0 && made >= limit {
+            continue;
+        }
+        options.push(CallOption {
+            title: call.title.get(locale).to_string(),
+            state: state.as_str(),
+            state_label: state_label(state, locale),
+            opens: call.local_time(call.opens_at),
+            closes: call.local_time(call.closes_at),
+            time_zone: call.time_zone.clone(),
+            href: form_href(&code, call.code.as_str()),
+            has_draft: s
+                .app
+                .store
+                .draft(&code, call.code.as_str())
+                .await?
+                .is_some(),
+        });
+    }
+    let page = DashboardPage {
+        l: ctx
+            .layout(format!("{title}: {}", entity.name), crumbs, Nav::Reserved)
+            .signed(&session),
+        tabs,
+        events_href: super::statuses::events_href(&code),
+        self_href: format!("/area-riservata?ente={}", encode(&code)),
+        entity_code: code,
+        applications: rows,
+        calls: options,
+        no_entity: false,
+    };
+    Ok(render(StatusCode::OK, &page)?)
+}

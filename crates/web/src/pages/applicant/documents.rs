@@ -1,0 +1,220 @@
+//! The documents attached to a draft or an application: stored from the form's files,
+//! listed with their fingerprint, downloaded only by those who act for the entity and by
+//! officials.
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+use bandi_domain::call::Call;
+use bandi_domain::document::{DocumentProblem, check_document, clean_file_name};
+use bandi_domain::i18n::{FieldError, Locale};
+use bandi_store::{DocumentInfo, NewDocument, Role, Session};
+
+use super::uploads::Upload;
+use crate::ApiError;
+use crate::pages::account::{PageResult, Signed};
+use crate::pages::{PageState, encode};
+
+pub(crate) fn document_href(id: &str) -> String {
+    format!("/area-riservata/documenti/{}", encode(id))
+}
+
+/// `12,3 kB` (or `12.3 kB` in English): sizes as people read them.
+pub(crate) fn human_size(bytes: u64, locale: Locale) -> String {
+    let (value, unit) = if bytes < 1024 {
+        return match locale {
+            Locale::It => format!("{bytes} byte"),
+            Locale::En => format!("{bytes} bytes"),
+        };
+    } else if bytes < 1024 * 1024 {
+        (bytes * 10 / 1024, "kB")
+    } else {
+        (bytes * 10 / (1024 * 1024), "MB")
+    };
+    let sep = match locale {
+        Locale::It => ',',
+        Locale::En => '.',
+    };
+    format!("{}{sep}{} {unit}", value / 10, value % 10)
+}
+
+/// A document as the pages list it.
+pub(crate) struct DocumentView {
+    pub file_name: String,
+    pub size: String,
+    pub sha256: String,
+    pub href: String,
+}
+
+impl DocumentView {
+    pub fn new(d: &DocumentInfo, locale: Locale) -> DocumentView {
+        DocumentView {
+            file_name: d.file_name.clone(),
+            size: human_size(d.size_bytes, locale),
+            sha256: d.sha256.clone(),
+            href: document_href(&d.id),
+        }
+    }
+}
+
+/// A document checked and ready to keep.
+pub(crate) struct Checked<'a> {
+    pub upload: &'a Upload,
+    pub file_name: String,
+    pub content_type: &'static str,
+}
+
+/// Checks every file of a form: a code the call does not ask for is a bad request (no
+/// form sends it); a file too large, empty or of a kind not accepted is a problem next to
+/// its control. Nothing is kept unless every file passes.
+pub(crate) fn check_uploads<'a>(
+    call: &Call,
+    files: &'a [Upload],
+) -> Result<Result<Vec<Checked<'a>>, Vec<FieldError>>, ApiError> {
+    let mut ok = Vec::new();
+    let mut problems = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        if !call.attachments.iter().any(|a| a.code == f.code) {
+            return Err(ApiError::bad_request(
+                "unknown_attachment",
+                "Il modulo contiene un allegato non previsto dal bando. Nessun dato è stato modificato.",
+                "The form carries an attachment the call does not ask for. Nothing was changed.",
+            ));
+        }
+        if files[..i].iter().any(|g| g.code == f.code) {
+            return Err(ApiError::bad_request(
+                "duplicate_attachment",
+                "Il modulo contiene due file per lo stesso allegato. Nessun dato è stato modificato.",
+                "The form carries two files for the same attachment. Nothing was changed.",
+            ));
+        }
+        let kind = if f.too_large {
+            Err(DocumentProblem::TooLarge)
+        } else {
+            check_document(&f.bytes)
+        };
+        match kind {
+            Ok(kind) => ok.push(Checked {
+                upload: f,
+                file_name: clean_file_name(&f.file_name),
+                content_type: kind.content_type(),
+            }),
+            Err(p) => {
+                let text = p.text();
+                problems.push(FieldError::new(
+                    format!("attachments.{}", f.code),
+                    p.code(),
+                    format!("«{}»: {}", clean_file_name(&f.file_name), text.it),
+                    format!("«{}»: {}", clean_file_name(&f.file_name), text.en),
+                ))
+            }
+        }
+    }
+    Ok(if problems.is_empty() {
+        Ok(ok)
+    } else {
+        Err(problems)
+    })
+}
+
+/// Keeps the checked files in the draft of `entity` for the call.
+pub(crate) async fn keep(
+    s: &PageState,
+    session: &Session,
+    entity: &str,
+    call: &str,
+    files: &[Checked<'_>],
+) -> Result<(), ApiError> {
+    for f in files {
+        s.app
+            .store
+            .put_document(NewDocument {
+                entity,
+                call,
+                attachment: &f.upload.code,
+                file_name: &f.file_name,
+                content_type: f.content_type,
+                uploaded_by: &session.user.id,
+                bytes: &f.upload.bytes,
+            })
+            .await?;
+        tracing::info!(entity, call, attachment = %f.upload.code, user = %session.user.id, "document uploaded");
+    }
+    Ok(())
+}
+
+/// `Content-Disposition` for a file name that may hold any character: an ASCII fallback
+/// and the exact name in RFC 5987 form.
+fn disposition(name: &str) -> HeaderValue {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let value = format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        encode(name)
+    );
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+/// A document's bytes, as a download. Those who do not act for its entity get the same
+/// 404 as for a document that does not exist; officials see every document.
+pub async fn download(
+    State(s): State<PageState>,
+    Signed(session): Signed,
+    id: Result<Path<String>, PathRejection>,
+) -> PageResult {
+    let Ok(Path(id)) = id else {
+        return Err(ApiError::not_found().into());
+    };
+    if id.len() > 64 {
+        return Err(ApiError::not_found().into());
+    }
+    let user = &session.user;
+    let (info, bytes) = s
+        .app
+        .store
+        .document(&id)
+        .await?
+        .filter(|(d, _)| user.role == Role::Admin || user.acts_for(&d.entity))
+        .ok_or_else(ApiError::not_found)?;
+    let content_type = HeaderValue::from_str(&info.content_type)
+        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+    let mut res = (StatusCode::OK, bytes).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, content_type);
+    h.insert(header::CONTENT_DISPOSITION, disposition(&info.file_name));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_in_each_language() {
+        assert_eq!(human_size(900, Locale::It), "900 byte");
+        assert_eq!(human_size(12_600, Locale::It), "12,3 kB");
+        assert_eq!(human_size(12_600, Locale::En), "12.3 kB");
+        assert_eq!(human_size(10 * 1024 * 1024, Locale::It), "10,0 MB");
+    }
+
+    #[test]
+    fn any_file_name_makes_a_valid_header() {
+        let v = disposition("Delibera n° 12 \"bis\".pdf");
+        let v = v.to_str().unwrap();
+        assert!(v.starts_with("attachment; filename=\"Delibera n_ 12 _bis_.pdf\""));
+        assert!(v.contains("filename*=UTF-8''Delibera%20n%C2%B0%2012%20%22bis%22.pdf"));
+    }
+}

@@ -1,0 +1,403 @@
+//! The application form: built from the call file, saved as a draft.
+
+use askama::Template;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use bandi_domain::application::AttachedDocument;
+use bandi_domain::call::CallState;
+use bandi_domain::entity::Entity;
+use bandi_domain::i18n::FieldError;
+use bandi_store::{DocumentInfo, Role, Session, StoredCall};
+
+use super::documents::DocumentView;
+use super::*;
+use crate::ApiError;
+use crate::auth::random_token;
+use crate::pages::account::{PageResult, Signed, check_csrf, require, see_other};
+use crate::pages::form::{FormInput, FormView, notice_text};
+use crate::pages::i18n::state_label;
+use crate::pages::{Crumb, Ctx, Layout, Nav, PageState, encode, render};
+
+/// A message above the form.
+pub(crate) struct Alert {
+    /// Bootstrap's alert kind: `success`, `info`, `warning`, `danger`.
+    pub kind: &'static str,
+    pub title: String,
+    pub lines: Vec<String>,
+    pub link: Option<(String, String)>,
+}
+
+pub(crate) struct CategoryOption {
+    pub code: String,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "application_form.html")]
+struct FormPage {
+    l: Layout,
+    action: String,
+    csrf: String,
+    nonce: String,
+    entity_name: String,
+    call_title: String,
+    call_href: String,
+    state: &'static str,
+    state_label: &'static str,
+    opens: String,
+    closes: String,
+    time_zone: String,
+    server_time: String,
+    categories: Vec<CategoryOption>,
+    f: FormView,
+    alert: Option<Alert>,
+    total: String,
+    eligible: Option<String>,
+    requested: Option<String>,
+    rate: String,
+    max_grant: Option<String>,
+    can_submit: bool,
+    attachments: Vec<AttachmentView>,
+    /// Every notice of the amounts, as the live preview lists them too.
+    amount_notices: Vec<String>,
+}
+
+/// One of the call's attachments on the form: its file control and the document kept.
+pub(crate) struct AttachmentView {
+    /// The call's attachment code.
+    pub code: String,
+    pub id: String,
+    pub label: String,
+    pub required: bool,
+    pub current: Option<DocumentView>,
+    pub error: Option<String>,
+}
+
+pub(super) struct FormCtx<'a> {
+    pub ctx: &'a Ctx,
+    pub session: &'a Session,
+    pub entity: &'a Entity,
+    pub stored: &'a StoredCall,
+    /// The draft's documents.
+    pub documents: Vec<DocumentInfo>,
+    /// Files of this request that were refused, each next to its control.
+    pub upload_errors: Vec<FieldError>,
+}
+
+impl FormCtx<'_> {
+    /// The draft's documents as the content of an application names them.
+    pub fn attached(&self) -> Vec<AttachedDocument> {
+        self.documents
+            .iter()
+            .map(|d| AttachedDocument {
+                code: d.attachment.clone(),
+                sha256: d.sha256.clone(),
+            })
+            .collect()
+    }
+
+    /// The form page with `input`; `checked` when the person saved or submitted it, so
+    /// that its problems show.
+    pub fn page(
+        &self,
+        status: StatusCode,
+        input: &FormInput,
+        checked: bool,
+        alert: Option<Alert>,
+        nonce: String,
+    ) -> Result<Response, ApiError> {
+        let call = &self.stored.call;
+        let locale = self.ctx.locale;
+        let result = input.check(call, &self.attached());
+        let mut errors = match (&result.valid, checked) {
+            (None, true) => result.errors.clone(),
+            _ => Vec::new(),
+        };
+        // The amounts of the lines that can be counted, complete or not: the same the
+        // live preview shows as the person types.
+        let notices = &result.estimate.notices;
+        let counted = result.estimate.total_cost.is_positive();
+        errors.extend(self.upload_errors.iter().cloned());
+        let attachments = call
+            .attachments
+            .iter()
+            .map(|a| {
+                let field = format!("attachments.{}", a.code);
+                let messages: Vec<&str> = errors
+                    .iter()
+                    .filter(|e| e.field == field)
+                    .map(|e| e.message(locale))
+                    .collect();
+                AttachmentView {
+                    code: a.code.clone(),
+                    id: format!("att-{}", a.code),
+                    label: a.label.get(locale).to_string(),
+                    required: a.required,
+                    current: self
+                        .documents
+                        .iter()
+                        .find(|d| d.attachment == a.code)
+                        .map(|d| DocumentView::new(d, locale)),
+                    error: (!messages.is_empty()).then(|| messages.join(" ")),
+                }
+            })
+            .collect();
+        let now = now();
+        let state = call.state_at(now);
+        let code = self.entity.code.as_str();
+        let call_title = call.title.get(locale).to_string();
+        let ui = self.ctx.ui();
+        let page = FormPage {
+            l: self
+                .ctx
+                .layout(
+                    format!(
+                        "{} – {}",
+                        self.ctx.t("Domanda", "Application"),
+                        self.entity.name
+                    ),
+                    vec![
+                        Crumb::new(ui.home, "/"),
+                        Crumb::new(
+                            self.ctx.t("Area riservata", "Reserved area"),
+                            format!("/area-riservata?ente={}", encode(code)),
+                        ),
+                    ],
+                    Nav::Reserved,
+                )
+                .signed(self.session),
+            action: form_href(code, call.code.as_str()),
+            csrf: self.session.csrf_token.clone(),
+            nonce,
+            entity_name: self.entity.name.clone(),
+            call_href: format!("/bandi/{}", call.code),
+            call_title,
+            state: state.as_str(),
+            state_label: state_label(state, locale),
+            opens: local_seconds(call, call.opens_at),
+            closes: local_seconds(call, call.closes_at),
+            time_zone: call.time_zone.clone(),
+            server_time: local_seconds(call, now),
+            categories: call
+                .categories
+                .iter()
+                .map(|c| CategoryOption {
+                    code: c.code.clone(),
+                    label: if c.eligible {
+                        c.label.get(locale).to_string()
+                    } else {
+                        format!("{} ({})", c.label.get(locale), ui.not_eligible)
+                    },
+                })
+                .collect(),
+            f: FormView::new(input, call, &errors, notices, locale),
+            alert,
+            total: result.total.in_locale(locale),
+            eligible: counted.then(|| result.estimate.eligible_cost.in_locale(locale)),
+            requested: counted.then(|| result.estimate.requested.in_locale(locale)),
+            rate: call.rate.to_string(),
+            max_grant: call.max_grant.map(|m| m.in_locale(locale)),
+            can_submit: state != CallState::Closed,
+            attachments,
+            amount_notices: notices.iter().map(|n| notice_text(n, locale)).collect(),
+        };
+        render(status, &page)
+    }
+}
+
+pub async fn form(
+    State(s): State<PageState>,
+    ctx: Ctx,
+    Signed(session): Signed,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> PageResult {
+    require(&session, Role::Applicant)?;
+    let Ok(Path((entity_code, call_code))) = path else {
+        return Err(ApiError::not_found().into());
+    };
+    let entity = own_entity(&s, &session, &entity_code).await?;
+    let stored = load_call(&s, &call_code).await?;
+    if let Some(done) = limit_reached(&s, &entity_code, &stored.call).await? {
+        return Ok(see_other(&receipt_href(&done.receipt.id)));
+    }
+    let input = match s.app.store.draft(&entity_code, &call_code).await? {
+        Some(json) => FormInput::from_draft(&json),
+        None => FormInput::default(),
+    };
+    let fc = FormCtx {
+        ctx: &ctx,
+        session: &session,
+        entity: &entity,
+        stored: &stored,
+        documents: s
+            .app
+            .store
+            .draft_documents(&entity_code, &call_code)
+            .await?,
+        upload_errors: Vec::new(),
+    };
+    Ok(fc.page(StatusCode::OK, &input, false, None, random_token())?)
+}
+
+/// Saves the draft with the files chosen, and with `action=submit` submits it: the
+/// click-day path is this one request, with an Idempotency-Key made of the nonce the form
+/// was rendered with, so a double click is one application. A file refused refuses the
+/// whole request: nothing is kept, the form comes back as typed with the problem next to
+/// the file.
+pub async fn save(
+    State(s): State<PageState>,
+    ctx: Ctx,
+    Signed(session): Signed,
+    path: Result<Path<(String, String)>, PathRejection>,
+    req: Request,
+) -> PageResult {
+    require(&session, Role::Applicant)?;
+    let Ok(Path((entity_code, call_code))) = path else {
+        return Err(ApiError::not_found().into());
+    };
+    let entity = own_entity(&s, &session, &entity_code).await?;
+    let stored = load_call(&s, &call_code).await?;
+    let posted = uploads::read(req).await?;
+    let fields = &posted.fields;
+    check_csrf(&session, field(fields, "csrf"))?;
+    let call = &stored.call;
+    let input = FormInput::from_fields(fields, call);
+    let nonce = field(fields, "nonce");
+    let nonce = if nonce.len() == 32 && nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
+        nonce.to_string()
+    } else {
+        random_token()
+    };
+    let submit = field(fields, "action") == "submit";
+    let en = ctx.en();
+    let checked_files = documents::check_uploads(call, &posted.files)?;
+    let mut fc = FormCtx {
+        ctx: &ctx,
+        session: &session,
+        entity: &entity,
+        stored: &stored,
+        documents: s
+            .app
+            .store
+            .draft_documents(&entity_code, &call_code)
+            .await?,
+        upload_errors: Vec::new(),
+    };
+    if let Some(done) = limit_reached(&s, &entity_code, call).await? {
+        if !posted.files.is_empty() {
+            // The documents of a submitted application are part of what was received.
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "already_submitted",
+                "La domanda è già stata presentata: i suoi allegati non si possono più sostituire. Nessun dato è stato modificato.",
+                "The application has been submitted: its attachments can no longer be replaced. Nothing was changed.",
+            )
+            .into());
+        }
+        // Already applied: a repeated click of a submission that went through lands here
+        // only if its receipt is not the one this form would get; show the one there is.
+        // The documents it would have named are sealed by now, under that application.
+        let key = format!("web-{nonce}");
+        let sealed: Vec<AttachedDocument> = s
+            .app
+            .store
+            .application_documents(&done.receipt.id)
+            .await?
+            .into_iter()
+            .map(|d| AttachedDocument {
+                code: d.attachment,
+                sha256: d.sha256,
+            })
+            .collect();
+        let sha = input
+            .check(call, &sealed)
+            .valid
+            .map(|v| v.content.sha256_hex())
+            .unwrap_or_default();
+        let previous = s
+            .app
+            .intake
+            .previous_receipt(call.code.as_str(), &entity_code, Some(&key), &sha)
+            .await
+            .map_err(ApiError::from)?;
+        let id = previous.map(|r| r.id).unwrap_or(done.receipt.id);
+        return Ok(see_other(&receipt_href(&id)));
+    }
+    let checked_files = match checked_files {
+        Ok(files) => files,
+        Err(problems) => {
+            fc.upload_errors = problems;
+            let alert = Alert {
+                kind: "danger",
+                title: ctx
+                    .t("File non accettato", "File not accepted")
+                    .to_string(),
+                lines: vec![
+                    ctx.t(
+                        "Nulla è stato salvato: il problema è indicato accanto all'allegato. Scegliere un altro file e salvare di nuovo.",
+                        "Nothing was saved: the problem is shown next to the attachment. Choose another file and save again.",
+                    )
+                    .to_string(),
+                ],
+                link: None,
+            };
+            return Ok(fc.page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &input,
+                true,
+                Some(alert),
+                nonce,
+            )?);
+        }
+    };
+    s.app
+        .store
+        .save_draft(&entity_code, &call_code, &input.to_draft())
+        .await?;
+    // «Remove» ticked for a document of the call, unless a new file for it came too.
+    let removed: Vec<&str> = call
+        .attachments
+        .iter()
+        .map(|a| a.code.as_str())
+        .filter(|code| field(fields, &format!("remove-{code}")) == "1")
+        .filter(|code| !checked_files.iter().any(|f| f.upload.code == *code))
+        .collect();
+    for code in &removed {
+        s.app
+            .store
+            .remove_draft_document(&entity_code, &call_code, code)
+            .await?;
+    }
+    if !checked_files.is_empty() || !removed.is_empty() {
+        documents::keep(&s, &session, &entity_code, &call_code, &checked_files).await?;
+        fc.documents = s
+            .app
+            .store
+            .draft_documents(&entity_code, &call_code)
+            .await?;
+    }
+    let saved_at = local_seconds(call, now());
+    if !submit {
+        let alert = Alert {
+            kind: "success",
+            title: ctx.t("Bozza salvata", "Draft saved").to_string(),
+            lines: vec![if en {
+                format!(
+                    "Saved at {saved_at} ({}). The amounts below are those of this draft.",
+                    call.time_zone
+                )
+            } else {
+                format!(
+                    "Salvata alle {saved_at} ({}). Gli importi qui sotto sono quelli di questa bozza.",
+                    call.time_zone
+                )
+            }],
+            link: None,
+        };
+        return Ok(fc.page(StatusCode::OK, &input, true, Some(alert), nonce)?);
+    }
+
+    submit::submit(&s, &fc, &input, nonce).await
+}

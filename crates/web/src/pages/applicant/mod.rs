@@ -1,0 +1,122 @@
+//! The applicants' reserved area: a dashboard per entity, the application form with its
+//! draft, the one-click submission on the click day, and the receipt.
+//!
+//! Ownership is checked on every request: an entity the person does not act for, and
+//! anything of it (draft, application), answers the same 404 as something that does not
+//! exist.
+
+mod dashboard;
+mod documents;
+mod drafts;
+mod preview;
+mod receipt;
+mod statuses;
+mod submit;
+mod uploads;
+
+pub use dashboard::dashboard;
+pub(crate) use documents::document_href;
+pub use documents::download;
+pub use drafts::{form, save};
+pub(crate) use preview::is_preview;
+pub use preview::preview;
+pub use receipt::receipt;
+pub use statuses::statuses;
+pub(crate) use uploads::MAX_UPLOAD_BODY;
+
+use bandi_domain::call::Call;
+use bandi_domain::entity::Entity;
+use bandi_domain::instant::truncate_to_micros;
+use bandi_store::{Session, StoredApplication, StoredCall};
+use jiff::Timestamp;
+
+use crate::ApiError;
+use crate::pages::{PageState, encode};
+
+fn now() -> Timestamp {
+    truncate_to_micros(Timestamp::now())
+}
+
+pub(crate) fn status_class(status: &str) -> &'static str {
+    match status {
+        "reserved" => "status-reserved",
+        "partial" => "status-partial",
+        "waitlisted" => "status-waitlisted",
+        _ => "status-other",
+    }
+}
+
+/// `03/04/2020 09:30:00` in the call's time zone.
+fn local_seconds(call: &Call, t: Timestamp) -> String {
+    t.to_zoned_datetime(call.tz())
+        .strftime("%d/%m/%Y %H:%M:%S")
+        .to_string()
+}
+
+/// The entity the person acts for, or 404 for any other, existing or not.
+async fn own_entity(s: &PageState, session: &Session, code: &str) -> Result<Entity, ApiError> {
+    if !session.user.acts_for(code) {
+        return Err(ApiError::not_found());
+    }
+    s.app
+        .store
+        .entity(code)
+        .await?
+        .ok_or_else(ApiError::not_found)
+}
+
+async fn load_call(s: &PageState, code: &str) -> Result<StoredCall, ApiError> {
+    if bandi_domain::call::CallCode::parse(code).is_err() {
+        return Err(ApiError::not_found());
+    }
+    s.app
+        .store
+        .call(code)
+        .await?
+        .ok_or_else(ApiError::not_found)
+}
+
+fn form_href(entity: &str, call: &str) -> String {
+    format!(
+        "/area-riservata/domanda/{}/{}",
+        encode(entity),
+        encode(call)
+    )
+}
+
+fn receipt_href(id: &str) -> String {
+    format!("/area-riservata/ricevuta/{}", encode(id))
+}
+
+/// The entity's latest application to the call, when it may make no other.
+async fn limit_reached(
+    s: &PageState,
+    entity: &str,
+    call: &Call,
+) -> Result<Option<StoredApplication>, ApiError> {
+    let limit = call.applications_per_entity as usize;
+    if limit == 0 {
+        return Ok(None);
+    }
+    let mine: Vec<StoredApplication> = s
+        .app
+        .store
+        .entity_applications(entity)
+        .await?
+        .into_iter()
+        .filter(|a| a.receipt.call == call.code.as_str())
+        .collect();
+    Ok(if mine.len() >= limit {
+        mine.into_iter().next()
+    } else {
+        None
+    })
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
+}

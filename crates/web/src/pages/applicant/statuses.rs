@@ -1,0 +1,117 @@
+//! The live statuses of an entity's applications, for its dashboard: a server-sent event
+//! stream of what the dashboard's table shows (status and amount reserved of each
+//! application), sent again whenever it changes. Only people acting for the entity get it,
+//! and it carries nothing of other entities. The dashboard works without it.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use bandi_domain::i18n::Locale;
+use bandi_store::{Role, Store};
+use futures_util::Stream;
+use serde::Serialize;
+use tokio::sync::watch;
+
+use super::{own_entity, status_class};
+use crate::ApiError;
+use crate::pages::account::{Signed, require};
+use crate::pages::i18n::status_label;
+use crate::pages::{Ctx, PageState};
+
+/// How often an open dashboard's statuses are read.
+const EVERY: Duration = Duration::from_secs(2);
+
+/// A stream ends after this long; the browser reconnects at once, and the session is
+/// checked again then, so a signed-out or expired session stops getting updates.
+const LIFETIME: Duration = Duration::from_secs(10 * 60);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct Row {
+    pub id: String,
+    pub protocol: String,
+    pub status: &'static str,
+    pub status_class: &'static str,
+    pub reserved: String,
+}
+
+/// What the dashboard shows of each application of `entity`, newest first.
+pub(crate) async fn rows(
+    store: &Store,
+    entity: &str,
+    locale: Locale,
+) -> Result<Vec<Row>, ApiError> {
+    Ok(store
+        .entity_applications(entity)
+        .await?
+        .into_iter()
+        .map(|a| Row {
+            status: status_label(a.status.as_str(), locale),
+            status_class: status_class(a.status.as_str()),
+            reserved: a.reserved.in_locale(locale),
+            protocol: a.receipt.protocol,
+            id: a.receipt.id,
+        })
+        .collect())
+}
+
+pub(crate) fn events_href(entity: &str) -> String {
+    format!(
+        "/area-riservata/stati?ente={}",
+        crate::pages::encode(entity)
+    )
+}
+
+struct Polling {
+    store: Store,
+    entity: String,
+    locale: Locale,
+    last: Option<Vec<Row>>,
+    every: tokio::time::Interval,
+    until: tokio::time::Instant,
+    closing: watch::Receiver<bool>,
+}
+
+/// `GET /area-riservata/stati?ente=CODE`: the entity's statuses at once, then each change.
+pub async fn statuses(
+    State(s): State<PageState>,
+    ctx: Ctx,
+    Signed(session): Signed,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    require(&session, Role::Applicant)?;
+    let code = ctx.param("ente").unwrap_or("").to_string();
+    own_entity(&s, &session, &code).await?;
+    let mut every = tokio::time::interval(EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let polling = Polling {
+        store: s.app.store.clone(),
+        entity: code,
+        locale: ctx.locale,
+        last: None,
+        every,
+        until: tokio::time::Instant::now() + LIFETIME,
+        closing: s.live.closing(),
+    };
+    let stream = futures_util::stream::unfold(polling, |mut p| async move {
+        loop {
+            tokio::select! {
+                _ = p.every.tick() => {}
+                _ = tokio::time::sleep_until(p.until) => return None,
+                _ = p.closing.wait_for(|c| *c) => return None,
+            }
+            let now = match rows(&p.store, &p.entity, p.locale).await {
+                Ok(r) => r,
+                // A database hiccup: the dashboard keeps what it shows; try again later.
+                Err(_) => continue,
+            };
+            if p.last.as_ref() == Some(&now) {
+                continue;
+            }
+            let data = serde_json::to_string(&now).expect("rows serialise");
+            p.last = Some(now);
+            return Some((Ok(Event::default().event("statuses").data(data)), p));
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
