@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use bandi_domain::call::Call;
@@ -60,6 +61,10 @@ enum Command {
         /// Submissions that may wait for the sequencer before new ones get 503.
         #[arg(long, default_value_t = 20_000)]
         queue: usize,
+        /// How long the oldest queued submission may wait before new ones get 503 with
+        /// Retry-After, in milliseconds.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=600_000))]
+        max_queue_delay_ms: u64,
         /// Take submissions with the naive intake (one transaction per request that locks
         /// the call) instead of the sequencer: only as the benchmarks' baseline.
         #[arg(long)]
@@ -223,6 +228,7 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
         Command::Serve {
             listen,
             queue,
+            max_queue_delay_ms,
             naive_intake,
         } => {
             let intake = if naive_intake {
@@ -230,6 +236,7 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
                 Intake::start_naive(store.clone())
             } else {
                 Intake::start(store.clone(), queue)
+                    .with_max_queue_delay(Duration::from_millis(max_queue_delay_ms))
             };
             serve(store, intake, listen).await?
         }

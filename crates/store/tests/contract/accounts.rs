@@ -83,7 +83,8 @@ pub async fn lookups_for_pages(db: &TestDb) {
     let call = er_call_open();
     let entities = comuni(3);
     let store = open_with(db, &call, &entities).await;
-    let intake = bandi_store::intake::Intake::start(store.clone(), QUEUE);
+    let intake =
+        bandi_store::intake::Intake::start(store.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING);
     let mut receipts = Vec::new();
     for e in &entities {
         let answer = intake

@@ -80,7 +80,7 @@ pub async fn documents_belong_to_drafts_until_sealed(db: &TestDb) {
     );
 
     // A submission naming the draft's documents seals them.
-    let intake = Intake::start(store.clone(), QUEUE);
+    let intake = Intake::start(store.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING);
     let mut app = standard_project(&call);
     app.content.attachments = draft
         .iter()

@@ -47,7 +47,7 @@ pub async fn receipts_survive_a_restart(db: &TestDb) {
     let sub = |i: usize| submission(ER_CALL, &code(&entities[i]), None, app.clone());
     let before: Vec<Receipt> = {
         let store = open_with(db, &call, &entities).await;
-        let intake = Intake::start(store.clone(), QUEUE);
+        let intake = Intake::start(store.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING);
         let answers =
             submit_concurrently(std::slice::from_ref(&intake), (0..6).map(sub).collect()).await;
         let receipts = answers.iter().map(created).collect();
@@ -65,7 +65,7 @@ pub async fn receipts_survive_a_restart(db: &TestDb) {
             .expect("acknowledged application");
         assert_eq!(&a.receipt, r);
     }
-    let intake = Intake::start(store.clone(), QUEUE);
+    let intake = Intake::start(store.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING);
     for r in &before {
         let again = intake
             .submit(submission(ER_CALL, &r.entity, None, app.clone()))
@@ -120,7 +120,7 @@ pub async fn failed_commit_answers_nothing(db: &TestDb) {
     let entities = comuni(20);
     let store = open_with(db, &call, &entities).await;
     sqlx::any::install_default_drivers();
-    let intake = Intake::start(store.clone(), QUEUE);
+    let intake = Intake::start(store.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING);
     let app = standard_project(&call);
     let sub = |i: usize| submission(ER_CALL, &code(&entities[i]), None, app.clone());
     // A warm cache: numbers 1..=5 taken.

@@ -17,7 +17,7 @@ async fn three_hundred_at_once(db: &TestDb, call: &Call) -> (Store, Vec<Receipt>
     const N: usize = 300;
     let entities = comuni(N);
     let store = open_with(db, call, &entities).await;
-    let intake = Intake::start(store.clone(), QUEUE);
+    let intake = Intake::start(store.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING);
     let app = standard_project(call);
     let submissions = entities
         .iter()
@@ -142,7 +142,7 @@ pub async fn intake_300_concurrent_all_fit(db: &TestDb) {
 pub async fn intake_retries_are_idempotent(db: &TestDb) {
     let call = er_call_open();
     let store = open_with(db, &call, &comuni(5)).await;
-    let intake = Intake::start(store.clone(), QUEUE);
+    let intake = Intake::start(store.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING);
     let c1 = project(&call, PROJECT_COST_CENTS, "prima versione");
     let c2 = project(&call, PROJECT_COST_CENTS, "seconda versione");
     assert_ne!(c1.content.sha256_hex(), c2.content.sha256_hex());
@@ -320,7 +320,7 @@ pub async fn refusals_store_nothing(db: &TestDb) {
     closed.protocol_prefix = "CHI".into();
     store.import_call(&upcoming).await.unwrap();
     store.import_call(&closed).await.unwrap();
-    let intake = Intake::start(store.clone(), QUEUE);
+    let intake = Intake::start(store.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING);
     let before = ledger_len(&store).await;
     assert_eq!(before, 2);
 
@@ -431,7 +431,7 @@ pub async fn budget_below_one_grant(db: &TestDb) {
     let entities = comuni(N);
     let store = open_with(db, &waitlist, &entities).await;
     store.import_call(&partial).await.unwrap();
-    let intake = Intake::start(store.clone(), QUEUE);
+    let intake = Intake::start(store.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING);
     let app = standard_project(&waitlist);
 
     // Both calls at once, so that batches hold submissions of both.
@@ -514,7 +514,7 @@ pub async fn intake_retries_without_per_entity_limit(db: &TestDb) {
     two_each.applications_per_entity = 2;
     let store = open_with(db, &unlimited, &comuni(4)).await;
     store.import_call(&two_each).await.unwrap();
-    let intake = Intake::start(store.clone(), QUEUE);
+    let intake = Intake::start(store.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING);
     let v = |i: u32| project(&unlimited, PROJECT_COST_CENTS, &format!("v{i}"));
 
     for call in [ER_CALL, two_each.code.as_str()] {
@@ -589,7 +589,7 @@ pub async fn duplicates_queued_behind_the_lock(db: &TestDb) {
     let store = open_with(db, &call, &comuni(4)).await;
     let intake = Intake::start(store.clone(), QUEUE)
         // These stall the sequencer on purpose: no shedding meanwhile.
-        .with_max_queue_delay(std::time::Duration::from_secs(60));
+        .with_max_queue_delay(NO_SHEDDING);
     let c1 = project(&call, PROJECT_COST_CENTS, "v1");
     let before = ledger_len(&store).await;
 
@@ -769,7 +769,7 @@ pub async fn one_entity_cannot_fill_the_queue(db: &TestDb) {
     let store = open_with(db, &call, &entities).await;
     let intake = Intake::start(store.clone(), QUEUE)
         // These stall the sequencer on purpose: no shedding meanwhile.
-        .with_max_queue_delay(std::time::Duration::from_secs(60));
+        .with_max_queue_delay(NO_SHEDDING);
     let (_raw, holder) = hold_ledger_lock(db).await;
     let greedy = code(&entities[0]);
     let mut set = tokio::task::JoinSet::new();

@@ -17,8 +17,8 @@ pub async fn two_nodes_share_one_sequence(db: &TestDb) {
         0,
         "the first node migrated"
     );
-    let intake_a = Intake::start(node_a.clone(), QUEUE);
-    let intake_b = Intake::start(node_b.clone(), QUEUE);
+    let intake_a = Intake::start(node_a.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING);
+    let intake_b = Intake::start(node_b.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING);
     let app = standard_project(&call);
     let sub = |i: usize| submission(ER_CALL, &code(&entities[i]), None, app.clone());
     let created_all = |answers: Vec<_>| -> Vec<Receipt> { answers.iter().map(created).collect() };
@@ -110,7 +110,7 @@ pub async fn naive_baseline_keeps_the_rules(db: &TestDb) {
     let store = open_with(db, &call, &entities).await;
     let intakes = [
         Intake::start_naive(store.clone()),
-        Intake::start(store.clone(), QUEUE),
+        Intake::start(store.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING),
     ];
     let app = standard_project(&call);
     let mut submissions: Vec<_> = entities
@@ -144,8 +144,8 @@ pub async fn retries_on_another_node(db: &TestDb) {
     let entities = comuni(4);
     let node_a = open_with(db, &call, &entities).await;
     let node_b = Store::connect(&db.url).await.expect("second node");
-    let intake_a = Intake::start(node_a.clone(), QUEUE);
-    let intake_b = Intake::start(node_b.clone(), QUEUE);
+    let intake_a = Intake::start(node_a.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING);
+    let intake_b = Intake::start(node_b.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING);
     let first = standard_project(&call);
     let other = project(&call, PROJECT_COST_CENTS, "altra versione");
     let (e1, e2) = (code(&entities[0]), code(&entities[1]));

@@ -129,7 +129,7 @@ fn published(store_entries: &[bandi_domain::ledger::Entry]) -> Vec<Record> {
 pub async fn import_call_lifecycle(db: &TestDb) {
     let store = open(db).await;
     store.upsert_entities(&comuni(3)).await.expect("entities");
-    let intake = Intake::start(store.clone(), QUEUE);
+    let intake = Intake::start(store.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING);
 
     // Published upcoming: one ledger entry carrying the hash of the rules.
     let upcoming = er_call_opening(Timestamp::now() + SignedDuration::from_secs(3600));

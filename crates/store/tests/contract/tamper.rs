@@ -45,7 +45,7 @@ pub async fn verify_detects_tampering(db: &TestDb) {
     call.budget = bandi_domain::money::Money::from_cents(3 * GRANT_CENTS);
     let entities = comuni(5);
     let store = open_with(db, &call, &entities).await;
-    let intake = Intake::start(store.clone(), QUEUE);
+    let intake = Intake::start(store.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING);
     let app = standard_project(&call);
     let mut receipts: Vec<Receipt> = Vec::new();
     for e in &entities {

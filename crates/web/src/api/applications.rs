@@ -18,8 +18,8 @@ use crate::error::{call_closed, call_not_open};
 use crate::pages::account::{Peer, client_address};
 use crate::{ApiError, MAX_BODY, SharedState};
 
-/// Checks in the order the API promises: size (413), call (404), token (401), JSON (400),
-/// eligibility and opening (403), content (422), duplicates (409).
+/// Checks in the order the API promises: size (413), load (503, 429), call (404), token
+/// (401), JSON (400), eligibility and opening (403), content (422), duplicates (409).
 pub async fn submit(
     State(state): State<SharedState>,
     code: Result<Path<String>, PathRejection>,
@@ -27,9 +27,6 @@ pub async fn submit(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    // Before anything costs CPU: when the sequencer is behind, or this address has too
-    // many submissions in progress, the answer is at once (503 or 429, with Retry-After).
-    let _place = state.intake.admit(Some(&client_address(&headers, peer)))?;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -40,6 +37,10 @@ pub async fn submit(
     let bytes = axum::body::to_bytes(body, MAX_BODY)
         .await
         .map_err(|_| ApiError::too_large(MAX_BODY))?;
+    // Before anything else costs CPU: when the sequencer is behind, or this address has too
+    // many submissions in progress, the answer is at once (503 or 429, with Retry-After);
+    // after reading the body, though, so that the connection can carry the client's retry.
+    let _place = state.intake.admit(Some(&client_address(&headers, peer)))?;
     let call = calls::rules(&state, code).await?;
     let entity_code = auth::entity_of(&state, &headers).await?;
     let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
