@@ -20,6 +20,9 @@ pub(crate) struct Caches {
     tokens: RwLock<HashMap<String, String>>,
     entities: RwLock<HashMap<String, (Instant, Entity)>>,
     rules: RwLock<HashMap<String, (Instant, Arc<Call>)>>,
+    /// Held while loading the tokens issued since the last load; holds the time of issue
+    /// (µs) up to which they are loaded. Concurrent misses wait for one load.
+    pub(crate) tokens_loaded_until: tokio::sync::Mutex<i64>,
 }
 
 fn fresh<T: Clone>(

@@ -17,6 +17,10 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0004_calls_protocol_prefix.sql"),
     ),
     (5, include_str!("../migrations/sqlite/0005_documents.sql")),
+    (
+        6,
+        include_str!("../migrations/sqlite/0006_tokens_by_time.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -30,6 +34,10 @@ const POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0004_calls_protocol_prefix.sql"),
     ),
     (5, include_str!("../migrations/postgres/0005_documents.sql")),
+    (
+        6,
+        include_str!("../migrations/postgres/0006_tokens_by_time.sql"),
+    ),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<usize> {

@@ -58,6 +58,7 @@ contract!(
     registry::migrate_is_idempotent,
     registry::entities_upsert_is_idempotent,
     registry::tokens_belong_to_entities,
+    registry::tokens_issued_elsewhere_are_found,
     registry::import_call_lifecycle,
     intake::intake_300_concurrent_waitlist,
     intake::intake_300_concurrent_all_fit,

@@ -118,6 +118,59 @@ pub async fn tokens_belong_to_entities(db: &TestDb) {
     assert_eq!(store.token_entity(&near).await.unwrap(), None);
 }
 
+/// Tokens issued by another process after this node loaded its tokens are found, those
+/// whose time of issue lags behind that load too (another clock), and an unknown one is
+/// refused however many times it is tried.
+pub async fn tokens_issued_elsewhere_are_found(db: &TestDb) {
+    let node = open(db).await;
+    node.upsert_entities(&comuni(3)).await.expect("entities");
+    let first = node.issue_token("t0001").await.expect("token");
+    assert_eq!(
+        node.token_entity(&first).await.unwrap().as_deref(),
+        Some("t0001"),
+        "the first look loads the tokens"
+    );
+    let other = Store::connect(&db.url).await.expect("another process");
+    let later = other.issue_token("t0002").await.expect("token");
+    assert_eq!(
+        node.token_entity(&later).await.unwrap().as_deref(),
+        Some("t0002"),
+        "issued after the load"
+    );
+    // Issued "an hour ago" by a process with a slow clock, committed now.
+    let lagging = "bnd_lagging_clock_token";
+    sqlx_insert_token(db, lagging, "t0003").await;
+    assert_eq!(
+        node.token_entity(lagging).await.unwrap().as_deref(),
+        Some("t0003"),
+        "before the last load by its time of issue, found on its own"
+    );
+    for _ in 0..3 {
+        assert_eq!(node.token_entity("bnd_unknown").await.unwrap(), None);
+    }
+    assert_eq!(
+        node.entity("t0003").await.unwrap().map(|e| e.name),
+        comuni(3).into_iter().nth(2).map(|e| e.name),
+        "the token's entity came with it"
+    );
+}
+
+/// Writes a token row as another process would, with a time of issue one hour back.
+async fn sqlx_insert_token(db: &TestDb, token: &str, entity: &str) {
+    use sha2::Digest;
+    let (pool, tx) = hold_ledger_lock(db).await;
+    drop(tx);
+    let hash = hex::encode(sha2::Sha256::digest(token.as_bytes()));
+    let an_hour_ago = Timestamp::now().as_microsecond() - 3_600_000_000;
+    sqlx::query("INSERT INTO tokens (token_sha256, entity_code, created_us) VALUES ($1, $2, $3)")
+        .bind(hash)
+        .bind(entity)
+        .bind(an_hour_ago)
+        .execute(&pool)
+        .await
+        .expect("insert a token");
+}
+
 fn published(store_entries: &[bandi_domain::ledger::Entry]) -> Vec<Record> {
     store_entries
         .iter()
