@@ -2,7 +2,8 @@
 //! the new head of the chain — in **one statement** whatever the batch's size.
 //!
 //! The rows travel as one JSON array per table in a single bind parameter, unpacked by the
-//! database (`json_each` on SQLite, `json_array_elements` on PostgreSQL). So the SQL text
+//! database (`jsonb_each` on SQLite, `jsonb_array_elements` on PostgreSQL: parsed once into
+//! the binary form, which `->>` reads without parsing again). So the SQL text
 //! never changes (prepared once, cached), a batch costs one hand-off to sqlx's SQLite worker
 //! or one round trip to PostgreSQL instead of one per table, and there is one bind per table
 //! instead of fifteen per row. SQLite runs the statements of one string in order;
@@ -88,9 +89,9 @@ fn batch_sql(backend: Backend, only_if_head: bool) -> String {
             let and_when = when.replacen(" WHERE", " AND", 1);
             format!(
                 "{begin}UPDATE ledger_head SET seq = $4, hash = $5 WHERE id = 1{head_guard}; \
-                 INSERT INTO ledger ({LEDGER_COLUMNS}) SELECT {ledger} FROM json_each($1){when}; \
-                 INSERT INTO applications ({APPLICATION_COLUMNS}) SELECT {applications} FROM json_each($2){when}; \
-                 UPDATE calls SET {set} FROM json_each($3) AS c WHERE calls.code = c.value->>0{and_when}{end}"
+                 INSERT INTO ledger ({LEDGER_COLUMNS}) SELECT {ledger} FROM jsonb_each($1){when}; \
+                 INSERT INTO applications ({APPLICATION_COLUMNS}) SELECT {applications} FROM jsonb_each($2){when}; \
+                 UPDATE calls SET {set} FROM jsonb_each($3) AS c WHERE calls.code = c.value->>0{and_when}{end}"
             )
         }
         Backend::Postgres => {
