@@ -339,6 +339,12 @@ pub(crate) fn app_state(store: Store, intake: Intake) -> Arc<AppState> {
 }
 
 async fn serve(store: Store, intake: Intake, listen: SocketAddr) -> anyhow::Result<()> {
+    // The click day's first requests then find their tokens in memory. Not fatal: a token
+    // not loaded is looked up when it is first presented.
+    match store.load_tokens().await {
+        Ok(n) => tracing::info!(tokens = n, "API tokens loaded"),
+        Err(e) => tracing::warn!(error = %e, "API tokens not loaded in advance"),
+    }
     let state = app_state(store, intake);
     let listener = tokio::net::TcpListener::bind(listen)
         .await

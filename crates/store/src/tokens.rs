@@ -40,17 +40,35 @@ impl Store {
         if let Some(entity) = self.caches().token(&hash) {
             return Ok(Some(entity));
         }
-        let mut loaded_until = self.caches().tokens_loaded_until.lock().await;
+        let loaded_until = self.caches().tokens_loaded_until.lock().await;
         if let Some(entity) = self.caches().token(&hash) {
             return Ok(Some(entity));
         }
-        let since = *loaded_until;
+        self.load_tokens_since(loaded_until).await?;
+        if let Some(entity) = self.caches().token(&hash) {
+            return Ok(Some(entity));
+        }
+        self.token_entity_alone(hash).await
+    }
+
+    /// Loads every token issued since the last load, with its entity, into the caches:
+    /// `serve` calls it before taking requests, so that the click day's first requests find
+    /// their tokens already there. Returns how many were loaded.
+    pub async fn load_tokens(&self) -> Result<usize> {
+        let loaded_until = self.caches().tokens_loaded_until.lock().await;
+        self.load_tokens_since(loaded_until).await
+    }
+
+    async fn load_tokens_since(
+        &self,
+        mut loaded_until: tokio::sync::MutexGuard<'_, i64>,
+    ) -> Result<usize> {
         let rows = sqlx::query(
             "SELECT t.token_sha256, t.created_us, e.code, e.name, e.kind, e.fiscal_code, \
              e.province, e.region_code, e.istat_code, e.pec, e.members \
              FROM tokens t JOIN entities e ON e.code = t.entity_code WHERE t.created_us > $1",
         )
-        .bind(since)
+        .bind(*loaded_until)
         .fetch_all(self.pool())
         .await?;
         for row in &rows {
@@ -61,11 +79,7 @@ impl Store {
                 .put_token(row.try_get("token_sha256")?, entity.code.to_string());
             self.caches().put_entity(&entity);
         }
-        drop(loaded_until);
-        if let Some(entity) = self.caches().token(&hash) {
-            return Ok(Some(entity));
-        }
-        self.token_entity_alone(hash).await
+        Ok(rows.len())
     }
 
     async fn token_entity_alone(&self, hash: String) -> Result<Option<String>> {

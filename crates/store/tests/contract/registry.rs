@@ -125,10 +125,12 @@ pub async fn tokens_issued_elsewhere_are_found(db: &TestDb) {
     let node = open(db).await;
     node.upsert_entities(&comuni(3)).await.expect("entities");
     let first = node.issue_token("t0001").await.expect("token");
+    assert_eq!(node.load_tokens().await.unwrap(), 1, "loaded in advance");
+    assert_eq!(node.load_tokens().await.unwrap(), 0, "nothing new since");
     assert_eq!(
         node.token_entity(&first).await.unwrap().as_deref(),
         Some("t0001"),
-        "the first look loads the tokens"
+        "found in memory"
     );
     let other = Store::connect(&db.url).await.expect("another process");
     let later = other.issue_token("t0002").await.expect("token");
