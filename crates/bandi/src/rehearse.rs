@@ -296,6 +296,14 @@ pub async fn run(args: RehearseArgs, database: Option<String>) -> anyhow::Result
     let posts: u64 = plans.iter().map(load::Plan::requests).sum();
     let health_requests = args.health_requests.unwrap_or((posts as usize).max(1000));
     let health_url = format!("{api}/health");
+    // On a real click day the server loads the tokens when it starts, days after they were
+    // issued; these were issued just now, so one authenticated request (404: no such
+    // application) has the server load them before the measurement, as it would have.
+    let _ = client
+        .get(format!("{api}/applications/rehearsal-warm-up"))
+        .bearer_auth(&tokens[&1])
+        .send()
+        .await;
     // Opens the clients' connections, so that neither phase pays for them.
     let warm = ProgressBar::hidden();
     load::health(&client, &health_url, clients * 4, clients, &warm).await;
