@@ -184,7 +184,15 @@ impl ApplicationContent {
     }
 
     pub fn sha256_hex(&self) -> String {
-        hex::encode(Sha256::digest(self.canonical_json().as_bytes()))
+        self.canonical_json_and_sha256().1
+    }
+
+    /// The canonical JSON and its SHA-256 (hex), serialised once: what is stored and what
+    /// the receipt names.
+    pub fn canonical_json_and_sha256(&self) -> (String, String) {
+        let json = self.canonical_json();
+        let sha = hex::encode(Sha256::digest(json.as_bytes()));
+        (json, sha)
     }
 
     /// Checks the content against the call's rules and computes the amounts.

@@ -164,7 +164,7 @@ impl Intake {
     }
 
     pub async fn submit(&self, submission: Submission) -> Result<Accepted, IntakeError> {
-        let sha = submission.application.content.sha256_hex();
+        let (content, sha) = submission.application.content.canonical_json_and_sha256();
         // Only what this node has seen committed can be a retry worth a query here.
         if self
             .seen
@@ -193,6 +193,7 @@ impl Intake {
         queue
             .try_send(Job {
                 submission,
+                content,
                 sha,
                 queued_at: std::time::Instant::now(),
                 reply,

@@ -66,7 +66,7 @@ async fn submit_in_one_transaction(
     let waitlisted: i64 = row.try_get("waitlisted")?;
     let last_received_us: i64 = row.try_get("last_received_us")?;
 
-    let sha = s.application.content.sha256_hex();
+    let (content, sha) = s.application.content.canonical_json_and_sha256();
     if let Some(answer) =
         check_previous(&mut tx, s, &sha, call.applications_per_entity, &[]).await?
     {
@@ -92,7 +92,7 @@ async fn submit_in_one_transaction(
     let new = new_application(
         &call,
         s,
-        sha,
+        (content, sha),
         seq,
         received_us,
         (status, Money::from_cents(granted)),

@@ -110,7 +110,7 @@ pub(crate) fn check_window(call: &Call, received_us: i64) -> Option<IntakeError>
 pub(crate) fn new_application(
     call: &Call,
     s: &Submission,
-    sha: String,
+    (content, sha): (String, String),
     seq: u64,
     received_us: i64,
     standing: (bandi_domain::allocation::Status, Money),
@@ -156,7 +156,7 @@ pub(crate) fn new_application(
         entity: s.entity.clone(),
         received_us,
         content_sha256: sha,
-        content: s.application.content.canonical_json(),
+        content,
         requested,
         eligible: s.application.eligible_cost,
         idempotency_key: s.idempotency_key.clone(),

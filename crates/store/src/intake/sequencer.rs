@@ -37,7 +37,9 @@ type Answer = Result<Accepted, IntakeError>;
 
 pub(super) struct Job {
     pub submission: Submission,
-    /// The content's SHA-256, hex: computed once, by the request's task.
+    /// The content's canonical JSON and its SHA-256 (hex): serialised once, by the request's
+    /// task, not by the sequencer (whose time is everyone's).
+    pub content: String,
     pub sha: String,
     pub queued_at: Instant,
     pub reply: oneshot::Sender<Result<Accepted, IntakeError>>,
@@ -471,7 +473,7 @@ async fn sequence_one(
     let new = new_application(
         &c.call,
         s,
-        job.sha.clone(),
+        (job.content.clone(), job.sha.clone()),
         seq,
         received_us,
         (standing.status, standing.reserved),
