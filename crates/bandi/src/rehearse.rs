@@ -386,28 +386,19 @@ pub async fn run(args: RehearseArgs, database: Option<String>) -> anyhow::Result
     Ok(())
 }
 
-/// One token per entity, issued through the library from a few tasks.
+/// One token per entity, issued through the library in batches (one transaction each).
 async fn issue_tokens(
     store: &Store,
     entities: usize,
     bar: &ProgressBar,
 ) -> anyhow::Result<HashMap<usize, String>> {
-    let codes: Vec<usize> = (1..=entities).collect();
-    let mut tasks = Vec::new();
-    for chunk in codes.chunks(entities.div_ceil(8)) {
-        let (store, chunk, bar) = (store.clone(), chunk.to_vec(), bar.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut out = Vec::with_capacity(chunk.len());
-            for i in chunk {
-                out.push((i, store.issue_token(&format!("r{i:06}")).await?));
-                bar.inc(1);
-            }
-            Ok::<_, bandi_store::StoreError>(out)
-        }));
-    }
     let mut tokens = HashMap::with_capacity(entities);
-    for t in tasks {
-        tokens.extend(t.await.context("a token task panicked")??);
+    let numbers: Vec<usize> = (1..=entities).collect();
+    for chunk in numbers.chunks(10_000) {
+        let codes: Vec<String> = chunk.iter().map(|i| format!("r{i:06}")).collect();
+        let issued = store.issue_tokens(&codes).await?;
+        tokens.extend(chunk.iter().copied().zip(issued));
+        bar.inc(chunk.len() as u64);
     }
     Ok(tokens)
 }

@@ -111,6 +111,36 @@ pub async fn tokens_belong_to_entities(db: &TestDb) {
     );
     assert_eq!(store.token_entity("bnd_nope").await.unwrap(), None);
     assert_eq!(store.token_entity("").await.unwrap(), None);
+    // In a batch: one each, in order; an unknown entity refuses the whole batch.
+    let batch = store
+        .issue_tokens(&["t0002".to_string(), "t0001".to_string()])
+        .await
+        .expect("a batch");
+    assert_eq!(batch.len(), 2);
+    assert_eq!(
+        store.token_entity(&batch[0]).await.unwrap().as_deref(),
+        Some("t0002")
+    );
+    assert_eq!(
+        store.token_entity(&batch[1]).await.unwrap().as_deref(),
+        Some("t0001")
+    );
+    let count = |store: &Store| {
+        let store = store.clone();
+        async move { store.load_tokens().await.unwrap() }
+    };
+    let _ = count(&store).await;
+    assert!(
+        store
+            .issue_tokens(&["t0001".to_string(), "sconosciuto".to_string()])
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        count(&store).await,
+        0,
+        "nothing issued by the refused batch"
+    );
     // A token differs from another by one character: no prefix matching.
     let mut near = t1.clone();
     let last = near.pop().expect("non-empty");
