@@ -339,12 +339,16 @@ pub(crate) fn app_state(store: Store, intake: Intake) -> Arc<AppState> {
 }
 
 async fn serve(store: Store, intake: Intake, listen: SocketAddr) -> anyhow::Result<()> {
-    // The click day's first requests then find their tokens in memory. Not fatal: a token
-    // not loaded is looked up when it is first presented.
-    match store.load_tokens().await {
-        Ok(n) => tracing::info!(tokens = n, "API tokens loaded"),
-        Err(e) => tracing::warn!(error = %e, "API tokens not loaded in advance"),
-    }
+    // The click day's first requests then find their tokens in memory. In the background,
+    // so that start-up does not grow with the tokens (a million took 8 s); a request
+    // meanwhile waits for the load. Not fatal: a token not loaded is looked up when presented.
+    let loader = store.clone();
+    tokio::spawn(async move {
+        match loader.load_tokens().await {
+            Ok(n) => tracing::info!(tokens = n, "API tokens loaded"),
+            Err(e) => tracing::warn!(error = %e, "API tokens not loaded in advance"),
+        }
+    });
     let state = app_state(store, intake);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
