@@ -17,7 +17,7 @@ use super::calls::precise_local;
 use super::{Ctx, i18n::status_label};
 use crate::ApiError;
 
-const COLUMNS: [&str; 14] = [
+const COLUMNS: [&str; 15] = [
     "seq",
     "protocol",
     "received_at_utc",
@@ -32,10 +32,11 @@ const COLUMNS: [&str; 14] = [
     "status",
     "content_sha256",
     "ledger_seq",
+    "attachments",
 ];
 
 /// The same columns for people, in Italian: the XLSX header.
-const HEADERS_IT: [&str; 14] = [
+const HEADERS_IT: [&str; 15] = [
     "N.",
     "Protocollo",
     "Ricevuta (UTC)",
@@ -50,7 +51,19 @@ const HEADERS_IT: [&str; 14] = [
     "Stato",
     "Impronta SHA-256",
     "Voce del registro",
+    "Allegati (codice:SHA-256)",
 ];
+
+/// The documents the application names, as `code:sha256` separated by spaces: what the
+/// content hash covers, so that an official can match each file to the receipt.
+fn attachments(a: &StoredApplication) -> String {
+    a.content
+        .attachments
+        .iter()
+        .map(|d| format!("{}:{}", d.code, d.sha256))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 
 /// A text a spreadsheet must not read as a formula (CSV injection): a leading `'` keeps
 /// `=`, `+`, `-`, `@` and control characters as text.
@@ -130,6 +143,7 @@ pub async fn csv(
                 a.status.as_str().to_string(),
                 r.content_sha256.clone(),
                 r.ledger_seq.to_string(),
+                inert(&attachments(a)),
             ])?;
         }
         Ok(())
@@ -180,8 +194,9 @@ fn workbook(export: &Export, ctx: &Ctx) -> Result<Vec<u8>, XlsxError> {
         sheet.write_string(row, 11, status_label(a.status.as_str(), ctx.locale))?;
         sheet.write_string(row, 12, &r.content_sha256)?;
         sheet.write_number(row, 13, r.ledger_seq as f64)?;
+        sheet.write_string(row, 14, attachments(a))?;
     }
-    for (col, width) in [6, 22, 28, 24, 12, 40, 50, 16, 16, 16, 16, 28, 66, 10]
+    for (col, width) in [6, 22, 28, 24, 12, 40, 50, 16, 16, 16, 16, 28, 66, 10, 80]
         .into_iter()
         .enumerate()
     {

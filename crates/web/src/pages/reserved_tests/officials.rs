@@ -122,6 +122,10 @@ async fn officials_import_list_export_and_manage_accounts() {
         row.contains(",'=Smart working a Cervia,"),
         "no formula: {row}"
     );
+    assert!(
+        row.ends_with(','),
+        "no documents attached, an empty last column: {row}"
+    );
 
     let xlsx = b
         .client
