@@ -7,7 +7,7 @@ use crate::SharedState;
 
 mod applications;
 mod auth;
-mod calls;
+pub(crate) mod calls;
 mod ledger;
 
 pub fn routes() -> Router<SharedState> {

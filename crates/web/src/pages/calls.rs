@@ -11,6 +11,7 @@ use bandi_domain::instant::truncate_to_micros;
 use bandi_store::StoredCall;
 use jiff::Timestamp;
 
+use super::admin::load_call;
 use super::i18n::{duration, state_label, status_label};
 use super::{Crumb, Ctx, Layout, Nav, PageState, render};
 use crate::ApiError;
@@ -86,24 +87,6 @@ pub async fn list(State(s): State<PageState>, ctx: Ctx) -> Result<Response, ApiE
     render(StatusCode::OK, &page)
 }
 
-/// The call in the path, or the «no such call» page.
-async fn load(
-    s: &PageState,
-    code: Result<Path<String>, PathRejection>,
-) -> Result<StoredCall, ApiError> {
-    let Ok(Path(code)) = code else {
-        return Err(ApiError::call_not_found());
-    };
-    if bandi_domain::call::CallCode::parse(&code).is_err() {
-        return Err(ApiError::call_not_found());
-    }
-    s.app
-        .store
-        .call(&code)
-        .await?
-        .ok_or_else(ApiError::call_not_found)
-}
-
 pub(crate) struct Category {
     pub label: String,
     pub eligible: bool,
@@ -158,7 +141,7 @@ pub async fn show(
     ctx: Ctx,
     code: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    let stored = load(&s, code).await?;
+    let stored = load_call(&s, code).await?;
     let now = now();
     let locale = ctx.locale;
     let ui = ctx.ui();
@@ -290,7 +273,7 @@ pub async fn ranking(
     ctx: Ctx,
     code: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    let stored = load(&s, code).await?;
+    let stored = load_call(&s, code).await?;
     let locale = ctx.locale;
     let ui = ctx.ui();
     let rows = s

@@ -98,22 +98,12 @@ pub(crate) async fn applications(
         .collect())
 }
 
-/// The call in the path, for officials: a missing one is «no such call».
+/// The call in the path: a missing one is «no such call» (a page, as for the API a JSON).
 pub(crate) async fn load_call(
     s: &PageState,
     code: Result<Path<String>, PathRejection>,
 ) -> Result<bandi_store::StoredCall, ApiError> {
-    let Ok(Path(code)) = code else {
-        return Err(ApiError::call_not_found());
-    };
-    if bandi_domain::call::CallCode::parse(&code).is_err() {
-        return Err(ApiError::call_not_found());
-    }
-    s.app
-        .store
-        .call(&code)
-        .await?
-        .ok_or_else(ApiError::call_not_found)
+    crate::api::calls::load(&s.app, code).await
 }
 
 fn outcome_text(v: &str, locale: Locale) -> Option<&'static str> {

@@ -86,7 +86,30 @@ pub(super) struct FormCtx<'a> {
     pub upload_errors: Vec<FieldError>,
 }
 
-impl FormCtx<'_> {
+impl<'a> FormCtx<'a> {
+    /// The form's context with the draft's documents as stored.
+    pub(super) async fn load(
+        s: &PageState,
+        ctx: &'a Ctx,
+        session: &'a Session,
+        entity: &'a Entity,
+        stored: &'a StoredCall,
+    ) -> Result<FormCtx<'a>, ApiError> {
+        let documents = s
+            .app
+            .store
+            .draft_documents(entity.code.as_str(), stored.call.code.as_str())
+            .await?;
+        Ok(FormCtx {
+            ctx,
+            session,
+            entity,
+            stored,
+            documents,
+            upload_errors: Vec::new(),
+        })
+    }
+
     /// The draft's documents as the content of an application names them.
     pub fn attached(&self) -> Vec<AttachedDocument> {
         self.documents
@@ -226,18 +249,7 @@ pub async fn form(
         Some(json) => FormInput::from_draft(&json),
         None => FormInput::default(),
     };
-    let fc = FormCtx {
-        ctx: &ctx,
-        session: &session,
-        entity: &entity,
-        stored: &stored,
-        documents: s
-            .app
-            .store
-            .draft_documents(&entity_code, &call_code)
-            .await?,
-        upload_errors: Vec::new(),
-    };
+    let fc = FormCtx::load(&s, &ctx, &session, &entity, &stored).await?;
     Ok(fc.page(StatusCode::OK, &input, false, None, random_token())?)
 }
 
@@ -273,18 +285,7 @@ pub async fn save(
     let submit = field(fields, "action") == "submit";
     let en = ctx.en();
     let checked_files = documents::check_uploads(call, &posted.files)?;
-    let mut fc = FormCtx {
-        ctx: &ctx,
-        session: &session,
-        entity: &entity,
-        stored: &stored,
-        documents: s
-            .app
-            .store
-            .draft_documents(&entity_code, &call_code)
-            .await?,
-        upload_errors: Vec::new(),
-    };
+    let mut fc = FormCtx::load(&s, &ctx, &session, &entity, &stored).await?;
     if let Some(done) = limit_reached(&s, &entity_code, call).await? {
         if !posted.files.is_empty() {
             // The documents of a submitted application are part of what was received.
