@@ -6,6 +6,33 @@ use sqlx::any::AnyRow;
 
 use crate::{Result, Store, StoreError};
 
+/// The columns [`entity_from_row`] reads, each after `$prefix` (a table alias and a dot, or
+/// nothing): one list for every query that reads entities.
+macro_rules! entity_columns {
+    ($prefix:literal) => {
+        concat!(
+            $prefix,
+            "code, ",
+            $prefix,
+            "name, ",
+            $prefix,
+            "kind, ",
+            $prefix,
+            "fiscal_code, ",
+            $prefix,
+            "province, ",
+            $prefix,
+            "region_code, ",
+            $prefix,
+            "istat_code, ",
+            $prefix,
+            "pec, ",
+            $prefix,
+            "members"
+        )
+    };
+}
+
 impl Store {
     /// Inserts or updates every entity in one transaction: importing a file twice changes
     /// nothing the second time.
@@ -41,10 +68,11 @@ impl Store {
         if let Some(e) = self.caches().entity(code) {
             return Ok(Some(e));
         }
-        let row = sqlx::query(
-            "SELECT code, name, kind, fiscal_code, province, region_code, istat_code, pec, members \
-             FROM entities WHERE code = $1",
-        )
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            entity_columns!(""),
+            " FROM entities WHERE code = $1"
+        ))
         .bind(code)
         .fetch_optional(self.pool())
         .await?;

@@ -18,6 +18,7 @@ mod applications;
 mod cache;
 mod calls;
 mod documents;
+#[macro_use]
 mod entities;
 pub mod error;
 pub mod intake;

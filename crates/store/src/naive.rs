@@ -116,6 +116,7 @@ async fn submit_in_one_transaction(
         std::slice::from_ref(&new),
         &[counters],
         &head,
+        None,
     )
     .await?;
     let receipt = new.receipt.clone();

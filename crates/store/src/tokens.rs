@@ -2,9 +2,22 @@
 
 use sha2::{Digest, Sha256};
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
 use crate::entities::entity_from_row;
 use crate::{Result, Store, StoreError};
+
+/// Tokens with their entity's row, where the condition holds.
+macro_rules! tokens_with_entities {
+    ($condition:literal) => {
+        concat!(
+            "SELECT t.token_sha256, t.created_us, ",
+            entity_columns!("e."),
+            " FROM tokens t JOIN entities e ON e.code = t.entity_code WHERE ",
+            $condition
+        )
+    };
+}
 
 fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -16,16 +29,8 @@ impl Store {
         if self.entity(entity_code).await?.is_none() {
             return Err(StoreError::NotFound(format!("entity {entity_code}")));
         }
-        let token = format!("bnd_{}", crate::random_hex(24));
-        sqlx::query(
-            "INSERT INTO tokens (token_sha256, entity_code, created_us) VALUES ($1, $2, $3)",
-        )
-        .bind(token_hash(&token))
-        .bind(entity_code)
-        .bind(crate::now_us())
-        .execute(self.pool())
-        .await?;
-        Ok(token)
+        let mut issued = self.issue_tokens(&[entity_code.to_string()]).await?;
+        Ok(issued.pop().expect("one token per entity"))
     }
 
     /// Issues one new token for each of these entities in one transaction, returned in the
@@ -90,39 +95,32 @@ impl Store {
         &self,
         mut loaded_until: tokio::sync::MutexGuard<'_, i64>,
     ) -> Result<usize> {
-        let rows = sqlx::query(
-            "SELECT t.token_sha256, t.created_us, e.code, e.name, e.kind, e.fiscal_code, \
-             e.province, e.region_code, e.istat_code, e.pec, e.members \
-             FROM tokens t JOIN entities e ON e.code = t.entity_code WHERE t.created_us > $1",
-        )
-        .bind(*loaded_until)
-        .fetch_all(self.pool())
-        .await?;
+        let rows = sqlx::query(tokens_with_entities!("t.created_us > $1"))
+            .bind(*loaded_until)
+            .fetch_all(self.pool())
+            .await?;
         for row in &rows {
-            let entity = entity_from_row(row)?;
-            let created: i64 = row.try_get("created_us")?;
-            *loaded_until = (*loaded_until).max(created);
-            self.caches()
-                .put_token(row.try_get("token_sha256")?, entity.code.to_string());
-            self.caches().put_entity(&entity);
+            self.cache_token(row)?;
+            *loaded_until = (*loaded_until).max(row.try_get::<i64, _>("created_us")?);
         }
         Ok(rows.len())
     }
 
     async fn token_entity_alone(&self, hash: String) -> Result<Option<String>> {
-        let row = sqlx::query(
-            "SELECT e.code, e.name, e.kind, e.fiscal_code, e.province, e.region_code, \
-             e.istat_code, e.pec, e.members FROM tokens t JOIN entities e ON e.code = t.entity_code \
-             WHERE t.token_sha256 = $1",
-        )
-        .bind(&hash)
-        .fetch_optional(self.pool())
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let entity = entity_from_row(&row)?;
+        let row = sqlx::query(tokens_with_entities!("t.token_sha256 = $1"))
+            .bind(&hash)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(|r| self.cache_token(r)).transpose()
+    }
+
+    /// Puts a row of [`tokens_with_entities`] in the caches; returns the entity's code.
+    fn cache_token(&self, row: &AnyRow) -> Result<String> {
+        let entity = entity_from_row(row)?;
         let code = entity.code.to_string();
-        self.caches().put_token(hash, code.clone());
+        self.caches()
+            .put_token(row.try_get("token_sha256")?, code.clone());
         self.caches().put_entity(&entity);
-        Ok(Some(code))
+        Ok(code)
     }
 }

@@ -28,7 +28,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::admission::Pressure;
 use super::rows::{NewApplication, check_window, new_application};
 use super::seen::{Seen, Sha256};
-use super::write::{Counters, write_batch, write_if_head};
+use super::write::{Counters, write_batch};
 use super::{Accepted, IntakeError, MAX_BATCH, Submission};
 use crate::applications::{KeyedPrevious, Receipt, parse_receipt, previous_by_keys};
 use crate::{Backend, Result, Store, StoreError, ledger};
@@ -188,7 +188,7 @@ async fn commit_solo(
     let (outcomes, rows) = decide(conn, &mut working, &mut head, now, batch).await?;
     let t2 = t0.elapsed();
     let counters = counters_of(&working, &rows);
-    let written = write_if_head(conn, backend, &rows, &counters, &expected, &head).await?;
+    let written = write_batch(conn, backend, &rows, &counters, &head, Some(&expected)).await?;
     let t3 = t0.elapsed();
     if !written {
         tracing::debug!("another writer appended: batch retried under the lock");
@@ -230,7 +230,7 @@ async fn commit_locked(
     let t2 = t0.elapsed();
     if !rows.is_empty() {
         let counters = counters_of(&working, &rows);
-        write_batch(&mut tx, backend, &rows, &counters, &head).await?;
+        write_batch(&mut tx, backend, &rows, &counters, &head, None).await?;
     }
     let t3 = t0.elapsed();
     tx.commit().await?;

@@ -119,57 +119,41 @@ static POSTGRES_LOCKED: LazyLock<String> = LazyLock::new(|| batch_sql(Backend::P
 static POSTGRES_SOLO: LazyLock<String> = LazyLock::new(|| batch_sql(Backend::Postgres, true));
 
 /// Writes `rows` (their ledger entries in order, which must follow the chain up to `head`),
-/// the counters, and `head`, inside the caller's transaction, which holds the lock.
+/// the counters, and `head`, and says whether it wrote.
+///
+/// - `expected: None`: inside the caller's transaction, which holds the lock; always writes.
+/// - `expected: Some(h)`, the solo path: in one statement (SQLite: one transaction in one
+///   string; PostgreSQL: one statement, its own transaction), moves the head from `h` to
+///   `head` and writes the batch, or, if another writer moved the head meanwhile, writes
+///   nothing. Durable when it returns, like a COMMIT.
 pub(crate) async fn write_batch(
     conn: &mut AnyConnection,
     backend: Backend,
     rows: &[NewApplication],
     counters: &[Counters<'_>],
     head: &Head,
-) -> Result<()> {
-    let sql: &'static str = match backend {
-        Backend::Sqlite => &SQLITE_LOCKED,
-        Backend::Postgres => &POSTGRES_LOCKED,
-    };
-    let [ledger, applications, counters] = json_rows(rows, counters);
-    sqlx::query(sql)
-        .bind(ledger)
-        .bind(applications)
-        .bind(counters)
-        .bind(head.seq as i64)
-        .bind(head.hash.clone())
-        .fetch_all(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-/// The solo path: in one statement (SQLite: one transaction in one string; PostgreSQL: one
-/// statement, its own transaction), moves the head from `expected` to `head` and writes the
-/// batch, or, if another writer moved the head meanwhile, writes nothing. Returns whether
-/// it wrote. Durable when it returns, like a COMMIT.
-pub(crate) async fn write_if_head(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    rows: &[NewApplication],
-    counters: &[Counters<'_>],
-    expected: &Head,
-    head: &Head,
+    expected: Option<&Head>,
 ) -> Result<bool> {
-    let sql: &'static str = match backend {
-        Backend::Sqlite => &SQLITE_SOLO,
-        Backend::Postgres => &POSTGRES_SOLO,
+    let sql: &'static str = match (backend, expected.is_some()) {
+        (Backend::Sqlite, false) => &SQLITE_LOCKED,
+        (Backend::Sqlite, true) => &SQLITE_SOLO,
+        (Backend::Postgres, false) => &POSTGRES_LOCKED,
+        (Backend::Postgres, true) => &POSTGRES_SOLO,
     };
     let [ledger, applications, counters] = json_rows(rows, counters);
-    let answer = sqlx::query(sql)
+    let mut q = sqlx::query(sql)
         .bind(ledger)
         .bind(applications)
         .bind(counters)
         .bind(head.seq as i64)
-        .bind(head.hash.clone())
-        .bind(expected.seq as i64)
-        .bind(expected.hash.clone())
-        .fetch_all(&mut *conn)
-        .await?;
+        .bind(head.hash.clone());
+    if let Some(expected) = expected {
+        q = q.bind(expected.seq as i64).bind(expected.hash.clone());
+    }
+    let answer = q.fetch_all(&mut *conn).await?;
+    if expected.is_none() {
+        return Ok(true);
+    }
     let row = answer
         .last()
         .ok_or_else(|| StoreError::Corrupt("the batch write returned no row".into()))?;
