@@ -243,7 +243,11 @@ async fn static_files_have_types_and_long_cache() {
 }
 
 /// Reads the stream until an event whose data contains `needle`.
-async fn next_event_with(res: &mut reqwest::Response, buf: &mut String, needle: &str) -> String {
+pub(super) async fn next_event_with(
+    res: &mut reqwest::Response,
+    buf: &mut String,
+    needle: &str,
+) -> String {
     loop {
         if let Some(end) = buf.find("\n\n") {
             let event: String = buf.drain(..end + 2).collect();

@@ -1,31 +1,11 @@
 //! The live statuses of an entity's applications on its dashboard: the stream of the
 //! entity's own applications, updated when a status changes, and nothing for others.
 
-use std::time::Duration;
-
 use jiff::SignedDuration;
 use reqwest::StatusCode;
 
 use super::{Browser, PASSWORD, form_path, good_fields, hidden, start};
-
-/// Reads the stream until an event whose data contains `needle`.
-async fn next_event_with(res: &mut reqwest::Response, buf: &mut String, needle: &str) -> String {
-    loop {
-        if let Some(end) = buf.find("\n\n") {
-            let event: String = buf.drain(..end + 2).collect();
-            if event.contains(needle) {
-                return event;
-            }
-            continue;
-        }
-        let chunk = tokio::time::timeout(Duration::from_secs(10), res.chunk())
-            .await
-            .expect("an event within 10 s")
-            .unwrap()
-            .expect("the stream stays open");
-        buf.push_str(std::str::from_utf8(&chunk).unwrap());
-    }
-}
+use crate::pages::tests::next_event_with;
 
 async fn submit(b: &mut Browser, entity: &str) {
     let page = b.get(&form_path(entity)).await;
