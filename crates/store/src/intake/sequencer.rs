@@ -22,7 +22,8 @@ use bandi_domain::call::Call;
 use bandi_domain::instant::truncate_to_micros;
 use bandi_domain::ledger::Record;
 use jiff::Timestamp;
-use sqlx::{AnyConnection, Connection, Row};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use super::admission::Pressure;
@@ -77,13 +78,23 @@ struct State {
     /// so the next batch can be decided before any lock and written in one statement
     /// that checks the head has not moved ([`commit_solo`]).
     solo: bool,
+    /// The writer's connection, kept from one batch to the next: returning it to the pool
+    /// costs a ping, one more hand-off to SQLite's worker thread per batch.
+    conn: Option<PoolConnection<Any>>,
 }
 
 impl State {
+    /// Forgets everything, the connection included (closed, not returned to the pool).
     fn forget(&mut self) {
+        if let Some(mut conn) = self.conn.take() {
+            conn.close_on_drop();
+        }
         *self = State::default();
     }
 }
+
+/// How long the sequencer keeps the writer's connection without a batch to write.
+const HOLD_IDLE: Duration = Duration::from_millis(200);
 
 pub(super) async fn run(
     store: Store,
@@ -97,7 +108,17 @@ pub(super) async fn run(
         if rx.is_empty() {
             pressure.idle();
         }
-        if rx.recv_many(&mut jobs, MAX_BATCH).await == 0 {
+        // The connection goes back to the pool once the intake is idle for a while, so
+        // that closing the store (or a restarted database) never waits on a held one.
+        let received =
+            match tokio::time::timeout(HOLD_IDLE, rx.recv_many(&mut jobs, MAX_BATCH)).await {
+                Ok(n) => n,
+                Err(_) => {
+                    state.conn = None;
+                    rx.recv_many(&mut jobs, MAX_BATCH).await
+                }
+            };
+        if received == 0 {
             break;
         }
         let batch: Vec<Job> = std::mem::take(&mut jobs);
@@ -134,7 +155,10 @@ async fn commit_batch(
     state: &mut State,
     batch: &[Job],
 ) -> Result<Vec<Answer>> {
-    let mut conn = store.writer().acquire().await?;
+    let mut conn = match state.conn.take() {
+        Some(conn) => conn,
+        None => store.writer().acquire().await?,
+    };
     let backend = store.backend();
     let mut outcome = Ok(None);
     if state.solo
@@ -148,8 +172,9 @@ async fn commit_batch(
         Ok(None) => commit_locked(&mut conn, backend, seen, state, batch).await,
         Err(e) => Err(e),
     };
-    if outcome.is_err() {
-        conn.close_on_drop();
+    match &outcome {
+        Ok(_) => state.conn = Some(conn),
+        Err(_) => conn.close_on_drop(),
     }
     outcome
 }
