@@ -18,6 +18,10 @@ use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use jiff::{SignedDuration, Timestamp};
 
+/// mimalloc: the intake allocates and frees many small strings per request (JSON, receipts).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod demo;
 mod rehearse;
 mod users;
