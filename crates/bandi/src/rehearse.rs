@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -23,6 +24,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use jiff::{SignedDuration, Timestamp};
 
 mod checks;
+mod http;
 mod load;
 mod report;
 
@@ -283,6 +285,7 @@ pub async fn run(args: RehearseArgs, database: Option<String>) -> anyhow::Result
         }
     };
     let api = format!("{base}/api/v1");
+    let lean = Arc::new(http::Client::new(&base, Duration::from_secs(60)).await?);
     setup.setup_time = t0.elapsed();
 
     // The load.
@@ -306,19 +309,19 @@ pub async fn run(args: RehearseArgs, database: Option<String>) -> anyhow::Result
         .await;
     // Opens the clients' connections, so that neither phase pays for them.
     let warm = ProgressBar::hidden();
-    load::health(&client, &health_url, clients * 4, clients, &warm).await;
+    load::health(&lean, &health_url, clients * 4, clients, &warm).await;
 
     let bar = progress(health_requests as u64, "GET /health");
     let cpu = cpu_time();
     let (health_ok, health_other, health_elapsed) =
-        load::health(&client, &health_url, health_requests, clients, &bar).await;
+        load::health(&lean, &health_url, health_requests, clients, &bar).await;
     let health_cpu = cpu_since(cpu);
     bar.finish_and_clear();
 
     let bar = progress(posts, "domande (submissions)");
     let submit_url = format!("{api}/calls/{code}/applications");
     let cpu = cpu_time();
-    let result = load::run(&client, &submit_url, plans, clients, args.rate, &bar).await;
+    let result = load::run(&lean, &submit_url, plans, clients, args.rate, &bar).await;
     let submit_cpu = cpu_since(cpu);
     bar.finish_and_clear();
 

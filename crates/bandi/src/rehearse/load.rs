@@ -7,8 +7,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use hyper::Method;
+use hyper::body::Bytes;
+use hyper::header::HeaderValue;
 use indicatif::ProgressBar;
 use serde_json::{Value, json};
+
+use super::http::{self, Client};
 
 /// A small deterministic generator (splitmix64): the same `--seed` gives the same bodies.
 #[derive(Debug, Clone)]
@@ -111,12 +116,13 @@ pub struct Outcome {
     pub bad: Option<(BadInput, u16, Option<String>)>,
 }
 
-/// One synthetic entity's part in the rehearsal.
+/// One synthetic entity's part in the rehearsal, its request ready to send.
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub entity: usize,
-    pub token: String,
-    pub body: String,
+    /// `Bearer <token>`.
+    pub bearer: HeaderValue,
+    pub body: Bytes,
     pub bad: Option<BadInput>,
     pub retry: bool,
 }
@@ -233,8 +239,8 @@ pub fn plans(
         .enumerate()
         .map(|(k, (entity, token))| Plan {
             entity,
-            body: body(entity, rng).to_string(),
-            token,
+            body: Bytes::from(body(entity, rng).to_string()),
+            bearer: http::bearer(&token),
             bad: bad[k],
             retry: retry[k],
         })
@@ -253,7 +259,7 @@ const MAX_ATTEMPTS: usize = 10;
 
 /// Carries out every plan from `clients` concurrent tasks pulling from one queue.
 pub async fn run(
-    client: &reqwest::Client,
+    client: &Arc<Client>,
     submit_url: &str,
     plans: Vec<Plan>,
     clients: usize,
@@ -267,13 +273,15 @@ pub async fn run(
         Some(per_s) => open_loop(client, submit_url, &plans, clients, per_s, bar).await,
     };
     let mut answers = Vec::new();
-    let mut outcomes = Vec::new();
+    let mut raw = Vec::new();
     for t in tasks {
         let (a, o) = t.await.expect("a client task panicked");
         answers.extend(a);
-        outcomes.extend(o);
+        raw.extend(o);
     }
     let elapsed = started.elapsed();
+    // Receipts are parsed once the clock has stopped.
+    let mut outcomes: Vec<Outcome> = raw.into_iter().map(RawOutcome::parse).collect();
     outcomes.sort_by_key(|o| o.entity);
     LoadResult {
         answers,
@@ -282,11 +290,33 @@ pub async fn run(
     }
 }
 
-type Task = tokio::task::JoinHandle<(Vec<Answer>, Vec<Outcome>)>;
+type Task = tokio::task::JoinHandle<(Vec<Answer>, Vec<RawOutcome>)>;
+
+/// An [`Outcome`] with its receipts still as the bytes that came back.
+struct RawOutcome {
+    entity: usize,
+    receipt: Result<Bytes, (u16, Option<String>)>,
+    created: bool,
+    retry: Option<(u16, Bytes)>,
+    bad: Option<(BadInput, u16, Option<String>)>,
+}
+
+impl RawOutcome {
+    fn parse(self) -> Outcome {
+        let json = |b: &Bytes| serde_json::from_slice(b).unwrap_or(Value::Null);
+        Outcome {
+            entity: self.entity,
+            receipt: self.receipt.map(|b| json(&b)),
+            created: self.created,
+            retry: self.retry.map(|(s, b)| (s, json(&b))),
+            bad: self.bad,
+        }
+    }
+}
 
 /// `clients` tasks, each sending its next plan when it has the answer to the last.
 fn closed_loop(
-    client: &reqwest::Client,
+    client: &Arc<Client>,
     submit_url: &str,
     plans: &Arc<Vec<Plan>>,
     clients: usize,
@@ -297,14 +327,14 @@ fn closed_loop(
         .map(|_| {
             let (client, plans, next, bar) =
                 (client.clone(), plans.clone(), next.clone(), bar.clone());
-            let url = submit_url.to_string();
+            let path = http::path_of(submit_url).to_string();
             tokio::spawn(async move {
                 let mut answers = Vec::new();
                 let mut outcomes = Vec::new();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(plan) = plans.get(i) else { break };
-                    outcomes.push(carry_out(&client, &url, plan, &mut answers, &bar).await);
+                    outcomes.push(carry_out(&client, &path, plan, &mut answers, &bar).await);
                 }
                 (answers, outcomes)
             })
@@ -316,7 +346,7 @@ fn closed_loop(
 /// `clients` in progress (the dispatcher waits beyond that, and says so in the report
 /// through a lower rate).
 async fn open_loop(
-    client: &reqwest::Client,
+    client: &Arc<Client>,
     submit_url: &str,
     plans: &Arc<Vec<Plan>>,
     clients: usize,
@@ -331,10 +361,10 @@ async fn open_loop(
         tokio::time::sleep_until(at).await;
         let permit = permits.clone().acquire_owned().await.expect("never closed");
         let (client, plans, bar) = (client.clone(), plans.clone(), bar.clone());
-        let url = submit_url.to_string();
+        let path = http::path_of(submit_url).to_string();
         tasks.push(tokio::spawn(async move {
             let mut answers = Vec::new();
-            let outcome = carry_out(&client, &url, &plans[i], &mut answers, &bar).await;
+            let outcome = carry_out(&client, &path, &plans[i], &mut answers, &bar).await;
             drop(permit);
             (answers, vec![outcome])
         }));
@@ -343,13 +373,13 @@ async fn open_loop(
 }
 
 async fn carry_out(
-    client: &reqwest::Client,
-    url: &str,
+    client: &Client,
+    path: &str,
     plan: &Plan,
     answers: &mut Vec<Answer>,
     bar: &ProgressBar,
-) -> Outcome {
-    let mut outcome = Outcome {
+) -> RawOutcome {
+    let mut outcome = RawOutcome {
         entity: plan.entity,
         receipt: Err((0, None)),
         created: false,
@@ -357,68 +387,51 @@ async fn carry_out(
         bad: None,
     };
     if let Some(bad) = plan.bad {
-        let (token, body) = match bad {
+        let text = std::str::from_utf8(&plan.body).expect("our own JSON");
+        let (bearer, body) = match bad {
             BadInput::FloatAmount => {
-                let mut v: Value = serde_json::from_str(&plan.body).expect("our own JSON");
+                let mut v: Value = serde_json::from_str(text).expect("our own JSON");
                 v["lines"][0]["amount_cents"] = json!(1_500_000.5);
-                (plan.token.clone(), v.to_string())
+                (plan.bearer.clone(), Bytes::from(v.to_string()))
             }
-            BadInput::BrokenJson => (
-                plan.token.clone(),
-                plan.body[..plan.body.len() / 2].to_string(),
-            ),
+            BadInput::BrokenJson => (plan.bearer.clone(), plan.body.slice(..plan.body.len() / 2)),
             BadInput::UnknownToken => (
-                format!("bnd_{:048x}", plan.entity as u128 * 0x9E37_79B9),
+                http::bearer(&format!("bnd_{:048x}", plan.entity as u128 * 0x9E37_79B9)),
                 plan.body.clone(),
             ),
         };
-        let (status, v, latency, retry_after) = post(client, url, &token, body).await;
-        let code = error_code(&v);
-        answers.push(Answer {
-            kind: Kind::Bad(bad),
-            status,
-            code: code.clone(),
-            latency,
-            retry_after,
-        });
+        let a = post(client, path, &bearer, body).await;
         bar.inc(1);
-        outcome.bad = Some((bad, status, code));
+        outcome.bad = Some((bad, a.status, a.code.clone()));
+        answers.push(a.answer(Kind::Bad(bad)));
     }
 
     let mut got_no_answer = false;
     for attempt in 1..=MAX_ATTEMPTS {
-        let (status, v, latency, retry_after) =
-            post(client, url, &plan.token, plan.body.clone()).await;
-        let code = error_code(&v);
-        answers.push(Answer {
-            kind: Kind::Submit,
-            status,
-            code: code.clone(),
-            latency,
-            retry_after,
-        });
-        match status {
+        let a = post(client, path, &plan.bearer, plan.body.clone()).await;
+        answers.push(a.answer(Kind::Submit));
+        match a.status {
             201 => {
-                outcome.receipt = Ok(v);
+                outcome.receipt = Ok(a.body);
                 outcome.created = true;
                 break;
             }
             // After an attempt that got no answer, the receipt of the one that did land.
             200 if got_no_answer => {
-                outcome.receipt = Ok(v);
+                outcome.receipt = Ok(a.body);
                 break;
             }
             // Refused for load: wait as the server says (Retry-After), then send again.
             0 | 429 | 503 if attempt < MAX_ATTEMPTS => {
-                got_no_answer |= status == 0;
-                let wait = match retry_after {
+                got_no_answer |= a.status == 0;
+                let wait = match a.retry_after {
                     Some(s) => s * 1000 + 50 * attempt as u64,
                     None => 50 * attempt as u64,
                 };
                 tokio::time::sleep(Duration::from_millis(wait)).await;
             }
             _ => {
-                outcome.receipt = Err((status, code));
+                outcome.receipt = Err((a.status, a.code));
                 break;
             }
         }
@@ -427,22 +440,15 @@ async fn carry_out(
 
     if plan.retry && outcome.receipt.is_ok() {
         for attempt in 1..=MAX_ATTEMPTS {
-            let (status, v, latency, retry_after) =
-                post(client, url, &plan.token, plan.body.clone()).await;
-            answers.push(Answer {
-                kind: Kind::Retry,
-                status,
-                code: error_code(&v),
-                latency,
-                retry_after,
-            });
+            let a = post(client, path, &plan.bearer, plan.body.clone()).await;
+            answers.push(a.answer(Kind::Retry));
             // A refusal for load is not the retry's answer: wait as told and resend.
-            if matches!(status, 429 | 503) && attempt < MAX_ATTEMPTS {
-                let wait = retry_after.unwrap_or(0) * 1000 + 50 * attempt as u64;
+            if matches!(a.status, 429 | 503) && attempt < MAX_ATTEMPTS {
+                let wait = a.retry_after.unwrap_or(0) * 1000 + 50 * attempt as u64;
                 tokio::time::sleep(Duration::from_millis(wait)).await;
                 continue;
             }
-            outcome.retry = Some((status, v));
+            outcome.retry = Some((a.status, a.body));
             break;
         }
     }
@@ -452,37 +458,49 @@ async fn carry_out(
     outcome
 }
 
-/// POSTs a body; status 0 and `Null` when no HTTP answer came.
-async fn post(
-    client: &reqwest::Client,
-    url: &str,
-    token: &str,
-    body: String,
-) -> (u16, Value, Duration, Option<u64>) {
+/// One POST's answer as the load phase keeps it.
+struct Posted {
+    status: u16,
+    body: Bytes,
+    /// The error's code, read only from answers that are not a success.
+    code: Option<String>,
+    latency: Duration,
+    retry_after: Option<u64>,
+}
+
+impl Posted {
+    fn answer(&self, kind: Kind) -> Answer {
+        Answer {
+            kind,
+            status: self.status,
+            code: self.code.clone(),
+            latency: self.latency,
+            retry_after: self.retry_after,
+        }
+    }
+}
+
+/// POSTs a body; status 0 when no HTTP answer came.
+async fn post(client: &Client, path: &str, bearer: &HeaderValue, body: Bytes) -> Posted {
     let started = Instant::now();
-    let sent = client
-        .post(url)
-        .bearer_auth(token)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(body)
-        .send()
+    let a = client
+        .request(Method::POST, path, Some(bearer), Some(body))
         .await;
-    let Ok(res) = sent else {
-        return (0, Value::Null, started.elapsed(), None);
-    };
-    let status = res.status().as_u16();
-    let retry_after = res
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok());
-    let bytes = res.bytes().await;
     let latency = started.elapsed();
-    let v = bytes
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or(Value::Null);
-    (status, v, latency, retry_after)
+    let code = if (200..300).contains(&a.status) {
+        None
+    } else {
+        serde_json::from_slice(&a.body)
+            .ok()
+            .and_then(|v: Value| error_code(&v))
+    };
+    Posted {
+        status: a.status,
+        body: a.body,
+        code,
+        latency,
+        retry_after: a.retry_after,
+    }
 }
 
 pub fn error_code(v: &Value) -> Option<String> {
@@ -494,7 +512,7 @@ pub fn error_code(v: &Value) -> Option<String> {
 /// GET /health `requests` times from `clients` concurrent tasks: latencies of the 200s,
 /// other answers by status, and the wall time.
 pub async fn health(
-    client: &reqwest::Client,
+    client: &Arc<Client>,
     url: &str,
     requests: usize,
     clients: usize,
@@ -504,22 +522,14 @@ pub async fn health(
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(clients);
     for _ in 0..clients {
-        let (client, next, bar, url) = (client.clone(), next.clone(), bar.clone(), url.to_string());
+        let (client, next, bar) = (client.clone(), next.clone(), bar.clone());
+        let path = http::path_of(url).to_string();
         tasks.push(tokio::spawn(async move {
             let mut ok = Vec::new();
             let mut other: BTreeMap<u16, u64> = BTreeMap::new();
             while next.fetch_add(1, Ordering::Relaxed) < requests {
                 let t = Instant::now();
-                let status = match client.get(&url).send().await {
-                    Ok(res) => {
-                        let s = res.status().as_u16();
-                        match res.bytes().await {
-                            Ok(_) => s,
-                            Err(_) => 0,
-                        }
-                    }
-                    Err(_) => 0,
-                };
+                let status = client.request(Method::GET, &path, None, None).await.status;
                 if status == 200 {
                     ok.push(t.elapsed());
                 } else {
