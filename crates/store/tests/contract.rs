@@ -79,6 +79,7 @@ contract!(
     nodes::two_nodes_share_one_sequence,
     nodes::retries_on_another_node,
     nodes::naive_baseline_keeps_the_rules,
+    nodes::restarted_node_continues_the_call,
     accounts::accounts_sessions_and_drafts,
     accounts::lookups_for_pages,
     documents::documents_belong_to_drafts_until_sealed,

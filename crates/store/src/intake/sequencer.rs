@@ -103,6 +103,10 @@ pub(super) async fn run(
     mut rx: mpsc::Receiver<Job>,
 ) {
     let mut state = State::default();
+    if let Err(e) = warm_up(&store, &seen, &mut state).await {
+        tracing::warn!(error = %e, "calls not loaded at start: each loads at its first batch");
+        state.forget();
+    }
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     loop {
         if rx.is_empty() {
@@ -141,6 +145,29 @@ pub(super) async fn run(
             }
         }
     }
+}
+
+/// Loads every call still to close, before the first batch: otherwise the first submission
+/// after a restart waits while its call's allocation is rebuilt from the ledger (seconds,
+/// for a call of a million applications). Read without the lock, in one snapshot: the
+/// first batch then takes the locked path, which only folds in what was appended since.
+async fn warm_up(store: &Store, seen: &Seen, state: &mut State) -> Result<()> {
+    let now = Timestamp::now();
+    let mut conn = store.pool().acquire().await?;
+    let mut tx = conn.begin().await?;
+    let codes: Vec<String> = sqlx::query_scalar("SELECT code FROM calls ORDER BY code")
+        .fetch_all(&mut *tx)
+        .await?;
+    for code in codes {
+        if let Some(c) = load_call(&mut tx, seen, None, &code).await?
+            && c.call.closes_at > now
+        {
+            state.cache.insert(code, c);
+        }
+    }
+    tx.rollback().await?;
+    tracing::info!(calls = state.cache.len(), "calls still to close loaded");
+    Ok(())
 }
 
 /// Commits one batch on the writer's connection. If anything fails, the connection is

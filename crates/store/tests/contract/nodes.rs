@@ -229,3 +229,52 @@ pub async fn retries_on_another_node(db: &TestDb) {
     assert_eq!(node_a.ranking(ER_CALL).await.unwrap().len(), 3);
     node_a.verify().await.expect("verify");
 }
+
+/// A node restarted on a call that already has applications: its sequencer loads the call
+/// as it starts, and goes on from where the ledger stands, retries and duplicates included.
+pub async fn restarted_node_continues_the_call(db: &TestDb) {
+    const N: usize = 40;
+    let call = er_call_open();
+    let entities = comuni(N + 1);
+    let app = standard_project(&call);
+    let sub = |i: usize| submission(ER_CALL, &code(&entities[i]), None, app.clone());
+    let before = {
+        let store = open_with(db, &call, &entities).await;
+        let intake = Intake::start(store.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING);
+        let answers = submit_concurrently(&[intake], (0..N).map(sub).collect()).await;
+        let receipts: Vec<Receipt> = answers.iter().map(created).collect();
+        store.close().await;
+        receipts
+    };
+
+    let store = Store::connect(&db.url).await.expect("the restarted node");
+    let intake = Intake::start(store.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING);
+    let first = before.iter().find(|r| r.seq == 1).expect("seq 1");
+    let entity = entities
+        .iter()
+        .position(|e| code(e) == first.entity)
+        .expect("its entity");
+    assert_eq!(
+        intake.submit(sub(entity)).await,
+        Ok(Accepted::Replayed(first.clone())),
+        "a retry after the restart gets the first receipt"
+    );
+    let other = project(&call, PROJECT_COST_CENTS, "altra versione");
+    assert_eq!(
+        intake
+            .submit(submission(ER_CALL, &first.entity, None, other))
+            .await,
+        Err(IntakeError::AlreadyApplied {
+            protocol: first.protocol.clone()
+        })
+    );
+    let next = created(&intake.submit(sub(N)).await);
+    assert_eq!(
+        next.seq,
+        N as u64 + 1,
+        "numbering goes on after the restart"
+    );
+    assert_eq!(next.status, "waitlisted", "the budget went to the first 38");
+    let report = store.verify().await.expect("verify");
+    assert_eq!(report.applications, N as u64 + 1);
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# A call of a million applications on SQLite: the rehearsal that fills it (throughput,
+# latency, every check), then `bandi verify`, the start-up of `bandi serve` on it, and the
+# first submissions after that restart: the first one makes the sequencer rebuild the
+# call's allocation from its ledger, unless `serve` has already loaded it.
+#
+#   ./scripts/bench-million.sh                 # about 5 minutes on 2 cores
+#   ENTITIES=100000 ./scripts/bench-million.sh
+#
+# Needs curl, jq and sqlite3. Writes target/bench/million-<stamp>/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ENTITIES=${ENTITIES:-999999}
+CLIENTS=${CLIENTS:-64}
+STAMP=$(date -u +%Y%m%d-%H%M%S)
+OUT=target/bench/million-$STAMP
+mkdir -p "$OUT"
+if [[ -z "${BANDI:-}" ]]; then
+  cargo build --release -p bandi
+  BANDI=target/release/bandi
+fi
+for tool in curl jq sqlite3; do
+  command -v "$tool" >/dev/null || { echo "bench-million.sh needs $tool" >&2; exit 1; }
+done
+DB="$OUT/million.db"
+URL="sqlite:$DB"
+PORT=${PORT:-18290}
+SERVER_PID=""
+trap '[[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null; true' EXIT
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+echo "== rehearsal: $ENTITIES entities, $CLIENTS clients (in-process server)"
+"$BANDI" --database "$URL" rehearse --entities "$ENTITIES" --clients "$CLIENTS" \
+  --bad-share 0 --retry-share 0 --health-requests 1000 --json "$OUT/rehearsal.json" >"$OUT/rehearsal.txt" 2>&1 \
+  || { tail -n 30 "$OUT/rehearsal.txt"; echo "the rehearsal failed" >&2; exit 1; }
+jq -r '"   \(.submissions.durable_per_s | floor) submissions/s, p99 \(.submissions.created.p99_ms) ms, all checks: \(.ok)"' "$OUT/rehearsal.json"
+
+t0=$(now_ms)
+"$BANDI" --database "$URL" verify >"$OUT/verify.txt" 2>&1
+echo "== verify: $(( $(now_ms) - t0 )) ms: $(tail -n 1 "$OUT/verify.txt")"
+
+# Two entities more, which have not applied yet, and their tokens.
+call=$(sqlite3 "$DB" "SELECT code FROM calls ORDER BY created_us DESC LIMIT 1")
+sqlite3 "$DB" "INSERT INTO entities (code, name, kind, province, region_code) VALUES
+  ('late000001', 'Comune di prova ritardatario 1', 'comune', 'BO', '08'),
+  ('late000002', 'Comune di prova ritardatario 2', 'comune', 'BO', '08')"
+token1=$("$BANDI" --database "$URL" tokens issue --entity late000001 | tail -n 1)
+token2=$("$BANDI" --database "$URL" tokens issue --entity late000002 | tail -n 1)
+sqlite3 "$DB" "SELECT content FROM applications WHERE call_code = '$call' LIMIT 1" >"$OUT/body.json"
+
+t0=$(now_ms)
+RUST_LOG=info "$BANDI" --database "$URL" serve --listen "127.0.0.1:$PORT" >"$OUT/serve.log" 2>&1 &
+SERVER_PID=$!
+until curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/v1/health"; do
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$OUT/serve.log" >&2; exit 1; }
+  sleep 0.005
+done
+echo "== serve: first 200 on /health after $(( $(now_ms) - t0 )) ms"
+
+post() {
+  curl -s -o "$OUT/answer-$1.json" -w '%{http_code} %{time_total}\n' \
+    -H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
+    --data-binary @"$OUT/body.json" "http://127.0.0.1:$PORT/api/v1/calls/$call/applications"
+}
+ms() { awk -v s="$1" 'BEGIN { printf "%.1f", s * 1000 }'; }
+# At once: the answer waits for the loads `serve` starts with (tokens, calls still open).
+read -r status seconds < <(post first "$token1")
+echo "== a submission as soon as /health answers: $status in $(ms "$seconds") ms ($(jq -r '.protocol // .error.code' "$OUT/answer-first.json"))"
+until grep -q "API tokens loaded" "$OUT/serve.log" && grep -q "calls still to close loaded" "$OUT/serve.log"; do
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$OUT/serve.log" >&2; exit 1; }
+  sleep 0.01
+done
+echo "== tokens and calls loaded $(( $(now_ms) - t0 )) ms after the start"
+read -r status seconds < <(post second "$token2")
+echo "== a new entity's submission after that: $status in $(ms "$seconds") ms ($(jq -r '.protocol // .error.code' "$OUT/answer-second.json"))"
+read -r status seconds < <(post retry "$token2")
+echo "== its retry: $status in $(ms "$seconds") ms"
+echo "== server peak RSS: $(awk '/^VmHWM:/ { printf "%.0f MiB", $2 / 1024 }' "/proc/$SERVER_PID/status")"
+echo "results in $OUT"
