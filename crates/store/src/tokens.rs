@@ -62,17 +62,21 @@ impl Store {
 
     /// The entity a token belongs to, if the token exists. A token not in the cache makes
     /// this node load, in one query, every token issued since its last load (and each
-    /// one's entity): on a click day nearly every request is its token's first, and they
-    /// arrive together, so one query serves them all. Concurrent misses wait for that one
-    /// load. A token still missing after it (unknown, or issued by another process whose
-    /// clock or commit lagged behind the last load) is looked up on its own before the
-    /// answer is no: an unknown token costs two indexed queries that find nothing.
+    /// one's entity), unless such a load is already running: then the token is looked up
+    /// on its own. A token still missing after the load (unknown, or issued by another
+    /// process whose clock or commit lagged behind the last load) is looked up on its own
+    /// before the answer is no: an unknown token costs two indexed queries that find
+    /// nothing.
     pub async fn token_entity(&self, token: &str) -> Result<Option<String>> {
         let hash = token_hash(token);
         if let Some(entity) = self.caches().token(&hash) {
             return Ok(Some(entity));
         }
-        let loaded_until = self.caches().tokens_loaded_until.lock().await;
+        // While a load is running (at start, a million tokens take seconds) a request does
+        // not wait for it: it looks its own token up.
+        let Ok(loaded_until) = self.caches().tokens_loaded_until.try_lock() else {
+            return self.token_entity_alone(hash).await;
+        };
         if let Some(entity) = self.caches().token(&hash) {
             return Ok(Some(entity));
         }
