@@ -3,10 +3,13 @@
 
 use std::collections::HashMap;
 
-use bandi_domain::allocation::{Allocation, Event};
+use bandi_domain::allocation::{Allocation, AppAllocation, Event};
+use bandi_domain::application::{ApplicationContent, AttachedDocument};
 use bandi_domain::ledger::{ChainVerifier, Record};
 use bandi_domain::money::Money;
+use sha2::{Digest, Sha256};
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
 use crate::{Result, Store, StoreError};
 
@@ -25,6 +28,9 @@ struct Submitted {
     content_sha256: String,
     requested: Money,
 }
+
+/// Applications read per query: a call of a million is never held in memory whole.
+const APPLICATIONS_PER_QUERY: i64 = 10_000;
 
 fn mismatch(msg: String) -> StoreError {
     StoreError::Corrupt(msg)
@@ -122,71 +128,42 @@ impl Store {
                     )));
                 }
             }
-            let rows = sqlx::query(
-                "SELECT seq, protocol, entity_code, content_sha256, requested_cents, reserved_cents, status, ledger_seq \
-                 FROM applications WHERE call_code = $1 ORDER BY seq",
-            )
-            .bind(code)
-            .fetch_all(self.pool())
-            .await?;
-            if rows.len() != alloc.applications().len() {
+            let expected = alloc.applications();
+            let mut checked: usize = 0;
+            loop {
+                let after = checked.checked_sub(1).map_or(0, |i| expected[i].seq);
+                let rows = sqlx::query(
+                    "SELECT id, seq, protocol, entity_code, content_sha256, content, requested_cents, \
+                     reserved_cents, status, ledger_seq FROM applications \
+                     WHERE call_code = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                )
+                .bind(code)
+                .bind(after as i64)
+                .bind(APPLICATIONS_PER_QUERY)
+                .fetch_all(self.pool())
+                .await?;
+                for row in &rows {
+                    let Some(standing) = expected.get(checked) else {
+                        return Err(mismatch(format!(
+                            "call {code}: more applications stored than the {} in the ledger",
+                            expected.len()
+                        )));
+                    };
+                    self.check_application(code, row, standing, &submitted)
+                        .await?;
+                    checked += 1;
+                }
+                if (rows.len() as i64) < APPLICATIONS_PER_QUERY {
+                    break;
+                }
+            }
+            if checked != expected.len() {
                 return Err(mismatch(format!(
-                    "call {code}: {} applications stored, {} in the ledger",
-                    rows.len(),
-                    alloc.applications().len()
+                    "call {code}: {checked} applications stored, {} in the ledger",
+                    expected.len()
                 )));
             }
-            for (row, expected) in rows.iter().zip(alloc.applications()) {
-                let seq = row.try_get::<i64, _>("seq")? as u64;
-                let protocol: String = row.try_get("protocol")?;
-                let at = format!("call {code}, application {protocol}");
-                if seq != expected.seq {
-                    return Err(mismatch(format!(
-                        "{at}: number {seq} where {} was expected (gap)",
-                        expected.seq
-                    )));
-                }
-                let Some(rec) = submitted.get(&(code.to_string(), seq)) else {
-                    return Err(mismatch(format!("{at}: no ledger entry recorded it")));
-                };
-                let checks = [
-                    ("protocol", protocol.clone(), rec.protocol.clone()),
-                    ("entity", row.try_get("entity_code")?, rec.entity.clone()),
-                    (
-                        "content hash",
-                        row.try_get("content_sha256")?,
-                        rec.content_sha256.clone(),
-                    ),
-                    (
-                        "ledger entry",
-                        row.try_get::<i64, _>("ledger_seq")?.to_string(),
-                        rec.ledger_seq.to_string(),
-                    ),
-                    (
-                        "requested",
-                        row.try_get::<i64, _>("requested_cents")?.to_string(),
-                        rec.requested.cents().to_string(),
-                    ),
-                    (
-                        "reserved",
-                        row.try_get::<i64, _>("reserved_cents")?.to_string(),
-                        expected.reserved.cents().to_string(),
-                    ),
-                    (
-                        "status",
-                        row.try_get("status")?,
-                        expected.status.as_str().to_string(),
-                    ),
-                ];
-                for (name, stored_value, ledger_value) in checks {
-                    if stored_value != ledger_value {
-                        return Err(mismatch(format!(
-                            "{at}: {name} is {stored_value:?} but the ledger gives {ledger_value:?}"
-                        )));
-                    }
-                }
-            }
-            applications += rows.len() as u64;
+            applications += checked as u64;
         }
         if let Some(code) = events.keys().next() {
             return Err(mismatch(format!(
@@ -199,5 +176,120 @@ impl Store {
             applications,
             head_hash: last_hash.to_string(),
         })
+    }
+    /// One stored application against the ledger entry that recorded it and its standing in
+    /// the replayed allocation; its content against the SHA-256 the ledger sealed, and each
+    /// attachment the content names against the stored bytes.
+    async fn check_application(
+        &self,
+        code: &str,
+        row: &AnyRow,
+        expected: &AppAllocation,
+        submitted: &HashMap<(String, u64), Submitted>,
+    ) -> Result<()> {
+        let seq = row.try_get::<i64, _>("seq")? as u64;
+        let protocol: String = row.try_get("protocol")?;
+        let at = format!("call {code}, application {protocol}");
+        if seq != expected.seq {
+            return Err(mismatch(format!(
+                "{at}: number {seq} where {} was expected (gap)",
+                expected.seq
+            )));
+        }
+        let Some(rec) = submitted.get(&(code.to_string(), seq)) else {
+            return Err(mismatch(format!("{at}: no ledger entry recorded it")));
+        };
+        let content: String = row.try_get("content")?;
+        let checks = [
+            ("protocol", protocol.clone(), rec.protocol.clone()),
+            ("entity", row.try_get("entity_code")?, rec.entity.clone()),
+            (
+                "content hash",
+                row.try_get("content_sha256")?,
+                rec.content_sha256.clone(),
+            ),
+            (
+                "content",
+                hex::encode(Sha256::digest(content.as_bytes())),
+                rec.content_sha256.clone(),
+            ),
+            (
+                "ledger entry",
+                row.try_get::<i64, _>("ledger_seq")?.to_string(),
+                rec.ledger_seq.to_string(),
+            ),
+            (
+                "requested",
+                row.try_get::<i64, _>("requested_cents")?.to_string(),
+                rec.requested.cents().to_string(),
+            ),
+            (
+                "reserved",
+                row.try_get::<i64, _>("reserved_cents")?.to_string(),
+                expected.reserved.cents().to_string(),
+            ),
+            (
+                "status",
+                row.try_get("status")?,
+                expected.status.as_str().to_string(),
+            ),
+        ];
+        for (name, stored_value, ledger_value) in checks {
+            if stored_value != ledger_value {
+                return Err(mismatch(format!(
+                    "{at}: {name} is {stored_value:?} but the ledger gives {ledger_value:?}"
+                )));
+            }
+        }
+        // Contents without attachments do not name the key (their hash is as it always was).
+        if content.contains("\"attachments\"") {
+            let stored: ApplicationContent = serde_json::from_str(&content)
+                .map_err(|e| mismatch(format!("{at}: content does not read back: {e}")))?;
+            let id: String = row.try_get("id")?;
+            for doc in stored.attachments {
+                self.check_attachment(&at, &id, &rec.entity, code, &doc)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The bytes of a named attachment are stored and hash to the SHA-256 the content names:
+    /// sealed to the application, or still in the entity's draft if the server stopped
+    /// between the submission and the sealing.
+    async fn check_attachment(
+        &self,
+        at: &str,
+        application: &str,
+        entity: &str,
+        call: &str,
+        doc: &AttachedDocument,
+    ) -> Result<()> {
+        let stored: Vec<Vec<u8>> = sqlx::query_scalar(
+            "SELECT content FROM documents WHERE entity_code = $1 AND call_code = $2 \
+             AND attachment_code = $3 AND sha256 = $4 \
+             AND (application_id = $5 OR application_id IS NULL) ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(entity)
+        .bind(call)
+        .bind(&doc.code)
+        .bind(&doc.sha256)
+        .bind(application)
+        .fetch_all(self.pool())
+        .await?;
+        let Some(bytes) = stored.first() else {
+            return Err(mismatch(format!(
+                "{at}: attachment {} is not stored (SHA-256 {})",
+                doc.code, doc.sha256
+            )));
+        };
+        let actual = hex::encode(Sha256::digest(bytes));
+        if actual != doc.sha256 {
+            return Err(mismatch(format!(
+                "{at}: attachment {}: the stored bytes hash to {actual}, the content names {}",
+                doc.code, doc.sha256
+            )));
+        }
+        Ok(())
     }
 }

@@ -76,6 +76,7 @@ contract!(
     durability::receipts_survive_a_restart,
     durability::failed_commit_answers_nothing,
     tamper::verify_detects_tampering,
+    tamper::verify_detects_changed_attachments,
     nodes::two_nodes_share_one_sequence,
     nodes::retries_on_another_node,
     nodes::naive_baseline_keeps_the_rules,

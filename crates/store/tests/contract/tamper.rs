@@ -1,9 +1,10 @@
 //! `verify` finds what was changed behind the platform's back, and names it.
 
+use bandi_domain::application::AttachedDocument;
 use bandi_domain::ledger::entry_hash;
 use bandi_store::intake::Intake;
 use bandi_store::testing::TestDb;
-use bandi_store::{Receipt, Store, StoreError};
+use bandi_store::{NewDocument, Receipt, Store, StoreError};
 use sqlx::{AnyPool, AssertSqlSafe};
 
 use crate::support::*;
@@ -93,6 +94,17 @@ pub async fn verify_detects_tampering(db: &TestDb) {
     exec(&raw, &format!("UPDATE applications SET entity_code = 't0003' WHERE call_code = '{ER_CALL}' AND seq = 3")).await;
     store.verify().await.expect("restored");
 
+    // The content itself, edited: the row still names the sealed hash, the text does not.
+    exec(&raw, &format!("UPDATE applications SET content = replace(content, 'Lavoro agile', 'Lavoro agilissimo') WHERE call_code = '{ER_CALL}' AND seq = 1")).await;
+    assert_detected(
+        &store,
+        "an edited content",
+        &[&format!("application {}", p(1)), "content"],
+    )
+    .await;
+    exec(&raw, &format!("UPDATE applications SET content = replace(content, 'Lavoro agilissimo', 'Lavoro agile') WHERE call_code = '{ER_CALL}' AND seq = 1")).await;
+    store.verify().await.expect("restored");
+
     // The public counter of the call.
     exec(
         &raw,
@@ -175,6 +187,83 @@ pub async fn verify_detects_tampering(db: &TestDb) {
         &store,
         "a deleted application",
         &[ER_CALL, "4 applications stored, 5 in the ledger"],
+    )
+    .await;
+    raw.close().await;
+}
+
+/// The bytes of a sealed attachment are covered by the content's hash: `verify` reads them
+/// back and finds a changed or missing document.
+pub async fn verify_detects_changed_attachments(db: &TestDb) {
+    let call = er_call_open();
+    let entities = comuni(1);
+    let store = open_with(db, &call, &entities).await;
+    let entity = code(&entities[0]);
+    let bytes = b"%PDF-1.7\npiano del lavoro agile".to_vec();
+    let put = store
+        .put_document(NewDocument {
+            entity: &entity,
+            call: ER_CALL,
+            attachment: "project_plan",
+            file_name: "piano.pdf",
+            content_type: "application/pdf",
+            uploaded_by: "user-1",
+            bytes: &bytes,
+        })
+        .await
+        .unwrap();
+    let mut app = standard_project(&call);
+    app.content.attachments = vec![AttachedDocument {
+        code: "project_plan".into(),
+        sha256: put.sha256.clone(),
+    }];
+    let intake = Intake::start(store.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING);
+    let receipt = created(&intake.submit(submission(ER_CALL, &entity, None, app)).await);
+    store
+        .verify()
+        .await
+        .expect("a submitted draft document verifies before sealing");
+    let named = vec![("project_plan".to_string(), put.sha256.clone())];
+    store
+        .seal_documents(&entity, ER_CALL, &receipt.id, &named)
+        .await
+        .unwrap();
+    store.verify().await.expect("sealed documents verify");
+
+    let raw = raw_pool(db).await;
+    let at = format!("application {}", receipt.protocol);
+    let original = hex::encode(&bytes);
+    let forged = hex::encode(b"%PDF-1.7\npiano falsificato");
+    let set_bytes = |hex: &str| {
+        let literal = if db.url.starts_with("sqlite:") {
+            format!("X'{hex}'")
+        } else {
+            format!("'\\x{hex}'::bytea")
+        };
+        format!(
+            "UPDATE documents SET content = {literal} WHERE id = '{}'",
+            put.id
+        )
+    };
+    exec(&raw, &set_bytes(&forged)).await;
+    assert_detected(
+        &store,
+        "changed attachment bytes",
+        &[&at, "project_plan", "stored bytes"],
+    )
+    .await;
+    exec(&raw, &set_bytes(&original)).await;
+    store.verify().await.expect("restored");
+
+    exec(
+        &raw,
+        &format!("DELETE FROM documents WHERE id = '{}'", put.id),
+    )
+    .await;
+    assert_detected(
+        &store,
+        "a deleted attachment",
+        &[&at, "project_plan", "not stored"],
     )
     .await;
     raw.close().await;
