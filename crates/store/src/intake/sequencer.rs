@@ -102,6 +102,10 @@ pub(super) async fn run(
     pressure: Arc<Pressure>,
     mut rx: mpsc::Receiver<Job>,
 ) {
+    let checkpointer = (store.backend() == Backend::Sqlite).then(|| {
+        let store = store.clone();
+        tokio::spawn(async move { checkpoint_in_background(&store).await })
+    });
     let mut state = State::default();
     if let Err(e) = warm_up(&store, &seen, &mut state).await {
         tracing::warn!(error = %e, "calls not loaded at start: each loads at its first batch");
@@ -123,6 +127,9 @@ pub(super) async fn run(
                 }
             };
         if received == 0 {
+            if let Some(c) = &checkpointer {
+                c.abort();
+            }
             break;
         }
         let batch: Vec<Job> = std::mem::take(&mut jobs);
@@ -143,6 +150,29 @@ pub(super) async fn run(
                     let _ = job.reply.send(Err(IntakeError::Unavailable(e.to_string())));
                 }
             }
+        }
+    }
+}
+
+/// How often the checkpointer copies the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+/// SQLite: copies committed pages from the WAL into the database file from a reader's
+/// connection, off the writer's path (a passive checkpoint never blocks the writer). A
+/// page written by many batches between two checkpoints is copied once.
+async fn checkpoint_in_background(store: &Store) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if store.pool().is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(store.pool())
+            .await
+        {
+            tracing::debug!(error = %e, "background checkpoint");
         }
     }
 }
