@@ -154,4 +154,32 @@ mod tests {
         assert_eq!(path_of("http://h:1/a/b?c=d"), "/a/b?c=d");
         assert_eq!(path_of("http://h:1"), "/");
     }
+
+    #[tokio::test]
+    async fn only_plain_http_targets() {
+        let err = Client::new("https://127.0.0.1:8443", Duration::from_secs(1))
+            .await
+            .err()
+            .expect("TLS is refused");
+        assert!(err.to_string().contains("plain HTTP"), "{err}");
+        let c = Client::new("http://127.0.0.1:8080/api/v1", Duration::from_secs(1))
+            .await
+            .expect("a plain target");
+        assert_eq!(c.host, "127.0.0.1:8080");
+    }
+
+    #[tokio::test]
+    async fn no_server_is_status_zero_not_a_panic() {
+        // A port nobody listens on (bound, then released).
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let c = Client::new(&format!("http://{addr}"), Duration::from_secs(2))
+            .await
+            .unwrap();
+        let a = c.request(Method::GET, "/api/v1/health", None, None).await;
+        assert_eq!(a.status, 0);
+        assert!(a.body.is_empty());
+    }
 }
