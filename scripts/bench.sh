@@ -4,7 +4,8 @@
 # transaction per request), each next to GET /api/v1/health on the same server in the same
 # run; the server's peak RSS under each load; and, on each database after its largest run,
 # `bandi verify` and the server's start-up time (spawn to the first 200 on /health); and an
-# overload run per backend at ten times the 64-client rate (OVERLOAD_FACTOR; empty: none).
+# overload run per backend at ten times the 64-client rate (OVERLOAD_FACTOR; empty: none),
+# from one address and from 256 (OVERLOAD_ADDRESSES).
 #
 # Each run is `bandi rehearse --target` against a separate `bandi serve` process started for
 # that run alone (so that its VmHWM is the peak of that load). Ratios are taken inside one
@@ -14,8 +15,10 @@
 #   CLIENTS="64" BACKENDS=sqlite INTAKES=sequencer ./scripts/bench.sh
 #
 # Environment: CLIENTS, BACKENDS (sqlite postgres), INTAKES (sequencer naive), ENTITIES
-# (per run, default 5000: at 10,000/s, 2,000 lasted 0.2 s and the spread between runs was wide), BENCH_POSTGRES_URL (server URL without database,
-# default postgres://postgres@127.0.0.1:5432), BANDI (binary; default builds release).
+# (per run, default 5000: at 10,000/s, 2,000 lasted 0.2 s and runs spread widely),
+# OVERLOAD_FACTOR, OVERLOAD_ADDRESSES (default "1 256"), BENCH_POSTGRES_URL (server URL
+# without database, default postgres://postgres@127.0.0.1:5432), BANDI (binary; default
+# builds release).
 # Needs curl and jq. Writes target/bench/<stamp>/: one JSON per run, runs.tsv, results.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -126,26 +129,31 @@ for backend in $BACKENDS; do
       tail -n 1 "$OUT/runs.tsv" | awk -F'\t' '{printf "   %s submissions/s (p99 %s ms), health %s/s, ratio %s, server peak RSS %s MiB\n", $5, $7, $8, $10, $11}'
     done
     # Overload: ten times the rate the 64-client run reached, open loop, up to 2,048
-    # submissions in progress: what is admitted and how fast, what is refused and how fast.
+    # submissions in progress: what is admitted and how fast, what is refused and how fast;
+    # from one address (the per-address limit binds) and from 256 (as a region's authorities
+    # behind a proxy that names them in X-Forwarded-For: the queue's limits bind).
     if [[ $intake == sequencer && -n "${OVERLOAD_FACTOR-10}" ]]; then
       base=$(awk -F'\t' -v b="$backend" '$1 == b && $2 == "sequencer" && $3 == 64 { print int($5) }' "$OUT/runs.tsv")
       if [[ -n "$base" && "$base" -gt 0 ]]; then
         rate=$(( base * ${OVERLOAD_FACTOR:-10} ))
-        run="$backend-overload"
-        start_server "$db" "$intake" "$OUT/$run.server.log"
-        load=$(cut -d' ' -f1-3 /proc/loadavg)
-        echo "== $run: $ENTITIES entities at $rate/s (10 × $base/s), up to 2048 in progress (load average $load)"
-        "$BANDI" --database "$db" rehearse --target "http://127.0.0.1:$PORT" \
-          --entities "$ENTITIES" --rate "$rate" --clients 2048 --bad-share 0 --retry-share 0 \
-          --json "$OUT/$run.json" >"$OUT/$run.txt" 2>&1 || echo "   (checks failed: see $OUT/$run.txt)"
-        rss=$(rss_kib "$SERVER_PID")
-        stop_server
-        jq -r --arg b "$backend" --arg r "$rate" --arg rss "$rss" --arg la "$load" \
-          '[$b, $r, .submissions.created.count, .submissions.created.p50_ms, .submissions.created.p99_ms,
-            .submissions.refused_for_load.count, .submissions.refused_for_load.p50_ms,
-            .submissions.refused_for_load.p99_ms, (($rss | tonumber) / 1024 | . * 10 | round / 10),
-            .submissions.duration_s, $la, .ok] | @tsv' "$OUT/$run.json" >>"$OUT/overload.tsv"
-        tail -n 1 "$OUT/overload.tsv" | awk -F'\t' '{printf "   admitted %s (p99 %s ms), refused for load %s (p99 %s ms), server peak RSS %s MiB\n", $3, $5, $6, $8, $9}'
+        for addresses in ${OVERLOAD_ADDRESSES:-1 256}; do
+          run="$backend-overload-$addresses"
+          start_server "$db" "$intake" "$OUT/$run.server.log"
+          load=$(cut -d' ' -f1-3 /proc/loadavg)
+          echo "== $run: $ENTITIES entities at $rate/s (10 × $base/s) from $addresses address(es), up to 2048 in progress (load average $load)"
+          "$BANDI" --database "$db" rehearse --target "http://127.0.0.1:$PORT" \
+            --entities "$ENTITIES" --rate "$rate" --clients 2048 --addresses "$addresses" \
+            --bad-share 0 --retry-share 0 \
+            --json "$OUT/$run.json" >"$OUT/$run.txt" 2>&1 || echo "   (checks failed: see $OUT/$run.txt)"
+          rss=$(rss_kib "$SERVER_PID")
+          stop_server
+          jq -r --arg b "$backend" --arg r "$rate" --arg rss "$rss" --arg la "$load" --arg a "$addresses" \
+            '[$b, $r, $a, .submissions.created.count, .submissions.created.p50_ms, .submissions.created.p99_ms,
+              .submissions.refused_for_load.count, .submissions.refused_for_load.p50_ms,
+              .submissions.refused_for_load.p99_ms, (($rss | tonumber) / 1024 | . * 10 | round / 10),
+              .submissions.duration_s, $la, .ok] | @tsv' "$OUT/$run.json" >>"$OUT/overload.tsv"
+          tail -n 1 "$OUT/overload.tsv" | awk -F'\t' '{printf "   admitted %s (p50 %s ms, p99 %s ms), refused for load %s (p99 %s ms), server peak RSS %s MiB\n", $4, $5, $6, $7, $9, $10}'
+        done
       fi
     fi
     # With every run's applications in the database: verify, and start-up once more.
@@ -186,9 +194,9 @@ done
   awk -F'\t' '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5 }' "$OUT/after.tsv"
   if [[ -s "$OUT/overload.tsv" ]]; then
     echo
-    echo "| backend | offered rate /s | admitted (201) | admitted p50 ms | admitted p99 ms | refused for load (429/503) | refused p50 ms | refused p99 ms | server peak RSS MiB | duration s | load avg | all checks |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
-    awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 }' "$OUT/overload.tsv"
+    echo "| backend | offered rate /s | addresses | admitted (201) | admitted p50 ms | admitted p99 ms | refused for load (429/503) | refused p50 ms | refused p99 ms | server peak RSS MiB | duration s | load avg | all checks |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
+    awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 }' "$OUT/overload.tsv"
   fi
 } >"$OUT/results.md"
 

@@ -69,6 +69,12 @@ pub struct RehearseArgs {
     /// instead of each client sending its next one when it has the answer.
     #[arg(long, value_name = "PER_S", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     rate: Option<u64>,
+    /// Network addresses the submissions come from, named in `X-Forwarded-For` as a proxy
+    /// in front of the server would (1: the connection's own, no header). A region's
+    /// authorities reach the server from many addresses, and the limit of 512 submissions
+    /// in progress per address binds only where they share one.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    addresses: u64,
     /// Budget of the rehearsal call in cents [default: the call file's, 2,000,000.00 €].
     #[arg(long, value_name = "CENTS")]
     budget_cents: Option<i64>,
@@ -121,6 +127,7 @@ pub struct Setup {
     pub budget: Money,
     pub entities: usize,
     pub clients: usize,
+    pub addresses: u64,
     pub seed: u64,
     pub started_at: Timestamp,
     pub setup_time: Duration,
@@ -237,6 +244,7 @@ pub async fn run(args: RehearseArgs, database: Option<String>) -> anyhow::Result
         budget: call.budget,
         entities,
         clients,
+        addresses: args.addresses,
         seed,
         started_at,
         setup_time: Duration::ZERO,
@@ -292,8 +300,11 @@ pub async fn run(args: RehearseArgs, database: Option<String>) -> anyhow::Result
     let mut rng = load::Rng::new(seed);
     let plans = load::plans(
         (1..=entities).map(|i| (i, tokens[&i].clone())).collect(),
-        args.bad_share,
-        args.retry_share,
+        load::Shares {
+            bad: args.bad_share,
+            retry: args.retry_share,
+            addresses: args.addresses,
+        },
         &mut rng,
     );
     let posts: u64 = plans.iter().map(load::Plan::requests).sum();

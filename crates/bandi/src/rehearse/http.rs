@@ -64,12 +64,14 @@ impl Client {
         })
     }
 
-    /// `path` with its query; `bearer`: the `Authorization` header's value, if any.
+    /// `path` with its query; `bearer`: the `Authorization` header's value, if any;
+    /// `forwarded_for`: the `X-Forwarded-For` a proxy would add, if any.
     pub async fn request(
         &self,
         method: Method,
         path: &str,
         bearer: Option<&HeaderValue>,
+        forwarded_for: Option<&HeaderValue>,
         body: Option<Bytes>,
     ) -> Answer {
         let mut req = Request::builder()
@@ -78,6 +80,9 @@ impl Client {
             .header(HOST, self.host.clone());
         if let Some(b) = bearer {
             req = req.header(AUTHORIZATION, b.clone());
+        }
+        if let Some(a) = forwarded_for {
+            req = req.header("x-forwarded-for", a.clone());
         }
         if body.is_some() {
             req = req.header(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -178,7 +183,9 @@ mod tests {
         let c = Client::new(&format!("http://{addr}"), Duration::from_secs(2))
             .await
             .unwrap();
-        let a = c.request(Method::GET, "/api/v1/health", None, None).await;
+        let a = c
+            .request(Method::GET, "/api/v1/health", None, None, None)
+            .await;
         assert_eq!(a.status, 0);
         assert!(a.body.is_empty());
     }

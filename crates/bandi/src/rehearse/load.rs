@@ -122,6 +122,8 @@ pub struct Plan {
     pub entity: usize,
     /// `Bearer <token>`.
     pub bearer: HeaderValue,
+    /// The address it comes from, as `X-Forwarded-For` names it (none: the connection's).
+    pub forwarded_for: Option<HeaderValue>,
     pub body: Bytes,
     pub bad: Option<BadInput>,
     pub retry: bool,
@@ -212,26 +214,31 @@ pub fn body(entity: usize, rng: &mut Rng) -> Value {
     })
 }
 
+/// How a rehearsal's entities behave: the shares that send a bad input first and that send
+/// their body twice, and over how many network addresses they are spread.
+#[derive(Debug, Clone, Copy)]
+pub struct Shares {
+    pub bad: f64,
+    pub retry: f64,
+    pub addresses: u64,
+}
+
 /// The plans of `entities` (index, token) pairs: exactly `round(share × N)` of them send a
-/// bad input first, and as many (chosen independently) send their body a second time.
-pub fn plans(
-    entities: Vec<(usize, String)>,
-    bad_share: f64,
-    retry_share: f64,
-    rng: &mut Rng,
-) -> Vec<Plan> {
+/// bad input first, and as many (chosen independently) send their body a second time; with
+/// more than one address, entity k comes from address k mod `addresses` (10.x.y.z).
+pub fn plans(entities: Vec<(usize, String)>, shares: Shares, rng: &mut Rng) -> Vec<Plan> {
     let n = entities.len();
     let count = |share: f64| ((share * n as f64).round() as usize).min(n);
     let mut bad_pick: Vec<usize> = (0..n).collect();
     rng.shuffle(&mut bad_pick);
     let mut bad = vec![None; n];
-    for (k, &i) in bad_pick[..count(bad_share)].iter().enumerate() {
+    for (k, &i) in bad_pick[..count(shares.bad)].iter().enumerate() {
         bad[i] = Some(BadInput::ALL[k % BadInput::ALL.len()]);
     }
     let mut retry_pick: Vec<usize> = (0..n).collect();
     rng.shuffle(&mut retry_pick);
     let mut retry = vec![false; n];
-    for &i in &retry_pick[..count(retry_share)] {
+    for &i in &retry_pick[..count(shares.retry)] {
         retry[i] = true;
     }
     entities
@@ -241,10 +248,17 @@ pub fn plans(
             entity,
             body: Bytes::from(body(entity, rng).to_string()),
             bearer: http::bearer(&token),
+            forwarded_for: (shares.addresses > 1).then(|| address(k as u64 % shares.addresses)),
             bad: bad[k],
             retry: retry[k],
         })
         .collect()
+}
+
+/// The `i`-th synthetic address, in 10.0.0.0/8.
+fn address(i: u64) -> HeaderValue {
+    let [_, _, _, _, _, a, b, c] = (i + 1).to_be_bytes();
+    HeaderValue::from_str(&format!("10.{a}.{b}.{c}")).expect("an IPv4 address is ASCII")
 }
 
 /// Everything the submission phase saw.
@@ -400,7 +414,7 @@ async fn carry_out(
                 plan.body.clone(),
             ),
         };
-        let a = post(client, path, &bearer, body).await;
+        let a = post(client, path, &bearer, plan.forwarded_for.as_ref(), body).await;
         bar.inc(1);
         outcome.bad = Some((bad, a.status, a.code.clone()));
         answers.push(a.answer(Kind::Bad(bad)));
@@ -408,7 +422,14 @@ async fn carry_out(
 
     let mut got_no_answer = false;
     for attempt in 1..=MAX_ATTEMPTS {
-        let a = post(client, path, &plan.bearer, plan.body.clone()).await;
+        let a = post(
+            client,
+            path,
+            &plan.bearer,
+            plan.forwarded_for.as_ref(),
+            plan.body.clone(),
+        )
+        .await;
         answers.push(a.answer(Kind::Submit));
         match a.status {
             201 => {
@@ -440,7 +461,14 @@ async fn carry_out(
 
     if plan.retry && outcome.receipt.is_ok() {
         for attempt in 1..=MAX_ATTEMPTS {
-            let a = post(client, path, &plan.bearer, plan.body.clone()).await;
+            let a = post(
+                client,
+                path,
+                &plan.bearer,
+                plan.forwarded_for.as_ref(),
+                plan.body.clone(),
+            )
+            .await;
             answers.push(a.answer(Kind::Retry));
             // A refusal for load is not the retry's answer: wait as told and resend.
             if matches!(a.status, 429 | 503) && attempt < MAX_ATTEMPTS {
@@ -481,10 +509,16 @@ impl Posted {
 }
 
 /// POSTs a body; status 0 when no HTTP answer came.
-async fn post(client: &Client, path: &str, bearer: &HeaderValue, body: Bytes) -> Posted {
+async fn post(
+    client: &Client,
+    path: &str,
+    bearer: &HeaderValue,
+    forwarded_for: Option<&HeaderValue>,
+    body: Bytes,
+) -> Posted {
     let started = Instant::now();
     let a = client
-        .request(Method::POST, path, Some(bearer), Some(body))
+        .request(Method::POST, path, Some(bearer), forwarded_for, Some(body))
         .await;
     let latency = started.elapsed();
     let code = if (200..300).contains(&a.status) {
@@ -529,7 +563,10 @@ pub async fn health(
             let mut other: BTreeMap<u16, u64> = BTreeMap::new();
             while next.fetch_add(1, Ordering::Relaxed) < requests {
                 let t = Instant::now();
-                let status = client.request(Method::GET, &path, None, None).await.status;
+                let status = client
+                    .request(Method::GET, &path, None, None, None)
+                    .await
+                    .status;
                 if status == 200 {
                     ok.push(t.elapsed());
                 } else {
@@ -627,11 +664,27 @@ mod tests {
     #[test]
     fn shares_are_exact_counts() {
         let entities: Vec<(usize, String)> = (1..=200).map(|i| (i, format!("t{i}"))).collect();
-        let p = plans(entities, 0.05, 0.10, &mut Rng::new(3));
+        let shares = Shares {
+            bad: 0.05,
+            retry: 0.10,
+            addresses: 7,
+        };
+        let p = plans(entities, shares, &mut Rng::new(3));
         assert_eq!(p.iter().filter(|p| p.bad.is_some()).count(), 10);
         assert_eq!(p.iter().filter(|p| p.retry).count(), 20);
         let kinds: std::collections::HashSet<_> = p.iter().filter_map(|p| p.bad).collect();
         assert_eq!(kinds.len(), 3);
+        let addresses: std::collections::HashSet<_> =
+            p.iter().map(|p| p.forwarded_for.clone().unwrap()).collect();
+        assert_eq!(addresses.len(), 7, "entities spread over the addresses");
+        assert_eq!(p[0].forwarded_for.as_ref().unwrap(), "10.0.0.1");
+        assert_eq!(address(65_535), "10.1.0.0");
+        let one = Shares {
+            addresses: 1,
+            ..shares
+        };
+        let single = plans(vec![(1, "t1".into())], one, &mut Rng::new(3));
+        assert!(single[0].forwarded_for.is_none(), "one address: no header");
     }
 
     #[test]

@@ -54,8 +54,8 @@ pub fn header(s: &Setup) {
         s.call, s.budget
     );
     println!(
-        "  carico (load): {} enti (entities), {} client concorrenti (concurrent clients), seed {}",
-        s.entities, s.clients, s.seed
+        "  carico (load): {} enti (entities), {} client concorrenti (concurrent clients), {} indirizzi (addresses), seed {}",
+        s.entities, s.clients, s.addresses, s.seed
     );
     println!();
 }
@@ -302,6 +302,7 @@ impl Figures {
             "call": setup.call,
             "entities": setup.entities,
             "clients": setup.clients,
+            "addresses": setup.addresses,
             "seed": setup.seed,
             "setup_s": round3(setup.setup_time.as_secs_f64()),
             "checks_s": round3(checks_time.as_secs_f64()),
