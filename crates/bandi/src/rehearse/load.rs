@@ -422,14 +422,7 @@ async fn carry_out(
 
     let mut got_no_answer = false;
     for attempt in 1..=MAX_ATTEMPTS {
-        let a = post(
-            client,
-            path,
-            &plan.bearer,
-            plan.forwarded_for.as_ref(),
-            plan.body.clone(),
-        )
-        .await;
+        let a = send_plan(client, path, plan).await;
         answers.push(a.answer(Kind::Submit));
         match a.status {
             201 => {
@@ -461,14 +454,7 @@ async fn carry_out(
 
     if plan.retry && outcome.receipt.is_ok() {
         for attempt in 1..=MAX_ATTEMPTS {
-            let a = post(
-                client,
-                path,
-                &plan.bearer,
-                plan.forwarded_for.as_ref(),
-                plan.body.clone(),
-            )
-            .await;
+            let a = send_plan(client, path, plan).await;
             answers.push(a.answer(Kind::Retry));
             // A refusal for load is not the retry's answer: wait as told and resend.
             if matches!(a.status, 429 | 503) && attempt < MAX_ATTEMPTS {
@@ -506,6 +492,12 @@ impl Posted {
             retry_after: self.retry_after,
         }
     }
+}
+
+/// POSTs the plan's own body, as its entity, from its address.
+async fn send_plan(client: &Client, path: &str, plan: &Plan) -> Posted {
+    let from = plan.forwarded_for.as_ref();
+    post(client, path, &plan.bearer, from, plan.body.clone()).await
 }
 
 /// POSTs a body; status 0 when no HTTP answer came.
