@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bandi_domain::allocation::{Allocation, Event};
@@ -102,9 +103,10 @@ pub(super) async fn run(
     pressure: Arc<Pressure>,
     mut rx: mpsc::Receiver<Job>,
 ) {
+    let written = Arc::new(AtomicBool::new(false));
     let checkpointer = (store.backend() == Backend::Sqlite).then(|| {
-        let store = store.clone();
-        tokio::spawn(async move { checkpoint_in_background(&store).await })
+        let (store, written) = (store.clone(), written.clone());
+        tokio::spawn(async move { checkpoint_in_background(&store, &written).await })
     });
     let mut state = State::default();
     if let Err(e) = warm_up(&store, &seen, &mut state).await {
@@ -139,6 +141,7 @@ pub(super) async fn run(
         pressure.batch_ended();
         match committed {
             Ok(outcomes) => {
+                written.store(true, Ordering::Relaxed);
                 for (job, outcome) in batch.into_iter().zip(outcomes) {
                     let _ = job.reply.send(outcome);
                 }
@@ -158,15 +161,19 @@ pub(super) async fn run(
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
 /// SQLite: copies committed pages from the WAL into the database file from a reader's
-/// connection, off the writer's path (a passive checkpoint never blocks the writer). A
-/// page written by many batches between two checkpoints is copied once.
-async fn checkpoint_in_background(store: &Store) {
+/// connection, off the writer's path (a passive checkpoint never blocks the writer), when
+/// a batch was `written` since the last one. A page written by many batches between two
+/// checkpoints is copied once.
+async fn checkpoint_in_background(store: &Store, written: &AtomicBool) {
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         if store.pool().is_closed() {
             return;
+        }
+        if !written.swap(false, Ordering::Relaxed) {
+            continue;
         }
         if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
             .execute(store.pool())
@@ -185,13 +192,14 @@ async fn warm_up(store: &Store, seen: &Seen, state: &mut State) -> Result<()> {
     let now = Timestamp::now();
     let mut conn = store.pool().acquire().await?;
     let mut tx = conn.begin().await?;
-    let codes: Vec<String> = sqlx::query_scalar("SELECT code FROM calls ORDER BY code")
-        .fetch_all(&mut *tx)
-        .await?;
-    for code in codes {
-        if let Some(c) = load_call(&mut tx, seen, None, &code).await?
-            && c.call.closes_at > now
-        {
+    let calls: Vec<(String, String)> =
+        sqlx::query_as("SELECT code, rules FROM calls ORDER BY code")
+            .fetch_all(&mut *tx)
+            .await?;
+    for (code, rules) in calls {
+        // A closed call's ledger is not replayed only to be dropped.
+        let open = serde_json::from_str::<Call>(&rules).is_ok_and(|c| c.closes_at > now);
+        if open && let Some(c) = load_call(&mut tx, seen, None, &code).await? {
             state.cache.insert(code, c);
         }
     }
