@@ -265,7 +265,7 @@ impl Store {
         call: &str,
         doc: &AttachedDocument,
     ) -> Result<()> {
-        let stored: Vec<Vec<u8>> = sqlx::query_scalar(
+        let stored: Option<Vec<u8>> = sqlx::query_scalar(
             "SELECT content FROM documents WHERE entity_code = $1 AND call_code = $2 \
              AND attachment_code = $3 AND sha256 = $4 \
              AND (application_id = $5 OR application_id IS NULL) ORDER BY seq DESC LIMIT 1",
@@ -275,15 +275,15 @@ impl Store {
         .bind(&doc.code)
         .bind(&doc.sha256)
         .bind(application)
-        .fetch_all(self.pool())
+        .fetch_optional(self.pool())
         .await?;
-        let Some(bytes) = stored.first() else {
+        let Some(bytes) = stored else {
             return Err(mismatch(format!(
                 "{at}: attachment {} is not stored (SHA-256 {})",
                 doc.code, doc.sha256
             )));
         };
-        let actual = hex::encode(Sha256::digest(bytes));
+        let actual = hex::encode(Sha256::digest(&bytes));
         if actual != doc.sha256 {
             return Err(mismatch(format!(
                 "{at}: attachment {}: the stored bytes hash to {actual}, the content names {}",
