@@ -3,12 +3,11 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use bandi_app::{Actor, App};
+use bandi_domain::account::Role;
 use bandi_domain::call::Call;
 use bandi_domain::instant::truncate_to_micros;
 use bandi_domain::registry::parse_registry;
-use bandi_store::{Role, Store};
-use bandi_web::accounts;
-use bandi_web::auth::random_token;
 use jiff::Timestamp;
 
 const CALL: &str = include_str!("../../../calls/er-2020-smart-working.toml");
@@ -42,16 +41,29 @@ const DEMO_ACCOUNTS: [(&str, &str, Role, &[&str]); 3] = [
     ),
 ];
 
-pub async fn seed(store: &Store, opens_in_minutes: i64, listen: SocketAddr) -> anyhow::Result<()> {
+/// A password for a demo account: 16 hex characters, new at every start.
+fn demo_password() -> String {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the OS random source is available");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub async fn seed(app: &App, opens_in_minutes: i64, listen: SocketAddr) -> anyhow::Result<()> {
+    let store = app.store();
+    let operator = Actor::Operator;
     let mut call = Call::from_toml(CALL).context("the shipped call file")?;
     let existing = store.call(call.code.as_str()).await?;
     if existing.is_none() {
         let mut entities = parse_registry(COMUNI, Some("08")).map_err(anyhow::Error::msg)?;
         entities.extend(parse_registry(UNIONI, Some("08")).map_err(anyhow::Error::msg)?);
-        store.upsert_entities(&entities).await?;
+        app.import_entities(&operator, &entities)
+            .await
+            .map_err(crate::refused)?;
         let opens = truncate_to_micros(Timestamp::now()) + crate::minutes(opens_in_minutes);
         call.reschedule(opens, None).map_err(anyhow::Error::msg)?;
-        store.import_call(&call).await?;
+        app.import_call(&operator, &call)
+            .await
+            .map_err(crate::refused)?;
         println!(
             "Seeded {} entities of Emilia-Romagna and the 2020 smart-working call.",
             entities.len()
@@ -88,7 +100,10 @@ pub async fn seed(store: &Store, opens_in_minutes: i64, listen: SocketAddr) -> a
     let mut first_token = None;
     for code in DEMO_ENTITIES {
         let entity = store.entity(code).await?.context("demo entity missing")?;
-        let token = store.issue_token(code).await?;
+        let token = app
+            .issue_token(&operator, code)
+            .await
+            .map_err(crate::refused)?;
         println!("  {:<45} {token}", entity.name);
         first_token.get_or_insert(token);
     }
@@ -107,10 +122,13 @@ pub async fn seed(store: &Store, opens_in_minutes: i64, listen: SocketAddr) -> a
     println!();
     println!("Demo accounts: FOR THE DEMO ONLY, new passwords at every start:");
     for (email, name, role, entities) in DEMO_ACCOUNTS {
-        let password = random_token()[..16].to_string();
-        accounts::ensure(store, email, name, role, &password, entities).await?;
+        let password = demo_password();
+        app.ensure_account(email, name, role, &password, entities)
+            .await
+            .map_err(crate::refused)?;
         let what = match role {
             Role::Admin => "official of the Region".to_string(),
+            Role::Reviewer => "reviewer of the Region".to_string(),
             Role::Applicant => {
                 let mut names = Vec::new();
                 for code in entities {

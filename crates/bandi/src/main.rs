@@ -7,13 +7,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use bandi_app::{Actor, App, AppError};
+use bandi_domain::account::Role;
 use bandi_domain::call::Call;
 use bandi_domain::instant::truncate_to_micros;
 use bandi_domain::money::Money;
 use bandi_domain::registry::parse_registry;
 use bandi_store::Store;
 use bandi_store::intake::Intake;
-use bandi_web::AppState;
+use bandi_web::{AppState, NetConfig};
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use jiff::{SignedDuration, Timestamp};
@@ -73,6 +75,8 @@ enum Command {
         /// the call) instead of the sequencer: only as the benchmarks' baseline.
         #[arg(long)]
         naive_intake: bool,
+        #[command(flatten)]
+        net: NetArgs,
     },
     /// Accounts of the people who sign in to the web pages.
     #[command(subcommand)]
@@ -90,6 +94,49 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         opens_in: i64,
     },
+}
+
+/// How the server meets the network.
+#[derive(clap::Args, Clone)]
+struct NetArgs {
+    /// A proxy (address or CIDR range) whose X-Forwarded-For and X-Forwarded-Proto are
+    /// believed; repeat for several. None by default: behind the Region's reverse proxy,
+    /// give its address, or the sign-in throttle and the per-address limits see only it.
+    #[arg(long = "trusted-proxy", env = "BANDI_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
+    trusted_proxies: Vec<ipnet::IpNet>,
+    /// Seconds a client may take to send a request's headers (and to keep an idle
+    /// connection open).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    header_timeout_secs: u64,
+    /// Open connections at most, and from one address (a trusted proxy has no cap).
+    #[arg(long, default_value_t = 16_384)]
+    max_connections: usize,
+    #[arg(long, default_value_t = 4_096)]
+    max_connections_per_address: usize,
+}
+
+impl NetArgs {
+    fn config(&self) -> NetConfig {
+        NetConfig {
+            trusted_proxies: self.trusted_proxies.clone(),
+            header_timeout: Duration::from_secs(self.header_timeout_secs),
+            max_connections: self.max_connections.max(1),
+            max_connections_per_address: self.max_connections_per_address.max(1),
+            ..NetConfig::default()
+        }
+    }
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| format!("{s:?} is not a role: admin, reviewer or applicant"))
+}
+
+/// `10.0.0.1` or `10.0.0.0/8`.
+fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{s:?} is neither an address nor a CIDR range (e.g. 10.0.0.0/8)"))
 }
 
 #[derive(Subcommand)]
@@ -126,9 +173,10 @@ enum UsersCommand {
         email: String,
         #[arg(long)]
         name: String,
-        /// `admin` (an official of the region) or `applicant` (staff of local authorities).
-        #[arg(long, value_parser = ["admin", "applicant"])]
-        role: String,
+        /// `admin` (an official of the region who manages calls and users), `reviewer` (an
+        /// official who reviews applications) or `applicant` (staff of local authorities).
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
         /// An entity code the account acts for; repeat for several.
         #[arg(long = "entity")]
         entities: Vec<String>,
@@ -197,10 +245,13 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
         return rehearse::run(args, given.then_some(cli.database)).await;
     }
     let (store, migrated) = open(&cli.database).await?;
+    // The command line takes no submissions: no sequencer to start for it.
+    let app = App::new(store.clone(), Intake::start_naive(store.clone()));
+    let operator = Actor::Operator;
     match cli.command {
         Command::Migrate => println!("{migrated} migrations applied"),
         Command::Entities(EntitiesCommand::Import { file, region }) => {
-            let n = import_entities(&store, &file, region.as_deref()).await?;
+            let n = import_entities(&app, &file, region.as_deref()).await?;
             println!("{n} entities imported from {}", file.display());
         }
         Command::Calls(CallsCommand::Import {
@@ -218,7 +269,7 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
                 closes_at.as_deref(),
                 budget_cents,
             )?;
-            let outcome = store.import_call(&call).await?;
+            let outcome = app.import_call(&operator, &call).await.map_err(refused)?;
             eprintln!(
                 "{:?}: {} opens {} and closes {} (UTC); budget {}",
                 outcome, call.code, call.opens_at, call.closes_at, call.budget
@@ -226,7 +277,7 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
             println!("{}", call.code);
         }
         Command::Tokens(TokensCommand::Issue { entity }) => {
-            let token = store.issue_token(&entity).await?;
+            let token = app.issue_token(&operator, &entity).await.map_err(refused)?;
             println!("{token}");
         }
         Command::Serve {
@@ -234,6 +285,7 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
             queue,
             max_queue_delay_ms,
             naive_intake,
+            net,
         } => {
             let intake = if naive_intake {
                 tracing::warn!("naive intake: one locking transaction per submission (baseline)");
@@ -242,7 +294,7 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
                 Intake::start(store.clone(), queue)
                     .with_max_queue_delay(Duration::from_millis(max_queue_delay_ms))
             };
-            serve(store, intake, listen).await?
+            serve(store, intake, listen, net.config()).await?
         }
         Command::Users(UsersCommand::Add {
             email,
@@ -252,11 +304,14 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
             password_stdin: _,
         }) => {
             let password = users::read_password(std::io::stdin().lock())?;
-            let user = users::add_user(&store, &email, &name, &role, &password, &entities).await?;
+            let user = users::add_user(&app, &email, &name, role, &password, &entities).await?;
             println!("{}", user.id);
         }
         Command::Verify => {
-            let r = store.verify().await.context("verification failed")?;
+            let r = app
+                .verify()
+                .await
+                .map_err(|e| anyhow::anyhow!("verification failed: {e}"))?;
             println!(
                 "ok: {} ledger entries chained (head {}), {} calls and {} applications replayed and matching",
                 r.entries,
@@ -266,9 +321,9 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
             );
         }
         Command::Demo { listen, opens_in } => {
-            demo::seed(&store, opens_in, listen).await?;
+            demo::seed(&app, opens_in, listen).await?;
             let intake = Intake::start(store.clone(), 20_000);
-            serve(store, intake, listen).await?;
+            serve(store, intake, listen, NetConfig::default()).await?;
         }
         Command::Rehearse(_) => unreachable!("handled above"),
     }
@@ -285,7 +340,7 @@ async fn open(url: &str) -> anyhow::Result<(Store, usize)> {
 }
 
 pub(crate) async fn import_entities(
-    store: &Store,
+    app: &App,
     file: &Path,
     region: Option<&str>,
 ) -> anyhow::Result<usize> {
@@ -293,7 +348,14 @@ pub(crate) async fn import_entities(
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let entities = parse_registry(&text, region)
         .map_err(|e| anyhow::anyhow!("{}: nothing imported\n{e}", file.display()))?;
-    Ok(store.upsert_entities(&entities).await?)
+    app.import_entities(&Actor::Operator, &entities)
+        .await
+        .map_err(refused)
+}
+
+/// A refusal of a use case, as the command line says it.
+pub(crate) fn refused(e: AppError) -> anyhow::Error {
+    anyhow::anyhow!("{} ({})", e.text().en, e.code())
 }
 
 fn parse_instant(s: &str, now: Timestamp) -> anyhow::Result<Timestamp> {
@@ -338,11 +400,16 @@ fn override_call(
 }
 
 /// The server's shared state: the one place that builds it, for `serve` and `rehearse`.
-pub(crate) fn app_state(store: Store, intake: Intake) -> Arc<AppState> {
-    Arc::new(AppState { store, intake })
+pub(crate) fn app_state(store: Store, intake: Intake, net: NetConfig) -> Arc<AppState> {
+    Arc::new(AppState::new(App::new(store, intake), net))
 }
 
-async fn serve(store: Store, intake: Intake, listen: SocketAddr) -> anyhow::Result<()> {
+async fn serve(
+    store: Store,
+    intake: Intake,
+    listen: SocketAddr,
+    net: NetConfig,
+) -> anyhow::Result<()> {
     // The click day's first requests then find their tokens in memory. In the background,
     // so that start-up does not grow with the tokens (a million took 8 s); a request
     // meanwhile waits for the load. Not fatal: a token not loaded is looked up when presented.
@@ -353,7 +420,7 @@ async fn serve(store: Store, intake: Intake, listen: SocketAddr) -> anyhow::Resu
             Err(e) => tracing::warn!(error = %e, "API tokens not loaded in advance"),
         }
     });
-    let state = app_state(store, intake);
+    let state = app_state(store, intake, net);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

@@ -264,10 +264,19 @@ pub async fn run(args: RehearseArgs, database: Option<String>) -> anyhow::Result
             members: Vec::new(),
         })
         .collect();
-    store.upsert_entities(&synthetic).await?;
-    store.import_call(&call).await?;
+    // The rehearsal's data go in as the command line puts any in: through the use cases.
+    let setup_app = bandi_app::App::new(store.clone(), Intake::start_naive(store.clone()));
+    let operator = bandi_app::Actor::Operator;
+    setup_app
+        .import_entities(&operator, &synthetic)
+        .await
+        .map_err(crate::refused)?;
+    setup_app
+        .import_call(&operator, &call)
+        .await
+        .map_err(crate::refused)?;
     let bar = progress(entities as u64, "preparazione (setup): token");
-    let tokens = issue_tokens(&store, entities, &bar).await?;
+    let tokens = issue_tokens(&setup_app, entities, &bar).await?;
     bar.finish_and_clear();
 
     // The server.
@@ -284,7 +293,13 @@ pub async fn run(args: RehearseArgs, database: Option<String>) -> anyhow::Result
                 .context("cannot listen on 127.0.0.1")?;
             let base = format!("http://{}", listener.local_addr()?);
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-            let state = crate::app_state(store.clone(), intake);
+            // The load generator stands for the Region's proxy: with --addresses it spreads
+            // the entities over addresses in X-Forwarded-For, believed from it alone.
+            let net = bandi_web::NetConfig {
+                trusted_proxies: vec!["127.0.0.0/8".parse().expect("a CIDR range")],
+                ..bandi_web::NetConfig::default()
+            };
+            let state = crate::app_state(store.clone(), intake, net);
             let task = tokio::spawn(bandi_web::serve(listener, state, async move {
                 let _ = stopped.await;
             }));
@@ -402,7 +417,7 @@ pub async fn run(args: RehearseArgs, database: Option<String>) -> anyhow::Result
 
 /// One token per entity, issued through the library in batches (one transaction each).
 async fn issue_tokens(
-    store: &Store,
+    app: &bandi_app::App,
     entities: usize,
     bar: &ProgressBar,
 ) -> anyhow::Result<HashMap<usize, String>> {
@@ -410,7 +425,10 @@ async fn issue_tokens(
     let numbers: Vec<usize> = (1..=entities).collect();
     for chunk in numbers.chunks(10_000) {
         let codes: Vec<String> = chunk.iter().map(|i| format!("r{i:06}")).collect();
-        let issued = store.issue_tokens(&codes).await?;
+        let issued = app
+            .issue_tokens(&bandi_app::Actor::Operator, &codes)
+            .await
+            .map_err(crate::refused)?;
         tokens.extend(chunk.iter().copied().zip(issued));
         bar.inc(chunk.len() as u64);
     }

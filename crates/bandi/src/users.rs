@@ -6,7 +6,10 @@
 use std::io::BufRead;
 
 use anyhow::{Context, bail};
-use bandi_store::{Store, User};
+use bandi_app::accounts::NewAccount;
+use bandi_app::{Actor, App, AppError};
+use bandi_domain::account::Role;
+use bandi_store::User;
 
 /// The first line of `input`, without its line ending.
 pub fn read_password(mut input: impl BufRead) -> anyhow::Result<String> {
@@ -23,14 +26,21 @@ pub fn read_password(mut input: impl BufRead) -> anyhow::Result<String> {
 
 /// Creates the account and binds it to `entities`; nothing is created if anything is wrong.
 pub async fn add_user(
-    store: &Store,
+    app: &App,
     email: &str,
     name: &str,
-    role: &str,
+    role: Role,
     password: &str,
     entities: &[String],
 ) -> anyhow::Result<User> {
-    match bandi_web::accounts::create(store, email, name, role, password, entities).await? {
+    let new = NewAccount {
+        email: email.into(),
+        name: name.into(),
+        role: Some(role),
+        password: password.into(),
+        entities: entities.to_vec(),
+    };
+    match app.create_account(&Actor::Operator, new).await {
         Ok(user) => {
             eprintln!(
                 "account {} ({}) created{}",
@@ -44,7 +54,8 @@ pub async fn add_user(
             );
             Ok(user)
         }
-        Err(problems) => bail!("nothing created: {problems}"),
+        Err(AppError::InvalidAccount(problems)) => bail!("nothing created: {problems}"),
+        Err(e) => Err(crate::refused(e)),
     }
 }
 

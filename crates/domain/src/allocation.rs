@@ -56,6 +56,15 @@ pub enum Status {
 }
 
 impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::Reserved,
+        Status::Partial,
+        Status::Waitlisted,
+        Status::Withdrawn,
+        Status::Rejected,
+        Status::Revoked,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Reserved => "reserved",
@@ -68,21 +77,36 @@ impl Status {
     }
 
     pub fn parse(s: &str) -> Option<Status> {
-        [
-            Status::Reserved,
-            Status::Partial,
-            Status::Waitlisted,
-            Status::Withdrawn,
-            Status::Rejected,
-            Status::Revoked,
-        ]
-        .into_iter()
-        .find(|st| st.as_str() == s)
+        Status::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
     /// Withdrawn, rejected and revoked applications take no further part.
     pub fn is_final(self) -> bool {
         matches!(self, Status::Withdrawn | Status::Rejected | Status::Revoked)
+    }
+}
+
+/// What a new application gets when it arrives, by the call's rule: `remaining` is what
+/// is left of the budget, `anyone_waiting` whether an earlier application still waits for
+/// (part of) its money. Nobody jumps the queue: in waitlist and partial modes a newcomer
+/// behind someone waiting waits too. The fold applies this to every submission, and the
+/// one-transaction baseline of the benchmarks applies it to its counters.
+pub fn newcomer_standing(
+    mode: FitMode,
+    remaining: Money,
+    anyone_waiting: bool,
+    requested: Money,
+) -> (Status, Money) {
+    let fits = requested <= remaining;
+    match mode {
+        FitMode::Skip if fits => (Status::Reserved, requested),
+        FitMode::Waitlist | FitMode::Partial if !anyone_waiting && fits => {
+            (Status::Reserved, requested)
+        }
+        FitMode::Partial if !anyone_waiting && remaining.is_positive() => {
+            (Status::Partial, remaining)
+        }
+        _ => (Status::Waitlisted, Money::ZERO),
     }
 }
 
@@ -207,14 +231,26 @@ impl Allocation {
                 if !requested.is_positive() {
                     return Err(AllocationError::NotPositive(requested));
                 }
+                let (status, granted) = newcomer_standing(
+                    self.mode,
+                    self.remaining(),
+                    self.waiting_count > 0,
+                    requested,
+                );
                 self.apps.push(AppAllocation {
                     seq,
                     requested,
-                    reserved: Money::ZERO,
-                    status: Status::Waitlisted,
+                    reserved: granted,
+                    status,
                 });
-                self.waiting.push_back(seq);
-                self.waiting_count += 1;
+                self.reserved = Money::from_cents(self.reserved.cents() + granted.cents());
+                if status != Status::Reserved {
+                    self.waiting.push_back(seq);
+                    self.waiting_count += 1;
+                }
+                // Nothing was freed: nobody before it can be served now.
+                self.events += 1;
+                return Ok(());
             }
             Event::Withdrawn { seq } => self.finish(seq, Status::Withdrawn)?,
             Event::Rejected { seq } => self.finish(seq, Status::Rejected)?,
@@ -263,12 +299,7 @@ impl Allocation {
             }
         }
         self.events += 1;
-        match (self.mode, event) {
-            // In skip mode every waiting application already failed to fit and nothing was
-            // freed: only the newcomer needs a look. This keeps replay linear.
-            (FitMode::Skip, Event::Submitted { seq, .. }) => self.fill_skip_one(*seq),
-            _ => self.fill(),
-        }
+        self.fill();
         Ok(())
     }
 
@@ -341,16 +372,6 @@ impl Allocation {
                 }
                 self.waiting = still_waiting;
             }
-        }
-    }
-
-    fn fill_skip_one(&mut self, seq: u64) {
-        let idx = (seq - 1) as usize;
-        let missing = self.apps[idx].requested.cents();
-        if missing <= self.remaining().cents() {
-            self.grant(idx, missing);
-            self.set_status(idx, Status::Reserved);
-            self.waiting.pop_back();
         }
     }
 

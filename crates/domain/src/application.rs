@@ -174,7 +174,25 @@ impl ApplicationContent {
             Some(Value::Null) | None => {}
             Some(_) => errors.push(wrong_type("indicators", "un oggetto", "an object")),
         }
+        content.strip_format_chars();
         (content, errors, line_index, dropped)
+    }
+
+    /// Drops Unicode format characters (bidi overrides, zero-width) from every text, as
+    /// from everything people type ([`crate::text`]).
+    pub fn strip_format_chars(&mut self) {
+        use crate::text::clean_in_place;
+        clean_in_place(&mut self.title);
+        clean_in_place(&mut self.summary);
+        for l in &mut self.lines {
+            clean_in_place(&mut l.description);
+            clean_in_place(&mut l.category);
+        }
+        for v in self.indicators.values_mut() {
+            if let IndicatorValue::Text(t) = v {
+                clean_in_place(t);
+            }
+        }
     }
 
     /// The canonical bytes of the content: compact JSON, fields in declaration order,
@@ -290,11 +308,12 @@ fn read_line(i: usize, item: &Value, errors: &mut Vec<FieldError>) -> Option<Bud
 }
 
 fn validate(
-    content: ApplicationContent,
+    mut content: ApplicationContent,
     call: &Call,
     mut errors: Vec<FieldError>,
     line_index: Vec<usize>,
 ) -> Result<ValidApplication, Vec<FieldError>> {
+    content.strip_format_chars();
     let shape_ok = errors.is_empty();
     check_text(
         &mut errors,

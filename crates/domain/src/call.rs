@@ -131,6 +131,20 @@ impl CallState {
     }
 }
 
+/// A submission outside the call's window: refused with the server's time, nothing stored
+/// (DESIGN.md section 4, rule 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutsideWindow {
+    NotOpenYet {
+        opens_at: Timestamp,
+        server_time: Timestamp,
+    },
+    Closed {
+        closes_at: Timestamp,
+        server_time: Timestamp,
+    },
+}
+
 /// Why an entity may not apply to a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotEligible {
@@ -198,6 +212,21 @@ impl Call {
             CallState::Open
         } else {
             CallState::Closed
+        }
+    }
+
+    /// Whether a new submission received at `at` is in the call's window.
+    pub fn check_window(&self, at: Timestamp) -> Result<(), OutsideWindow> {
+        match self.state_at(at) {
+            CallState::Open => Ok(()),
+            CallState::Upcoming => Err(OutsideWindow::NotOpenYet {
+                opens_at: self.opens_at,
+                server_time: at,
+            }),
+            CallState::Closed => Err(OutsideWindow::Closed {
+                closes_at: self.closes_at,
+                server_time: at,
+            }),
         }
     }
 

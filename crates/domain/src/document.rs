@@ -51,6 +51,28 @@ impl DocumentKind {
         }
     }
 
+    /// The extension a file of this kind is served with, whatever it was uploaded as.
+    pub fn extension(self) -> &'static str {
+        match self {
+            DocumentKind::Pdf => "pdf",
+            DocumentKind::SignedP7m => "p7m",
+            DocumentKind::Png => "png",
+            DocumentKind::Jpeg => "jpg",
+        }
+    }
+
+    /// The kind stored under `content_type`.
+    pub fn from_content_type(content_type: &str) -> Option<DocumentKind> {
+        [
+            DocumentKind::Pdf,
+            DocumentKind::SignedP7m,
+            DocumentKind::Png,
+            DocumentKind::Jpeg,
+        ]
+        .into_iter()
+        .find(|k| k.content_type() == content_type)
+    }
+
     /// The kinds accepted, as a person reads them.
     pub fn accepted() -> &'static str {
         "PDF, PDF firmato (.p7m), PNG, JPEG"
@@ -73,13 +95,15 @@ fn is_signed_data(bytes: &[u8]) -> bool {
         .is_some_and(|oid| oid == SIGNED_DATA_OID)
 }
 
-/// The name a file is kept and served under: without the folders some browsers send,
-/// without control characters and quotes, at most [`MAX_FILE_NAME_CHARS`], never empty.
+/// The name a file is kept and shown under: without the folders some browsers send,
+/// without control and format characters (a right-to-left override makes `…lmth.pdf`
+/// read as `…fdp.html`) and quotes, at most [`MAX_FILE_NAME_CHARS`], never empty. It is
+/// never the name a download is served under: see [`download_name`].
 pub fn clean_file_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = base
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | ';'))
+        .filter(|c| !c.is_control() && !crate::text::is_format_char(*c) && !matches!(c, '"' | ';'))
         .take(MAX_FILE_NAME_CHARS)
         .collect();
     let cleaned = cleaned.trim();
@@ -87,6 +111,29 @@ pub fn clean_file_name(name: &str) -> String {
         "documento".to_string()
     } else {
         cleaned.to_string()
+    }
+}
+
+/// The name a document is downloaded under: its attachment code and the extension of the
+/// kind its bytes were found to be (`project_plan.pdf`), so that no uploaded name (such as
+/// `atto.pdf.hta`) ever reaches the person's disk.
+pub fn download_name(prefix: &str, attachment_code: &str, kind: Option<DocumentKind>) -> String {
+    let safe = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    let ext = kind.map_or("bin", DocumentKind::extension);
+    if prefix.is_empty() {
+        format!("{}.{ext}", safe(attachment_code))
+    } else {
+        format!("{}_{}.{ext}", safe(prefix), safe(attachment_code))
     }
 }
 
@@ -208,5 +255,35 @@ mod tests {
         assert_eq!(clean_file_name(".."), "documento");
         assert_eq!(clean_file_name(&"x".repeat(500)).chars().count(), 200);
         assert_eq!(clean_file_name("Delibera è ok.pdf"), "Delibera è ok.pdf");
+        assert_eq!(
+            clean_file_name("delibera\u{202E}fdp.lmth"),
+            "deliberafdp.lmth"
+        );
+        assert_eq!(clean_file_name("\u{200B}\u{200B}"), "documento");
+    }
+
+    #[test]
+    fn downloads_are_named_by_code_and_detected_kind() {
+        assert_eq!(
+            download_name("", "project_plan", Some(DocumentKind::Pdf)),
+            "project_plan.pdf"
+        );
+        assert_eq!(
+            download_name(
+                "ER-SW-2026/0000001",
+                "resolution",
+                Some(DocumentKind::SignedP7m)
+            ),
+            "ER-SW-2026_0000001_resolution.p7m"
+        );
+        assert_eq!(download_name("", "x.hta", None), "x_hta.bin");
+        for k in [
+            DocumentKind::Pdf,
+            DocumentKind::SignedP7m,
+            DocumentKind::Png,
+            DocumentKind::Jpeg,
+        ] {
+            assert_eq!(DocumentKind::from_content_type(k.content_type()), Some(k));
+        }
     }
 }

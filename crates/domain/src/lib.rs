@@ -5,6 +5,7 @@
 //! (the fold that reserves the money), [`ledger`] (the hash chain), [`entity`] and
 //! [`registry`] (local authorities and their import files).
 
+pub mod account;
 pub mod allocation;
 pub mod application;
 pub mod call;
@@ -12,7 +13,10 @@ pub mod document;
 pub mod entity;
 pub mod i18n;
 pub mod instant;
+pub mod json;
 pub mod ledger;
 pub mod money;
 pub mod protocol;
 pub mod registry;
+pub mod retry;
+pub mod text;

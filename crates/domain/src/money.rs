@@ -126,6 +126,28 @@ impl Money {
     }
 }
 
+/// A whole number as people write it: `180`, `1.200` (Italian thousands, by the same rule
+/// as amounts), `-3` (refused later, where negatives are not allowed).
+pub fn parse_count(input: &str) -> Option<i64> {
+    let s = input.trim();
+    let (negative, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let plain = if digits.contains('.') {
+        strip_thousands(digits)?
+    } else {
+        digits.to_string()
+    };
+    if plain.is_empty() || !plain.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    plain
+        .parse::<i64>()
+        .ok()
+        .map(|n| if negative { -n } else { n })
+}
+
 /// Strips thousands separators, checking that every group after the first has three digits.
 fn strip_thousands(s: &str) -> Option<String> {
     let mut groups = s.split('.');
@@ -337,6 +359,31 @@ mod tests {
             Money::parse_euros("1000000000001"),
             Err(MoneyError::Overflow(_))
         ));
+    }
+
+    #[test]
+    fn counts_as_people_write_them() {
+        for (text, n) in [
+            ("180", 180),
+            ("1.200", 1200),
+            ("-3", -3),
+            (" 12 ", 12),
+            ("1.000.000", 1_000_000),
+        ] {
+            assert_eq!(parse_count(text), Some(n), "{text}");
+        }
+        for text in [
+            "",
+            "1,5",
+            "12.34",
+            "1234.567",
+            "abc",
+            "1.2.3",
+            "-",
+            "99999999999999999999",
+        ] {
+            assert_eq!(parse_count(text), None, "{text}");
+        }
     }
 
     #[test]

@@ -12,31 +12,7 @@ use sqlx::any::AnyRow;
 use crate::applications::{RANKING_SELECT, StoredApplication, application_from_row, ranking_row};
 use crate::{Result, Store, StoreError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// An official of the region: calls, users, exports.
-    Admin,
-    /// Staff of one or more local authorities.
-    Applicant,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Applicant => "applicant",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "admin" => Some(Role::Admin),
-            "applicant" => Some(Role::Applicant),
-            _ => None,
-        }
-    }
-}
+pub use bandi_domain::account::Role;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct User {
@@ -46,6 +22,8 @@ pub struct User {
     pub role: Role,
     /// Codes of the entities this person may act for.
     pub entities: Vec<String>,
+    /// A disabled account cannot sign in, and its sessions end.
+    pub disabled: bool,
 }
 
 impl User {
@@ -60,6 +38,13 @@ pub struct Session {
     pub csrf_token: String,
     pub expires_at: Timestamp,
 }
+
+/// A session ends after this long without a request, whatever its absolute expiry.
+pub const SESSION_IDLE: SignedDuration = SignedDuration::from_mins(60);
+
+/// How stale a session's last-seen time may get before a request writes it again: one
+/// write a minute per session, not one per request.
+const TOUCH_EVERY_US: i64 = 60_000_000;
 
 fn sha(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
@@ -80,12 +65,10 @@ impl Store {
     ) -> Result<User> {
         let email = normalise_email(email);
         if self.user_by_email(&email).await?.is_some() {
-            return Err(StoreError::Conflict(format!(
-                "a user with e-mail {email} exists"
-            )));
+            return Err(StoreError::EmailTaken { email });
         }
         let id = crate::random_hex(12);
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO users (id, email, name, password_hash, role, created_us) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&id)
@@ -95,30 +78,39 @@ impl Store {
         .bind(role.as_str())
         .bind(crate::now_us())
         .execute(self.pool())
-        .await?;
+        .await;
+        if let Err(e) = inserted {
+            // Two accounts created at once with one address: the second finds it taken.
+            return Err(match e.as_database_error() {
+                Some(d) if d.is_unique_violation() => StoreError::EmailTaken { email },
+                _ => e.into(),
+            });
+        }
         Ok(User {
             id,
             email,
             name: name.trim().to_string(),
             role,
             entities: Vec::new(),
+            disabled: false,
         })
     }
 
     /// The user with this e-mail and their password hash.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>> {
-        let row =
-            sqlx::query("SELECT id, email, name, role, password_hash FROM users WHERE email = $1")
-                .bind(normalise_email(email))
-                .fetch_optional(self.pool())
-                .await?;
+        let row = sqlx::query(
+            "SELECT id, email, name, role, disabled_us, password_hash FROM users WHERE email = $1",
+        )
+        .bind(normalise_email(email))
+        .fetch_optional(self.pool())
+        .await?;
         let Some(row) = row else { return Ok(None) };
         let hash: String = row.try_get("password_hash")?;
         Ok(Some((self.user_from_row(&row).await?, hash)))
     }
 
     pub async fn user(&self, id: &str) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT id, email, name, role FROM users WHERE id = $1")
+        let row = sqlx::query("SELECT id, email, name, role, disabled_us FROM users WHERE id = $1")
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
@@ -129,9 +121,10 @@ impl Store {
     }
 
     pub async fn users(&self) -> Result<Vec<User>> {
-        let rows = sqlx::query("SELECT id, email, name, role FROM users ORDER BY email")
-            .fetch_all(self.pool())
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, email, name, role, disabled_us FROM users ORDER BY email")
+                .fetch_all(self.pool())
+                .await?;
         let mut users = Vec::with_capacity(rows.len());
         for r in &rows {
             users.push(self.user_from_row(r).await?);
@@ -154,6 +147,7 @@ impl Store {
             role: Role::parse(&role)
                 .ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
             entities: entities.into_iter().map(|(e,)| e).collect(),
+            disabled: r.try_get::<Option<i64>, _>("disabled_us")?.is_some(),
             id,
         })
     }
@@ -170,6 +164,27 @@ impl Store {
         .bind(entity_code)
         .execute(self.pool())
         .await?;
+        Ok(())
+    }
+
+    /// Disables an account (its sessions end with it) or enables it again.
+    pub async fn set_disabled(&self, user_id: &str, disabled: bool) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        let done = sqlx::query("UPDATE users SET disabled_us = $1 WHERE id = $2")
+            .bind(disabled.then(crate::now_us))
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("user {user_id}")));
+        }
+        if disabled {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -192,7 +207,8 @@ impl Store {
         let csrf = crate::random_hex(16);
         let now = Timestamp::now();
         sqlx::query(
-            "INSERT INTO sessions (id_sha256, user_id, csrf_token, created_us, expires_us) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO sessions (id_sha256, user_id, csrf_token, created_us, expires_us, last_seen_us) \
+             VALUES ($1, $2, $3, $4, $5, $4)",
         )
         .bind(sha(&token))
         .bind(user_id)
@@ -204,30 +220,68 @@ impl Store {
         Ok((token, csrf))
     }
 
-    /// The live session behind a cookie value; an expired one is removed.
+    /// The live session behind a cookie value: not past its expiry, not idle for longer
+    /// than [`SESSION_IDLE`], of an account not disabled. One that is over is removed. A
+    /// live one is marked as seen (at most once a minute).
     pub async fn session(&self, token: &str) -> Result<Option<Session>> {
+        self.load_session(token, true).await
+    }
+
+    /// The same, without marking it seen: for live streams, which reconnect by themselves
+    /// and must not keep a session alive that nobody uses.
+    pub async fn peek_session(&self, token: &str) -> Result<Option<Session>> {
+        self.load_session(token, false).await
+    }
+
+    async fn load_session(&self, token: &str, touch: bool) -> Result<Option<Session>> {
         let row = sqlx::query(
-            "SELECT user_id, csrf_token, expires_us FROM sessions WHERE id_sha256 = $1",
+            "SELECT user_id, csrf_token, expires_us, last_seen_us FROM sessions WHERE id_sha256 = $1",
         )
         .bind(sha(token))
         .fetch_optional(self.pool())
         .await?;
         let Some(row) = row else { return Ok(None) };
         let expires_us: i64 = row.try_get("expires_us")?;
+        let last_seen_us: i64 = row.try_get("last_seen_us")?;
         let expires_at = from_micros(expires_us)
             .ok_or_else(|| StoreError::Corrupt(format!("session expiry {expires_us}")))?;
-        if expires_at <= Timestamp::now() {
+        let now = Timestamp::now();
+        let now_us = now.as_microsecond();
+        let idle = now_us.saturating_sub(last_seen_us) > SESSION_IDLE.as_micros() as i64;
+        if expires_at <= now || idle {
             self.delete_session(token).await?;
             return Ok(None);
         }
         let user_id: String = row.try_get("user_id")?;
-        let Some(user) = self.user(&user_id).await? else {
+        let Some(user) = self.user(&user_id).await?.filter(|u| !u.disabled) else {
+            self.delete_session(token).await?;
             return Ok(None);
         };
+        if touch && now_us - last_seen_us > TOUCH_EVERY_US {
+            sqlx::query("UPDATE sessions SET last_seen_us = $1 WHERE id_sha256 = $2")
+                .bind(now_us)
+                .bind(sha(token))
+                .execute(self.pool())
+                .await?;
+        }
         Ok(Some(Session {
             user,
             csrf_token: row.try_get("csrf_token")?,
             expires_at,
+        }))
+    }
+
+    /// Whether the session behind a cookie value still exists, without marking it seen:
+    /// what a live stream checks as it goes on.
+    pub async fn session_exists(&self, token: &str) -> Result<bool> {
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("SELECT expires_us, last_seen_us FROM sessions WHERE id_sha256 = $1")
+                .bind(sha(token))
+                .fetch_optional(self.pool())
+                .await?;
+        let now = crate::now_us();
+        Ok(row.is_some_and(|(expires, seen)| {
+            expires > now && now.saturating_sub(seen) <= SESSION_IDLE.as_micros() as i64
         }))
     }
 
@@ -264,12 +318,24 @@ impl Store {
         Ok(row.map(|(c,)| c))
     }
 
+    /// Deletes the draft of an entity for a call, with its documents not sealed by an
+    /// application: what a submission does in its own transaction, again for a draft that a
+    /// racing save (a double click) wrote back after it.
     pub async fn delete_draft(&self, entity: &str, call: &str) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
         sqlx::query("DELETE FROM drafts WHERE entity_code = $1 AND call_code = $2")
             .bind(entity)
             .bind(call)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await?;
+        sqlx::query(
+            "DELETE FROM documents WHERE entity_code = $1 AND call_code = $2 AND application_id IS NULL",
+        )
+        .bind(entity)
+        .bind(call)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -27,7 +27,7 @@ pub struct Receipt {
     pub ledger_seq: u64,
     pub ledger_hash: String,
     /// The status when the receipt was issued; the application's current one may differ.
-    pub status: String,
+    pub status: Status,
     pub total_cost_cents: Money,
     pub eligible_cost_cents: Money,
     pub requested_cents: Money,
@@ -53,7 +53,7 @@ pub struct RankingRow {
     pub received_at: String,
     pub requested_cents: Money,
     pub reserved_cents: Money,
-    pub status: String,
+    pub status: Status,
 }
 
 pub(crate) fn parse_receipt(json: &str) -> Result<Receipt> {
@@ -74,19 +74,12 @@ pub(crate) fn application_from_row(r: &AnyRow) -> Result<StoredApplication> {
     })
 }
 
-/// A receipt already given for this entity that a new submission may be a retry of.
-pub(crate) enum Previous {
-    /// Same Idempotency-Key: `(call, content_sha256, receipt)`.
-    ByKey(String, String, Box<Receipt>),
-    /// The entity's applications to the call, oldest first: `(content_sha256, receipt)`.
-    ByEntity(Vec<(String, Receipt)>),
-}
-
+/// The application that used an entity's Idempotency-Key: `(call, content_sha256, receipt)`.
 pub(crate) async fn previous_by_key(
     conn: &mut AnyConnection,
     entity: &str,
     key: &str,
-) -> Result<Option<Previous>> {
+) -> Result<Option<(String, String, Receipt)>> {
     let row: Option<(String, String, String)> = sqlx::query_as(
         "SELECT call_code, content_sha256, receipt FROM applications WHERE entity_code = $1 AND idempotency_key = $2",
     )
@@ -94,14 +87,8 @@ pub(crate) async fn previous_by_key(
     .bind(key)
     .fetch_optional(&mut *conn)
     .await?;
-    row.map(|(call, sha, receipt)| {
-        Ok(Previous::ByKey(
-            call,
-            sha,
-            Box::new(parse_receipt(&receipt)?),
-        ))
-    })
-    .transpose()
+    row.map(|(call, sha, receipt)| Ok((call, sha, parse_receipt(&receipt)?)))
+        .transpose()
 }
 
 /// A committed application found by its entity's Idempotency-Key.
@@ -153,11 +140,12 @@ pub(crate) async fn previous_by_keys(
     Ok(found)
 }
 
+/// The entity's applications to the call, oldest first: `(content_sha256, receipt)`.
 pub(crate) async fn previous_by_entity(
     conn: &mut AnyConnection,
     call: &str,
     entity: &str,
-) -> Result<Previous> {
+) -> Result<Vec<(String, Receipt)>> {
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT content_sha256, receipt FROM applications WHERE call_code = $1 AND entity_code = $2 ORDER BY seq",
     )
@@ -165,11 +153,9 @@ pub(crate) async fn previous_by_entity(
     .bind(entity)
     .fetch_all(&mut *conn)
     .await?;
-    let list = rows
-        .into_iter()
+    rows.into_iter()
         .map(|(sha, r)| Ok((sha, parse_receipt(&r)?)))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Previous::ByEntity(list))
+        .collect()
 }
 
 impl Store {
@@ -192,30 +178,6 @@ impl Store {
             .await?;
         rows.iter().map(ranking_row).collect()
     }
-
-    /// A receipt already given that a submission may be a retry of, looked up without any
-    /// lock: a fast answer for retries; the sequencer checks again under the lock.
-    pub(crate) async fn previous(
-        &self,
-        call: &str,
-        entity: &str,
-        key: Option<&str>,
-        per_entity_limit: u32,
-    ) -> Result<Option<Previous>> {
-        let mut conn = self.pool().acquire().await?;
-        if let Some(k) = key
-            && let Some(p) = previous_by_key(&mut conn, entity, k).await?
-        {
-            return Ok(Some(p));
-        }
-        if per_entity_limit > 0 {
-            let p = previous_by_entity(&mut conn, call, entity).await?;
-            if matches!(&p, Previous::ByEntity(list) if list.len() >= per_entity_limit as usize) {
-                return Ok(Some(p));
-            }
-        }
-        Ok(None)
-    }
 }
 
 pub(crate) const RANKING_SELECT: &str = "SELECT a.seq, a.protocol, a.entity_code, e.name, a.received_us, \
@@ -234,6 +196,10 @@ pub(crate) fn ranking_row(r: &AnyRow) -> Result<RankingRow> {
             .ok_or_else(|| StoreError::Corrupt(format!("instant {us}")))?,
         requested_cents: Money::from_cents(r.try_get("requested_cents")?),
         reserved_cents: Money::from_cents(r.try_get("reserved_cents")?),
-        status: r.try_get("status")?,
+        status: {
+            let status: String = r.try_get("status")?;
+            Status::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("status {status:?}")))?
+        },
     })
 }

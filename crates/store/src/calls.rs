@@ -82,18 +82,18 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
         if let Some((other,)) = taken {
-            return Err(StoreError::Conflict(format!(
-                "the protocol prefix {} is used by call {other}: protocol numbers must not repeat",
-                call.protocol_prefix
-            )));
+            return Err(StoreError::ProtocolPrefixTaken {
+                prefix: call.protocol_prefix.clone(),
+                call: other,
+            });
         }
         let outcome = match &existing {
             Some((old_sha, _)) if *old_sha == sha => return Ok(ImportedCall::Unchanged),
             Some((_, n)) if *n > 0 => {
-                return Err(StoreError::Conflict(format!(
-                    "call {} already has {n} applications: its rules can no longer change",
-                    call.code
-                )));
+                return Err(StoreError::CallHasApplications {
+                    call: call.code.to_string(),
+                    applications: *n,
+                });
             }
             Some(_) => ImportedCall::Replaced,
             None => ImportedCall::Created,

@@ -1,4 +1,6 @@
-//! Errors of the storage layer, each with a stable machine code.
+//! Errors of the storage layer, each with a stable machine code. Conflicts are named, so
+//! that the layers above say what happened (a protocol prefix taken is not "the call has
+//! applications"), never a string to parse.
 
 use bandi_domain::allocation::AllocationError;
 
@@ -11,8 +13,18 @@ pub enum StoreError {
     Config(String),
     #[error("not found: {0}")]
     NotFound(String),
-    #[error("conflict: {0}")]
-    Conflict(String),
+    #[error(
+        "the protocol prefix {prefix} is used by call {call}: protocol numbers must not repeat"
+    )]
+    ProtocolPrefixTaken { prefix: String, call: String },
+    #[error("call {call} already has {applications} applications: its rules can no longer change")]
+    CallHasApplications { call: String, applications: i64 },
+    #[error("an account with e-mail {email} exists")]
+    EmailTaken { email: String },
+    #[error("an account bound to fiscal code {fiscal_code} exists")]
+    FiscalCodeTaken { fiscal_code: String },
+    #[error("document too large")]
+    DocumentTooLarge,
     #[error("refused: {0}")]
     Refused(#[from] AllocationError),
     /// Stored data that does not read back as it was written: a bug or tampering.
@@ -26,7 +38,11 @@ impl StoreError {
             StoreError::Unavailable(_) => "storage_unavailable",
             StoreError::Config(_) => "configuration",
             StoreError::NotFound(_) => "not_found",
-            StoreError::Conflict(_) => "conflict",
+            StoreError::ProtocolPrefixTaken { .. } => "protocol_prefix_taken",
+            StoreError::CallHasApplications { .. } => "call_has_applications",
+            StoreError::EmailTaken { .. } => "email_taken",
+            StoreError::FiscalCodeTaken { .. } => "fiscal_code_taken",
+            StoreError::DocumentTooLarge => "document_too_large",
             StoreError::Refused(_) => "refused",
             StoreError::Corrupt(_) => "corrupt_data",
         }

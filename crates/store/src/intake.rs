@@ -12,17 +12,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bandi_domain::application::ValidApplication;
-use jiff::Timestamp;
+use bandi_domain::call::OutsideWindow;
+use bandi_domain::retry::Retry;
 use tokio::sync::{mpsc, oneshot};
 
-use admission::{InFlight, Pressure};
-pub use admission::{MAX_IN_FLIGHT_PER_ADDRESS, MAX_IN_FLIGHT_PER_ENTITY, MAX_QUEUE_DELAY, Slot};
-pub(crate) use rows::{check_previous, check_window, new_application};
+use admission::Pressure;
+pub use admission::{InFlight, MAX_IN_FLIGHT_PER_ENTITY, MAX_QUEUE_DELAY, Slot};
+pub(crate) use rows::{answer, classify_from_db, new_application};
 use seen::Seen;
 use sequencer::Job;
-pub(crate) use write::{Counters, write_batch};
+pub(crate) use write::{Counters, ledger_insert, ledger_json, write_batch};
 
-use crate::applications::{Previous, Receipt};
+use crate::applications::Receipt;
 use crate::{Result, Store, StoreError};
 
 /// Largest number of submissions committed in one transaction. Everyone in a batch waits for
@@ -53,16 +54,10 @@ pub enum Accepted {
 pub enum IntakeError {
     #[error("unknown call")]
     CallNotFound,
-    #[error("the call opens at {opens_at}")]
-    NotOpenYet {
-        opens_at: Timestamp,
-        server_time: Timestamp,
-    },
-    #[error("the call closed at {closes_at}")]
-    Closed {
-        closes_at: Timestamp,
-        server_time: Timestamp,
-    },
+    #[error("outside the call's window: {0:?}")]
+    OutsideWindow(OutsideWindow),
+    #[error("attachment {attachment} is no longer in the draft")]
+    DocumentMissing { attachment: String },
     #[error("this entity already applied: {protocol}")]
     AlreadyApplied { protocol: String },
     #[error("this Idempotency-Key was used for different content: {protocol}")]
@@ -83,7 +78,6 @@ pub struct Intake {
     store: Store,
     mode: Mode,
     by_entity: Arc<InFlight>,
-    by_address: Arc<InFlight>,
     pressure: Arc<Pressure>,
     max_queue_delay: Duration,
     /// Filled by the sequencer only: the naive baseline checks everything in its transaction.
@@ -115,7 +109,6 @@ impl Intake {
             store,
             mode: Mode::Sequencer(tx),
             by_entity: InFlight::new(MAX_IN_FLIGHT_PER_ENTITY),
-            by_address: InFlight::new(MAX_IN_FLIGHT_PER_ADDRESS),
             pressure,
             max_queue_delay: MAX_QUEUE_DELAY,
             seen,
@@ -131,7 +124,6 @@ impl Intake {
             store,
             mode: Mode::Naive,
             by_entity: InFlight::new(MAX_IN_FLIGHT_PER_ENTITY),
-            by_address: InFlight::new(MAX_IN_FLIGHT_PER_ADDRESS),
             pressure: Arc::default(),
             max_queue_delay: MAX_QUEUE_DELAY,
             seen: Arc::default(),
@@ -145,15 +137,12 @@ impl Intake {
         self
     }
 
-    /// Admission at the door, before the request's body is even read: refuses at once when
+    /// Admission at the door, before the request's body costs any CPU: refuses at once when
     /// the sequencer is behind by more than its maximum queue delay or its queue is full
-    /// (`Overloaded`), or when `address` has [`MAX_IN_FLIGHT_PER_ADDRESS`] submissions in
-    /// progress (`TooManyInFlight`). Keep the slot until the request is answered.
-    pub fn admit(&self, address: Option<&str>) -> Result<Option<Slot>, IntakeError> {
-        self.check_pressure()?;
-        address
-            .map(|a| self.by_address.take(a).ok_or(IntakeError::TooManyInFlight))
-            .transpose()
+    /// (`Overloaded`). Limits per client address are the HTTP layer's (it knows who the
+    /// client is).
+    pub fn admit(&self) -> Result<(), IntakeError> {
+        self.check_pressure()
     }
 
     fn check_pressure(&self) -> Result<(), IntakeError> {
@@ -215,10 +204,11 @@ impl Intake {
             .map_err(|_| IntakeError::Unavailable("the sequencer stopped".into()))?
     }
 
-    /// The receipt of an already committed submission that this one repeats (same
-    /// Idempotency-Key and content, or same entity and content without a key), looked up
-    /// without entering the queue. Retries are answered this way even once the call has
-    /// closed: whoever got no answer on the last second can still fetch the receipt.
+    /// The receipt of an already committed submission that this one repeats (by the retry
+    /// rule of `bandi_domain::retry`), looked up without entering the queue. Retries are
+    /// answered this way even once the call has closed: whoever got no answer on the last
+    /// second can still fetch the receipt. Conflicts and per-entity limits are decided
+    /// under the lock, not here.
     pub async fn previous_receipt(
         &self,
         call: &str,
@@ -226,23 +216,18 @@ impl Intake {
         key: Option<&str>,
         content_sha256: &str,
     ) -> Result<Option<Receipt>, IntakeError> {
-        let limit = 1; // any earlier application of the entity may be the one repeated
-        let previous = self
+        let mut conn = self
             .store
-            .previous(call, entity, key, limit)
+            .pool()
+            .acquire()
+            .await
+            .map_err(|e| unavailable(e.into()))?;
+        // Any earlier application may be the one repeated: no per-entity limit here.
+        let decision = classify_from_db(&mut conn, (call, entity, key), content_sha256, 0, &[])
             .await
             .map_err(unavailable)?;
-        Ok(match previous {
-            Some(Previous::ByKey(pcall, psha, receipt))
-                if pcall == call && psha == content_sha256 =>
-            {
-                Some(*receipt)
-            }
-            Some(Previous::ByEntity(list)) if key.is_none() => list
-                .into_iter()
-                .find(|(psha, _)| psha == content_sha256)
-                .map(|(_, r)| r),
-            // Conflicts and per-entity limits are decided under the lock.
+        Ok(match decision {
+            Retry::Replay(r) => Some(r),
             _ => None,
         })
     }

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use crate::{Result, Store, StoreError};
+use crate::{Backend, Result, Store, StoreError};
 
 /// The last entry of the chain, as seen by the transaction that holds its lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,28 +36,24 @@ pub(crate) fn seal(head: &mut Head, at: Timestamp, record: &Record) -> Entry {
     entry
 }
 
-/// Writes sealed entries and the new head.
+/// Writes sealed entries and the new head, as a batch of the intake writes its own: one
+/// statement for the entries, whatever their number.
 pub(crate) async fn insert(conn: &mut AnyConnection, entries: &[Entry], head: &Head) -> Result<()> {
-    for chunk in entries.chunks(500) {
-        let sql = multi_row_insert(
-            "INSERT INTO ledger (seq, prev_hash, hash, kind, at, call_code, payload) VALUES ",
-            7,
-            chunk.len(),
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for e in chunk {
-            let call = e.record().map(|r| r.call().to_string()).ok();
-            q = q
-                .bind(e.seq as i64)
-                .bind(e.prev_hash.clone())
-                .bind(e.hash.clone())
-                .bind(e.kind.clone())
-                .bind(e.at.clone())
-                .bind(call)
-                .bind(e.payload.clone());
-        }
-        q.execute(&mut *conn).await?;
-    }
+    let backend = if conn.backend_name() == "PostgreSQL" {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    };
+    let calls: Vec<Option<String>> = entries
+        .iter()
+        .map(|e| e.record().ok().map(|r| r.call().to_string()))
+        .collect();
+    let json =
+        crate::intake::ledger_json(entries.iter().zip(&calls).map(|(e, c)| (e, c.as_deref())));
+    sqlx::query(AssertSqlSafe(crate::intake::ledger_insert(backend, 1)))
+        .bind(json)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("UPDATE ledger_head SET seq = $1, hash = $2 WHERE id = 1")
         .bind(head.seq as i64)
         .bind(head.hash.clone())

@@ -15,6 +15,7 @@ use sqlx::{AnyPool, Executor};
 
 mod accounts;
 mod applications;
+mod attempts;
 mod cache;
 mod calls;
 mod documents;
@@ -29,10 +30,10 @@ pub mod testing;
 mod tokens;
 mod verify;
 
-pub use accounts::{Role, Session, User, normalise_email};
+pub use accounts::{Role, SESSION_IDLE, Session, User, normalise_email};
 pub use applications::{RankingRow, Receipt, StoredApplication};
 pub use calls::{CallSummary, ImportedCall, StoredCall};
-pub use documents::{DocumentInfo, NewDocument};
+pub use documents::{CHUNK_BYTES, DocumentInfo, NewDocument};
 pub use error::StoreError;
 pub use verify::VerifyReport;
 

@@ -21,6 +21,10 @@ const SQLITE: &[(i64, &str)] = &[
         6,
         include_str!("../migrations/sqlite/0006_tokens_by_time.sql"),
     ),
+    (
+        7,
+        include_str!("../migrations/sqlite/0007_roles_sessions_documents.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -37,6 +41,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         6,
         include_str!("../migrations/postgres/0006_tokens_by_time.sql"),
+    ),
+    (
+        7,
+        include_str!("../migrations/postgres/0007_roles_sessions_documents.sql"),
     ),
 ];
 

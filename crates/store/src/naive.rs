@@ -1,15 +1,15 @@
 //! The naive intake, kept only as the benchmarks' baseline: one transaction per request,
 //! as a typical web application would write it. See [`crate::intake::Intake::start_naive`].
 
-use bandi_domain::allocation::Status;
-use bandi_domain::call::{Call, FitMode};
-use bandi_domain::instant::truncate_to_micros;
+use bandi_domain::allocation::{Status, newcomer_standing};
+use bandi_domain::call::Call;
+use bandi_domain::instant::{from_micros, truncate_to_micros};
 use bandi_domain::money::Money;
 use jiff::Timestamp;
 use sqlx::{AnyConnection, Connection, Row};
 
 use crate::intake::{
-    Accepted, Counters, IntakeError, Submission, check_previous, check_window, new_application,
+    Accepted, Counters, IntakeError, Submission, answer, classify_from_db, new_application,
     write_batch,
 };
 use crate::{Backend, Result, Store, StoreError, ledger};
@@ -67,27 +67,32 @@ async fn submit_in_one_transaction(
     let last_received_us: i64 = row.try_get("last_received_us")?;
 
     let (content, sha) = s.application.content.canonical_json_and_sha256();
-    if let Some(answer) =
-        check_previous(&mut tx, s, &sha, call.applications_per_entity, &[]).await?
-    {
+    let decision = classify_from_db(
+        &mut tx,
+        (&s.call, &s.entity, s.idempotency_key.as_deref()),
+        &sha,
+        call.applications_per_entity,
+        &[],
+    )
+    .await?;
+    if let Some(answer) = answer(decision) {
         return Ok(answer);
     }
     let received_us = now.as_microsecond().max(last_received_us);
-    if let Some(refusal) = check_window(&call, received_us) {
-        return Ok(Err(refusal));
+    let received = from_micros(received_us).expect("an instant in range");
+    if let Err(outside) = call.check_window(received) {
+        return Ok(Err(IntakeError::OutsideWindow(outside)));
     }
-    // The allocation from the counters alone: the same answers as the fold gives for a
-    // log of submissions, which is all this path writes.
-    let requested = s.application.requested.cents();
-    let remaining = budget - reserved;
-    let (status, granted) = match call.when_not_fits {
-        FitMode::Skip if requested <= remaining => (Status::Reserved, requested),
-        FitMode::Waitlist | FitMode::Partial if waitlisted == 0 && requested <= remaining => {
-            (Status::Reserved, requested)
-        }
-        FitMode::Partial if waitlisted == 0 && remaining > 0 => (Status::Partial, remaining),
-        _ => (Status::Waitlisted, 0),
-    };
+    // The allocation from the counters alone, by the fold's own rule for a newcomer: the
+    // same answers as the fold gives for a log of submissions, which is all this path
+    // writes.
+    let (status, granted) = newcomer_standing(
+        call.when_not_fits,
+        Money::from_cents(budget - reserved),
+        waitlisted > 0,
+        s.application.requested,
+    );
+    let granted = granted.cents();
     let seq = applications as u64 + 1;
     let new = new_application(
         &call,

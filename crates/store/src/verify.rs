@@ -254,9 +254,9 @@ impl Store {
         Ok(())
     }
 
-    /// The bytes of a named attachment are stored and hash to the SHA-256 the content names:
-    /// sealed to the application, or still in the entity's draft if the server stopped
-    /// between the submission and the sealing.
+    /// The bytes of a named attachment are stored, sealed to the application (the
+    /// submission's own transaction sealed them), and hash to the SHA-256 the content
+    /// names. Two applications of one entity naming the same bytes share one sealed copy.
     async fn check_attachment(
         &self,
         at: &str,
@@ -265,10 +265,10 @@ impl Store {
         call: &str,
         doc: &AttachedDocument,
     ) -> Result<()> {
-        let stored: Option<Vec<u8>> = sqlx::query_scalar(
-            "SELECT content FROM documents WHERE entity_code = $1 AND call_code = $2 \
-             AND attachment_code = $3 AND sha256 = $4 \
-             AND (application_id = $5 OR application_id IS NULL) ORDER BY seq DESC LIMIT 1",
+        let stored: Option<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT seq, content FROM documents WHERE entity_code = $1 AND call_code = $2 \
+             AND attachment_code = $3 AND sha256 = $4 AND application_id IS NOT NULL \
+             ORDER BY CASE WHEN application_id = $5 THEN 0 ELSE 1 END, seq DESC LIMIT 1",
         )
         .bind(entity)
         .bind(call)
@@ -277,12 +277,13 @@ impl Store {
         .bind(application)
         .fetch_optional(self.pool())
         .await?;
-        let Some(bytes) = stored else {
+        let Some((seq, legacy)) = stored else {
             return Err(mismatch(format!(
-                "{at}: attachment {} is not stored (SHA-256 {})",
+                "{at}: attachment {} is not stored and sealed (SHA-256 {})",
                 doc.code, doc.sha256
             )));
         };
+        let bytes = self.document_bytes(seq, legacy).await?;
         let actual = hex::encode(Sha256::digest(&bytes));
         if actual != doc.sha256 {
             return Err(mismatch(format!(

@@ -68,7 +68,6 @@ contract!(
     intake::duplicates_queued_behind_the_lock,
     intake::a_full_queue_refuses_at_once,
     intake::a_stalled_sequencer_sheds_at_once,
-    intake::one_address_cannot_take_every_place,
     intake::entity_lookup_uses_its_index,
     intake::one_entity_cannot_fill_the_queue,
     intake::budget_below_one_grant,

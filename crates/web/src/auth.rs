@@ -1,149 +1,15 @@
-//! Signing in people: password hashes (argon2id), the session cookie, CSRF tokens and
-//! login throttling. Passwords are one identity provider among others: SPID and CIE will
-//! implement [`IdentityProvider`] too and end in the same session.
+//! Who is signed in: the session cookie, CSRF tokens, and the extractor of the session.
+//! Signing in itself (throttling, password hashing) is a use case of `bandi_app`.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
-use bandi_store::{Session, Store, StoreError, User};
-use jiff::SignedDuration;
+use bandi_app::sign_in::SESSION_HOURS;
+use bandi_store::Session;
 
 use crate::SharedState;
 
 pub const SESSION_COOKIE: &str = "bandi_session";
-pub const SESSION_HOURS: i64 = 8;
-
-/// An argon2id hash in PHC form, with a fresh salt.
-pub fn hash_password(password: &str) -> String {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).expect("the OS random source is available");
-    Argon2::default()
-        .hash_password_with_salt(password.as_bytes(), &salt)
-        .expect("argon2 with default parameters")
-        .to_string()
-}
-
-/// Whether `password` matches the PHC string `phc`; a malformed hash matches nothing.
-pub fn verify_password(password: &str, phc: &str) -> bool {
-    Argon2::default()
-        .verify_password(password.as_bytes(), phc)
-        .is_ok()
-}
-
-/// Who someone is, as an identity provider vouches. Every provider ends in the same place:
-/// a [`User`] of our own (found by the identity the provider asserts), then
-/// [`start_session`]. Local passwords are [`PasswordProvider`]; SPID and CIE (SAML/OIDC)
-/// will map their asserted fiscal code to a user the same way, with their own routes.
-pub trait IdentityProvider {
-    fn name(&self) -> &'static str;
-}
-
-/// Local accounts: e-mail and password.
-pub struct PasswordProvider;
-
-impl IdentityProvider for PasswordProvider {
-    fn name(&self) -> &'static str {
-        "password"
-    }
-}
-
-impl PasswordProvider {
-    /// The user if the password matches. The same answer, and about the same time, for
-    /// an unknown e-mail and a wrong password.
-    pub async fn authenticate(
-        &self,
-        store: &Store,
-        email: &str,
-        password: &str,
-    ) -> Result<Option<User>, bandi_store::StoreError> {
-        match store.user_by_email(email).await? {
-            Some((user, hash)) if verify_password(password, &hash) => Ok(Some(user)),
-            Some(_) => Ok(None),
-            None => {
-                // Spend the time a check would, so that timing does not tell who exists.
-                let _ = verify_password(password, dummy_hash());
-                Ok(None)
-            }
-        }
-    }
-}
-
-/// A real hash to check against when the e-mail is unknown.
-fn dummy_hash() -> &'static str {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| hash_password("not a password anyone has"))
-}
-
-/// Failed sign-ins per key (e-mail, address): at most `limit` in `window`.
-pub struct Throttle {
-    limit: usize,
-    window: Duration,
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
-}
-
-impl Throttle {
-    pub fn new(limit: usize, window: Duration) -> Throttle {
-        Throttle {
-            limit,
-            window,
-            failures: Mutex::new(HashMap::new()),
-        }
-    }
-
-    pub fn allows(&self, key: &str) -> bool {
-        let Ok(mut map) = self.failures.lock() else {
-            return false;
-        };
-        let window = self.window;
-        match map.get_mut(key) {
-            Some(q) => {
-                while q.front().is_some_and(|t| t.elapsed() > window) {
-                    q.pop_front();
-                }
-                q.len() < self.limit
-            }
-            None => true,
-        }
-    }
-
-    pub fn record_failure(&self, key: &str) {
-        if let Ok(mut map) = self.failures.lock() {
-            // Bounded: forget everything when too many keys pile up (an attack on the map).
-            if map.len() > 100_000 {
-                map.clear();
-            }
-            map.entry(key.to_string())
-                .or_default()
-                .push_back(Instant::now());
-        }
-    }
-
-    pub fn reset(&self, key: &str) {
-        if let Ok(mut map) = self.failures.lock() {
-            map.remove(key);
-        }
-    }
-}
-
-impl Default for Throttle {
-    fn default() -> Self {
-        Throttle::new(5, Duration::from_secs(15 * 60))
-    }
-}
-
-/// Opens a session for `user` (whoever vouched for them) and returns the `Set-Cookie`
-/// value that carries it.
-pub async fn start_session(store: &Store, user: &User, secure: bool) -> Result<String, StoreError> {
-    let (token, _csrf) = store
-        .create_session(&user.id, SignedDuration::from_hours(SESSION_HOURS))
-        .await?;
-    Ok(session_cookie(&token, secure))
-}
 
 /// A fresh random token, as hex: CSRF tokens before sign-in, form nonces.
 pub fn random_token() -> String {
@@ -178,14 +44,6 @@ pub fn clear_session_cookie(secure: bool) -> String {
     format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
 }
 
-/// Whether the request came over TLS (directly or through a proxy that says so).
-pub fn is_secure(headers: &HeaderMap) -> bool {
-    headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
-}
-
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
@@ -212,40 +70,13 @@ where
             return Ok(MaybeSession(None));
         };
         let state = SharedState::from_ref(state);
-        Ok(MaybeSession(state.store.session(&token).await?))
+        Ok(MaybeSession(state.store().session(&token).await?))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords() {
-        let h = hash_password("correct horse battery staple");
-        assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse battery staple", &h));
-        assert!(!verify_password("Correct horse battery staple", &h));
-        assert!(!verify_password("x", "not a hash"));
-        assert_ne!(h, hash_password("correct horse battery staple"), "salted");
-    }
-
-    #[test]
-    fn throttle() {
-        let t = Throttle::new(3, Duration::from_secs(60));
-        for _ in 0..3 {
-            assert!(t.allows("a@b.it"));
-            t.record_failure("a@b.it");
-        }
-        assert!(!t.allows("a@b.it"));
-        assert!(t.allows("c@d.it"));
-        t.reset("a@b.it");
-        assert!(t.allows("a@b.it"));
-        let short = Throttle::new(1, Duration::from_millis(1));
-        short.record_failure("k");
-        std::thread::sleep(Duration::from_millis(5));
-        assert!(short.allows("k"), "failures age out");
-    }
 
     #[test]
     fn cookies_and_tokens() {

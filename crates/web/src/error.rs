@@ -4,10 +4,10 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bandi_app::{AppError, Kind};
 use bandi_domain::i18n::{FieldError, Locale, Text};
 use bandi_domain::instant::format_utc;
 use bandi_store::StoreError;
-use bandi_store::intake::IntakeError;
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
@@ -209,17 +209,7 @@ pub async fn localize(req: axum::extract::Request, next: axum::middleware::Next)
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
-        match e {
-            StoreError::NotFound(_) => ApiError::not_found(),
-            StoreError::Unavailable(_) => {
-                tracing::warn!(error = %e, "storage unavailable");
-                ApiError::unavailable(2)
-            }
-            other => {
-                tracing::error!(error = %other, "store error");
-                ApiError::internal()
-            }
-        }
+        AppError::from(e).into()
     }
 }
 
@@ -227,95 +217,88 @@ pub fn time_json(t: Timestamp) -> Value {
     json!(format_utc(t))
 }
 
-impl From<IntakeError> for ApiError {
-    fn from(e: IntakeError) -> ApiError {
-        match e {
-            IntakeError::CallNotFound => ApiError::call_not_found(),
-            IntakeError::NotOpenYet {
-                opens_at,
-                server_time,
-            } => call_not_open(opens_at, server_time),
-            IntakeError::Closed {
-                closes_at,
-                server_time,
-            } => call_closed(closes_at, server_time),
-            IntakeError::AlreadyApplied { protocol } => ApiError::new(
-                StatusCode::CONFLICT,
-                "already_applied",
-                &format!("L'ente ha già presentato una domanda a questo bando: protocollo {protocol}."),
-                &format!("This body already applied to this call: protocol {protocol}."),
-            )
-            .with("protocol", protocol),
-            IntakeError::IdempotencyConflict { protocol } => ApiError::new(
-                StatusCode::CONFLICT,
-                "idempotency_conflict",
-                &format!("Questa Idempotency-Key è già stata usata per un contenuto diverso (protocollo {protocol})."),
-                &format!("This Idempotency-Key was already used for different content (protocol {protocol})."),
-            )
-            .with("protocol", protocol),
-            IntakeError::TooManyInFlight => {
-                let mut e = ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "too_many_requests",
-                    "Troppe richieste di questo ente in corso: attendere le risposte e riprovare.",
-                    "Too many requests of this body in progress: wait for the answers and retry.",
-                );
-                e.retry_after = Some(1);
-                e
-            }
-            IntakeError::Overloaded => {
-                let mut e = ApiError::unavailable(1);
-                e.code = "overloaded";
-                e
-            }
-            IntakeError::Unavailable(m) => {
-                tracing::warn!(error = %m, "intake unavailable");
-                ApiError::unavailable(2)
-            }
-            IntakeError::Refused(m) => {
-                tracing::error!(error = %m, "allocation refused a submission");
-                ApiError::internal()
-            }
+/// The one mapping of a use case's refusal to HTTP: its kind gives the status, its code
+/// and text the body, its facts the extra members.
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> ApiError {
+        let status = match e.kind() {
+            Kind::BadRequest => StatusCode::BAD_REQUEST,
+            Kind::Unauthorized => StatusCode::UNAUTHORIZED,
+            Kind::Forbidden => StatusCode::FORBIDDEN,
+            Kind::NotFound => StatusCode::NOT_FOUND,
+            Kind::Conflict => StatusCode::CONFLICT,
+            Kind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            Kind::TooMany => StatusCode::TOO_MANY_REQUESTS,
+            Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if let AppError::Internal(m) = &e {
+            tracing::error!(error = %m, "internal error");
         }
+        let text = e.text();
+        let mut out = ApiError::new(status, e.code(), &text.it, &text.en);
+        out.details = e.field_errors();
+        out.field = out.details.first().map(|d| d.field.clone());
+        out.extra = e.facts();
+        out.retry_after = e.retry_after();
+        out
     }
 }
 
-pub fn call_not_open(opens_at: Timestamp, server_time: Timestamp) -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "call_not_open",
-        &format!(
-            "Il bando non è ancora aperto: apre il {} (ora del server {}).",
-            format_utc(opens_at),
-            format_utc(server_time)
-        ),
-        &format!(
-            "The call is not open yet: it opens at {} (server time {}).",
-            format_utc(opens_at),
-            format_utc(server_time)
-        ),
-    )
-    .with("opens_at", time_json(opens_at))
-    .with("server_time", time_json(server_time))
-}
-
-pub fn call_closed(closes_at: Timestamp, server_time: Timestamp) -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "call_closed",
-        &format!(
-            "Il bando è chiuso dal {} (ora del server {}).",
-            format_utc(closes_at),
-            format_utc(server_time)
-        ),
-        &format!(
-            "The call closed at {} (server time {}).",
-            format_utc(closes_at),
-            format_utc(server_time)
-        ),
-    )
-    .with("closes_at", time_json(closes_at))
-    .with("server_time", time_json(server_time))
+impl ApiError {
+    /// The error for a status that the HTTP layer raised without one of ours (an
+    /// extractor's rejection, a body that timed out): the same shape, a stable code.
+    pub fn from_status(status: StatusCode) -> ApiError {
+        let (code, it, en) = match status.as_u16() {
+            400 => (
+                "bad_request",
+                "Richiesta non leggibile. Nessun dato è stato modificato.",
+                "The request cannot be read. Nothing was changed.",
+            ),
+            404 => ("not_found", "Risorsa non trovata.", "Not found."),
+            405 => (
+                "method_not_allowed",
+                "Metodo HTTP non consentito su questo indirizzo.",
+                "HTTP method not allowed here.",
+            ),
+            408 => (
+                "request_timeout",
+                "La richiesta è arrivata troppo lentamente e non è stata letta. Nessun dato è stato modificato.",
+                "The request arrived too slowly and was not read. Nothing was changed.",
+            ),
+            413 => (
+                "body_too_large",
+                "La richiesta supera la dimensione massima accettata.",
+                "The request exceeds the largest size accepted.",
+            ),
+            414 => (
+                "uri_too_long",
+                "L'indirizzo richiesto è troppo lungo.",
+                "The requested address is too long.",
+            ),
+            415 => (
+                "unsupported_media_type",
+                "Tipo di contenuto non accettato: inviare application/json.",
+                "Content type not accepted: send application/json.",
+            ),
+            431 => (
+                "request_header_fields_too_large",
+                "Le intestazioni della richiesta sono troppo grandi.",
+                "The request's headers are too large.",
+            ),
+            _ if status.is_server_error() => (
+                "internal",
+                "Errore interno. Nessun dato è stato modificato.",
+                "Internal error. Nothing was changed.",
+            ),
+            _ => (
+                "request_failed",
+                "La richiesta non è andata a buon fine.",
+                "The request did not succeed.",
+            ),
+        };
+        ApiError::new(status, code, it, en)
+    }
 }
 
 #[cfg(test)]
@@ -326,25 +309,43 @@ mod tests {
     fn refusals_under_load_tell_when_to_retry() {
         for (e, status, code) in [
             (
-                IntakeError::Overloaded,
+                AppError::Overloaded,
                 StatusCode::SERVICE_UNAVAILABLE,
                 "overloaded",
             ),
             (
-                IntakeError::TooManyInFlight,
+                AppError::TooManyInFlight,
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_requests",
             ),
             (
-                IntakeError::Unavailable("db".into()),
+                AppError::Unavailable("db".into()),
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
             ),
+            (AppError::Busy, StatusCode::SERVICE_UNAVAILABLE, "busy"),
         ] {
             let res = ApiError::from(e).into_response();
             assert_eq!(res.status(), status);
             assert!(res.headers().contains_key(header::RETRY_AFTER), "{code}");
             assert_eq!(res.extensions().get::<ApiError>().unwrap().code, code);
+        }
+    }
+
+    #[test]
+    fn statuses_of_the_http_layer_get_codes() {
+        for (status, code) in [
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            (StatusCode::URI_TOO_LONG, "uri_too_long"),
+            (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "request_header_fields_too_large",
+            ),
+            (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
+        ] {
+            let e = ApiError::from_status(status);
+            assert_eq!((e.status, e.code), (status, code));
+            assert_eq!(e.to_json()["error"]["code"], code);
         }
     }
 }

@@ -11,7 +11,8 @@ use bandi_store::intake::Intake;
 use bandi_store::testing::TestDb;
 use jiff::{SignedDuration, Timestamp};
 
-use crate::AppState;
+use crate::{AppState, NetConfig};
+use bandi_app::App;
 
 pub const ER_CALL_TOML: &str = include_str!("../../../calls/er-2020-smart-working.toml");
 pub const ER_CALL: &str = "er-2020-smart-working";
@@ -67,17 +68,26 @@ impl TestServer {
         call: &Call,
         queue: usize,
     ) -> TestServer {
+        TestServer::start_with_net(db, entities, call, queue, NetConfig::default()).await
+    }
+
+    /// The same, meeting the network as `net` says (trusted proxies, timeouts, caps).
+    pub async fn start_with_net(
+        db: TestDb,
+        entities: &[Entity],
+        call: &Call,
+        queue: usize,
+        net: NetConfig,
+    ) -> TestServer {
         let store = Store::connect(&db.url).await.expect("connect");
         store.migrate().await.expect("migrate");
         store.upsert_entities(entities).await.expect("entities");
         store.import_call(call).await.expect("import the call");
-        let state = Arc::new(AppState {
-            // The tests assert every answer: no shedding for a busy machine (the store's
-            // contract tests cover it).
-            intake: Intake::start(store.clone(), queue)
-                .with_max_queue_delay(std::time::Duration::from_secs(600)),
-            store: store.clone(),
-        });
+        // The tests assert every answer: no shedding for a busy machine (the store's
+        // contract tests cover it).
+        let intake = Intake::start(store.clone(), queue)
+            .with_max_queue_delay(std::time::Duration::from_secs(600));
+        let state = Arc::new(AppState::new(App::new(store.clone(), intake), net));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a free port");

@@ -12,6 +12,10 @@ use jiff::{SignedDuration, Timestamp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+#[path = "api/holes.rs"]
+mod holes;
+use holes::*;
+
 struct App {
     base: String,
     client: reqwest::Client,
@@ -27,6 +31,15 @@ fn comune(code: &str, region: &str) -> Entity {
 
 /// A server with the ER call opened `opens_in` from now and `n` comuni of the region.
 async fn start(db: TestDb, n: usize, opens_in: SignedDuration) -> App {
+    start_with_net(db, n, opens_in, bandi_web::NetConfig::default()).await
+}
+
+async fn start_with_net(
+    db: TestDb,
+    n: usize,
+    opens_in: SignedDuration,
+    net: bandi_web::NetConfig,
+) -> App {
     let mut entities: Vec<Entity> = (1..=n)
         .map(|i| comune(&format!("08{i:04}"), "08"))
         .collect();
@@ -37,7 +50,8 @@ async fn start(db: TestDb, n: usize, opens_in: SignedDuration) -> App {
     let mut regione = comune("regione_er", "08");
     regione.kind = EntityKind::Regione;
     entities.push(regione);
-    let server = TestServer::start(db, &entities, opens_in, 10_000).await;
+    let call = bandi_web::testing::er_call(opens_in);
+    let server = TestServer::start_with_net(db, &entities, &call, 10_000, net).await;
     App {
         base: format!("{}/api/v1", server.origin),
         client: reqwest::Client::new(),
@@ -601,4 +615,9 @@ on_both_backends!(
     only_the_owner_sees_an_application,
     ledger_pages_and_chain,
     errors_speak_english_on_request,
+    ledger_paging_out_of_range,
+    http_details,
+    same_content_with_a_new_key_is_a_retry,
+    slow_clients_are_cut_off,
+    format_characters_are_stripped,
 );

@@ -184,8 +184,10 @@ async fn a_call_with_applications_cannot_be_imported_again() {
         let mut args = vec!["calls", "import", CALL_FILE];
         args.extend_from_slice(extra);
         let run = bandi(&db.url, &args).fails();
+        // The call has opened (and has an application): its rules can no longer change,
+        // from the command line as from the pages.
         assert!(
-            run.stderr.contains("already has 1 applications"),
+            run.stderr.contains("can no longer change"),
             "`{}`: {}",
             run.args,
             run.stderr

@@ -17,7 +17,15 @@ use crate::money::{Money, Rate};
 pub struct CallFileError {
     pub key: Option<String>,
     pub line: Option<usize>,
+    /// In English; [`CallFileError::message_it`] in Italian.
     pub message: String,
+    pub message_it: String,
+}
+
+impl CallFileError {
+    pub fn message_it(&self) -> &str {
+        &self.message_it
+    }
 }
 
 impl fmt::Display for CallFileError {
@@ -120,11 +128,18 @@ impl Locator<'_> {
             + 1
     }
 
-    fn err<T>(&self, key: &str, spanned: &Spanned<T>, message: impl Into<String>) -> CallFileError {
+    fn err<T>(
+        &self,
+        key: &str,
+        spanned: &Spanned<T>,
+        it: impl Into<String>,
+        en: impl Into<String>,
+    ) -> CallFileError {
         CallFileError {
             key: Some(key.to_string()),
             line: Some(self.line(spanned.span().start)),
-            message: message.into(),
+            message: en.into(),
+            message_it: it.into(),
         }
     }
 }
@@ -135,9 +150,20 @@ pub(super) fn parse(text: &str) -> Result<Call, CallFileError> {
         key: None,
         line: e.span().map(|s| loc.line(s.start)),
         message: e.message().trim().to_string(),
+        message_it: format!(
+            "il file non è un TOML valido per un bando ({})",
+            e.message().trim()
+        ),
     })?;
 
-    let code = CallCode::parse(file.code.get_ref()).map_err(|m| loc.err("code", &file.code, m))?;
+    let code = CallCode::parse(file.code.get_ref()).map_err(|m| {
+        loc.err(
+            "code",
+            &file.code,
+            "codice non valido: da 3 a 64 caratteri tra a-z, 0-9 e '-', senza '-' all'inizio o alla fine",
+            m,
+        )
+    })?;
     let protocol_prefix = match &file.protocol_prefix {
         Some(p) => {
             let ok = (2..=16).contains(&p.get_ref().len())
@@ -148,6 +174,7 @@ pub(super) fn parse(text: &str) -> Result<Call, CallFileError> {
                 return Err(loc.err(
                     "protocol_prefix",
                     p,
+                    "da 2 a 16 caratteri tra A-Z, 0-9 e '-'",
                     "2 to 16 characters among A-Z, 0-9 and '-'",
                 ));
             }
@@ -157,7 +184,12 @@ pub(super) fn parse(text: &str) -> Result<Call, CallFileError> {
     };
     let title = file.title.get_ref().trim();
     if title.is_empty() {
-        return Err(loc.err("title", &file.title, "the title must not be empty"));
+        return Err(loc.err(
+            "title",
+            &file.title,
+            "il titolo non può essere vuoto",
+            "the title must not be empty",
+        ));
     }
 
     let time_zone = match &file.time_zone {
@@ -166,6 +198,7 @@ pub(super) fn parse(text: &str) -> Result<Call, CallFileError> {
                 loc.err(
                     "time_zone",
                     tz,
+                    format!("fuso orario sconosciuto {:?}", tz.get_ref()),
                     format!("unknown time zone {:?}", tz.get_ref()),
                 )
             })?;
@@ -177,6 +210,7 @@ pub(super) fn parse(text: &str) -> Result<Call, CallFileError> {
         key: Some("time_zone".into()),
         line: None,
         message: e.to_string(),
+        message_it: format!("fuso orario non disponibile: {e}"),
     })?;
     let opens_at = instant(&loc, "opens_at", &file.opens_at, &tz)?;
     let closes_at = instant(&loc, "closes_at", &file.closes_at, &tz)?;
@@ -184,17 +218,25 @@ pub(super) fn parse(text: &str) -> Result<Call, CallFileError> {
         return Err(loc.err(
             "closes_at",
             &file.closes_at,
+            "la chiusura deve seguire l'apertura",
             "the call must close after it opens",
         ));
     }
 
     let budget = positive_money(&loc, "budget", &file.budget)?;
-    let rate = Rate::parse_percent(file.co_financing.get_ref())
-        .map_err(|e| loc.err("co_financing", &file.co_financing, e.to_string()))?;
+    let rate = Rate::parse_percent(file.co_financing.get_ref()).map_err(|e| {
+        loc.err(
+            "co_financing",
+            &file.co_financing,
+            "percentuale non valida: scrivere per esempio \"70%\" o \"12,5%\", tra 0% e 100%",
+            e.to_string(),
+        )
+    })?;
     if rate.bp() == 0 {
         return Err(loc.err(
             "co_financing",
             &file.co_financing,
+            "il cofinanziamento deve essere maggiore di 0%",
             "the co-financing rate must be above 0%",
         ));
     }
@@ -204,7 +246,12 @@ pub(super) fn parse(text: &str) -> Result<Call, CallFileError> {
     if let (Some(min), Some(max), Some(span)) = (min_cost, max_cost, &file.max_cost)
         && max < min
     {
-        return Err(loc.err("max_cost", span, "max_cost is below min_cost"));
+        return Err(loc.err(
+            "max_cost",
+            span,
+            "max_cost è inferiore a min_cost",
+            "max_cost is below min_cost",
+        ));
     }
     let applications_per_entity = match &file.applications_per_entity {
         Some(n) => u32::try_from(*n.get_ref())
@@ -214,6 +261,7 @@ pub(super) fn parse(text: &str) -> Result<Call, CallFileError> {
                 loc.err(
                     "applications_per_entity",
                     n,
+                    "un numero da 0 (illimitate) a 1000",
                     "a number from 0 (unlimited) to 1000",
                 )
             })?,
@@ -224,6 +272,7 @@ pub(super) fn parse(text: &str) -> Result<Call, CallFileError> {
         return Err(loc.err(
             "eligibility.kinds",
             &file.eligibility.kinds,
+            "almeno un tipo di ente deve essere ammesso",
             "at least one kind of entity must be eligible",
         ));
     }
@@ -233,6 +282,7 @@ pub(super) fn parse(text: &str) -> Result<Call, CallFileError> {
             return Err(loc.err(
                 "eligibility.regions",
                 r,
+                "un codice ISTAT di regione ha due cifre, per esempio \"08\"",
                 "an ISTAT region code has two digits, e.g. \"08\"",
             ));
         }
@@ -246,16 +296,28 @@ pub(super) fn parse(text: &str) -> Result<Call, CallFileError> {
             .iter()
             .any(|x: &CostCategory| x.code == *c.code.get_ref())
         {
-            return Err(loc.err(&key, &c.code, "duplicate category code"));
+            return Err(loc.err(
+                &key,
+                &c.code,
+                "codice di categoria ripetuto",
+                "duplicate category code",
+            ));
         }
         let max_share = match &c.max_share {
             Some(s) => {
-                let share = Rate::parse_percent(s.get_ref())
-                    .map_err(|e| loc.err(&format!("{key}.max_share"), s, e.to_string()))?;
+                let share = Rate::parse_percent(s.get_ref()).map_err(|e| {
+                    loc.err(
+                        &format!("{key}.max_share"),
+                        s,
+                        "percentuale non valida: scrivere per esempio \"20%\"",
+                        e.to_string(),
+                    )
+                })?;
                 if share.bp() == 0 || !c.eligible {
                     return Err(loc.err(
                         &format!("{key}.max_share"),
                         s,
+                        "un tetto di quota deve essere maggiore di 0% e solo su una categoria ammissibile",
                         "a share cap must be above 0% and only on an eligible category",
                     ));
                 }
@@ -277,6 +339,7 @@ pub(super) fn parse(text: &str) -> Result<Call, CallFileError> {
         return Err(loc.err(
             "categories",
             &file.categories,
+            "serve almeno una categoria ammissibile senza tetto di quota",
             "at least one eligible category without a share cap is needed",
         ));
     }
@@ -285,7 +348,12 @@ pub(super) fn parse(text: &str) -> Result<Call, CallFileError> {
     for a in &file.attachments {
         check_code(&loc, "attachments.code", &a.code)?;
         if attachments.iter().any(|x| x.code == *a.code.get_ref()) {
-            return Err(loc.err("attachments.code", &a.code, "duplicate attachment code"));
+            return Err(loc.err(
+                "attachments.code",
+                &a.code,
+                "codice di allegato ripetuto",
+                "duplicate attachment code",
+            ));
         }
         attachments.push(Attachment {
             code: a.code.get_ref().clone(),
@@ -297,7 +365,12 @@ pub(super) fn parse(text: &str) -> Result<Call, CallFileError> {
     for i in &file.indicators {
         check_code(&loc, "indicators.code", &i.code)?;
         if indicators.iter().any(|x| x.code == *i.code.get_ref()) {
-            return Err(loc.err("indicators.code", &i.code, "duplicate indicator code"));
+            return Err(loc.err(
+                "indicators.code",
+                &i.code,
+                "codice di indicatore ripetuto",
+                "duplicate indicator code",
+            ));
         }
         indicators.push(Indicator {
             code: i.code.get_ref().clone(),
@@ -337,8 +410,11 @@ pub(super) fn parse(text: &str) -> Result<Call, CallFileError> {
     })
 }
 
+/// A text and its English form (the Italian one when none is given), trimmed and without
+/// format characters.
 fn text_pair(it: &str, en: &Option<String>) -> Text {
-    Text::new(it.trim(), en.as_deref().unwrap_or(it).trim())
+    let clean = |s: &str| crate::text::strip_format_chars(s.trim()).into_owned();
+    Text::new(clean(it), clean(en.as_deref().unwrap_or(it)))
 }
 
 fn check_code(loc: &Locator, key: &str, code: &Spanned<String>) -> Result<(), CallFileError> {
@@ -352,6 +428,7 @@ fn check_code(loc: &Locator, key: &str, code: &Spanned<String>) -> Result<(), Ca
         Err(loc.err(
             key,
             code,
+            format!("codice non valido {c:?}: usare a-z, 0-9 e '_'"),
             format!("invalid code {c:?}: use a-z, 0-9 and '_'"),
         ))
     }
@@ -370,6 +447,7 @@ fn instant(
         return Err(loc.err(
             key,
             value,
+            "servono data e ora, per esempio 2020-04-03T09:30:00",
             "a date and a time are needed, e.g. 2020-04-03T09:30:00",
         ));
     }
@@ -381,7 +459,7 @@ fn instant(
             .and_then(|c| c.to_zoned_datetime(tz.clone()).map_err(|e| e.to_string()))
             .map(|z| z.timestamp())
     };
-    result.map_err(|m| loc.err(key, value, m))
+    result.map_err(|m| loc.err(key, value, format!("data e ora non valide: {m}"), m))
 }
 
 fn optional_date(
@@ -396,8 +474,13 @@ fn optional_date(
             .to_string()
             .parse::<civil::Date>()
             .map(Some)
-            .map_err(|e| loc.err(key, v, e.to_string())),
-        _ => Err(loc.err(key, v, "a date without time is expected, e.g. 2020-12-31")),
+            .map_err(|e| loc.err(key, v, format!("data non valida: {e}"), e.to_string())),
+        _ => Err(loc.err(
+            key,
+            v,
+            "serve una data senza ora, per esempio 2020-12-31",
+            "a date without time is expected, e.g. 2020-12-31",
+        )),
     }
 }
 
@@ -406,9 +489,24 @@ fn positive_money(
     key: &str,
     value: &Spanned<String>,
 ) -> Result<Money, CallFileError> {
-    let m = Money::parse_euros(value.get_ref()).map_err(|e| loc.err(key, value, e.to_string()))?;
+    let m = Money::parse_euros(value.get_ref()).map_err(|e| {
+        loc.err(
+            key,
+            value,
+            format!(
+                "importo in euro non valido: {:?} (scrivere per esempio \"52500.00\" o \"52.500,00\")",
+                value.get_ref()
+            ),
+            e.to_string(),
+        )
+    })?;
     if !m.is_positive() {
-        return Err(loc.err(key, value, format!("{key} must be positive, got {m}")));
+        return Err(loc.err(
+            key,
+            value,
+            format!("{key} deve essere maggiore di zero, non {m}"),
+            format!("{key} must be positive, got {m}"),
+        ));
     }
     Ok(m)
 }

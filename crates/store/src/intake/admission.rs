@@ -14,12 +14,6 @@ use std::time::{Duration, Instant};
 /// more than its share of the queue.
 pub const MAX_IN_FLIGHT_PER_ENTITY: usize = 16;
 
-/// Submissions from one network address in progress at once. Generous on purpose: the
-/// bodies of a region often reach the internet through one regional network (Lepida, in
-/// Emilia-Romagna), so one address may stand for hundreds of them. It stops one client
-/// from taking the whole queue, not a region.
-pub const MAX_IN_FLIGHT_PER_ADDRESS: usize = 512;
-
 /// How long the oldest queued submission may have waited before new ones are turned away
 /// (503 with Retry-After). What is admitted is then answered within about this much plus
 /// one commit; the bounded queue alone would let the wait grow to its length ÷ throughput.
@@ -34,9 +28,9 @@ pub const MAX_QUEUE_DELAY: Duration = Duration::from_millis(50);
 /// resends halved the rate.
 pub const STANDING_QUEUE_WINDOW: Duration = Duration::from_millis(100);
 
-/// Counts of requests in progress by key (an entity's code, an address), each at most
-/// `limit`.
-pub(crate) struct InFlight {
+/// Counts of requests in progress by key (an entity's code here; the HTTP layer counts
+/// addresses, sessions and streams with it), each at most `limit`.
+pub struct InFlight {
     limit: usize,
     counts: Mutex<HashMap<String, usize>>,
 }
@@ -48,14 +42,15 @@ pub struct Slot {
 }
 
 impl InFlight {
-    pub(crate) fn new(limit: usize) -> Arc<InFlight> {
+    pub fn new(limit: usize) -> Arc<InFlight> {
         Arc::new(InFlight {
             limit,
             counts: Mutex::default(),
         })
     }
 
-    pub(crate) fn take(self: &Arc<Self>, key: &str) -> Option<Slot> {
+    /// A place for `key`, or `None` when `key` has its limit in progress.
+    pub fn take(self: &Arc<Self>, key: &str) -> Option<Slot> {
         let mut map = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         let n = map.entry(key.to_string()).or_default();
         if *n >= self.limit {

@@ -1,15 +1,20 @@
 //! What is decided and written for each accepted submission, shared by the sequencer and
-//! the naive baseline: the new row, its ledger entry and receipt, the opening-window check
-//! and the duplicate check by queries (the naive path's; the sequencer keeps its own index).
+//! the naive baseline: the new row, its ledger entry and receipt; and the retry rule
+//! (`bandi_domain::retry`) fed from the database, for the naive path and for a request
+//! that may be a retry before it enters the queue.
 
+use bandi_domain::allocation::Status;
+use bandi_domain::application::AttachedDocument;
 use bandi_domain::call::Call;
 use bandi_domain::instant::{format_utc, from_micros};
 use bandi_domain::ledger::{Entry, Record};
 use bandi_domain::money::Money;
+use bandi_domain::retry::{KeyUse, Retry, classify};
 use sqlx::AnyConnection;
 
 use super::{Accepted, IntakeError, Submission};
-use crate::applications::{Previous, Receipt, previous_by_entity, previous_by_key};
+
+use crate::applications::{Receipt, previous_by_entity, previous_by_key};
 use crate::{Result, ledger};
 
 /// Everything a batch decides about one submission before it is written.
@@ -25,84 +30,67 @@ pub(crate) struct NewApplication {
     pub(crate) requested: Money,
     pub(crate) eligible: Money,
     pub(crate) idempotency_key: Option<String>,
+    /// The documents its content names: sealed to it in the same transaction.
+    pub(crate) attachments: Vec<AttachedDocument>,
     pub(crate) receipt: Receipt,
     pub(crate) entry: Entry,
 }
 
-/// A retry (the first receipt) or a duplicate (a refusal), if this submission is one.
-/// Runs under the ledger lock; `earlier_in_batch` holds what this transaction accepted.
-pub(crate) async fn check_previous(
+/// What the retry rule decided, as an answer: `None` for a new submission.
+pub(crate) fn answer(decision: Retry<Receipt>) -> Option<Result<Accepted, IntakeError>> {
+    match decision {
+        Retry::Replay(r) => Some(Ok(Accepted::Replayed(r))),
+        Retry::KeyReused(r) => Some(Err(IntakeError::IdempotencyConflict {
+            protocol: r.protocol,
+        })),
+        Retry::AlreadyApplied(r) => Some(Err(IntakeError::AlreadyApplied {
+            protocol: r.protocol,
+        })),
+        Retry::New => None,
+    }
+}
+
+/// The retry rule with the earlier applications read from the database: what `s`
+/// repeats, if anything. Under the ledger lock (the naive path) the answer is final; without
+/// it (a request before the queue) only a replay is trusted, the rest is decided again
+/// under the lock. `earlier_in_batch` holds what the same transaction accepted before.
+pub(crate) async fn classify_from_db(
     conn: &mut AnyConnection,
-    s: &Submission,
+    (call, entity, key): (&str, &str, Option<&str>),
     sha: &str,
     limit: u32,
     earlier_in_batch: &[NewApplication],
-) -> Result<Option<Result<Accepted, IntakeError>>> {
-    if let Some(key) = &s.idempotency_key {
+) -> Result<Retry<Receipt>> {
+    let mut by_key = None;
+    if let Some(key) = key {
         let in_batch = earlier_in_batch
             .iter()
-            .find(|r| r.entity == s.entity && r.idempotency_key.as_deref() == Some(key))
+            .find(|r| r.entity == entity && r.idempotency_key.as_deref() == Some(key))
             .map(|r| (r.call.clone(), r.content_sha256.clone(), r.receipt.clone()));
-        let previous = match in_batch {
+        let found = match in_batch {
             Some(p) => Some(p),
-            None => match previous_by_key(conn, &s.entity, key).await? {
-                Some(Previous::ByKey(call, psha, receipt)) => Some((call, psha, *receipt)),
-                _ => None,
-            },
+            None => previous_by_key(conn, entity, key).await?,
         };
-        if let Some((call, psha, receipt)) = previous {
-            return Ok(Some(if call == s.call && psha == sha {
-                Ok(Accepted::Replayed(receipt))
-            } else {
-                Err(IntakeError::IdempotencyConflict {
-                    protocol: receipt.protocol,
-                })
-            }));
-        }
+        by_key = found.map(|(pcall, psha, receipt)| KeyUse {
+            same_call_and_content: pcall == call && psha == sha,
+            earlier: receipt,
+        });
     }
-    // Without a key, the same content again is a retry of the one with that content,
-    // whatever the call's limit (as `Intake::previous_receipt` answers once committed).
-    if limit > 0 || s.idempotency_key.is_none() {
-        let Previous::ByEntity(mut list) = previous_by_entity(conn, &s.call, &s.entity).await?
-        else {
-            unreachable!("previous_by_entity returns ByEntity")
-        };
-        list.extend(
+    let mut earlier = Vec::new();
+    if by_key.is_none() {
+        earlier = previous_by_entity(conn, call, entity).await?;
+        earlier.extend(
             earlier_in_batch
                 .iter()
-                .filter(|r| r.call == s.call && r.entity == s.entity)
+                .filter(|r| r.call == call && r.entity == entity)
                 .map(|r| (r.content_sha256.clone(), r.receipt.clone())),
         );
-        if s.idempotency_key.is_none()
-            && let Some((_, receipt)) = list.iter().find(|(psha, _)| psha == sha)
-        {
-            return Ok(Some(Ok(Accepted::Replayed(receipt.clone()))));
-        }
-        if limit > 0 && list.len() >= limit as usize {
-            return Ok(Some(Err(IntakeError::AlreadyApplied {
-                protocol: list[0].1.protocol.clone(),
-            })));
-        }
     }
-    Ok(None)
-}
-
-/// Retries were answered before this; a new application must arrive in time.
-pub(crate) fn check_window(call: &Call, received_us: i64) -> Option<IntakeError> {
-    let received = from_micros(received_us)?;
-    if received < call.opens_at {
-        Some(IntakeError::NotOpenYet {
-            opens_at: call.opens_at,
-            server_time: received,
-        })
-    } else if received >= call.closes_at {
-        Some(IntakeError::Closed {
-            closes_at: call.closes_at,
-            server_time: received,
-        })
-    } else {
-        None
-    }
+    Ok(classify(
+        by_key,
+        earlier.into_iter().map(|(psha, r)| (psha == sha, r)),
+        limit,
+    ))
 }
 
 /// Numbers an accepted submission: its protocol, ledger entry (sealed after `head`) and
@@ -113,7 +101,7 @@ pub(crate) fn new_application(
     (content, sha): (String, String),
     seq: u64,
     received_us: i64,
-    standing: (bandi_domain::allocation::Status, Money),
+    standing: (Status, Money),
     head: &mut ledger::Head,
 ) -> NewApplication {
     let received = from_micros(received_us).expect("an instant within range");
@@ -141,7 +129,7 @@ pub(crate) fn new_application(
         content_sha256: sha.clone(),
         ledger_seq: entry.seq,
         ledger_hash: entry.hash.clone(),
-        status: standing.0.as_str().to_string(),
+        status: standing.0,
         total_cost_cents: s.application.total_cost,
         eligible_cost_cents: s.application.eligible_cost,
         requested_cents: requested,
@@ -160,6 +148,7 @@ pub(crate) fn new_application(
         requested,
         eligible: s.application.eligible_cost,
         idempotency_key: s.idempotency_key.clone(),
+        attachments: s.application.content.attachments.clone(),
         receipt,
         entry,
     }

@@ -28,12 +28,13 @@ use sqlx::{Any, AnyConnection, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use super::admission::Pressure;
-use super::rows::{NewApplication, check_window, new_application};
+use super::rows::{NewApplication, answer, new_application};
 use super::seen::{Seen, Sha256};
 use super::write::{Counters, write_batch};
 use super::{Accepted, IntakeError, MAX_BATCH, Submission};
 use crate::applications::{KeyedPrevious, Receipt, parse_receipt, previous_by_keys};
 use crate::{Backend, Result, Store, StoreError, ledger};
+use bandi_domain::retry::{KeyUse, Retry, classify};
 
 type Answer = Result<Accepted, IntakeError>;
 
@@ -380,12 +381,47 @@ async fn decide(
         rows: Vec::new(),
         keys_in_batch: HashMap::new(),
     };
+    // The documents the batch's contents name must still be there to be sealed (a
+    // removal only marks them, so this fails only for one gone for an hour).
+    let named: Vec<(&str, &str, &str, &str)> = batch
+        .iter()
+        .flat_map(|j| {
+            let s = &j.submission;
+            s.application.content.attachments.iter().map(move |a| {
+                (
+                    s.entity.as_str(),
+                    s.call.as_str(),
+                    a.code.as_str(),
+                    a.sha256.as_str(),
+                )
+            })
+        })
+        .collect();
+    let present = if named.is_empty() {
+        Default::default()
+    } else {
+        crate::documents::unsealed_present(conn, &named).await?
+    };
     let mut outcomes = Vec::with_capacity(batch.len());
     for job in batch {
         let Some(c) = working.get_mut(&job.submission.call) else {
             outcomes.push(Err(IntakeError::CallNotFound));
             continue;
         };
+        let s = &job.submission;
+        if let Some(gone) = s.application.content.attachments.iter().find(|a| {
+            !present.contains(&(
+                s.entity.clone(),
+                s.call.clone(),
+                a.code.clone(),
+                a.sha256.clone(),
+            ))
+        }) {
+            outcomes.push(Err(IntakeError::DocumentMissing {
+                attachment: gone.code.clone(),
+            }));
+            continue;
+        }
         match sequence_one(conn, c, head, now, job, &checks).await? {
             Ok(new) => {
                 outcomes.push(Ok(Accepted::Created(new.receipt.clone())));
@@ -551,8 +587,9 @@ async fn sequence_one(
         return Ok(Err(answer));
     }
     let received_us = now.as_microsecond().max(c.last_received_us);
-    if let Some(refusal) = check_window(&c.call, received_us) {
-        return Ok(Err(Err(refusal)));
+    let received = bandi_domain::instant::from_micros(received_us).expect("an instant in range");
+    if let Err(outside) = c.call.check_window(received) {
+        return Ok(Err(Err(IntakeError::OutsideWindow(outside))));
     }
     let seq = c.allocation.next_seq();
     let requested = s.application.requested;
@@ -575,8 +612,8 @@ async fn sequence_one(
     Ok(Ok(new))
 }
 
-/// A retry (the first receipt) or a duplicate (a refusal), if this submission is one.
-/// The same rules as [`super::rows::check_previous`], read from the batch's indexes.
+/// A retry (the first receipt) or a duplicate (a refusal), if this submission is one: the
+/// rule of `bandi_domain::retry`, read from the batch's indexes.
 async fn check_previous(
     conn: &mut AnyConnection,
     c: &CachedCall,
@@ -585,32 +622,53 @@ async fn check_previous(
     digest: Sha256,
     checks: &Checks,
 ) -> Result<Option<Answer>> {
-    if let Some(key) = &s.idempotency_key
-        && let Some((call, psha, receipt)) = checks.by_key(&s.entity, key)?
-    {
-        return Ok(Some(if call == s.call && psha == sha {
-            Ok(Accepted::Replayed(receipt))
-        } else {
-            Err(IntakeError::IdempotencyConflict {
-                protocol: receipt.protocol,
-            })
-        }));
-    }
-    let limit = c.call.applications_per_entity;
+    let by_key = match &s.idempotency_key {
+        Some(key) => checks
+            .by_key(&s.entity, key)?
+            .map(|(call, psha, receipt)| KeyUse {
+                same_call_and_content: call == s.call && psha == sha,
+                earlier: receipt,
+            }),
+        None => None,
+    };
     let earlier = c.by_entity.get(&s.entity).map(Vec::as_slice).unwrap_or(&[]);
-    // Without a key, the same content again is a retry of the one with that content,
-    // whatever the call's limit.
-    if s.idempotency_key.is_none()
-        && let Some(&(seq, _)) = earlier.iter().find(|(_, d)| *d == digest)
-    {
-        let receipt = checks.receipt(conn, &s.call, seq).await?;
-        return Ok(Some(Ok(Accepted::Replayed(receipt))));
+    let decision = classify(
+        by_key.map(|k| KeyUse {
+            same_call_and_content: k.same_call_and_content,
+            earlier: Earlier::Known(Box::new(k.earlier)),
+        }),
+        earlier
+            .iter()
+            .map(|(seq, d)| (*d == digest, Earlier::Seq(*seq))),
+        c.call.applications_per_entity,
+    );
+    // Only a refusal or a retry needs the earlier receipt, read then.
+    let decision = match decision {
+        Retry::New => Retry::New,
+        Retry::Replay(e) => Retry::Replay(e.receipt(conn, checks, &s.call).await?),
+        Retry::KeyReused(e) => Retry::KeyReused(e.receipt(conn, checks, &s.call).await?),
+        Retry::AlreadyApplied(e) => Retry::AlreadyApplied(e.receipt(conn, checks, &s.call).await?),
+    };
+    Ok(answer(decision))
+}
+
+/// An earlier application as the sequencer knows it: with its receipt at hand, or only its
+/// number in the call.
+enum Earlier {
+    Known(Box<Receipt>),
+    Seq(u64),
+}
+
+impl Earlier {
+    async fn receipt(
+        self,
+        conn: &mut AnyConnection,
+        checks: &Checks,
+        call: &str,
+    ) -> Result<Receipt> {
+        match self {
+            Earlier::Known(r) => Ok(*r),
+            Earlier::Seq(seq) => checks.receipt(conn, call, seq).await,
+        }
     }
-    if limit > 0 && earlier.len() >= limit as usize {
-        let first = checks.receipt(conn, &s.call, earlier[0].0).await?;
-        return Ok(Some(Err(IntakeError::AlreadyApplied {
-            protocol: first.protocol,
-        })));
-    }
-    Ok(None)
 }

@@ -1,5 +1,6 @@
-//! Writing what a batch decided — ledger entries, application rows, the calls' counters and
-//! the new head of the chain — in **one statement** whatever the batch's size.
+//! Writing what a batch decided — ledger entries, application rows, the calls' counters,
+//! the documents each application seals, its draft cleared, and the new head of the
+//! chain — in **one statement** whatever the batch's size.
 //!
 //! The rows travel as one JSON array per table in a single bind parameter, unpacked by the
 //! database (`jsonb_each` on SQLite, `jsonb_array_elements` on PostgreSQL: parsed once into
@@ -13,6 +14,8 @@ use std::sync::LazyLock;
 
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
+
+use bandi_domain::ledger::Entry;
 
 use super::rows::NewApplication;
 use crate::ledger::Head;
@@ -56,11 +59,50 @@ fn elements(backend: Backend, n: usize, integers: &[usize]) -> String {
         .join(", ")
 }
 
+/// `INSERT INTO ledger … SELECT … FROM` the JSON array in parameter `$param`: the one way
+/// ledger rows are written, by a batch and by every other event ([`crate::ledger::insert`]).
+pub(crate) fn ledger_insert(backend: Backend, param: u8) -> String {
+    let ledger = elements(backend, 7, &[0]);
+    match backend {
+        Backend::Sqlite => {
+            format!(
+                "INSERT INTO ledger ({LEDGER_COLUMNS}) SELECT {ledger} FROM jsonb_each(${param})"
+            )
+        }
+        Backend::Postgres => format!(
+            "INSERT INTO ledger ({LEDGER_COLUMNS}) SELECT {ledger} FROM jsonb_array_elements(${param}::jsonb) AS t(r)"
+        ),
+    }
+}
+
+/// Ledger entries as the JSON array [`ledger_insert`] reads, each with its call.
+pub(crate) fn ledger_json<'a>(
+    entries: impl Iterator<Item = (&'a Entry, Option<&'a str>)>,
+) -> String {
+    let rows: Vec<_> = entries
+        .map(|(e, call)| {
+            (
+                e.seq,
+                &e.prev_hash,
+                &e.hash,
+                &e.kind,
+                &e.at,
+                call,
+                &e.payload,
+            )
+        })
+        .collect();
+    to_json(&rows)
+}
+
 /// The SQL of a batch's write. `only_if_head`: the whole write happens only if the head of
 /// the chain is still `($6, $7)` when it runs (the solo path, decided before any lock);
 /// otherwise the caller holds the lock already.
+///
+/// After the applications: the documents each one names (`$8`: application id, entity,
+/// call, attachment code, SHA-256) are sealed to it, the newest unsealed version with that
+/// hash, and what else was in the entity's draft for the call goes, with the draft itself.
 fn batch_sql(backend: Backend, only_if_head: bool) -> String {
-    let ledger = elements(backend, 7, &[0]);
     let applications = elements(backend, 15, &APPLICATION_INTEGERS);
     let head_guard = if only_if_head {
         " AND seq = $6 AND hash = $7"
@@ -87,11 +129,20 @@ fn batch_sql(backend: Backend, only_if_head: bool) -> String {
                 ("", "", "")
             };
             let and_when = when.replacen(" WHERE", " AND", 1);
+            let ledger = ledger_insert(backend, 1);
             format!(
                 "{begin}UPDATE ledger_head SET seq = $4, hash = $5 WHERE id = 1{head_guard}; \
-                 INSERT INTO ledger ({LEDGER_COLUMNS}) SELECT {ledger} FROM jsonb_each($1){when}; \
+                 {ledger}{when}; \
                  INSERT INTO applications ({APPLICATION_COLUMNS}) SELECT {applications} FROM jsonb_each($2){when}; \
-                 UPDATE calls SET {set} FROM jsonb_each($3) AS c WHERE calls.code = c.value->>0{and_when}{end}"
+                 UPDATE calls SET {set} FROM jsonb_each($3) AS c WHERE calls.code = c.value->>0{and_when}; \
+                 UPDATE documents SET application_id = s.value->>0, removed_us = NULL FROM jsonb_each($8) AS s \
+                 WHERE documents.seq = (SELECT MAX(d.seq) FROM documents d WHERE d.entity_code = s.value->>1 \
+                 AND d.call_code = s.value->>2 AND d.attachment_code = s.value->>3 AND d.sha256 = s.value->>4 \
+                 AND d.application_id IS NULL){and_when}; \
+                 DELETE FROM documents WHERE seq IN (SELECT d.seq FROM jsonb_each($2) AS a JOIN documents d \
+                 ON d.entity_code = a.value->>4 AND d.call_code = a.value->>1 WHERE d.application_id IS NULL){and_when}; \
+                 DELETE FROM drafts WHERE (entity_code, call_code) IN (SELECT a.value->>4, a.value->>1 \
+                 FROM jsonb_each($2) AS a){and_when}{end}"
             )
         }
         Backend::Postgres => {
@@ -102,11 +153,23 @@ fn batch_sql(backend: Backend, only_if_head: bool) -> String {
                 .collect::<Vec<_>>()
                 .join(", ");
             let when = " WHERE EXISTS (SELECT 1 FROM h)";
+            let ledger = ledger_insert(backend, 1);
+            // The statements of one WITH see one snapshot: the cleanup leaves out, by their
+            // numbers, the documents the seal takes.
             format!(
                 "WITH h AS (UPDATE ledger_head SET seq = $4, hash = $5 WHERE id = 1{head_guard} RETURNING seq), \
-                 l AS (INSERT INTO ledger ({LEDGER_COLUMNS}) SELECT {ledger} FROM jsonb_array_elements($1::jsonb) AS t(r){when}), \
+                 l AS ({ledger}{when}), \
                  a AS (INSERT INTO applications ({APPLICATION_COLUMNS}) SELECT {applications} FROM jsonb_array_elements($2::jsonb) AS t(r){when}), \
-                 c AS (UPDATE calls SET {set} FROM jsonb_array_elements($3::jsonb) AS t(r) WHERE calls.code = r->>0 AND EXISTS (SELECT 1 FROM h)) \
+                 c AS (UPDATE calls SET {set} FROM jsonb_array_elements($3::jsonb) AS t(r) WHERE calls.code = r->>0 AND EXISTS (SELECT 1 FROM h)), \
+                 s AS (UPDATE documents SET application_id = t.r->>0, removed_us = NULL FROM jsonb_array_elements($8::jsonb) AS t(r) \
+                 WHERE documents.seq = (SELECT MAX(d.seq) FROM documents d WHERE d.entity_code = t.r->>1 AND d.call_code = t.r->>2 \
+                 AND d.attachment_code = t.r->>3 AND d.sha256 = t.r->>4 AND d.application_id IS NULL) AND EXISTS (SELECT 1 FROM h) \
+                 RETURNING documents.seq), \
+                 x AS (DELETE FROM documents WHERE seq IN (SELECT d.seq FROM jsonb_array_elements($2::jsonb) AS t(r) JOIN documents d \
+                 ON d.entity_code = t.r->>4 AND d.call_code = t.r->>1 WHERE d.application_id IS NULL) \
+                 AND seq NOT IN (SELECT seq FROM s) AND EXISTS (SELECT 1 FROM h)), \
+                 y AS (DELETE FROM drafts WHERE (entity_code, call_code) IN (SELECT t.r->>4, t.r->>1 \
+                 FROM jsonb_array_elements($2::jsonb) AS t(r)) AND EXISTS (SELECT 1 FROM h)) \
                  SELECT count(*) AS applied FROM h"
             )
         }
@@ -140,16 +203,20 @@ pub(crate) async fn write_batch(
         (Backend::Postgres, false) => &POSTGRES_LOCKED,
         (Backend::Postgres, true) => &POSTGRES_SOLO,
     };
-    let [ledger, applications, counters] = json_rows(rows, counters);
+    let [ledger, applications, counters, seals] = json_rows(rows, counters);
     let mut q = sqlx::query(sql)
         .bind(ledger)
         .bind(applications)
         .bind(counters)
         .bind(head.seq as i64)
         .bind(head.hash.clone());
-    if let Some(expected) = expected {
-        q = q.bind(expected.seq as i64).bind(expected.hash.clone());
-    }
+    // `$6` and `$7` are the expected head on the solo path; unused (bound as nulls, which
+    // no statement reads) on the locked one, so that the seals are `$8` in both.
+    q = match expected {
+        Some(expected) => q.bind(expected.seq as i64).bind(expected.hash.clone()),
+        None => q.bind(None::<i64>).bind(None::<String>),
+    };
+    q = q.bind(seals);
     let answer = q.fetch_all(&mut *conn).await?;
     if expected.is_none() {
         return Ok(true);
@@ -166,24 +233,11 @@ pub(crate) async fn write_batch(
     })
 }
 
-/// The batch as three JSON arrays of arrays: ledger entries, applications, counters.
-fn json_rows(rows: &[NewApplication], counters: &[Counters<'_>]) -> [String; 3] {
+/// The batch as four JSON arrays of arrays: ledger entries, applications, counters, and
+/// the documents to seal.
+fn json_rows(rows: &[NewApplication], counters: &[Counters<'_>]) -> [String; 4] {
     // Tuples serialise as JSON arrays, straight into the string.
-    let ledger: Vec<_> = rows
-        .iter()
-        .map(|r| {
-            let e = &r.entry;
-            (
-                e.seq,
-                &e.prev_hash,
-                &e.hash,
-                &e.kind,
-                &e.at,
-                &r.call,
-                &e.payload,
-            )
-        })
-        .collect();
+    let ledger = ledger_json(rows.iter().map(|r| (&r.entry, Some(r.call.as_str()))));
     let applications: Vec<_> = rows
         .iter()
         .map(|r| {
@@ -199,7 +253,7 @@ fn json_rows(rows: &[NewApplication], counters: &[Counters<'_>]) -> [String; 3] 
                 r.requested.cents(),
                 r.eligible.cents(),
                 r.receipt.reserved_cents.cents(),
-                &r.receipt.status,
+                r.receipt.status.as_str(),
                 r.entry.seq,
                 &r.idempotency_key,
                 serde_json::to_string(&r.receipt).expect("receipts serialise"),
@@ -220,7 +274,20 @@ fn json_rows(rows: &[NewApplication], counters: &[Counters<'_>]) -> [String; 3] 
             )
         })
         .collect();
-    [to_json(&ledger), to_json(&applications), to_json(&counters)]
+    let seals: Vec<_> = rows
+        .iter()
+        .flat_map(|r| {
+            r.attachments
+                .iter()
+                .map(move |a| (&r.id, &r.entity, &r.call, &a.code, &a.sha256))
+        })
+        .collect();
+    [
+        ledger,
+        to_json(&applications),
+        to_json(&counters),
+        to_json(&seals),
+    ]
 }
 
 fn to_json(rows: &impl Serialize) -> String {

@@ -22,7 +22,10 @@ pub async fn accounts_sessions_and_drafts(db: &TestDb) {
     let dup = store
         .create_user("ufficio@cervia.it", "Altro", "hash-2", Role::Admin)
         .await;
-    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+    assert!(
+        matches!(&dup, Err(StoreError::EmailTaken { email }) if email == "ufficio@cervia.it"),
+        "{dup:?}"
+    );
     assert!(matches!(
         store.bind_entity(&user.id, "nope").await,
         Err(StoreError::NotFound(_))

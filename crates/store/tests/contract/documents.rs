@@ -1,15 +1,15 @@
-//! Documents attached to drafts, replaced, sealed by a submission, and read back byte for
-//! byte.
+//! Documents attached to drafts, replaced, removed, sealed by the submission's own
+//! transaction, and read back byte for byte from their chunks.
 
 use bandi_domain::application::AttachedDocument;
-use bandi_store::intake::Intake;
+use bandi_store::intake::{Intake, IntakeError};
 use bandi_store::testing::TestDb;
-use bandi_store::{NewDocument, StoreError};
+use bandi_store::{CHUNK_BYTES, DocumentInfo, NewDocument, Store, StoreError};
 use sha2::{Digest, Sha256};
 
 use crate::support::*;
 
-fn doc<'a>(entity: &'a str, attachment: &'a str, bytes: &'a [u8]) -> NewDocument<'a> {
+fn doc<'a>(entity: &'a str, attachment: &'a str) -> NewDocument<'a> {
     NewDocument {
         entity,
         call: ER_CALL,
@@ -17,8 +17,23 @@ fn doc<'a>(entity: &'a str, attachment: &'a str, bytes: &'a [u8]) -> NewDocument
         file_name: "piano.pdf",
         content_type: "application/pdf",
         uploaded_by: "user-1",
-        bytes,
     }
+}
+
+async fn put(store: &Store, entity: &str, attachment: &str, bytes: &[u8]) -> DocumentInfo {
+    store
+        .put_document(doc(entity, attachment), &mut &bytes[..])
+        .await
+        .unwrap()
+}
+
+fn named(docs: &[DocumentInfo]) -> Vec<AttachedDocument> {
+    docs.iter()
+        .map(|d| AttachedDocument {
+            code: d.attachment.clone(),
+            sha256: d.sha256.clone(),
+        })
+        .collect()
 }
 
 pub async fn documents_belong_to_drafts_until_sealed(db: &TestDb) {
@@ -26,45 +41,41 @@ pub async fn documents_belong_to_drafts_until_sealed(db: &TestDb) {
     let store = open_with(db, &call, &comuni(2)).await;
     let first = code(&comune(1));
     let second = code(&comune(2));
-    // Every byte value, so that a backend mangling binary data is caught.
+    // Every byte value, over several chunks, so that a backend mangling binary data or a
+    // chunk out of order is caught.
     let v1: Vec<u8> = b"%PDF-1.7\n"
         .iter()
         .copied()
-        .chain((0..=255u8).cycle().take(70_000))
+        .chain((0..=255u8).cycle().take(2 * CHUNK_BYTES + 70_000))
         .collect();
-    let put = store
-        .put_document(doc(&first, "project_plan", &v1))
-        .await
-        .unwrap();
-    assert_eq!(put.size_bytes, v1.len() as u64);
-    assert_eq!(put.sha256, hex::encode(Sha256::digest(&v1)));
-    assert_eq!(put.application, None);
-    let (info, bytes) = store.document(&put.id).await.unwrap().unwrap();
-    assert_eq!(info, put);
-    assert_eq!(bytes, v1, "bytes read back as written");
+    let p1 = put(&store, &first, "project_plan", &v1).await;
+    assert_eq!(p1.size_bytes, v1.len() as u64);
+    assert_eq!(p1.sha256, hex::encode(Sha256::digest(&v1)));
+    assert_eq!(p1.application, None);
+    let (info, bytes) = store.document(&p1.id).await.unwrap().unwrap();
+    assert_eq!(info, p1);
+    assert_eq!(bytes, v1, "bytes read back as written, chunk by chunk");
     assert!(store.document("nope").await.unwrap().is_none());
     assert!(matches!(
         store
-            .put_document(doc("missing", "project_plan", b"%PDF-"))
+            .put_document(doc("missing", "project_plan"), &mut &b"%PDF-"[..])
             .await,
         Err(StoreError::NotFound(_))
     ));
+    let too_large = vec![b' '; bandi_domain::document::MAX_DOCUMENT_BYTES + 1];
+    assert!(matches!(
+        store
+            .put_document(doc(&first, "resolution"), &mut &too_large[..])
+            .await,
+        Err(StoreError::DocumentTooLarge)
+    ));
 
-    // Replacing keeps one version before the newest; the draft shows the newest.
-    let v2 = store
-        .put_document(doc(&first, "project_plan", b"%PDF-2"))
-        .await
-        .unwrap();
-    let v3 = store
-        .put_document(doc(&first, "project_plan", b"%PDF-3"))
-        .await
-        .unwrap();
-    assert!(store.document(&put.id).await.unwrap().is_none(), "v1 gone");
-    assert!(store.document(&v2.id).await.unwrap().is_some(), "v2 kept");
-    let resolution = store
-        .put_document(doc(&first, "resolution", b"%PDF-r"))
-        .await
-        .unwrap();
+    // Replacing: the draft shows the newest; the versions before stay stored (a submission
+    // in flight may name one) but out of the draft.
+    let v2 = put(&store, &first, "project_plan", b"%PDF-2").await;
+    let v3 = put(&store, &first, "project_plan", b"%PDF-3").await;
+    assert!(store.document(&p1.id).await.unwrap().is_some(), "v1 kept");
+    let resolution = put(&store, &first, "resolution", b"%PDF-r").await;
     let draft = store.draft_documents(&first, ER_CALL).await.unwrap();
     assert_eq!(
         draft.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(),
@@ -79,38 +90,21 @@ pub async fn documents_belong_to_drafts_until_sealed(db: &TestDb) {
         "documents are per entity"
     );
 
-    // A submission naming the draft's documents seals them.
+    // A submission naming a version just replaced still finds it and seals it: a second
+    // tab that replaced the file while the first submitted cannot take it away.
     let intake = Intake::start(store.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING);
     let mut app = standard_project(&call);
-    app.content.attachments = draft
-        .iter()
-        .map(|d| AttachedDocument {
-            code: d.attachment.clone(),
-            sha256: d.sha256.clone(),
-        })
-        .collect();
+    let mut names = named(&draft);
+    names[0].sha256 = v2.sha256.clone();
+    app.content.attachments = names;
+    store.save_draft(&first, ER_CALL, "{}").await.unwrap();
     let receipt = created(&intake.submit(submission(ER_CALL, &first, None, app)).await);
-    let named: Vec<(String, String)> = draft
-        .iter()
-        .map(|d| (d.attachment.clone(), d.sha256.clone()))
-        .collect();
-    assert_eq!(
-        store
-            .seal_documents(&first, ER_CALL, &receipt.id, &named)
-            .await
-            .unwrap(),
-        2
-    );
-    assert_eq!(
-        store
-            .seal_documents(&first, ER_CALL, &receipt.id, &named)
-            .await
-            .unwrap(),
-        2,
-        "sealing again for the same application is a no-op"
-    );
     let sealed = store.application_documents(&receipt.id).await.unwrap();
-    assert_eq!(sealed.len(), 2);
+    assert_eq!(
+        sealed.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(),
+        vec![v2.id.as_str(), resolution.id.as_str()],
+        "sealed in the submission's own transaction: the versions it named"
+    );
     assert!(
         sealed
             .iter()
@@ -121,11 +115,15 @@ pub async fn documents_belong_to_drafts_until_sealed(db: &TestDb) {
             .draft_documents(&first, ER_CALL)
             .await
             .unwrap()
-            .is_empty()
+            .is_empty(),
+        "the draft is gone with its other versions"
     );
+    for gone in [&p1.id, &v3.id] {
+        assert!(store.document(gone).await.unwrap().is_none(), "{gone}");
+    }
     assert!(
-        store.document(&v2.id).await.unwrap().is_none(),
-        "older versions go"
+        store.draft(&first, ER_CALL).await.unwrap().is_none(),
+        "and the draft's form with them"
     );
     assert_eq!(
         store.call_documents(ER_CALL).await.unwrap(),
@@ -139,20 +137,26 @@ pub async fn documents_belong_to_drafts_until_sealed(db: &TestDb) {
         "the content names them"
     );
     assert_eq!(stored.receipt.content_sha256, stored.content.sha256_hex());
+    store.verify().await.expect("verify");
 
-    // A document named but missing is not silently ignored.
-    let missing = vec![("project_plan".to_string(), "0".repeat(64))];
-    assert!(matches!(
-        store
-            .seal_documents(&second, ER_CALL, &receipt.id, &missing)
+    // A document named but not in the draft: the submission is refused, nothing stored.
+    let mut ghost = standard_project(&call);
+    ghost.content.attachments = vec![AttachedDocument {
+        code: "project_plan".into(),
+        sha256: "0".repeat(64),
+    }];
+    assert_eq!(
+        intake
+            .submit(submission(ER_CALL, &second, None, ghost))
             .await,
-        Err(StoreError::Corrupt(_))
-    ));
+        Err(IntakeError::DocumentMissing {
+            attachment: "project_plan".into()
+        })
+    );
+    assert_eq!(store.ranking(ER_CALL).await.unwrap().len(), 1);
+
     // A new upload of the entity starts a new draft and leaves the sealed ones alone.
-    store
-        .put_document(doc(&first, "project_plan", b"%PDF-4"))
-        .await
-        .unwrap();
+    put(&store, &first, "project_plan", b"%PDF-4").await;
     assert_eq!(
         store.application_documents(&receipt.id).await.unwrap(),
         sealed
@@ -183,4 +187,5 @@ pub async fn documents_belong_to_drafts_until_sealed(db: &TestDb) {
             .unwrap(),
         0
     );
+    store.verify().await.expect("verify");
 }

@@ -2,7 +2,8 @@
 
 use std::collections::HashMap;
 
-use bandi_domain::call::{Call, CallCode, FitMode};
+use bandi_domain::allocation::Status;
+use bandi_domain::call::{Call, CallCode, FitMode, OutsideWindow};
 use bandi_domain::money::Money;
 use bandi_store::intake::{Accepted, Intake, IntakeError};
 use bandi_store::testing::TestDb;
@@ -46,7 +47,10 @@ async fn three_hundred_at_once(db: &TestDb, call: &Call) -> (Store, Vec<Receipt>
         call.budget.cents()
     );
     assert_eq!(stored.applications, N as i64);
-    let waiting = receipts.iter().filter(|r| r.status == "waitlisted").count();
+    let waiting = receipts
+        .iter()
+        .filter(|r| r.status == Status::Waitlisted)
+        .count();
     assert_eq!(stored.waitlisted, waiting as i64);
 
     // The public ranking: every application, in protocol order, as the receipts say.
@@ -131,7 +135,7 @@ pub async fn intake_300_concurrent_all_fit(db: &TestDb) {
     assert!(
         receipts
             .iter()
-            .all(|r| r.status == "reserved" && r.reserved_cents.cents() == GRANT_CENTS)
+            .all(|r| r.status == Status::Reserved && r.reserved_cents.cents() == GRANT_CENTS)
     );
     let stored = store.call(ER_CALL).await.unwrap().expect("call");
     assert_eq!(stored.reserved, call.budget);
@@ -330,10 +334,10 @@ pub async fn refusals_store_nothing(db: &TestDb) {
         .submit(submission("bando-futuro", "t0001", None, app.clone()))
         .await
     {
-        Err(IntakeError::NotOpenYet {
+        Err(IntakeError::OutsideWindow(OutsideWindow::NotOpenYet {
             opens_at,
             server_time,
-        }) => {
+        })) => {
             assert_eq!(opens_at, upcoming.opens_at);
             assert!(
                 server_time >= sent - SignedDuration::from_secs(1),
@@ -349,10 +353,10 @@ pub async fn refusals_store_nothing(db: &TestDb) {
         .submit(submission("bando-chiuso", "t0001", Some("k"), app.clone()))
         .await
     {
-        Err(IntakeError::Closed {
+        Err(IntakeError::OutsideWindow(OutsideWindow::Closed {
             closes_at,
             server_time,
-        }) => {
+        })) => {
             assert_eq!(closes_at, closed.closes_at);
             assert!(server_time >= sent - SignedDuration::from_secs(1));
             assert!(server_time <= Timestamp::now());
@@ -377,11 +381,17 @@ pub async fn refusals_store_nothing(db: &TestDb) {
     )
     .await;
     assert!(
-        matches!(answers[0], Err(IntakeError::NotOpenYet { .. })),
+        matches!(
+            answers[0],
+            Err(IntakeError::OutsideWindow(OutsideWindow::NotOpenYet { .. }))
+        ),
         "{answers:?}"
     );
     assert!(
-        matches!(answers[1], Err(IntakeError::Closed { .. })),
+        matches!(
+            answers[1],
+            Err(IntakeError::OutsideWindow(OutsideWindow::Closed { .. }))
+        ),
         "{answers:?}"
     );
     assert_eq!(answers[2], Err(IntakeError::CallNotFound));
@@ -463,7 +473,7 @@ pub async fn budget_below_one_grant(db: &TestDb) {
     // Waitlist: nobody fits, nobody gets anything.
     assert!(
         w.iter()
-            .all(|r| r.status == "waitlisted" && r.reserved_cents == Money::ZERO)
+            .all(|r| r.status == Status::Waitlisted && r.reserved_cents == Money::ZERO)
     );
     let stored = store.call(ER_CALL).await.unwrap().unwrap();
     assert_eq!(
@@ -477,18 +487,18 @@ pub async fn budget_below_one_grant(db: &TestDb) {
             .await
             .unwrap()
             .iter()
-            .all(|row| row.status == "waitlisted" && row.reserved_cents == Money::ZERO)
+            .all(|row| row.status == Status::Waitlisted && row.reserved_cents == Money::ZERO)
     );
 
     // Partial: the first takes all there is, the rest wait with nothing.
     assert_eq!(
-        (p[0].status.as_str(), p[0].reserved_cents),
-        ("partial", partial.budget)
+        (p[0].status, p[0].reserved_cents),
+        (Status::Partial, partial.budget)
     );
     assert!(
         p[1..]
             .iter()
-            .all(|r| r.status == "waitlisted" && r.reserved_cents == Money::ZERO)
+            .all(|r| r.status == Status::Waitlisted && r.reserved_cents == Money::ZERO)
     );
     let stored = store.call(partial.code.as_str()).await.unwrap().unwrap();
     assert_eq!(
@@ -824,7 +834,7 @@ pub async fn a_stalled_sequencer_sheds_at_once(db: &TestDb) {
     let store = open_with(db, &call, &entities).await;
     let intake = Intake::start(store.clone(), 10_000);
     let sub = |i: usize| submission(ER_CALL, &code(&entities[i]), None, standard_project(&call));
-    assert!(intake.admit(None).is_ok(), "idle: admitted");
+    assert!(intake.admit().is_ok(), "idle: admitted");
 
     let (_raw, holder) = hold_ledger_lock(db).await;
     let stuck = {
@@ -832,37 +842,16 @@ pub async fn a_stalled_sequencer_sheds_at_once(db: &TestDb) {
         tokio::spawn(async move { intake.submit(s).await })
     };
     tokio::time::sleep(MAX_QUEUE_DELAY * 2).await;
-    assert_eq!(intake.admit(None).err(), Some(IntakeError::Overloaded));
+    assert_eq!(intake.admit().err(), Some(IntakeError::Overloaded));
     assert_eq!(intake.submit(sub(1)).await, Err(IntakeError::Overloaded));
     assert_eq!(ledger_len(&store).await, 1, "nothing stored meanwhile");
 
     holder.rollback().await.expect("release the lock");
     assert!(matches!(stuck.await.unwrap(), Ok(Accepted::Created(_))));
-    assert!(intake.admit(None).is_ok(), "caught up: admitted again");
+    assert!(intake.admit().is_ok(), "caught up: admitted again");
     assert!(matches!(
         intake.submit(sub(1)).await,
         Ok(Accepted::Created(_))
     ));
     store.verify().await.expect("verify");
-}
-
-/// One address cannot hold more than its share of submissions in progress; others can.
-pub async fn one_address_cannot_take_every_place(db: &TestDb) {
-    use bandi_store::intake::MAX_IN_FLIGHT_PER_ADDRESS;
-    let call = er_call_open();
-    let store = open_with(db, &call, &comuni(1)).await;
-    let intake = Intake::start(store.clone(), 16);
-    let mut held: Vec<_> = (0..MAX_IN_FLIGHT_PER_ADDRESS)
-        .map(|_| intake.admit(Some("192.0.2.1")).expect("within the limit"))
-        .collect();
-    assert_eq!(
-        intake.admit(Some("192.0.2.1")).err(),
-        Some(IntakeError::TooManyInFlight)
-    );
-    assert!(intake.admit(Some("192.0.2.2")).is_ok(), "another address");
-    held.pop();
-    assert!(
-        intake.admit(Some("192.0.2.1")).is_ok(),
-        "a place came back when a request was answered"
-    );
 }

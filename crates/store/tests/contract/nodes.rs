@@ -4,6 +4,8 @@ use bandi_store::intake::{Accepted, Intake, IntakeError};
 use bandi_store::testing::TestDb;
 use bandi_store::{Receipt, Store};
 
+use bandi_domain::allocation::Status;
+
 use crate::support::*;
 
 pub async fn two_nodes_share_one_sequence(db: &TestDb) {
@@ -41,7 +43,8 @@ pub async fn two_nodes_share_one_sequence(db: &TestDb) {
     let next_a = created(&intake_a.submit(sub(40)).await);
     assert_eq!(next_a.seq, 41);
     assert_eq!(
-        next_a.status, "waitlisted",
+        next_a.status,
+        Status::Waitlisted,
         "node A knows that B used up the budget"
     );
 
@@ -127,7 +130,7 @@ pub async fn naive_baseline_keeps_the_rules(db: &TestDb) {
     let receipts = check_numbering(&store, &call, new.into_iter().map(created).collect()).await;
     let reserved: Vec<u64> = receipts
         .iter()
-        .filter(|r| r.status == "reserved")
+        .filter(|r| r.status == Status::Reserved)
         .map(|r| r.seq)
         .collect();
     assert_eq!(reserved, (1..=38).collect::<Vec<_>>());
@@ -274,7 +277,11 @@ pub async fn restarted_node_continues_the_call(db: &TestDb) {
         N as u64 + 1,
         "numbering goes on after the restart"
     );
-    assert_eq!(next.status, "waitlisted", "the budget went to the first 38");
+    assert_eq!(
+        next.status,
+        Status::Waitlisted,
+        "the budget went to the first 38"
+    );
     let report = store.verify().await.expect("verify");
     assert_eq!(report.applications, N as u64 + 1);
 }

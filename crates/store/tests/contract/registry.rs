@@ -8,6 +8,8 @@ use bandi_store::testing::TestDb;
 use bandi_store::{ImportedCall, Store, StoreError};
 use jiff::{SignedDuration, Timestamp};
 
+use bandi_domain::allocation::Status;
+
 use crate::support::*;
 
 pub async fn migrate_is_idempotent(db: &TestDb) {
@@ -263,7 +265,12 @@ pub async fn import_call_lifecycle(db: &TestDb) {
         ))
         .await;
     assert!(
-        matches!(early, Err(IntakeError::NotOpenYet { .. })),
+        matches!(
+            early,
+            Err(IntakeError::OutsideWindow(
+                bandi_domain::call::OutsideWindow::NotOpenYet { .. }
+            ))
+        ),
         "{early:?}"
     );
 
@@ -309,7 +316,7 @@ pub async fn import_call_lifecycle(db: &TestDb) {
             ))
             .await,
     );
-    assert_eq!(first.status, "reserved");
+    assert_eq!(first.status, Status::Reserved);
     let second = created(
         &intake
             .submit(submission(
@@ -320,7 +327,7 @@ pub async fn import_call_lifecycle(db: &TestDb) {
             ))
             .await,
     );
-    assert_eq!(second.status, "waitlisted");
+    assert_eq!(second.status, Status::Waitlisted);
     assert_eq!(second.reserved_cents, Money::ZERO);
 
     // With applications, the rules are frozen: a change is a conflict and writes nothing.
@@ -328,7 +335,9 @@ pub async fn import_call_lifecycle(db: &TestDb) {
     changed.budget = Money::from_cents(ER_BUDGET_CENTS);
     let before = ledger_len(&store).await;
     match store.import_call(&changed).await {
-        Err(StoreError::Conflict(m)) => assert!(m.contains(ER_CALL), "{m}"),
+        Err(StoreError::CallHasApplications { call, applications }) => {
+            assert_eq!((call.as_str(), applications), (ER_CALL, 2))
+        }
         other => panic!("changing the rules of a call with applications: {other:?}"),
     }
     assert_eq!(ledger_len(&store).await, before);
@@ -351,7 +360,7 @@ pub async fn import_call_lifecycle(db: &TestDb) {
     // Not with the first one's protocol prefix: protocol numbers would repeat.
     let refused = store.import_call(&other).await;
     assert!(
-        matches!(&refused, Err(StoreError::Conflict(m)) if m.contains("ER-SW")),
+        matches!(&refused, Err(StoreError::ProtocolPrefixTaken { prefix, call }) if prefix == "ER-SW" && call == ER_CALL),
         "{refused:?}"
     );
     other.protocol_prefix = "ALTRO".into();

@@ -6,20 +6,20 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bandi_domain::application::{ApplicationContent, parse_and_validate};
-use bandi_domain::call::CallState;
-use bandi_domain::instant::truncate_to_micros;
-use bandi_store::intake::{Accepted, Submission};
-use jiff::Timestamp;
+use bandi_app::intake::{Content, Submit};
+use bandi_app::{Actor, AppError};
+use bandi_domain::entity::EntityCode;
+use bandi_domain::json::from_slice_strict;
+use bandi_store::intake::Accepted;
 use serde_json::{Value, json};
 
 use super::{auth, calls};
-use crate::error::{call_closed, call_not_open};
-use crate::pages::account::{Peer, client_address};
+use crate::pages::account::Peer;
 use crate::{ApiError, MAX_BODY, SharedState};
 
 /// Checks in the order the API promises: size (413), load (503, 429), call (404), token
-/// (401), JSON (400), eligibility and opening (403), content (422), duplicates (409).
+/// (401), media type (415), JSON (400), eligibility and opening (403), content (422),
+/// duplicates (409). Everything after the token is the use case's.
 pub async fn submit(
     State(state): State<SharedState>,
     code: Result<Path<String>, PathRejection>,
@@ -40,10 +40,16 @@ pub async fn submit(
     // Before anything else costs CPU: when the sequencer is behind, or this address has too
     // many submissions in progress, the answer is at once (503 or 429, with Retry-After);
     // after reading the body, though, so that the connection can carry the client's retry.
-    let _place = state.intake.admit(Some(&client_address(&headers, peer)))?;
+    state.app.intake().admit().map_err(AppError::from)?;
+    let _place = state
+        .limits
+        .submission(&state.net.client_address(&headers, peer))?;
     let call = calls::rules(&state, code).await?;
-    let entity_code = auth::entity_of(&state, &headers).await?;
-    let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+    let entity = auth::entity_of(&state, &headers).await?;
+    if !is_json(&headers) {
+        return Err(ApiError::from_status(StatusCode::UNSUPPORTED_MEDIA_TYPE));
+    }
+    let value = from_slice_strict(&bytes).map_err(|e| {
         ApiError::bad_request(
             "invalid_json",
             &format!("Il corpo della richiesta non è JSON valido: {e}."),
@@ -58,54 +64,32 @@ pub async fn submit(
         ));
     }
     let key = idempotency_key(&headers)?;
-
-    let call = call.as_ref();
-    let entity = state
-        .store
-        .entity(&entity_code)
-        .await?
-        .ok_or_else(ApiError::internal)?;
-    if let Err(why) = call.check_eligible(&entity) {
-        let text = why.text();
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "not_eligible",
-            &text.it,
-            &text.en,
-        ));
-    }
-    let now = truncate_to_micros(Timestamp::now());
-    let state_now = call.state_at(now);
-    if state_now != CallState::Open {
-        // A retry of a submission accepted in time still gets its receipt.
-        let sha = ApplicationContent::from_json(&value).0.sha256_hex();
-        let previous = state
-            .intake
-            .previous_receipt(call.code.as_str(), &entity_code, key.as_deref(), &sha)
-            .await?;
-        if let Some(receipt) = previous {
-            return Ok((StatusCode::OK, Json(receipt)).into_response());
-        }
-        return Err(match state_now {
-            CallState::Upcoming => call_not_open(call.opens_at, now),
-            _ => call_closed(call.closes_at, now),
-        });
-    }
-    let application = parse_and_validate(&value, call).map_err(ApiError::invalid)?;
-
+    let entity_code = EntityCode::parse(&entity).map_err(|_| ApiError::internal())?;
     let accepted = state
-        .intake
-        .submit(Submission {
-            call: call.code.to_string(),
-            entity: entity_code,
-            idempotency_key: key,
-            application,
-        })
+        .app
+        .submit(
+            &Actor::Entity(entity),
+            Submit {
+                call: call.code.clone(),
+                entity: entity_code,
+                idempotency_key: key,
+                content: Content::Json(value),
+            },
+        )
         .await?;
     Ok(match accepted {
         Accepted::Created(r) => (StatusCode::CREATED, Json(r)).into_response(),
         Accepted::Replayed(r) => (StatusCode::OK, Json(r)).into_response(),
     })
+}
+
+/// `application/json`, with or without parameters (`; charset=utf-8`), any case.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
@@ -142,7 +126,7 @@ pub async fn show(
         return Err(ApiError::not_found());
     }
     let app = state
-        .store
+        .store()
         .application(&id)
         .await?
         .filter(|a| a.receipt.entity == entity)

@@ -4,6 +4,15 @@ use axum::http::{HeaderMap, header};
 
 use crate::{ApiError, SharedState};
 
+/// The token of an `Authorization: Bearer <token>` header; the scheme in any case
+/// (RFC 7235), one or more spaces after it.
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.len() <= 200)
+        .then_some(token)
+}
+
 /// The entity code the request's bearer token belongs to.
 pub async fn entity_of(state: &SharedState, headers: &HeaderMap) -> Result<String, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
@@ -12,21 +21,31 @@ pub async fn entity_of(state: &SharedState, headers: &HeaderMap) -> Result<Strin
             "Authentication required: header Authorization: Bearer <token>.",
         ));
     };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty() && t.len() <= 200)
-        .ok_or_else(|| {
-            ApiError::unauthorized(
-                "Intestazione Authorization non valida: atteso «Bearer <token>».",
-                "Invalid Authorization header: expected «Bearer <token>».",
-            )
-        })?;
+    let token = value.to_str().ok().and_then(bearer).ok_or_else(|| {
+        ApiError::unauthorized(
+            "Intestazione Authorization non valida: atteso «Bearer <token>».",
+            "Invalid Authorization header: expected «Bearer <token>».",
+        )
+    })?;
     state
-        .store
+        .app
         .token_entity(token)
         .await?
         .ok_or_else(|| ApiError::unauthorized("Token sconosciuto.", "Unknown token."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer;
+
+    #[test]
+    fn the_scheme_is_case_insensitive() {
+        assert_eq!(bearer("Bearer abc"), Some("abc"));
+        assert_eq!(bearer("bearer abc"), Some("abc"));
+        assert_eq!(bearer("BEARER   abc "), Some("abc"));
+        assert_eq!(bearer("Basic abc"), None);
+        assert_eq!(bearer("Bearer"), None);
+        assert_eq!(bearer("Bearer "), None);
+        assert_eq!(bearer(&format!("Bearer {}", "x".repeat(201))), None);
+    }
 }

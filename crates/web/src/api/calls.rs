@@ -28,7 +28,7 @@ pub async fn load(
 ) -> Result<StoredCall, ApiError> {
     let code = code_of(code)?;
     state
-        .store
+        .store()
         .call(&code)
         .await?
         .ok_or_else(ApiError::call_not_found)
@@ -41,7 +41,7 @@ pub async fn rules(
 ) -> Result<Arc<Call>, ApiError> {
     let code = code_of(code)?;
     state
-        .store
+        .store()
         .call_rules(&code)
         .await?
         .ok_or_else(ApiError::call_not_found)
@@ -76,6 +76,6 @@ pub async fn ranking(
     code: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let c = load(&state, code).await?;
-    let items = state.store.ranking(c.call.code.as_str()).await?;
+    let items = state.store().ranking(c.call.code.as_str()).await?;
     Ok(Json(json!({ "items": items })))
 }

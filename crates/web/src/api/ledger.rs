@@ -12,9 +12,10 @@ pub async fn page(
     State(state): State<SharedState>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    let after = number(&params, "after", 0, u64::MAX)?;
-    let limit = number(&params, "limit", 100, 1000)?.max(1) as u32;
-    let entries = state.store.ledger_page(after, limit).await?;
+    // Ledger numbers are stored as signed 64-bit integers: past that there is nothing.
+    let after = number(&params, "after", 0, 0, i64::MAX as u64)?;
+    let limit = number(&params, "limit", 100, 1, 1000)? as u32;
+    let entries = state.store().ledger_page(after, limit).await?;
     let next_after = entries.last().map(|e| e.seq).unwrap_or(after);
     let items: Vec<Value> = entries
         .iter()
@@ -38,6 +39,7 @@ fn number(
     params: &HashMap<String, String>,
     name: &'static str,
     default: u64,
+    min: u64,
     max: u64,
 ) -> Result<u64, ApiError> {
     let Some(raw) = params.get(name) else {
@@ -45,12 +47,12 @@ fn number(
     };
     raw.parse::<u64>()
         .ok()
-        .filter(|n| *n <= max)
+        .filter(|n| (min..=max).contains(n))
         .ok_or_else(|| {
             ApiError::bad_request(
                 "invalid_parameter",
-                &format!("Parametro «{name}» non valido: un intero tra 0 e {max}."),
-                &format!("Invalid parameter «{name}»: an integer from 0 to {max}."),
+                &format!("Parametro «{name}» non valido: un intero tra {min} e {max}."),
+                &format!("Invalid parameter «{name}»: an integer from {min} to {max}."),
             )
             .field(name)
         })

@@ -7,7 +7,7 @@
 //! cookie (double submit). Cookies are `SameSite=Lax` and the CSP allows forms to post
 //! only to this site: the token is the third lock.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use askama::Template;
 use axum::Form;
@@ -15,14 +15,15 @@ use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bandi_store::{Role, Session, StoreError, normalise_email};
+use bandi_app::AppError;
+use bandi_store::{Role, Session, StoreError};
 use serde::Deserialize;
 
 use super::{Crumb, Ctx, Layout, Nav, PageState, render};
 use crate::ApiError;
 use crate::auth::{
-    MaybeSession, PasswordProvider, clear_session_cookie, cookie, is_secure, random_token,
-    session_token, start_session, tokens_match,
+    MaybeSession, clear_session_cookie, cookie, random_token, session_cookie, session_token,
+    tokens_match,
 };
 
 /// The cookie that holds the sign-in form's CSRF token until the form is posted.
@@ -44,6 +45,12 @@ impl IntoResponse for PageError {
 impl From<ApiError> for PageError {
     fn from(e: ApiError) -> PageError {
         PageError::Api(e)
+    }
+}
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> PageError {
+        PageError::Api(e.into())
     }
 }
 
@@ -124,7 +131,7 @@ pub(crate) fn check_csrf(session: &Session, given: &str) -> Result<(), ApiError>
 /// Where a person goes after signing in when no page asked for it.
 fn home_of(role: Role) -> &'static str {
     match role {
-        Role::Admin => "/amministrazione",
+        Role::Admin | Role::Reviewer => "/amministrazione",
         Role::Applicant => "/area-riservata",
     }
 }
@@ -151,7 +158,7 @@ struct SignInPage {
 
 fn sign_in_page(
     ctx: &Ctx,
-    headers: &HeaderMap,
+    secure: bool,
     status: StatusCode,
     email: &str,
     next: &str,
@@ -170,7 +177,7 @@ fn sign_in_page(
         problem,
     };
     let mut res = render(status, &page)?;
-    let secure = if is_secure(headers) { "; Secure" } else { "" };
+    let secure = if secure { "; Secure" } else { "" };
     let cookie = format!(
         "{LOGIN_COOKIE}={csrf}; Path=/accedi; HttpOnly; SameSite=Lax; Max-Age=3600{secure}"
     );
@@ -181,8 +188,10 @@ fn sign_in_page(
 }
 
 pub async fn form(
+    State(s): State<PageState>,
     ctx: Ctx,
     headers: HeaderMap,
+    Peer(peer): Peer,
     MaybeSession(session): MaybeSession,
 ) -> Result<Response, ApiError> {
     let next = ctx.param("dopo").and_then(local_path).unwrap_or("");
@@ -194,7 +203,8 @@ pub async fn form(
         };
         return Ok(see_other(to));
     }
-    sign_in_page(&ctx, &headers, StatusCode::OK, "", next, None)
+    let secure = s.app.net.is_secure(&headers, peer);
+    sign_in_page(&ctx, secure, StatusCode::OK, "", next, None)
 }
 
 #[derive(Deserialize)]
@@ -207,21 +217,6 @@ pub struct SignInForm {
     csrf: String,
     #[serde(default)]
     next: String,
-}
-
-/// The client's address: the last hop a proxy added, else the peer. Only the looser
-/// per-address limit depends on it; the per-e-mail limit holds whatever it says.
-pub(crate) fn client_address(parts_headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
-    let forwarded = parts_headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.rsplit(',').next())
-        .and_then(|v| v.trim().parse::<IpAddr>().ok());
-    match (forwarded, peer) {
-        (Some(ip), _) => ip.to_string(),
-        (None, Some(p)) => p.ip().to_string(),
-        (None, None) => "unknown".into(),
-    }
 }
 
 /// The peer address, when the server was started with it (`crate::serve` is).
@@ -250,6 +245,7 @@ pub async fn sign_in(
     let next = local_path(&f.next).unwrap_or("").to_string();
     let email = f.email.trim().chars().take(254).collect::<String>();
     let en = ctx.en();
+    let secure = s.app.net.is_secure(&headers, peer);
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if expected.is_empty() || !tokens_match(&expected, &f.csrf) {
         let problem = if en {
@@ -259,76 +255,53 @@ pub async fn sign_in(
         };
         return sign_in_page(
             &ctx,
-            &headers,
+            secure,
             StatusCode::FORBIDDEN,
             &email,
             &next,
             Some(problem.into()),
         );
     }
-    let email_key = format!("email:{}", normalise_email(&email));
-    let address_key = format!("addr:{}", client_address(&headers, peer));
-    if !s.sign_in.per_email.allows(&email_key) || !s.sign_in.per_address.allows(&address_key) {
-        let problem = if en {
-            "Too many failed attempts: wait 15 minutes before trying again."
-        } else {
-            "Troppi tentativi non riusciti: attendere 15 minuti prima di riprovare."
-        };
-        let mut res = sign_in_page(
-            &ctx,
-            &headers,
-            StatusCode::TOO_MANY_REQUESTS,
-            &email,
-            &next,
-            Some(problem.into()),
-        )?;
-        res.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("900"));
-        return Ok(res);
-    }
     let password = f.password.chars().take(1024).collect::<String>();
-    let user = PasswordProvider
-        .authenticate(&s.app.store, &email, &password)
-        .await?;
-    let Some(user) = user else {
-        s.sign_in.per_email.record_failure(&email_key);
-        s.sign_in.per_address.record_failure(&address_key);
-        let problem = if en {
-            "E-mail address or password not correct."
-        } else {
-            "Indirizzo e-mail o password non corretti."
-        };
-        return sign_in_page(
-            &ctx,
-            &headers,
-            StatusCode::UNAUTHORIZED,
-            &email,
-            &next,
-            Some(problem.into()),
-        );
+    let address = s.app.net.client_address(&headers, peer);
+    let session = match s.app.app.sign_in(&email, &password, &address).await {
+        Ok(session) => session,
+        Err(e @ (AppError::WrongCredentials | AppError::Throttled { .. } | AppError::Busy)) => {
+            let status = ApiError::from(e.clone()).status;
+            let mut res = sign_in_page(
+                &ctx,
+                secure,
+                status,
+                &email,
+                &next,
+                Some(e.text().get(ctx.locale).to_string()),
+            )?;
+            if let Some(after) = e.retry_after() {
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(after));
+            }
+            return Ok(res);
+        }
+        Err(e) => return Err(e.into()),
     };
-    s.sign_in.per_email.reset(&email_key);
     // A new session at every sign-in: a session id planted before cannot be reused.
     if let Some(old) = session_token(&headers) {
-        s.app.store.delete_session(&old).await?;
+        s.app.app.sign_out(&old).await?;
     }
-    let secure = is_secure(&headers);
-    let set_cookie = start_session(&s.app.store, &user, secure).await?;
     let to = if next.is_empty() {
-        home_of(user.role).to_string()
+        home_of(session.user.role).to_string()
     } else {
         next
     };
     let mut res = see_other(&to);
     let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&set_cookie) {
+    if let Ok(v) = HeaderValue::from_str(&session_cookie(&session.token, secure)) {
         h.append(header::SET_COOKIE, v);
     }
     h.append(
         header::SET_COOKIE,
         HeaderValue::from_static("bandi_login=; Path=/accedi; HttpOnly; SameSite=Lax; Max-Age=0"),
     );
-    tracing::info!(user = %user.id, role = user.role.as_str(), "signed in");
     Ok(res)
 }
 
@@ -341,17 +314,19 @@ pub struct CsrfForm {
 pub async fn sign_out(
     State(s): State<PageState>,
     headers: HeaderMap,
+    Peer(peer): Peer,
     MaybeSession(session): MaybeSession,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, ApiError> {
     if let Some(session) = &session {
         check_csrf(session, &f.csrf)?;
         if let Some(token) = session_token(&headers) {
-            s.app.store.delete_session(&token).await?;
+            s.app.app.sign_out(&token).await?;
         }
     }
     let mut res = see_other("/");
-    if let Ok(v) = HeaderValue::from_str(&clear_session_cookie(is_secure(&headers))) {
+    let secure = s.app.net.is_secure(&headers, peer);
+    if let Ok(v) = HeaderValue::from_str(&clear_session_cookie(secure)) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(res)
@@ -368,16 +343,5 @@ mod tests {
         assert_eq!(local_path("/\\evil.example"), None);
         assert_eq!(local_path("https://evil.example"), None);
         assert_eq!(local_path(""), None);
-    }
-
-    #[test]
-    fn the_client_address_prefers_the_proxy_hop() {
-        let mut h = HeaderMap::new();
-        let peer: SocketAddr = "10.0.0.1:5000".parse().unwrap();
-        assert_eq!(client_address(&h, Some(peer)), "10.0.0.1");
-        h.insert("x-forwarded-for", "1.2.3.4, 5.6.7.8".parse().unwrap());
-        assert_eq!(client_address(&h, Some(peer)), "5.6.7.8");
-        h.insert("x-forwarded-for", "garbage".parse().unwrap());
-        assert_eq!(client_address(&h, None), "unknown");
     }
 }

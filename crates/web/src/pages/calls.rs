@@ -73,7 +73,7 @@ pub async fn list(State(s): State<PageState>, ctx: Ctx) -> Result<Response, ApiE
     let now = now();
     let calls = s
         .app
-        .store
+        .store()
         .calls()
         .await?
         .iter()
@@ -278,7 +278,7 @@ pub async fn ranking(
     let ui = ctx.ui();
     let rows = s
         .app
-        .store
+        .store()
         .ranking(stored.call.code.as_str())
         .await?
         .into_iter()
@@ -288,7 +288,7 @@ pub async fn ranking(
             received: precise_local(&stored.call, &r.received_at, locale),
             requested: r.requested_cents.in_locale(locale),
             reserved: r.reserved_cents.in_locale(locale),
-            status: status_label(&r.status, locale),
+            status: status_label(r.status, locale),
             status_class: match r.status.as_str() {
                 "reserved" => "status-reserved",
                 "partial" => "status-partial",

@@ -191,7 +191,7 @@ fn workbook(export: &Export, ctx: &Ctx) -> Result<Vec<u8>, XlsxError> {
         sheet.write_number_with_format(row, 8, euros(r.eligible_cost_cents), &money)?;
         sheet.write_number_with_format(row, 9, euros(r.requested_cents), &money)?;
         sheet.write_number_with_format(row, 10, euros(a.reserved), &money)?;
-        sheet.write_string(row, 11, status_label(a.status.as_str(), ctx.locale))?;
+        sheet.write_string(row, 11, status_label(a.status, ctx.locale))?;
         sheet.write_string(row, 12, &r.content_sha256)?;
         sheet.write_number(row, 13, r.ledger_seq as f64)?;
         sheet.write_string(row, 14, attachments(a))?;

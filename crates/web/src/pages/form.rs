@@ -12,7 +12,7 @@ use bandi_domain::application::{
 };
 use bandi_domain::call::{Call, IndicatorKind};
 use bandi_domain::i18n::{FieldError, Locale};
-use bandi_domain::money::Money;
+use bandi_domain::money::{Money, parse_count};
 use serde::{Deserialize, Serialize};
 
 /// Rows of budget lines the form shows at least.
@@ -65,6 +65,9 @@ impl FormInput {
     pub fn from_fields(fields: &[(String, String)], call: &Call) -> FormInput {
         let mut f = FormInput::default();
         for (k, v) in fields {
+            // What people type is kept without format characters (bidi overrides,
+            // zero-width), in the draft as in the application.
+            let v = &bandi_domain::text::strip_format_chars(v).into_owned();
             match k.as_str() {
                 "title" => f.title = v.clone(),
                 "summary" => f.summary = v.clone(),
@@ -193,7 +196,7 @@ impl FormInput {
                 continue;
             }
             let value = match ind.kind {
-                IndicatorKind::Integer => match parse_integer(typed) {
+                IndicatorKind::Integer => match parse_count(typed) {
                     Some(n) => IndicatorValue::Integer(n),
                     None => {
                         errors.push(FieldError::new(
@@ -244,35 +247,6 @@ impl FormInput {
             estimate,
         }
     }
-}
-
-/// `180`, `1.200` (Italian thousands) or `-3` (refused later as negative).
-fn parse_integer(s: &str) -> Option<i64> {
-    let (sign, digits) = match s.strip_prefix('-') {
-        Some(rest) => (-1, rest),
-        None => (1, s),
-    };
-    let plain = if digits.contains('.') {
-        let mut groups = digits.split('.');
-        let first = groups.next()?;
-        if first.is_empty() || first.len() > 3 {
-            return None;
-        }
-        let mut out = first.to_string();
-        for g in groups {
-            if g.len() != 3 {
-                return None;
-            }
-            out.push_str(g);
-        }
-        out
-    } else {
-        digits.to_string()
-    };
-    if plain.is_empty() || !plain.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    plain.parse::<i64>().ok().map(|n| sign * n)
 }
 
 /// `lines[K]…` of the content is `lines[ROW]…` of the form.
@@ -574,15 +548,5 @@ mod tests {
         );
         assert_eq!(view.errors[1].href, "#line-0-amount");
         assert!(view.title.error.is_some());
-    }
-
-    #[test]
-    fn integers_the_italian_way() {
-        assert_eq!(parse_integer("180"), Some(180));
-        assert_eq!(parse_integer("1.180"), Some(1180));
-        assert_eq!(parse_integer("-3"), Some(-3));
-        assert_eq!(parse_integer("1.18"), None);
-        assert_eq!(parse_integer("1,5"), None);
-        assert_eq!(parse_integer(""), None);
     }
 }

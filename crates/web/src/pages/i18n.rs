@@ -1,8 +1,10 @@
 //! The words of the pages in both languages. Long texts (the accessibility statement, the
 //! privacy notice) are written in the templates, one block per language.
 
+use bandi_domain::allocation::Status;
 use bandi_domain::call::CallState;
 use bandi_domain::i18n::Locale;
+use bandi_domain::ledger::Record;
 
 /// Labels and short sentences, checked by the compiler in every template that uses them.
 pub struct Ui {
@@ -303,46 +305,38 @@ pub fn state_label(state: CallState, locale: Locale) -> &'static str {
 }
 
 /// The status of an application as people read it.
-pub fn status_label(status: &str, locale: Locale) -> &'static str {
+pub fn status_label(status: Status, locale: Locale) -> &'static str {
     let it = locale == Locale::It;
     match status {
-        "reserved" if it => "Finanziabile: fondi riservati",
-        "reserved" => "Fundable: funds reserved",
-        "partial" if it => "Finanziabile in parte",
-        "partial" => "Partly fundable",
-        "waitlisted" if it => "In attesa di fondi",
-        "waitlisted" => "Waiting for funds",
-        "withdrawn" if it => "Ritirata",
-        "withdrawn" => "Withdrawn",
-        "rejected" if it => "Non ammessa",
-        "rejected" => "Rejected",
-        "revoked" if it => "Contributo revocato",
-        "revoked" => "Grant revoked",
-        _ if it => "Stato sconosciuto",
-        _ => "Unknown status",
+        Status::Reserved if it => "Finanziabile: fondi riservati",
+        Status::Reserved => "Fundable: funds reserved",
+        Status::Partial if it => "Finanziabile in parte",
+        Status::Partial => "Partly fundable",
+        Status::Waitlisted if it => "In attesa di fondi",
+        Status::Waitlisted => "Waiting for funds",
+        Status::Withdrawn if it => "Ritirata",
+        Status::Withdrawn => "Withdrawn",
+        Status::Rejected if it => "Non ammessa",
+        Status::Rejected => "Rejected",
+        Status::Revoked if it => "Contributo revocato",
+        Status::Revoked => "Grant revoked",
     }
 }
 
-pub fn kind_label(kind: &str, locale: Locale) -> &'static str {
-    let it = locale == Locale::It;
-    match kind {
-        "call_published" if it => "Pubblicazione del bando",
-        "call_published" => "Call published",
-        "application_submitted" if it => "Domanda presentata",
-        "application_submitted" => "Application received",
-        "application_withdrawn" if it => "Domanda ritirata",
-        "application_withdrawn" => "Application withdrawn",
-        "application_rejected" if it => "Domanda non ammessa",
-        "application_rejected" => "Application rejected",
-        "application_reduced" if it => "Contributo ridotto",
-        "application_reduced" => "Grant reduced",
-        "award_revoked" if it => "Contributo revocato",
-        "award_revoked" => "Grant revoked",
-        "budget_changed" if it => "Dotazione modificata",
-        "budget_changed" => "Budget changed",
-        _ if it => "Altro evento",
-        _ => "Other event",
-    }
+/// What a ledger entry records, as a label; `None` for an entry whose payload cannot be
+/// read (which `bandi verify` reports as corrupt).
+pub fn kind_label(record: Option<&Record>, locale: Locale) -> &'static str {
+    let (it, en) = match record {
+        Some(Record::CallPublished { .. }) => ("Pubblicazione del bando", "Call published"),
+        Some(Record::ApplicationSubmitted { .. }) => ("Domanda presentata", "Application received"),
+        Some(Record::ApplicationWithdrawn { .. }) => ("Domanda ritirata", "Application withdrawn"),
+        Some(Record::ApplicationRejected { .. }) => ("Domanda non ammessa", "Application rejected"),
+        Some(Record::ApplicationReduced { .. }) => ("Contributo ridotto", "Grant reduced"),
+        Some(Record::AwardRevoked { .. }) => ("Contributo revocato", "Grant revoked"),
+        Some(Record::BudgetChanged { .. }) => ("Dotazione modificata", "Budget changed"),
+        None => ("Voce illeggibile", "Unreadable entry"),
+    };
+    if locale == Locale::It { it } else { en }
 }
 
 /// `2 giorni, 3 ore, 4 minuti e 5 secondi`; the same words as `app.js`.

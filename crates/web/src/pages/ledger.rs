@@ -100,7 +100,7 @@ fn view(e: &Entry, calls: &Calls, locale: Locale, origin: &str) -> EntryView {
     EntryView {
         seq: e.seq,
         href: format!("/registro?voce={}", e.seq),
-        kind: kind_label(&e.kind, locale),
+        kind: kind_label(e.record().ok().as_ref(), locale),
         call_title: call
             .map(|c| c.title.get(locale).to_string())
             .unwrap_or_default(),
@@ -154,7 +154,7 @@ pub async fn explorer(
     ctx: Ctx,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let store = &s.app.store;
+    let store = &s.app.store();
     let locale = ctx.locale;
     let ui = ctx.ui();
     let en = ctx.en();
@@ -189,7 +189,7 @@ pub async fn explorer(
                 ),
                 requested: row.requested_cents.in_locale(locale),
                 reserved: row.reserved_cents.in_locale(locale),
-                status: status_label(&row.status, locale),
+                status: status_label(row.status, locale),
                 protocol: row.protocol,
             });
         } else {

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use bandi_domain::call::CallCode;
 use bandi_domain::i18n::Locale;
@@ -23,6 +24,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use super::PageState;
+use super::account::Peer;
 use crate::ApiError;
 
 /// How often a watched call's counters are read.
@@ -160,22 +162,29 @@ fn event(c: &Counters) -> Event {
 pub async fn events(
     State(s): State<PageState>,
     code: Result<Path<String>, PathRejection>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let Ok(Path(code)) = code else {
         return Err(ApiError::call_not_found());
     };
-    if CallCode::parse(&code).is_err() || s.app.store.call(&code).await?.is_none() {
+    if CallCode::parse(&code).is_err() || s.app.store().call(&code).await?.is_none() {
         return Err(ApiError::call_not_found());
     }
+    // Held as long as the stream: one address cannot keep every stream open.
+    let place = s
+        .app
+        .limits
+        .stream(&s.app.net.client_address(&headers, peer), None)?;
     let rx = s.live.subscribe(&code);
     let closing = s.live.closing.subscribe();
     let stream = futures_util::stream::unfold(
-        (rx, closing, true),
-        |(mut rx, mut closing, first)| async move {
+        (rx, closing, true, place),
+        |(mut rx, mut closing, first, place)| async move {
             if first {
                 let latest = rx.borrow_and_update().clone();
                 if let Some(c) = latest {
-                    return Some((Ok(event(&c)), (rx, closing, false)));
+                    return Some((Ok(event(&c)), (rx, closing, false, place)));
                 }
             }
             loop {
@@ -188,7 +197,7 @@ pub async fn events(
                 }
                 let latest = rx.borrow_and_update().clone();
                 if let Some(c) = latest {
-                    return Some((Ok(event(&c)), (rx, closing, false)));
+                    return Some((Ok(event(&c)), (rx, closing, false, place)));
                 }
             }
         },

@@ -22,7 +22,6 @@ use axum::routing::{get, post};
 use bandi_domain::i18n::Locale;
 use bandi_store::{Role, Session};
 
-use crate::auth::Throttle;
 use crate::{ApiError, SharedState};
 
 pub(crate) mod account;
@@ -62,28 +61,11 @@ pub const MAX_FORM: usize = 512 * 1024;
 pub(crate) struct PageState {
     pub app: SharedState,
     pub live: Arc<Live>,
-    pub sign_in: Arc<SignInLimits>,
 }
 
 impl FromRef<PageState> for SharedState {
     fn from_ref(s: &PageState) -> SharedState {
         s.app.clone()
-    }
-}
-
-/// Failed sign-ins, counted per e-mail address and per client address.
-pub(crate) struct SignInLimits {
-    pub per_email: Throttle,
-    pub per_address: Throttle,
-}
-
-impl Default for SignInLimits {
-    fn default() -> Self {
-        SignInLimits {
-            per_email: Throttle::default(),
-            // Offices share addresses behind NAT: a looser limit per address.
-            per_address: Throttle::new(50, std::time::Duration::from_secs(15 * 60)),
-        }
     }
 }
 
@@ -133,11 +115,7 @@ pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
         .route("/static/{*path}", get(assets::serve))
         .method_not_allowed_fallback(|| async { crate::method_not_allowed() })
         .layer(DefaultBodyLimit::max(MAX_FORM))
-        .with_state(PageState {
-            app,
-            live,
-            sign_in: Arc::default(),
-        })
+        .with_state(PageState { app, live })
 }
 
 /// The language of a request and where it came from, and the address of the page.
@@ -465,8 +443,7 @@ fn is_reserved(path: &str) -> bool {
 /// Around everything that is not the JSON API: renders errors as pages, remembers the
 /// language chosen with `?lang=` and adds the security headers.
 pub async fn for_people(req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    if path == "/api" || path.starts_with("/api/") {
+    if crate::is_api(req.uri().path()) {
         return next.run(req).await;
     }
     let ctx = Ctx::new(req.uri(), req.headers());

@@ -54,15 +54,6 @@ struct CallPage {
     xlsx_href: String,
 }
 
-const STATUSES: [Status; 6] = [
-    Status::Reserved,
-    Status::Partial,
-    Status::Waitlisted,
-    Status::Withdrawn,
-    Status::Rejected,
-    Status::Revoked,
-];
-
 /// The status filter of the list and of the exports (`?stato=`), if any.
 pub(crate) fn status_filter(ctx: &Ctx) -> Option<Status> {
     ctx.param("stato").and_then(Status::parse)
@@ -76,14 +67,14 @@ pub(crate) async fn applications(
 ) -> Result<Vec<(StoredApplication, String)>, ApiError> {
     let names: std::collections::HashMap<u64, String> = s
         .app
-        .store
+        .store()
         .ranking(code)
         .await?
         .into_iter()
         .map(|r| (r.seq, r.entity_name))
         .collect();
     Ok(s.app
-        .store
+        .store()
         .call_applications(code)
         .await?
         .into_iter()
@@ -133,7 +124,7 @@ pub async fn call(
     let code = call.code.to_string();
     let mut documents: std::collections::HashMap<String, Vec<(String, String)>> =
         std::collections::HashMap::new();
-    for d in s.app.store.call_documents(&code).await? {
+    for d in s.app.store().call_documents(&code).await? {
         if let Some(app) = &d.application {
             documents
                 .entry(app.clone())
@@ -155,8 +146,8 @@ pub async fn call(
                 title: a.content.title.clone(),
                 requested: r.requested_cents.in_locale(locale),
                 reserved: a.reserved.in_locale(locale),
-                status: status_label(a.status.as_str(), locale),
-                status_class: status_class(a.status.as_str()),
+                status: status_label(a.status, locale),
+                status_class: status_class(a.status),
                 documents: documents.remove(&r.id).unwrap_or_default(),
             }
         })
@@ -172,11 +163,11 @@ pub async fn call(
             .signed(&session),
         csrf: session.csrf_token.clone(),
         rows,
-        filters: STATUSES
+        filters: Status::ALL
             .iter()
             .map(|st| FilterOption {
                 value: st.as_str(),
-                label: status_label(st.as_str(), locale),
+                label: status_label(*st, locale),
                 selected: filter == Some(*st),
             })
             .collect(),

@@ -4,8 +4,9 @@ use askama::Template;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use bandi_domain::call::{Call, CallState};
-use bandi_store::{ImportedCall, Role, Session, StoreError};
+use bandi_app::{Actor, AppError};
+use bandi_domain::call::Call;
+use bandi_store::{ImportedCall, Role, Session};
 
 use super::*;
 use crate::ApiError;
@@ -51,7 +52,7 @@ async fn calls_page(
     let now = now();
     let calls = s
         .app
-        .store
+        .store()
         .calls()
         .await?
         .into_iter()
@@ -167,7 +168,11 @@ pub async fn import(
             };
             let problem = ImportProblem {
                 place,
-                message: e.message,
+                message: if en {
+                    e.message.clone()
+                } else {
+                    e.message_it().to_string()
+                },
             };
             return Ok(calls_page(
                 &s,
@@ -180,60 +185,28 @@ pub async fn import(
             .await?);
         }
     };
-    let refuse = |message: String| ImportProblem {
-        place: None,
-        message,
-    };
-    if let Some(existing) = s.app.store.call(call.code.as_str()).await?
-        && existing.call != call
-        && existing.call.state_at(now()) != CallState::Upcoming
-    {
-        let problem = refuse(if en {
-            format!(
-                "The call {} has opened: its rules can no longer change.",
-                call.code
-            )
-        } else {
-            format!(
-                "Il bando {} è già aperto: le sue regole non possono più cambiare.",
-                call.code
-            )
-        });
-        return Ok(calls_page(
-            &s,
-            &ctx,
-            &session,
-            StatusCode::CONFLICT,
-            text,
-            Some(problem),
-        )
-        .await?);
-    }
-    match s.app.store.import_call(&call).await {
+    let actor = Actor::User(session.user.clone());
+    match s.app.app.import_call(&actor, &call).await {
         Ok(outcome) => {
             let what = match outcome {
                 ImportedCall::Created => "pubblicato",
                 ImportedCall::Replaced => "modificato",
                 ImportedCall::Unchanged => "invariato",
             };
-            tracing::info!(call = %call.code, user = %session.user.id, outcome = ?outcome, "call imported from the web");
             Ok(see_other(&format!(
                 "/amministrazione/bandi/{}?esito={what}",
                 encode(call.code.as_str())
             )))
         }
-        Err(StoreError::Conflict(_)) => {
-            let problem = refuse(if en {
-                format!(
-                    "The call {} already has applications: its rules can no longer change.",
-                    call.code
-                )
-            } else {
-                format!(
-                    "Il bando {} ha già domande: le sue regole non possono più cambiare.",
-                    call.code
-                )
-            });
+        Err(
+            e @ (AppError::CallOpened { .. }
+            | AppError::CallHasApplications { .. }
+            | AppError::ProtocolPrefixTaken { .. }),
+        ) => {
+            let problem = ImportProblem {
+                place: None,
+                message: e.text().get(ctx.locale).to_string(),
+            };
             Ok(calls_page(
                 &s,
                 &ctx,
@@ -244,6 +217,6 @@ pub async fn import(
             )
             .await?)
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(ApiError::from(e).into()),
     }
 }

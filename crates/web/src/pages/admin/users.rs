@@ -11,9 +11,11 @@ use bandi_store::{Role, Session};
 use serde::Deserialize;
 
 use super::*;
+use crate::ApiError;
 use crate::pages::account::{PageResult, Signed, check_csrf, require, see_other};
 use crate::pages::{Ctx, Layout, Nav, PageState, encode, render};
-use crate::{ApiError, accounts};
+use bandi_app::accounts::{NewAccount, entity_codes};
+use bandi_app::{Actor, AppError};
 
 pub(crate) struct UserRow {
     pub email: String,
@@ -50,11 +52,9 @@ struct UsersPage {
 }
 
 pub(crate) fn role_label(role: Role, locale: Locale) -> &'static str {
-    match (role, locale) {
-        (Role::Admin, Locale::It) => "Ufficio regionale",
-        (Role::Admin, Locale::En) => "Regional office",
-        (Role::Applicant, Locale::It) => "Ente locale",
-        (Role::Applicant, Locale::En) => "Local authority",
+    match locale {
+        Locale::It => role.label_it(),
+        Locale::En => role.label_en(),
     }
 }
 
@@ -67,10 +67,10 @@ async fn users_page(
     problem: Option<String>,
 ) -> Result<Response, ApiError> {
     let mut users = Vec::new();
-    for u in s.app.store.users().await? {
+    for u in s.app.store().users().await? {
         let mut entities = Vec::new();
         for code in &u.entities {
-            let name = s.app.store.entity(code).await?.map(|e| e.name);
+            let name = s.app.store().entity(code).await?.map(|e| e.name);
             entities.push(match name {
                 Some(n) => format!("{n} ({code})"),
                 None => code.clone(),
@@ -147,19 +147,21 @@ pub async fn create_user(
 ) -> PageResult {
     require(&session, Role::Admin)?;
     check_csrf(&session, &f.csrf)?;
-    let codes = accounts::entity_codes(&f.entities);
-    let created = accounts::create(
-        &s.app.store,
-        &f.email,
-        &f.name,
-        &f.role,
-        &f.password,
-        &codes,
-    )
-    .await?;
-    let user = match created {
+    let new = NewAccount {
+        email: f.email.clone(),
+        name: f.name.clone(),
+        role: Role::parse(f.role.trim()),
+        password: f.password.clone(),
+        entities: entity_codes(&f.entities),
+    };
+    let user = match s
+        .app
+        .app
+        .create_account(&Actor::User(session.user.clone()), new)
+        .await
+    {
         Ok(user) => user,
-        Err(p) => {
+        Err(AppError::InvalidAccount(p)) => {
             let text =
                 |t: Option<bandi_domain::i18n::Text>| t.map(|t| t.get(ctx.locale).to_string());
             let new = NewUser {
@@ -183,8 +185,8 @@ pub async fn create_user(
             )
             .await?);
         }
+        Err(e) => return Err(ApiError::from(e).into()),
     };
-    tracing::info!(user = %user.id, by = %session.user.id, role = user.role.as_str(), "account created");
     Ok(see_other(&format!(
         "/amministrazione/utenti?creato={}",
         encode(&user.email)
@@ -214,35 +216,32 @@ pub async fn bind(
     if id.len() > 64 {
         return Err(ApiError::not_found().into());
     }
-    let user = s
-        .app
-        .store
-        .user(&id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
     let code = f.entity.trim();
-    if code.is_empty() || code.len() > 40 || s.app.store.entity(code).await?.is_none() {
-        let problem = if ctx.en() {
-            format!("No body with code «{code}»: nothing changed.")
-        } else {
-            format!("Nessun ente con codice «{code}»: nulla è cambiato.")
-        };
-        let new = NewUser {
-            role: "applicant".into(),
-            ..NewUser::default()
-        };
-        return Ok(users_page(
-            &s,
-            &ctx,
-            &session,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            new,
-            Some(problem),
-        )
-        .await?);
+    let actor = Actor::User(session.user.clone());
+    match s.app.app.bind_entity(&actor, &id, code).await {
+        Ok(_) => {}
+        Err(AppError::InvalidAccount(_)) => {
+            let problem = if ctx.en() {
+                format!("No body with code «{code}»: nothing changed.")
+            } else {
+                format!("Nessun ente con codice «{code}»: nulla è cambiato.")
+            };
+            let new = NewUser {
+                role: "applicant".into(),
+                ..NewUser::default()
+            };
+            return Ok(users_page(
+                &s,
+                &ctx,
+                &session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                new,
+                Some(problem),
+            )
+            .await?);
+        }
+        Err(e) => return Err(ApiError::from(e).into()),
     }
-    s.app.store.bind_entity(&user.id, code).await?;
-    tracing::info!(user = %user.id, by = %session.user.id, entity = code, "entity bound");
     Ok(see_other(&format!(
         "/amministrazione/utenti?associato={}",
         encode(code)

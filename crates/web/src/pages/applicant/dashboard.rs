@@ -86,7 +86,7 @@ pub async fn dashboard(
     let mut tabs = Vec::new();
     if user.entities.len() > 1 {
         for e in &user.entities {
-            let name = match s.app.store.entity(e).await? {
+            let name = match s.app.store().entity(e).await? {
                 Some(x) => x.name,
                 None => e.clone(),
             };
@@ -99,7 +99,7 @@ pub async fn dashboard(
     }
     let locale = ctx.locale;
     let now = now();
-    let calls = s.app.store.calls().await?;
+    let calls = s.app.store().calls().await?;
     let title_of = |call_code: &str| {
         calls
             .iter()
@@ -107,7 +107,7 @@ pub async fn dashboard(
             .map(|c| c.call.title.get(locale).to_string())
             .unwrap_or_else(|| call_code.to_string())
     };
-    let applications = s.app.store.entity_applications(&code).await?;
+    let applications = s.app.store().entity_applications(&code).await?;
     let rows = applications
         .iter()
         .map(|a| {
@@ -125,8 +125,8 @@ pub async fn dashboard(
                 received,
                 requested: r.requested_cents.in_locale(locale),
                 reserved: a.reserved.in_locale(locale),
-                status: status_label(a.status.as_str(), locale),
-                status_class: status_class(a.status.as_str()),
+                status: status_label(a.status, locale),
+                status_class: status_class(a.status),
             }
         })
         .collect();
@@ -155,7 +155,7 @@ pub async fn dashboard(
             href: form_href(&code, call.code.as_str()),
             has_draft: s
                 .app
-                .store
+                .store()
                 .draft(&code, call.code.as_str())
                 .await?
                 .is_some(),

@@ -6,12 +6,10 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
-use bandi_domain::call::Call;
-use bandi_domain::document::{DocumentProblem, check_document, clean_file_name};
-use bandi_domain::i18n::{FieldError, Locale};
-use bandi_store::{DocumentInfo, NewDocument, Role, Session};
+use bandi_app::Actor;
+use bandi_domain::i18n::Locale;
+use bandi_store::DocumentInfo;
 
-use super::uploads::Upload;
 use crate::ApiError;
 use crate::pages::account::{PageResult, Signed};
 use crate::pages::{PageState, encode};
@@ -58,92 +56,6 @@ impl DocumentView {
     }
 }
 
-/// A document checked and ready to keep.
-pub(crate) struct Checked<'a> {
-    pub upload: &'a Upload,
-    pub file_name: String,
-    pub content_type: &'static str,
-}
-
-/// Checks every file of a form: a code the call does not ask for is a bad request (no
-/// form sends it); a file too large, empty or of a kind not accepted is a problem next to
-/// its control. Nothing is kept unless every file passes.
-pub(crate) fn check_uploads<'a>(
-    call: &Call,
-    files: &'a [Upload],
-) -> Result<Result<Vec<Checked<'a>>, Vec<FieldError>>, ApiError> {
-    let mut ok = Vec::new();
-    let mut problems = Vec::new();
-    for (i, f) in files.iter().enumerate() {
-        if !call.attachments.iter().any(|a| a.code == f.code) {
-            return Err(ApiError::bad_request(
-                "unknown_attachment",
-                "Il modulo contiene un allegato non previsto dal bando. Nessun dato è stato modificato.",
-                "The form carries an attachment the call does not ask for. Nothing was changed.",
-            ));
-        }
-        if files[..i].iter().any(|g| g.code == f.code) {
-            return Err(ApiError::bad_request(
-                "duplicate_attachment",
-                "Il modulo contiene due file per lo stesso allegato. Nessun dato è stato modificato.",
-                "The form carries two files for the same attachment. Nothing was changed.",
-            ));
-        }
-        let kind = if f.too_large {
-            Err(DocumentProblem::TooLarge)
-        } else {
-            check_document(&f.bytes)
-        };
-        match kind {
-            Ok(kind) => ok.push(Checked {
-                upload: f,
-                file_name: clean_file_name(&f.file_name),
-                content_type: kind.content_type(),
-            }),
-            Err(p) => {
-                let text = p.text();
-                problems.push(FieldError::new(
-                    format!("attachments.{}", f.code),
-                    p.code(),
-                    format!("«{}»: {}", clean_file_name(&f.file_name), text.it),
-                    format!("«{}»: {}", clean_file_name(&f.file_name), text.en),
-                ))
-            }
-        }
-    }
-    Ok(if problems.is_empty() {
-        Ok(ok)
-    } else {
-        Err(problems)
-    })
-}
-
-/// Keeps the checked files in the draft of `entity` for the call.
-pub(crate) async fn keep(
-    s: &PageState,
-    session: &Session,
-    entity: &str,
-    call: &str,
-    files: &[Checked<'_>],
-) -> Result<(), ApiError> {
-    for f in files {
-        s.app
-            .store
-            .put_document(NewDocument {
-                entity,
-                call,
-                attachment: &f.upload.code,
-                file_name: &f.file_name,
-                content_type: f.content_type,
-                uploaded_by: &session.user.id,
-                bytes: &f.upload.bytes,
-            })
-            .await?;
-        tracing::info!(entity, call, attachment = %f.upload.code, user = %session.user.id, "document uploaded");
-    }
-    Ok(())
-}
-
 /// `Content-Disposition` for a file name that may hold any character: an ASCII fallback
 /// and the exact name in RFC 5987 form.
 fn disposition(name: &str) -> HeaderValue {
@@ -164,8 +76,10 @@ fn disposition(name: &str) -> HeaderValue {
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
-/// A document's bytes, as a download. Those who do not act for its entity get the same
-/// 404 as for a document that does not exist; officials see every document.
+/// A document's bytes, as a download, under a name made of its attachment code and the
+/// extension of the kind its bytes were found to be: never the name it was uploaded with.
+/// Those who do not act for its entity get the same 404 as for a document that does not
+/// exist; officials see every document.
 pub async fn download(
     State(s): State<PageState>,
     Signed(session): Signed,
@@ -174,23 +88,19 @@ pub async fn download(
     let Ok(Path(id)) = id else {
         return Err(ApiError::not_found().into());
     };
-    if id.len() > 64 {
-        return Err(ApiError::not_found().into());
-    }
-    let user = &session.user;
-    let (info, bytes) = s
+    let actor = Actor::User(session.user.clone());
+    let (info, bytes, name) = s
         .app
-        .store
-        .document(&id)
-        .await?
-        .filter(|(d, _)| user.role == Role::Admin || user.acts_for(&d.entity))
-        .ok_or_else(ApiError::not_found)?;
+        .app
+        .document(&actor, &id)
+        .await
+        .map_err(ApiError::from)?;
     let content_type = HeaderValue::from_str(&info.content_type)
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
     let mut res = (StatusCode::OK, bytes).into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, content_type);
-    h.insert(header::CONTENT_DISPOSITION, disposition(&info.file_name));
+    h.insert(header::CONTENT_DISPOSITION, disposition(&name));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -5,6 +5,8 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use bandi_app::drafts::DraftChange;
+use bandi_app::{Actor, AppError};
 use bandi_domain::application::AttachedDocument;
 use bandi_domain::call::CallState;
 use bandi_domain::entity::Entity;
@@ -97,7 +99,7 @@ impl<'a> FormCtx<'a> {
     ) -> Result<FormCtx<'a>, ApiError> {
         let documents = s
             .app
-            .store
+            .store()
             .draft_documents(entity.code.as_str(), stored.call.code.as_str())
             .await?;
         Ok(FormCtx {
@@ -242,10 +244,15 @@ pub async fn form(
     };
     let entity = own_entity(&s, &session, &entity_code).await?;
     let stored = load_call(&s, &call_code).await?;
-    if let Some(done) = limit_reached(&s, &entity_code, &stored.call).await? {
-        return Ok(see_other(&receipt_href(&done.receipt.id)));
+    if let Some(done) = s
+        .app
+        .app
+        .limit_reached(&entity_code, &stored.call.code)
+        .await?
+    {
+        return Ok(see_other(&receipt_href(&done.id)));
     }
-    let input = match s.app.store.draft(&entity_code, &call_code).await? {
+    let input = match s.app.store().draft(&entity_code, &call_code).await? {
         Some(json) => FormInput::from_draft(&json),
         None => FormInput::default(),
     };
@@ -255,9 +262,8 @@ pub async fn form(
 
 /// Saves the draft with the files chosen, and with `action=submit` submits it: the
 /// click-day path is this one request, with an Idempotency-Key made of the nonce the form
-/// was rendered with, so a double click is one application. A file refused refuses the
-/// whole request: nothing is kept, the form comes back as typed with the problem next to
-/// the file.
+/// was rendered with, so a double click is one application. A file refused is shown next
+/// to its control and the rest is saved; a submission waits until every file is right.
 pub async fn save(
     State(s): State<PageState>,
     ctx: Ctx,
@@ -271,6 +277,12 @@ pub async fn save(
     };
     let entity = own_entity(&s, &session, &entity_code).await?;
     let stored = load_call(&s, &call_code).await?;
+    // Files in progress are bounded in all and per session, before the body is read.
+    let _place = if uploads::is_multipart(&req) {
+        Some(s.app.limits.upload(&session.csrf_token)?)
+    } else {
+        None
+    };
     let posted = uploads::read(req).await?;
     let fields = &posted.fields;
     check_csrf(&session, field(fields, "csrf"))?;
@@ -284,100 +296,63 @@ pub async fn save(
     };
     let submit = field(fields, "action") == "submit";
     let en = ctx.en();
-    let checked_files = documents::check_uploads(call, &posted.files)?;
-    let mut fc = FormCtx::load(&s, &ctx, &session, &entity, &stored).await?;
-    if let Some(done) = limit_reached(&s, &entity_code, call).await? {
+    if let Some(done) = s.app.app.limit_reached(&entity_code, &call.code).await? {
         if !posted.files.is_empty() {
             // The documents of a submitted application are part of what was received.
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "already_submitted",
-                "La domanda è già stata presentata: i suoi allegati non si possono più sostituire. Nessun dato è stato modificato.",
-                "The application has been submitted: its attachments can no longer be replaced. Nothing was changed.",
-            )
-            .into());
+            return Err(ApiError::from(AppError::AlreadySubmitted).into());
         }
-        // Already applied: a repeated click of a submission that went through lands here
-        // only if its receipt is not the one this form would get; show the one there is.
-        // The documents it would have named are sealed by now, under that application.
-        let key = format!("web-{nonce}");
-        let sealed: Vec<AttachedDocument> = s
-            .app
-            .store
-            .application_documents(&done.receipt.id)
-            .await?
-            .into_iter()
-            .map(|d| AttachedDocument {
-                code: d.attachment,
-                sha256: d.sha256,
-            })
-            .collect();
-        let sha = input
-            .check(call, &sealed)
-            .valid
-            .map(|v| v.content.sha256_hex())
-            .unwrap_or_default();
-        let previous = s
-            .app
-            .intake
-            .previous_receipt(call.code.as_str(), &entity_code, Some(&key), &sha)
-            .await
-            .map_err(ApiError::from)?;
-        let id = previous.map(|r| r.id).unwrap_or(done.receipt.id);
-        return Ok(see_other(&receipt_href(&id)));
+        // Already applied (a repeated click of a submission that went through lands here):
+        // the receipt there is.
+        return Ok(see_other(&receipt_href(&done.id)));
     }
-    let checked_files = match checked_files {
-        Ok(files) => files,
-        Err(problems) => {
-            fc.upload_errors = problems;
-            let alert = Alert {
-                kind: "danger",
-                title: ctx
-                    .t("File non accettato", "File not accepted")
-                    .to_string(),
-                lines: vec![
-                    ctx.t(
-                        "Nulla è stato salvato: il problema è indicato accanto all'allegato. Scegliere un altro file e salvare di nuovo.",
-                        "Nothing was saved: the problem is shown next to the attachment. Choose another file and save again.",
-                    )
-                    .to_string(),
-                ],
-                link: None,
-            };
-            return Ok(fc.page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &input,
-                true,
-                Some(alert),
-                nonce,
-            )?);
-        }
-    };
-    s.app
-        .store
-        .save_draft(&entity_code, &call_code, &input.to_draft())
-        .await?;
-    // «Remove» ticked for a document of the call, unless a new file for it came too.
-    let removed: Vec<&str> = call
+    // «Remove» ticked for a document of the call.
+    let remove: Vec<String> = call
         .attachments
         .iter()
-        .map(|a| a.code.as_str())
+        .map(|a| a.code.clone())
         .filter(|code| field(fields, &format!("remove-{code}")) == "1")
-        .filter(|code| !checked_files.iter().any(|f| f.upload.code == *code))
         .collect();
-    for code in &removed {
-        s.app
-            .store
-            .remove_draft_document(&entity_code, &call_code, code)
-            .await?;
-    }
-    if !checked_files.is_empty() || !removed.is_empty() {
-        documents::keep(&s, &session, &entity_code, &call_code, &checked_files).await?;
-        fc.documents = s
-            .app
-            .store
-            .draft_documents(&entity_code, &call_code)
-            .await?;
+    let actor = Actor::User(session.user.clone());
+    let saved = s
+        .app
+        .app
+        .save_draft(
+            &actor,
+            DraftChange {
+                entity: entity.code.clone(),
+                call: call.code.clone(),
+                draft: input.to_draft(),
+                uploads: posted.files,
+                remove,
+            },
+        )
+        .await
+        .map_err(ApiError::from)?;
+    let mut fc = FormCtx::load(&s, &ctx, &session, &entity, &stored).await?;
+    fc.documents = saved.documents;
+    fc.upload_errors = saved.refused;
+    if !fc.upload_errors.is_empty() {
+        let alert = Alert {
+            kind: "danger",
+            title: ctx
+                .t("File non accettato", "File not accepted")
+                .to_string(),
+            lines: vec![
+                ctx.t(
+                    "Il problema è indicato accanto all'allegato; il resto della bozza è salvato. Scegliere un altro file e salvare di nuovo.",
+                    "The problem is shown next to the attachment; the rest of the draft is saved. Choose another file and save again.",
+                )
+                .to_string(),
+            ],
+            link: None,
+        };
+        return Ok(fc.page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &input,
+            true,
+            Some(alert),
+            nonce,
+        )?);
     }
     let saved_at = local_seconds(call, now());
     if !submit {

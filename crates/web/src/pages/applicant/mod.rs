@@ -24,10 +24,11 @@ pub use receipt::receipt;
 pub use statuses::statuses;
 pub(crate) use uploads::MAX_UPLOAD_BODY;
 
+use bandi_domain::allocation::Status;
 use bandi_domain::call::Call;
 use bandi_domain::entity::Entity;
 use bandi_domain::instant::truncate_to_micros;
-use bandi_store::{Session, StoredApplication, StoredCall};
+use bandi_store::{Session, StoredCall};
 use jiff::Timestamp;
 
 use crate::ApiError;
@@ -37,12 +38,12 @@ fn now() -> Timestamp {
     truncate_to_micros(Timestamp::now())
 }
 
-pub(crate) fn status_class(status: &str) -> &'static str {
+pub(crate) fn status_class(status: Status) -> &'static str {
     match status {
-        "reserved" => "status-reserved",
-        "partial" => "status-partial",
-        "waitlisted" => "status-waitlisted",
-        _ => "status-other",
+        Status::Reserved => "status-reserved",
+        Status::Partial => "status-partial",
+        Status::Waitlisted => "status-waitlisted",
+        Status::Withdrawn | Status::Rejected | Status::Revoked => "status-other",
     }
 }
 
@@ -59,7 +60,7 @@ async fn own_entity(s: &PageState, session: &Session, code: &str) -> Result<Enti
         return Err(ApiError::not_found());
     }
     s.app
-        .store
+        .store()
         .entity(code)
         .await?
         .ok_or_else(ApiError::not_found)
@@ -70,7 +71,7 @@ async fn load_call(s: &PageState, code: &str) -> Result<StoredCall, ApiError> {
         return Err(ApiError::not_found());
     }
     s.app
-        .store
+        .store()
         .call(code)
         .await?
         .ok_or_else(ApiError::not_found)
@@ -86,31 +87,6 @@ fn form_href(entity: &str, call: &str) -> String {
 
 fn receipt_href(id: &str) -> String {
     format!("/area-riservata/ricevuta/{}", encode(id))
-}
-
-/// The entity's latest application to the call, when it may make no other.
-async fn limit_reached(
-    s: &PageState,
-    entity: &str,
-    call: &Call,
-) -> Result<Option<StoredApplication>, ApiError> {
-    let limit = call.applications_per_entity as usize;
-    if limit == 0 {
-        return Ok(None);
-    }
-    let mine: Vec<StoredApplication> = s
-        .app
-        .store
-        .entity_applications(entity)
-        .await?
-        .into_iter()
-        .filter(|a| a.receipt.call == call.code.as_str())
-        .collect();
-    Ok(if mine.len() >= limit {
-        mine.into_iter().next()
-    } else {
-        None
-    })
 }
 
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {

@@ -71,7 +71,7 @@ pub async fn receipt(
     }
     let app = s
         .app
-        .store
+        .store()
         .application(&id)
         .await?
         .filter(|a| session.user.acts_for(&a.receipt.entity))
@@ -82,7 +82,7 @@ pub async fn receipt(
     let locale = ctx.locale;
     let entity_name = s
         .app
-        .store
+        .store()
         .entity(&r.entity)
         .await?
         .map(|e| e.name)
@@ -102,7 +102,7 @@ pub async fn receipt(
         .collect();
     let documents = s
         .app
-        .store
+        .store()
         .application_documents(&r.id)
         .await?
         .iter()
@@ -169,9 +169,9 @@ pub async fn receipt(
         eligible: r.eligible_cost_cents.in_locale(locale),
         requested: r.requested_cents.in_locale(locale),
         reserved_at_receipt: r.reserved_cents.in_locale(locale),
-        status_at_receipt: status_label(&r.status, locale),
-        status: status_label(app.status.as_str(), locale),
-        status_class: status_class(app.status.as_str()),
+        status_at_receipt: status_label(r.status, locale),
+        status: status_label(app.status, locale),
+        status_class: status_class(app.status),
         reserved: app.reserved.in_locale(locale),
         notices: r
             .notices

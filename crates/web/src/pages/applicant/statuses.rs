@@ -7,24 +7,27 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use bandi_domain::i18n::Locale;
 use bandi_store::{Role, Store};
-use futures_util::Stream;
 use serde::Serialize;
 use tokio::sync::watch;
 
 use super::{own_entity, status_class};
 use crate::ApiError;
-use crate::pages::account::{Signed, require};
+use crate::auth::session_token;
+use crate::limits::StreamPlace;
+use crate::pages::account::{Peer, require, see_other};
 use crate::pages::i18n::status_label;
 use crate::pages::{Ctx, PageState};
 
 /// How often an open dashboard's statuses are read.
 const EVERY: Duration = Duration::from_secs(2);
 
-/// A stream ends after this long; the browser reconnects at once, and the session is
-/// checked again then, so a signed-out or expired session stops getting updates.
+/// A stream ends after this long; the browser reconnects at once. The session is checked
+/// at every poll too: a stream ends with its session (signed out, expired, idle).
 const LIFETIME: Duration = Duration::from_secs(10 * 60);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -47,8 +50,8 @@ pub(crate) async fn rows(
         .await?
         .into_iter()
         .map(|a| Row {
-            status: status_label(a.status.as_str(), locale),
-            status_class: status_class(a.status.as_str()),
+            status: status_label(a.status, locale),
+            status_class: status_class(a.status),
             reserved: a.reserved.in_locale(locale),
             protocol: a.receipt.protocol,
             id: a.receipt.id,
@@ -65,6 +68,9 @@ pub(crate) fn events_href(entity: &str) -> String {
 
 struct Polling {
     store: Store,
+    /// The session's cookie value: the stream ends when the session does.
+    token: String,
+    _place: StreamPlace,
     entity: String,
     locale: Locale,
     last: Option<Vec<Row>>,
@@ -74,18 +80,38 @@ struct Polling {
 }
 
 /// `GET /area-riservata/stati?ente=CODE`: the entity's statuses at once, then each change.
+/// It reads the session without marking it seen: a dashboard left open does not keep a
+/// session alive.
 pub async fn statuses(
     State(s): State<PageState>,
     ctx: Ctx,
-    Signed(session): Signed,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    headers: HeaderMap,
+    Peer(peer): Peer,
+) -> Result<Response, ApiError> {
+    let token = session_token(&headers);
+    let session = match &token {
+        Some(t) => s.app.store().peek_session(t).await?,
+        None => None,
+    };
+    let (Some(token), Some(session)) = (token, session) else {
+        return Ok(see_other(&format!(
+            "/accedi?dopo={}",
+            crate::pages::encode(&ctx.path)
+        )));
+    };
     require(&session, Role::Applicant)?;
     let code = ctx.param("ente").unwrap_or("").to_string();
     own_entity(&s, &session, &code).await?;
+    let place = s.app.limits.stream(
+        &s.app.net.client_address(&headers, peer),
+        Some(&session.csrf_token),
+    )?;
     let mut every = tokio::time::interval(EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let polling = Polling {
-        store: s.app.store.clone(),
+        store: s.app.store().clone(),
+        token,
+        _place: place,
         entity: code,
         locale: ctx.locale,
         last: None,
@@ -100,6 +126,9 @@ pub async fn statuses(
                 _ = tokio::time::sleep_until(p.until) => return None,
                 _ = p.closing.wait_for(|c| *c) => return None,
             }
+            if !p.store.session_exists(&p.token).await.unwrap_or(true) {
+                return None;
+            }
             let now = match rows(&p.store, &p.entity, p.locale).await {
                 Ok(r) => r,
                 // A database hiccup: the dashboard keeps what it shows; try again later.
@@ -110,8 +139,13 @@ pub async fn statuses(
             }
             let data = serde_json::to_string(&now).expect("rows serialise");
             p.last = Some(now);
-            return Some((Ok(Event::default().event("statuses").data(data)), p));
+            return Some((
+                Ok::<_, Infallible>(Event::default().event("statuses").data(data)),
+                p,
+            ));
         }
     });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }

@@ -1,15 +1,15 @@
 //! The submission of a draft: on the click day, one request.
 
 use axum::http::StatusCode;
-use bandi_domain::application::AttachedDocument;
-use bandi_domain::call::{Call, CallState};
+use bandi_app::intake::{Content, Submit};
+use bandi_app::{Actor, AppError};
+use bandi_domain::call::{Call, CallState, OutsideWindow};
 use bandi_domain::instant::format_utc;
-use bandi_store::intake::{Accepted, IntakeError, Submission};
+use bandi_store::intake::Accepted;
 use jiff::Timestamp;
 
 use super::drafts::{Alert, FormCtx};
 use super::*;
-use crate::ApiError;
 use crate::pages::account::{PageError, PageResult, see_other};
 use crate::pages::form::FormInput;
 use crate::pages::{Ctx, PageState};
@@ -26,7 +26,6 @@ pub(super) async fn submit(
     let entity = fc.entity;
     let call = &fc.stored.call;
     let entity_code = entity.code.as_str().to_string();
-    let call_code = call.code.as_str().to_string();
     let en = ctx.en();
     let attached = fc.attached();
     let checked = input.check(call, &attached);
@@ -58,76 +57,56 @@ pub(super) async fn submit(
             nonce,
         )?);
     };
-    if let Err(why) = call.check_eligible(entity) {
-        let alert = Alert {
-            kind: "danger",
-            title: ctx
-                .t(
-                    "Ente non ammesso a questo bando",
-                    "Body not eligible for this call",
-                )
-                .to_string(),
-            lines: vec![why.text().get(ctx.locale).to_string()],
-            link: None,
-        };
-        return Ok(fc.page(StatusCode::FORBIDDEN, input, true, Some(alert), nonce)?);
-    }
     let key = format!("web-{nonce}");
-    let now = now();
-    let state = call.state_at(now);
-    if state != CallState::Open {
-        // A retry of a submission accepted in time still gets its receipt.
-        let sha = valid.content.sha256_hex();
-        let previous = s
-            .app
-            .intake
-            .previous_receipt(call.code.as_str(), &entity_code, Some(&key), &sha)
-            .await
-            .map_err(ApiError::from)?;
-        if let Some(r) = previous {
-            return Ok(see_other(&receipt_href(&r.id)));
-        }
-        let alert = timing_alert(ctx, call, state, now);
-        return Ok(fc.page(StatusCode::FORBIDDEN, input, true, Some(alert), nonce)?);
-    }
+    let actor = Actor::User(session.user.clone());
     let outcome = s
         .app
-        .intake
-        .submit(Submission {
-            call: call.code.to_string(),
-            entity: entity_code.clone(),
-            idempotency_key: Some(key),
-            application: valid,
-        })
+        .app
+        .submit(
+            &actor,
+            Submit {
+                call: call.code.clone(),
+                entity: entity.code.clone(),
+                idempotency_key: Some(key),
+                content: Content::Form(valid.content),
+            },
+        )
         .await;
     match outcome {
         Ok(Accepted::Created(r)) => {
-            seal(s, &entity_code, &call_code, &r.id, &attached).await;
-            s.app.store.delete_draft(&entity_code, &call_code).await?;
             tracing::info!(protocol = %r.protocol, user = %session.user.id, "application submitted from the form");
             Ok(see_other(&format!("{}?nuova=1", receipt_href(&r.id))))
         }
-        Ok(Accepted::Replayed(r)) => {
-            // A double click: the first request deleted the draft, this one saved it again.
-            // Sealing again is harmless, and needed if the first stopped before it.
-            seal(s, &entity_code, &call_code, &r.id, &attached).await;
-            s.app.store.delete_draft(&entity_code, &call_code).await?;
-            Ok(see_other(&receipt_href(&r.id)))
-        }
-        Err(IntakeError::NotOpenYet { server_time, .. }) => {
-            let alert = timing_alert(ctx, call, CallState::Upcoming, server_time);
+        // A double click, or a submission the closing found accepted already.
+        Ok(Accepted::Replayed(r)) => Ok(see_other(&receipt_href(&r.id))),
+        Err(AppError::OutsideWindow(w)) => {
+            let (state, server_time) = match w {
+                OutsideWindow::NotOpenYet { server_time, .. } => (CallState::Upcoming, server_time),
+                OutsideWindow::Closed { server_time, .. } => (CallState::Closed, server_time),
+            };
+            let alert = timing_alert(ctx, call, state, server_time);
             Ok(fc.page(StatusCode::FORBIDDEN, input, true, Some(alert), nonce)?)
         }
-        Err(IntakeError::Closed { server_time, .. }) => {
-            let alert = timing_alert(ctx, call, CallState::Closed, server_time);
+        Err(AppError::NotEligible(why)) => {
+            let alert = Alert {
+                kind: "danger",
+                title: ctx
+                    .t(
+                        "Ente non ammesso a questo bando",
+                        "Body not eligible for this call",
+                    )
+                    .to_string(),
+                lines: vec![why.text().get(ctx.locale).to_string()],
+                link: None,
+            };
             Ok(fc.page(StatusCode::FORBIDDEN, input, true, Some(alert), nonce)?)
         }
-        Err(IntakeError::AlreadyApplied { protocol })
-        | Err(IntakeError::IdempotencyConflict { protocol }) => {
+        Err(AppError::AlreadyApplied { protocol })
+        | Err(AppError::IdempotencyConflict { protocol }) => {
             let link = s
                 .app
-                .store
-                .entity_applications(&entity_code)
+                .app
+                .applications_of(&entity_code, call.code.as_str())
                 .await?
                 .into_iter()
                 .find(|a| a.receipt.protocol == protocol)
@@ -150,7 +129,21 @@ pub(super) async fn submit(
             };
             Ok(fc.page(StatusCode::CONFLICT, input, true, Some(alert), nonce)?)
         }
-        Err(IntakeError::Overloaded) | Err(IntakeError::Unavailable(_)) => {
+        Err(e @ AppError::DocumentMissing { .. }) => {
+            let alert = Alert {
+                kind: "warning",
+                title: ctx
+                    .t(
+                        "La domanda non è stata presentata",
+                        "The application was not submitted",
+                    )
+                    .to_string(),
+                lines: vec![e.text().get(ctx.locale).to_string()],
+                link: None,
+            };
+            Ok(fc.page(StatusCode::CONFLICT, input, true, Some(alert), nonce)?)
+        }
+        Err(AppError::Overloaded | AppError::Unavailable(_) | AppError::TooManyInFlight) => {
             let alert = Alert {
                 kind: "warning",
                 title: ctx
@@ -182,35 +175,6 @@ pub(super) async fn submit(
             Ok(res)
         }
         Err(e) => Err(PageError::Api(e.into())),
-    }
-}
-
-/// Seals the documents the application named: from now on they are part of it. The
-/// application is accepted already and its receipt must reach the person, so a failure
-/// here (the database gone for a moment) is logged for the operators, not shown; the
-/// documents stay, unsealed, under the entity and the call, and the content hash still
-/// names their bytes.
-async fn seal(
-    s: &PageState,
-    entity: &str,
-    call: &str,
-    application: &str,
-    attached: &[AttachedDocument],
-) {
-    if attached.is_empty() {
-        return;
-    }
-    let named: Vec<(String, String)> = attached
-        .iter()
-        .map(|a| (a.code.clone(), a.sha256.clone()))
-        .collect();
-    if let Err(e) = s
-        .app
-        .store
-        .seal_documents(entity, call, application, &named)
-        .await
-    {
-        tracing::error!(application, error = %e, "the documents of an accepted application were not sealed");
     }
 }
 

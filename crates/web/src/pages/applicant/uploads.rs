@@ -1,11 +1,15 @@
 //! The body of the application form: URL-encoded without files, multipart with them.
-//! Files are read chunk by chunk and stop being kept past the size limit, so a file too
-//! large costs the server no more memory than one at the limit.
+//! Files are spooled to an unlinked temporary file chunk by chunk as they arrive (never
+//! held in memory whole), with their size and first bytes; past the size limit the rest is
+//! read and dropped, so that the person gets the form back with the problem next to the
+//! file, not a broken connection.
 
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{StatusCode, header};
+use bandi_app::drafts::Upload;
 use bandi_domain::document::MAX_DOCUMENT_BYTES;
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 use super::super::MAX_FORM;
 use crate::ApiError;
@@ -14,15 +18,8 @@ use crate::ApiError;
 /// more saves.
 pub const MAX_UPLOAD_BODY: usize = 2 * MAX_DOCUMENT_BYTES + MAX_FORM;
 
-/// A file chosen in the form, as read: `too_large` when it passed the limit (its bytes
-/// are then only the first [`MAX_DOCUMENT_BYTES`] + 1).
-pub(crate) struct Upload {
-    /// The call's attachment code, from the control `att-CODE`.
-    pub code: String,
-    pub file_name: String,
-    pub bytes: Vec<u8>,
-    pub too_large: bool,
-}
+/// How many first bytes of a file are kept to tell its kind.
+const HEAD_BYTES: usize = 64;
 
 /// The fields and files of a posted form.
 pub(crate) struct Posted {
@@ -38,13 +35,21 @@ fn unreadable() -> ApiError {
     )
 }
 
-pub(crate) async fn read(req: Request) -> Result<Posted, ApiError> {
-    let multipart = req
-        .headers()
+fn spool_failed(e: std::io::Error) -> ApiError {
+    tracing::error!(error = %e, "an upload could not be spooled");
+    ApiError::unavailable(2)
+}
+
+/// Whether the request carries files (a multipart form).
+pub(crate) fn is_multipart(req: &Request) -> bool {
+    req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    if !multipart {
+        .is_some_and(|v| v.starts_with("multipart/form-data"))
+}
+
+pub(crate) async fn read(req: Request) -> Result<Posted, ApiError> {
+    if !is_multipart(&req) {
         // The route's body limit is the multipart one: plain forms keep theirs.
         let (parts, body) = req.into_parts();
         let bytes = axum::body::to_bytes(body, MAX_FORM)
@@ -77,30 +82,34 @@ pub(crate) async fn read(req: Request) -> Result<Posted, ApiError> {
     while let Some(mut field) = form.next_field().await.map_err(refused)? {
         let name = field.name().unwrap_or("").to_string();
         if let Some(code) = name.strip_prefix("att-") {
-            let code = code.to_string();
+            let attachment = code.to_string();
             let file_name = field.file_name().unwrap_or("").to_string();
-            let mut bytes = Vec::new();
-            let mut too_large = false;
+            let std_file = tempfile::tempfile().map_err(spool_failed)?;
+            let mut spool = tokio::fs::File::from_std(std_file);
+            let mut head = Vec::with_capacity(HEAD_BYTES);
+            let mut size: u64 = 0;
             while let Some(chunk) = field.chunk().await.map_err(refused)? {
-                // Past the limit the rest is read and dropped: the person gets the form back
-                // with the problem next to the file, not a broken connection.
-                if !too_large {
-                    bytes.extend_from_slice(&chunk);
-                    if bytes.len() > MAX_DOCUMENT_BYTES {
-                        bytes.truncate(MAX_DOCUMENT_BYTES + 1);
-                        too_large = true;
-                    }
+                if head.len() < HEAD_BYTES {
+                    let take = (HEAD_BYTES - head.len()).min(chunk.len());
+                    head.extend_from_slice(&chunk[..take]);
+                }
+                size += chunk.len() as u64;
+                if size <= MAX_DOCUMENT_BYTES as u64 {
+                    spool.write_all(&chunk).await.map_err(spool_failed)?;
                 }
             }
             // A file control left empty sends a part with no name and no bytes.
-            if file_name.is_empty() && bytes.is_empty() {
+            if file_name.is_empty() && size == 0 {
                 continue;
             }
+            spool.flush().await.map_err(spool_failed)?;
+            spool.rewind().await.map_err(spool_failed)?;
             posted.files.push(Upload {
-                code,
+                attachment,
                 file_name,
-                bytes,
-                too_large,
+                size,
+                head,
+                bytes: Box::pin(spool),
             });
         } else {
             let value = field.text().await.map_err(refused)?;

@@ -132,7 +132,8 @@ async fn attachments_are_uploaded_replaced_downloaded_and_sealed() {
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     assert_eq!(res.headers()["cache-control"], "no-store");
     let disposition = res.headers()["content-disposition"].to_str().unwrap();
-    assert!(disposition.starts_with("attachment; filename=\"piano.pdf\""));
+    // Served under the attachment's code and the detected kind, never the uploaded name.
+    assert!(disposition.starts_with("attachment; filename=\"project_plan.pdf\""));
     assert_eq!(res.bytes().await.unwrap().as_ref(), PLAN);
 
     // Another entity's applicant gets the 404 of a document that does not exist; an
@@ -254,33 +255,32 @@ async fn attachments_are_uploaded_replaced_downloaded_and_sealed() {
     );
 }
 
+/// What the store holds of Cervia's draft: the form as saved and its documents.
+async fn draft_state(app: &App) -> (Option<String>, Vec<bandi_store::DocumentInfo>) {
+    (
+        app.store.draft("039007", CODE).await.unwrap(),
+        app.store.draft_documents("039007", CODE).await.unwrap(),
+    )
+}
+
 #[tokio::test]
-async fn bad_uploads_are_refused_and_change_nothing() {
+async fn bad_uploads_are_refused_and_the_rest_is_kept() {
     let app = start(SignedDuration::from_mins(-1)).await;
     let (mut b, csrf, nonce) = signed_in(&app, "cervia@example.it").await;
     let path = form_path("039007");
-    let nothing_kept = |app: &App| {
-        let store = app.store.clone();
-        async move {
-            assert!(store.draft("039007", CODE).await.unwrap().is_none());
-            assert!(
-                store
-                    .draft_documents("039007", CODE)
-                    .await
-                    .unwrap()
-                    .is_empty()
-            );
-        }
-    };
 
-    // Too large: one byte past 10 MiB.
+    // Too large (one byte past 10 MiB), beside a good file: the good one and the typed
+    // text are kept, the large one is refused next to its control.
     let mut big = b"%PDF-1.7\n".to_vec();
     big.resize(10 * 1024 * 1024 + 1, b' ');
     let r = post_files(
         &mut b,
         &path,
         &good_fields(&csrf, &nonce, "save"),
-        &[("att-project_plan", "grande.pdf", "application/pdf", &big)],
+        &[
+            ("att-project_plan", "grande.pdf", "application/pdf", &big),
+            ("att-resolution", "delibera.pdf", "application/pdf", PLAN),
+        ],
     )
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -290,7 +290,18 @@ async fn bad_uploads_are_refused_and_change_nothing() {
         r.body.contains("value=\"Smart working a Cervia\""),
         "typed text kept"
     );
-    nothing_kept(&app).await;
+    let (draft, docs) = draft_state(&app).await;
+    assert!(
+        draft.unwrap().contains("Smart working a Cervia"),
+        "the draft is saved"
+    );
+    assert_eq!(
+        docs.iter()
+            .map(|d| d.attachment.as_str())
+            .collect::<Vec<_>>(),
+        ["resolution"],
+        "the good file is kept, the large one is not"
+    );
 
     // A page declared as a PDF is not one.
     let r = post_files(
@@ -298,7 +309,7 @@ async fn bad_uploads_are_refused_and_change_nothing() {
         &path,
         &good_fields(&csrf, &nonce, "save"),
         &[(
-            "att-resolution",
+            "att-project_plan",
             "delibera.pdf",
             "application/pdf",
             b"<html><script>alert(1)</script></html>",
@@ -306,11 +317,28 @@ async fn bad_uploads_are_refused_and_change_nothing() {
     )
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.body.contains("id=\"att-resolution-error\""));
+    assert!(r.body.contains("id=\"att-project_plan-error\""));
     assert!(r.body.contains("Tipo di file non ammesso"));
     assert!(!r.body.contains("<script>alert(1)"));
-    nothing_kept(&app).await;
+    assert_eq!(draft_state(&app).await.1, docs, "no document added");
+    // A submission with a refused file is not submitted.
+    let r = post_files(
+        &mut b,
+        &path,
+        &good_fields(&csrf, &nonce, "submit"),
+        &[(
+            "att-project_plan",
+            "x.pdf",
+            "application/pdf",
+            b"MZ\x90\x00",
+        )],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(app.store.ranking(CODE).await.unwrap().is_empty());
 
+    // From here on, refusals change nothing at all.
+    let before = draft_state(&app).await;
     // A wrong CSRF token.
     let r = post_files(
         &mut b,
@@ -321,7 +349,7 @@ async fn bad_uploads_are_refused_and_change_nothing() {
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(error_code(&r.body).contains("csrf"));
-    nothing_kept(&app).await;
+    assert_eq!(draft_state(&app).await, before);
 
     // An attachment the call does not ask for.
     let r = post_files(
@@ -333,7 +361,7 @@ async fn bad_uploads_are_refused_and_change_nothing() {
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(error_code(&r.body).contains("unknown_attachment"));
-    nothing_kept(&app).await;
+    assert_eq!(draft_state(&app).await, before);
 
     // A form the server cannot read.
     let res = b
@@ -347,7 +375,7 @@ async fn bad_uploads_are_refused_and_change_nothing() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert!(res.text().await.unwrap().contains("Richiesta non valida"));
-    nothing_kept(&app).await;
+    assert_eq!(draft_state(&app).await, before);
 
     // Another entity's form: the same 404 as a form that does not exist.
     let r = post_files(
@@ -365,7 +393,7 @@ async fn bad_uploads_are_refused_and_change_nothing() {
             .unwrap()
             .is_empty()
     );
-    nothing_kept(&app).await;
+    assert_eq!(draft_state(&app).await, before);
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, LOCATION, SET_COOKIE};
 
 use super::encode;
-use crate::auth::hash_password;
+use bandi_app::passwords::hash_blocking as hash_password;
 
 pub(super) use crate::testing::ER_CALL as CODE;
 use crate::testing::{ER_CALL_TOML as CALL, TestServer, entity, er_call};
@@ -36,7 +36,12 @@ pub(super) async fn start(opens_in: SignedDuration) -> App {
 
 /// The same with `call`.
 pub(super) async fn start_with(call: &Call) -> App {
-    let server = TestServer::start_with(
+    start_with_net(call, crate::NetConfig::default()).await
+}
+
+/// The same, meeting the network as `net` says.
+pub(super) async fn start_with_net(call: &Call, net: crate::NetConfig) -> App {
+    let server = TestServer::start_with_net(
         TestDb::sqlite(),
         &[
             entity("039007", "Cervia", EntityKind::Comune, "08"),
@@ -49,6 +54,7 @@ pub(super) async fn start_with(call: &Call) -> App {
         ],
         call,
         100,
+        net,
     )
     .await;
     let store = server.store;
@@ -257,6 +263,7 @@ pub(super) fn good_fields<'a>(
 }
 
 mod applicants;
+mod attacks;
 mod documents;
 mod officials;
 mod preview;

@@ -55,7 +55,12 @@ async fn sign_in_sessions_and_csrf() {
         .map(|v| v.to_str().unwrap().to_string())
         .find(|c| c.starts_with("bandi_session="))
         .unwrap();
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Secure"));
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"));
+    assert!(
+        !set.contains("Secure"),
+        "X-Forwarded-Proto from a client that is not a trusted proxy is not believed"
+    );
+    assert!(!r.headers.contains_key("strict-transport-security"));
     let token = b.cookies["bandi_session"].clone();
 
     let r = b.get("/area-riservata").await;
@@ -178,4 +183,42 @@ async fn roles_are_checked_on_the_server() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(r.location().starts_with("/accedi?dopo="));
+}
+
+/// Behind the Region's proxy (trusted), a request the proxy received over TLS gets a
+/// `Secure` cookie and HSTS.
+#[tokio::test]
+async fn behind_a_trusted_proxy_cookies_are_secure() {
+    let net = crate::NetConfig {
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+        ..crate::NetConfig::default()
+    };
+    let app = start_with_net(&crate::testing::er_call(SignedDuration::from_mins(-1)), net).await;
+    let mut b = Browser::new(&app);
+    let page = b.get("/accedi").await;
+    let csrf = hidden(&page.body, "csrf");
+    let r = b
+        .client
+        .post(format!("{}/accedi", b.base))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("x-forwarded-proto", "https")
+        .header("x-forwarded-for", "198.51.100.7");
+    let r = b
+        .send(r.body(form_body(&[
+            ("email", "cervia@example.it"),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+            ("next", ""),
+        ])))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let set = r
+        .headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("bandi_session="))
+        .unwrap();
+    assert!(set.contains("Secure"), "{set}");
+    assert_eq!(r.headers["strict-transport-security"], "max-age=31536000");
 }

@@ -1,0 +1,258 @@
+//! Accounts, with the same rules wherever one is made: the officials' page, `bandi users
+//! add`, the demo. Passwords are hashed in the pool ([`crate::passwords`]).
+
+use bandi_domain::account::Role;
+use bandi_domain::i18n::{FieldError, Locale, Text};
+use bandi_domain::text::strip_format_chars;
+use bandi_store::{StoreError, User, normalise_email};
+
+use crate::{Actor, App, AppError};
+
+/// Shortest password a new account may have.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// What is wrong with a new account, field by field.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct AccountProblems {
+    pub email: Option<Text>,
+    pub name: Option<Text>,
+    pub role: Option<Text>,
+    pub password: Option<Text>,
+    pub entities: Option<Text>,
+}
+
+impl AccountProblems {
+    pub fn is_empty(&self) -> bool {
+        self.field_errors().is_empty()
+    }
+
+    fn fields(&self) -> [(&'static str, &Option<Text>); 5] {
+        [
+            ("email", &self.email),
+            ("name", &self.name),
+            ("role", &self.role),
+            ("password", &self.password),
+            ("entities", &self.entities),
+        ]
+    }
+
+    /// Every problem, in the order of the form.
+    pub fn messages(&self, locale: Locale) -> Vec<String> {
+        self.fields()
+            .into_iter()
+            .filter_map(|(_, t)| t.as_ref().map(|t| t.get(locale).to_string()))
+            .collect()
+    }
+
+    pub fn field_errors(&self) -> Vec<FieldError> {
+        self.fields()
+            .into_iter()
+            .filter_map(|(f, t)| {
+                t.as_ref()
+                    .map(|t| FieldError::new(f, "invalid", t.it.clone(), t.en.clone()))
+            })
+            .collect()
+    }
+}
+
+impl std::fmt::Display for AccountProblems {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.messages(Locale::En).join(" "))
+    }
+}
+
+/// A new account as typed. `role` is `None` when none (or no known one) was chosen.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub email: String,
+    pub name: String,
+    pub role: Option<Role>,
+    pub password: String,
+    pub entities: Vec<String>,
+}
+
+/// Entity codes separated by commas, semicolons or spaces.
+pub fn entity_codes(s: &str) -> Vec<String> {
+    s.split([',', ';', ' ', '\n', '\t'])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn email_is_valid(e: &str) -> bool {
+    e.len() <= 254
+        && e.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+        })
+        && !e
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || bandi_domain::text::is_format_char(c))
+}
+
+/// A person's name as kept: trimmed, without format characters.
+pub fn clean_name(name: &str) -> String {
+    strip_format_chars(name.trim()).trim().to_string()
+}
+
+impl App {
+    /// Checks a new account against the rules and the database.
+    pub async fn check_account(&self, new: &NewAccount) -> Result<AccountProblems, AppError> {
+        let store = self.store();
+        let mut p = AccountProblems::default();
+        let email = new.email.trim();
+        if !email_is_valid(email) {
+            p.email = Some(Text::new(
+                "Indirizzo e-mail non valido.",
+                "Invalid e-mail address.",
+            ));
+        } else if store.user_by_email(email).await?.is_some() {
+            p.email = Some(
+                AppError::EmailTaken {
+                    email: normalise_email(email),
+                }
+                .text(),
+            );
+        }
+        let name = clean_name(&new.name);
+        if name.is_empty()
+            || name.chars().count() > MAX_NAME_CHARS
+            || name.chars().any(char::is_control)
+        {
+            p.name = Some(Text::new(
+                "Indicare nome e cognome (al massimo 200 caratteri).",
+                "Enter the full name (at most 200 characters).",
+            ));
+        }
+        if new.role.is_none() {
+            p.role = Some(Text::new(
+                "Scegliere il profilo: amministrazione, istruttoria o ente locale.",
+                "Choose the role: administration, review or local authority.",
+            ));
+        }
+        let chars = new.password.chars().count();
+        if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
+            p.password = Some(Text::new(
+                format!("La password deve avere almeno {MIN_PASSWORD_CHARS} caratteri."),
+                format!("The password must have at least {MIN_PASSWORD_CHARS} characters."),
+            ));
+        }
+        let mut unknown = Vec::new();
+        for code in &new.entities {
+            if code.len() > 40 || store.entity(code).await?.is_none() {
+                unknown.push(code.clone());
+            }
+        }
+        if !unknown.is_empty() {
+            let list = unknown.join(", ");
+            p.entities = Some(Text::new(
+                format!("Enti inesistenti: {list}."),
+                format!("Unknown bodies: {list}."),
+            ));
+        } else if new.role == Some(Role::Applicant) && new.entities.is_empty() {
+            p.entities = Some(Text::new(
+                "Indicare almeno un ente per cui l'account opera.",
+                "Enter at least one body the account acts for.",
+            ));
+        }
+        Ok(p)
+    }
+
+    /// Creates the account and binds it to its entities, or says what is wrong (and
+    /// creates nothing). Only an official with the admin role, or the command line.
+    pub async fn create_account(&self, actor: &Actor, new: NewAccount) -> Result<User, AppError> {
+        actor.require(Role::Admin)?;
+        let problems = self.check_account(&new).await?;
+        let Some(role) = new.role.filter(|_| problems.is_empty()) else {
+            return Err(AppError::InvalidAccount(Box::new(problems)));
+        };
+        let hash = self.passwords().hash(&new.password).await?;
+        let store = self.store();
+        let mut user = store
+            .create_user(new.email.trim(), &clean_name(&new.name), &hash, role)
+            .await
+            .map_err(|e| match e {
+                StoreError::EmailTaken { email } => AppError::EmailTaken { email },
+                other => other.into(),
+            })?;
+        for code in &new.entities {
+            store.bind_entity(&user.id, code).await?;
+        }
+        user.entities = new.entities.clone();
+        user.entities.sort();
+        user.entities.dedup();
+        tracing::info!(user = %user.id, by = %actor, role = role.as_str(), "account created");
+        Ok(user)
+    }
+
+    /// The account with this e-mail, created if missing, with this password and bound to
+    /// these entities: the demo's accounts, whose passwords change at every start.
+    pub async fn ensure_account(
+        &self,
+        email: &str,
+        name: &str,
+        role: Role,
+        password: &str,
+        entities: &[&str],
+    ) -> Result<User, AppError> {
+        let store = self.store();
+        let hash = self.passwords().hash(password).await?;
+        let user = match store.user_by_email(&normalise_email(email)).await? {
+            Some((user, _)) => {
+                store.set_password_hash(&user.id, &hash).await?;
+                user
+            }
+            None => store.create_user(email, name, &hash, role).await?,
+        };
+        for code in entities {
+            store.bind_entity(&user.id, code).await?;
+        }
+        Ok(store.user(&user.id).await?.unwrap_or(user))
+    }
+
+    /// Lets an account act for an entity (admins only).
+    pub async fn bind_entity(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        entity: &str,
+    ) -> Result<User, AppError> {
+        actor.require(Role::Admin)?;
+        let store = self.store();
+        let user = store.user(user_id).await?.ok_or(AppError::NotFound)?;
+        if entity.len() > 40 || store.entity(entity).await?.is_none() {
+            return Err(AppError::InvalidAccount(Box::new(AccountProblems {
+                entities: Some(Text::new(
+                    format!("Ente inesistente: {entity}."),
+                    format!("Unknown body: {entity}."),
+                )),
+                ..AccountProblems::default()
+            })));
+        }
+        store.bind_entity(&user.id, entity).await?;
+        tracing::info!(user = %user.id, entity, by = %actor, "entity bound");
+        Ok(store.user(&user.id).await?.unwrap_or(user))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_addresses() {
+        assert_eq!(
+            entity_codes("039007, ucdc;x\ny"),
+            vec!["039007", "ucdc", "x", "y"]
+        );
+        assert!(entity_codes(" , ").is_empty());
+        assert!(email_is_valid("a@b.it"));
+        assert!(!email_is_valid("a@b"));
+        assert!(!email_is_valid("a b@c.it"));
+        assert!(!email_is_valid("@c.it"));
+        assert!(!email_is_valid("a\u{202E}@b.it"));
+        assert_eq!(clean_name(" Anna\u{200B} Rossi "), "Anna Rossi");
+    }
+}

@@ -1,0 +1,50 @@
+//! The use cases of `bandi_app` against a real store, every case on SQLite and on
+//! PostgreSQL (when `BANDI_TEST_POSTGRES_URL` is set; `scripts/test.sh` always sets it):
+//! what each use case does, and each of its refusals, which change nothing.
+
+#[path = "app/accounts.rs"]
+mod accounts;
+#[path = "app/calls.rs"]
+mod calls;
+#[path = "app/drafts.rs"]
+mod drafts;
+#[path = "app/intake.rs"]
+mod intake;
+#[path = "app/sign_in.rs"]
+mod sign_in;
+#[path = "app/support.rs"]
+mod support;
+
+macro_rules! on_both_backends {
+    ($($module:ident :: $case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    crate::$module::$case(bandi_store::testing::TestDb::sqlite()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    match bandi_store::testing::TestDb::postgres().await {
+                        Some(db) => crate::$module::$case(db).await,
+                        None => eprintln!("BANDI_TEST_POSTGRES_URL not set: PostgreSQL case skipped"),
+                    }
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    intake::submissions_and_their_refusals,
+    intake::a_retry_after_the_closing_gets_its_receipt,
+    drafts::drafts_documents_and_their_refusals,
+    calls::calls_and_their_refusals,
+    accounts::accounts_and_their_refusals,
+    sign_in::sign_in_throttles_without_locking_the_owner_out,
+    sign_in::the_throttle_holds_across_nodes,
+);
