@@ -6,8 +6,10 @@
 //! - `schedule`: `calls import --opens-at now` keeps the call's length;
 //! - `crash`: SIGKILL under load, restart, every receipt still there, numbering gap-free;
 //! - `nodes`: two `serve` processes on one PostgreSQL database, one numbering, one budget;
-//! - `overload`: far more than the server can take, refused at once, nothing admitted lost;
-//! - `throughput`: figures printed side by side with GET /health (`--nocapture`).
+//! - `overload`: far more than the server can take, refused at once, nothing admitted lost.
+//!
+//! Throughput is a benchmark, not a test: `bandi rehearse` and `scripts/bench.sh` measure it
+//! (BENCHMARKS.md).
 
 #[path = "cli/support.rs"]
 mod support;
@@ -26,5 +28,3 @@ mod nodes;
 mod overload;
 #[path = "cli/schedule.rs"]
 mod schedule;
-#[path = "cli/throughput.rs"]
-mod throughput;

@@ -82,5 +82,6 @@ contract!(
     nodes::restarted_node_continues_the_call,
     accounts::accounts_sessions_and_drafts,
     accounts::lookups_for_pages,
+    accounts::sign_in_attempts_are_counted_exactly,
     documents::documents_belong_to_drafts_until_sealed,
 );

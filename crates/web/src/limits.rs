@@ -98,3 +98,53 @@ impl Limits {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn places_are_limited_per_key_and_come_back() {
+        let limits = Limits::new(&NetConfig {
+            max_submissions_per_address: 2,
+            max_streams_per_address: 3,
+            max_streams_per_session: 1,
+            max_uploads: 2,
+            max_uploads_per_session: 1,
+            ..NetConfig::default()
+        });
+        // Submissions per address: one address cannot take every place; others can.
+        let a1 = limits.submission("192.0.2.1").unwrap();
+        let _a2 = limits.submission("192.0.2.1").unwrap();
+        let refused = limits.submission("192.0.2.1").err().unwrap();
+        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(refused.retry_after.is_some());
+        assert!(limits.submission("192.0.2.2").is_ok());
+        drop(a1);
+        assert!(limits.submission("192.0.2.1").is_ok(), "a place came back");
+        // Streams: per session, then per address.
+        let s1 = limits.stream("192.0.2.1", Some("s")).unwrap();
+        assert!(limits.stream("192.0.2.1", Some("s")).is_err());
+        let _s2 = limits.stream("192.0.2.1", Some("t")).unwrap();
+        let _s3 = limits.stream("192.0.2.1", None).unwrap();
+        assert!(
+            limits.stream("192.0.2.1", Some("u")).is_err(),
+            "the address's cap"
+        );
+        drop(s1);
+        assert!(limits.stream("192.0.2.1", Some("s")).is_ok());
+        // Uploads: per session, then in all.
+        let u1 = limits.upload("s").unwrap();
+        assert_eq!(
+            limits.upload("s").err().unwrap().status,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        let _u2 = limits.upload("t").unwrap();
+        assert_eq!(
+            limits.upload("u").err().unwrap().status,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        drop(u1);
+        assert!(limits.upload("u").is_ok());
+    }
+}

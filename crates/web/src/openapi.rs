@@ -102,8 +102,9 @@ pub fn document() -> Value {
                 "responses": {
                     "201": {"description": "Accepted and durable", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Receipt"}}}},
                     "200": {"description": "A retry: the first receipt", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Receipt"}}}},
-                    "400": err("not JSON or not an object"),
-                    "401": err("no or unknown token"),
+                    "400": err("not JSON, duplicate keys, or not an object"),
+                    "401": err("no or unknown token (the scheme Bearer in any case)"),
+                    "415": err("unsupported_media_type: the body must be application/json"),
                     "403": err("not_eligible, call_not_open or call_closed (with server_time)"),
                     "404": err("unknown call"),
                     "409": err("already_applied or idempotency_conflict (with protocol)"),
@@ -122,7 +123,7 @@ pub fn document() -> Value {
             "/ledger": {"get": {
                 "summary": "The hash-chained ledger, in pages",
                 "parameters": [
-                    {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                    {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 9223372036854775807i64, "default": 0}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}
                 ],
                 "responses": {"200": {"description": "{items: [{seq, prev_hash, hash, kind, at, payload, data}], next_after}"}, "400": err("bad parameter")}

@@ -139,6 +139,21 @@ async fn health_and_openapi(db: TestDb) {
     ] {
         assert!(doc["paths"][path].is_object(), "{path} is not documented");
     }
+    // Every documented route exists in the router: another method gets 405, not 404.
+    for (path, methods) in doc["paths"].as_object().unwrap() {
+        let url = format!(
+            "{}{}",
+            app.base,
+            path.replace("{code}", CODE).replace("{id}", "x")
+        );
+        assert!(methods.is_object(), "{path}");
+        let r = app.client.delete(&url).send().await.unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{path} is not routed"
+        );
+    }
     let (s, v) = app.get("/no/such/thing").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(error_code(&v), "not_found");
@@ -578,6 +593,51 @@ async fn errors_speak_english_on_request(db: TestDb) {
     assert_eq!(v["error"]["message"], "No such call.");
     let (_, v) = app.get("/calls/nope").await;
     assert_eq!(v["error"]["message"], "Bando inesistente.");
+}
+
+/// The document and the error bodies as clients see them, snapshot-tested: a change to a
+/// route, a field or an error's code shows up in review (`INSTA_UPDATE=always` accepts).
+#[test]
+fn the_openapi_document_and_the_error_bodies_are_as_published() {
+    insta::assert_json_snapshot!("openapi", bandi_web::openapi::document());
+    let t: Timestamp = "2020-04-03T07:30:00Z".parse().unwrap();
+    let errors: Vec<(u16, Value)> = [
+        bandi_app::AppError::CallNotFound,
+        bandi_app::AppError::OutsideWindow(bandi_domain::call::OutsideWindow::NotOpenYet {
+            opens_at: t,
+            server_time: t,
+        }),
+        bandi_app::AppError::OutsideWindow(bandi_domain::call::OutsideWindow::Closed {
+            closes_at: t,
+            server_time: t,
+        }),
+        bandi_app::AppError::AlreadyApplied {
+            protocol: "ER-SW-2020/0000001".into(),
+        },
+        bandi_app::AppError::IdempotencyConflict {
+            protocol: "ER-SW-2020/0000001".into(),
+        },
+        bandi_app::AppError::InvalidApplication(vec![bandi_domain::i18n::FieldError::new(
+            "lines[0].amount_cents",
+            "amount_not_positive",
+            "L'importo deve essere maggiore di zero.",
+            "The amount must be greater than zero.",
+        )]),
+        bandi_app::AppError::TooManyInFlight,
+        bandi_app::AppError::Overloaded,
+        bandi_app::AppError::Throttled { retry_after: 900 },
+    ]
+    .into_iter()
+    .map(|e| {
+        let e = bandi_web::ApiError::from(e);
+        (e.status.as_u16(), e.to_json())
+    })
+    .chain([415u16, 414, 431, 408].into_iter().map(|s| {
+        let e = bandi_web::ApiError::from_status(StatusCode::from_u16(s).unwrap());
+        (s, e.to_json())
+    }))
+    .collect();
+    insta::assert_json_snapshot!("error_bodies", errors);
 }
 
 macro_rules! on_both_backends {

@@ -402,7 +402,6 @@ pub struct Submitted {
     pub node: usize,
     pub status: u16,
     pub receipt: Value,
-    pub latency: Duration,
 }
 
 /// Submits one application per entity from `concurrency` client tasks; entity number `i`
@@ -429,7 +428,6 @@ pub async fn submit_all(
                     break;
                 };
                 let node = i % bases.len();
-                let started = Instant::now();
                 let mut answer =
                     submit(&client, &bases[node], CALL, &entity, &tokens[&entity]).await;
                 // Refused for load (the machine is shared with other tests): as a client
@@ -439,14 +437,12 @@ pub async fn submit_all(
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     answer = submit(&client, &bases[node], CALL, &entity, &tokens[&entity]).await;
                 }
-                let latency = started.elapsed();
                 match answer {
                     Answer::Receipt { status, receipt } => done.push(Submitted {
                         entity,
                         node,
                         status,
                         receipt,
-                        latency,
                     }),
                     other => panic!("submission of {entity} to node {node}: {other:?}"),
                 }
@@ -457,40 +453,6 @@ pub async fn submit_all(
     let mut all = Vec::new();
     for t in tasks {
         all.extend(t.await.expect("client task"));
-    }
-    all
-}
-
-/// `n` GETs of /health from `concurrency` tasks; the latency of each.
-pub async fn hammer_health(
-    client: &reqwest::Client,
-    base: &str,
-    n: usize,
-    concurrency: usize,
-) -> Vec<Duration> {
-    let left = Arc::new(AtomicU64::new(n as u64));
-    let url = Arc::new(format!("{base}/health"));
-    let mut tasks = Vec::new();
-    for _ in 0..concurrency {
-        let (left, url, client) = (left.clone(), url.clone(), client.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            while left
-                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |l| l.checked_sub(1))
-                .is_ok()
-            {
-                let started = Instant::now();
-                let r = client.get(url.as_str()).send().await.expect("GET /health");
-                assert_eq!(r.status(), 200);
-                r.bytes().await.expect("health body");
-                latencies.push(started.elapsed());
-            }
-            latencies
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.expect("health task"));
     }
     all
 }
@@ -561,13 +523,4 @@ impl Rng {
     pub fn between(&mut self, lo: u64, hi: u64) -> u64 {
         lo + self.next_u64() % (hi - lo + 1)
     }
-}
-
-/// Percentile of sorted latencies, in milliseconds.
-pub fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
 }

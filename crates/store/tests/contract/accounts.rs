@@ -121,3 +121,71 @@ pub async fn lookups_for_pages(db: &TestDb) {
             .is_none()
     );
 }
+
+/// Sign-in attempts: forty at once on one key get the counts 1 to 40 (no count is lost or
+/// shared), many keys do not push each other out, and only windows that are over go.
+pub async fn sign_in_attempts_are_counted_exactly(db: &TestDb) {
+    let store = open(db).await;
+    let window = jiff::SignedDuration::from_mins(15);
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let store = store.clone();
+        set.spawn(async move { store.count_attempt("pair:a@b.it|192.0.2.1", window).await });
+    }
+    let mut counts = Vec::new();
+    while let Some(c) = set.join_next().await {
+        counts.push(c.unwrap().unwrap());
+    }
+    counts.sort();
+    assert_eq!(counts, (1..=40).collect::<Vec<i64>>());
+    assert_eq!(
+        store
+            .attempts("pair:a@b.it|192.0.2.1", window)
+            .await
+            .unwrap(),
+        40
+    );
+
+    // Thousands of other keys (an attacker's many addresses) leave this one's count alone.
+    for i in 0..2_000 {
+        store
+            .count_attempt(&format!("addr:10.0.{}.{}", i / 256, i % 256), window)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.purge_attempts(window).await.unwrap(),
+        0,
+        "nothing is over yet"
+    );
+    assert_eq!(
+        store
+            .attempts("pair:a@b.it|192.0.2.1", window)
+            .await
+            .unwrap(),
+        40
+    );
+
+    // A window that is over: the next attempt starts a new one, and the purge takes it.
+    let raw = raw_pool(db).await;
+    exec(
+        &raw,
+        "UPDATE sign_in_attempts SET window_start_us = window_start_us - 3600000000 WHERE key = 'addr:10.0.0.1'",
+    )
+    .await;
+    assert_eq!(store.attempts("addr:10.0.0.1", window).await.unwrap(), 0);
+    assert_eq!(store.purge_attempts(window).await.unwrap(), 1);
+    assert_eq!(
+        store.count_attempt("addr:10.0.0.1", window).await.unwrap(),
+        1
+    );
+    store.clear_attempts("pair:a@b.it|192.0.2.1").await.unwrap();
+    assert_eq!(
+        store
+            .attempts("pair:a@b.it|192.0.2.1", window)
+            .await
+            .unwrap(),
+        0
+    );
+    raw.close().await;
+}

@@ -11,6 +11,7 @@ use bandi_store::intake::{Accepted, Intake, IntakeError, Submission};
 use bandi_store::testing::TestDb;
 use bandi_store::{Receipt, Store};
 use jiff::{SignedDuration, Timestamp};
+use sqlx::{AnyPool, AssertSqlSafe};
 use tokio::task::JoinSet;
 
 pub const ER_CALL_TOML: &str = include_str!("../../../../calls/er-2020-smart-working.toml");
@@ -248,4 +249,22 @@ pub async fn hold_ledger_lock(
         .await
         .expect("take the ledger lock");
     (raw, holder)
+}
+
+/// The database as someone with direct access sees it.
+pub async fn raw_pool(db: &TestDb) -> AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&db.url)
+        .await
+        .expect("raw connection")
+}
+
+pub async fn exec(pool: &AnyPool, sql: &str) {
+    let done = sqlx::query(AssertSqlSafe(sql.to_string()))
+        .execute(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    assert_eq!(done.rows_affected(), 1, "{sql}");
 }

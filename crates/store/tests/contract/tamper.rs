@@ -5,27 +5,8 @@ use bandi_domain::ledger::entry_hash;
 use bandi_store::intake::Intake;
 use bandi_store::testing::TestDb;
 use bandi_store::{NewDocument, Receipt, Store, StoreError};
-use sqlx::{AnyPool, AssertSqlSafe};
 
 use crate::support::*;
-
-/// The database as someone with direct access sees it.
-async fn raw_pool(db: &TestDb) -> AnyPool {
-    sqlx::any::install_default_drivers();
-    sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(&db.url)
-        .await
-        .expect("raw connection")
-}
-
-async fn exec(pool: &AnyPool, sql: &str) {
-    let done = sqlx::query(AssertSqlSafe(sql.to_string()))
-        .execute(pool)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    assert_eq!(done.rows_affected(), 1, "{sql}");
-}
 
 /// `verify` fails with a corruption error whose message contains every one of `needles`.
 async fn assert_detected(store: &Store, what: &str, needles: &[&str]) {

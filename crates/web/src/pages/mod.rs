@@ -507,6 +507,36 @@ pub async fn for_people(req: Request, next: Next) -> Response {
     res
 }
 
+/// Declares a page test once and runs it on SQLite and on PostgreSQL (when
+/// `BANDI_TEST_POSTGRES_URL` is set; `scripts/test.sh` always sets it): the test
+/// `name::sqlite` and the test `name::postgres`.
+#[cfg(test)]
+macro_rules! on_both_backends {
+    ($(#[$meta:meta])* async fn $name:ident($db:ident: TestDb) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            use bandi_store::testing::TestDb;
+
+            $(#[$meta])*
+            async fn case($db: TestDb) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                case(TestDb::sqlite()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match TestDb::postgres().await {
+                    Some(db) => case(db).await,
+                    None => eprintln!("BANDI_TEST_POSTGRES_URL not set: PostgreSQL case skipped"),
+                }
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod reserved_tests;
 #[cfg(test)]

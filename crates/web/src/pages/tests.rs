@@ -23,16 +23,10 @@ struct App {
     _db: TestDb,
 }
 
-async fn start() -> App {
+async fn start(db: TestDb) -> App {
     let mut cervia = entity("039007", "Cervia", EntityKind::Comune, "08");
     cervia.istat_code = Some("039007".into());
-    let server = TestServer::start(
-        TestDb::sqlite(),
-        &[cervia],
-        SignedDuration::from_mins(-1),
-        100,
-    )
-    .await;
+    let server = TestServer::start(db, &[cervia], SignedDuration::from_mins(-1), 100).await;
     App {
         base: server.origin,
         client: reqwest::Client::new(),
@@ -77,9 +71,9 @@ impl App {
     }
 }
 
-#[tokio::test]
-async fn pages_render_in_italian_and_english() {
-    let app = start().await;
+on_both_backends! {
+    async fn pages_render_in_italian_and_english(db: TestDb) {
+    let app = start(db).await;
     let (s, ct, html) = app.get("/", &[]).await;
     assert_eq!(s, StatusCode::OK);
     assert!(ct.starts_with("text/html"), "{ct}");
@@ -131,10 +125,11 @@ async fn pages_render_in_italian_and_english() {
         );
     }
 }
+}
 
-#[tokio::test]
-async fn errors_are_pages_for_people_and_json_for_the_api() {
-    let app = start().await;
+on_both_backends! {
+    async fn errors_are_pages_for_people_and_json_for_the_api(db: TestDb) {
+    let app = start(db).await;
     let (s, ct, html) = app.get("/non-esiste", &[]).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(ct.starts_with("text/html"));
@@ -177,10 +172,11 @@ async fn errors_are_pages_for_people_and_json_for_the_api() {
     let (s, _, _) = app.get("/registro?voce=999", &[]).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+}
 
-#[tokio::test]
-async fn ranking_and_ledger_show_a_submission() {
-    let app = start().await;
+on_both_backends! {
+    async fn ranking_and_ledger_show_a_submission(db: TestDb) {
+    let app = start(db).await;
     let receipt = app.submit_cervia().await;
     let protocol = receipt["protocol"].as_str().unwrap();
     let (_, _, html) = app.get(&format!("/bandi/{CODE}/graduatoria"), &[]).await;
@@ -199,7 +195,7 @@ async fn ranking_and_ledger_show_a_submission() {
         "the maximum grant, in English"
     );
 
-    let path = format!("/registro?protocollo={}", super::encode(protocol));
+    let path = format!("/registro?protocollo={}", super::super::encode(protocol));
     let (s, _, html) = app.get(&path, &[]).await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains(receipt["ledger_hash"].as_str().unwrap()));
@@ -210,13 +206,14 @@ async fn ranking_and_ledger_show_a_submission() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(html.contains("Nessuna domanda"));
 }
+}
 
-#[tokio::test]
-async fn static_files_have_types_and_long_cache() {
-    let app = start().await;
+on_both_backends! {
+    async fn static_files_have_types_and_long_cache(db: TestDb) {
+    let app = start(db).await;
     let res = app
         .client
-        .get(format!("{}{}", app.base, super::assets::urls().app_css))
+        .get(format!("{}{}", app.base, super::super::assets::urls().app_css))
         .send()
         .await
         .unwrap();
@@ -240,6 +237,7 @@ async fn static_files_have_types_and_long_cache() {
     let (s, ct, _) = app.get("/static/../Cargo.toml", &[]).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(ct.starts_with("text/html"));
+}
 }
 
 /// Reads the stream until an event whose data contains `needle`.
@@ -265,9 +263,9 @@ pub(super) async fn next_event_with(
     }
 }
 
-#[tokio::test]
-async fn live_counters_follow_submissions() {
-    let app = start().await;
+on_both_backends! {
+    async fn live_counters_follow_submissions(db: TestDb) {
+    let app = start(db).await;
     let mut res = app
         .client
         .get(format!("{}/bandi/{CODE}/eventi", app.base))
@@ -291,10 +289,11 @@ async fn live_counters_follow_submissions() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(ct.starts_with("text/html"));
 }
+}
 
-#[tokio::test]
-async fn one_poller_per_call_whatever_the_number_of_streams() {
-    let app = start().await;
+on_both_backends! {
+    async fn one_poller_per_call_whatever_the_number_of_streams(db: TestDb) {
+    let app = start(db).await;
     let live = Live::with_tick(app.store.clone(), Duration::from_millis(20));
     let mut streams: Vec<_> = (0..500).map(|_| live.subscribe(CODE)).collect();
     assert_eq!(live.pollers(), 1);
@@ -324,4 +323,5 @@ async fn one_poller_per_call_whatever_the_number_of_streams() {
             .is_err()
     );
     assert_eq!(live.pollers(), 0);
+}
 }

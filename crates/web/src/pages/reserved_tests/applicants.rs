@@ -7,9 +7,9 @@ use reqwest::StatusCode;
 
 use super::*;
 
-#[tokio::test]
-async fn a_draft_before_the_opening_is_one_click_at_the_opening() {
-    let app = start(SignedDuration::from_secs(4)).await;
+on_both_backends! {
+    async fn a_draft_before_the_opening_is_one_click_at_the_opening(db: TestDb) {
+    let app = start(db, SignedDuration::from_secs(4)).await;
     let mut b = Browser::new(&app);
     b.sign_in("cervia@example.it", PASSWORD).await;
     let page = b.get(&form_path("039007")).await;
@@ -106,10 +106,11 @@ async fn a_draft_before_the_opening_is_one_click_at_the_opening() {
     assert!(dashboard.body.contains(&r.protocol));
     assert!(dashboard.body.contains("Finanziabile: fondi riservati"));
 }
+}
 
-#[tokio::test]
-async fn another_entity_gets_404_for_everything_of_cervia() {
-    let app = start(SignedDuration::from_mins(-1)).await;
+on_both_backends! {
+    async fn another_entity_gets_404_for_everything_of_cervia(db: TestDb) {
+    let app = start(db, SignedDuration::from_mins(-1)).await;
     let mut cervia = Browser::new(&app);
     cervia.sign_in("cervia@example.it", PASSWORD).await;
     let page = cervia.get(&form_path("039007")).await;
@@ -156,10 +157,11 @@ async fn another_entity_gets_404_for_everything_of_cervia() {
     let r = ucdc.get(&form_path("ucdc")).await;
     assert_eq!(r.status, StatusCode::OK);
 }
+}
 
-#[tokio::test]
-async fn a_bad_form_shows_every_problem_next_to_its_field() {
-    let app = start(SignedDuration::from_mins(-1)).await;
+on_both_backends! {
+    async fn a_bad_form_shows_every_problem_next_to_its_field(db: TestDb) {
+    let app = start(db, SignedDuration::from_mins(-1)).await;
     let mut b = Browser::new(&app);
     b.sign_in("cervia@example.it", PASSWORD).await;
     let page = b.get(&form_path("039007")).await;
@@ -208,4 +210,5 @@ async fn a_bad_form_shows_every_problem_next_to_its_field() {
     }
     assert!(html.contains("«venti euro» non è un importo in euro"));
     assert!(app.store.call_applications(CODE).await.unwrap().is_empty());
+}
 }

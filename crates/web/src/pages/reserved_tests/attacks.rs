@@ -12,53 +12,17 @@ use jiff::SignedDuration;
 use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
 
-use super::{Answer, App, Browser, CODE, PASSWORD, form_body, form_path, good_fields, hidden};
+use super::{
+    Answer, App, BOUNDARY, Browser, CODE, PASSWORD, form_body, form_path, good_fields, hidden,
+    multipart, multipart_request,
+};
 use crate::testing::{TestServer, entity, er_call};
 use bandi_app::passwords::hash_blocking as hash_password;
 
-const BOUNDARY: &str = "----bandi-attack-boundary";
 const PLAN: &[u8] = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n";
 
-fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> Vec<u8> {
-    let mut body = Vec::new();
-    for (k, v) in fields {
-        body.extend_from_slice(
-            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                .as_bytes(),
-        );
-    }
-    for (name, file_name, bytes) in files {
-        body.extend_from_slice(
-            format!(
-                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    body
-}
-
-fn multipart_request(
-    client: &reqwest::Client,
-    url: String,
-    cookies: &str,
-    body: Vec<u8>,
-) -> reqwest::RequestBuilder {
-    client
-        .post(url)
-        .header("cookie", cookies)
-        .header(
-            CONTENT_TYPE,
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .body(body)
-}
-
 /// `n` comuni `t0001`…, one applicant acting for all of them, and an official.
-async fn many_entities(n: usize) -> App {
+async fn many_entities(db: TestDb, n: usize) -> App {
     let entities: Vec<_> = (1..=n)
         .map(|i| {
             entity(
@@ -69,13 +33,8 @@ async fn many_entities(n: usize) -> App {
             )
         })
         .collect();
-    let server = TestServer::start_with(
-        TestDb::sqlite(),
-        &entities,
-        &er_call(SignedDuration::from_mins(-1)),
-        1000,
-    )
-    .await;
+    let server =
+        TestServer::start_with(db, &entities, &er_call(SignedDuration::from_mins(-1)), 1000).await;
     let store = server.store;
     let hash = hash_password(PASSWORD);
     let u = store
@@ -92,12 +51,12 @@ async fn many_entities(n: usize) -> App {
     }
 }
 
-/// Hole 1: a second tab removes the attachment while the first submits. Whatever wins,
-/// the application must name only documents that are sealed to it, and `verify` passes.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_submission_racing_a_removal_keeps_what_it_names() {
+on_both_backends! {
+    /// Hole 1: a second tab removes the attachment while the first submits. Whatever wins,
+    /// the application must name only documents that are sealed to it, and `verify` passes.
+    async fn a_submission_racing_a_removal_keeps_what_it_names(db: TestDb) {
     const N: usize = 24;
-    let app = many_entities(N).await;
+    let app = many_entities(db, N).await;
     let mut b = Browser::new(&app);
     b.sign_in("staff@example.it", PASSWORD).await;
     let cookies = b.cookie_header();
@@ -114,7 +73,7 @@ async fn a_submission_racing_a_removal_keeps_what_it_names() {
                 &cookies,
                 multipart(
                     &good_fields(&csrf, &nonce, "save"),
-                    &[("att-project_plan", "piano.pdf", PLAN)],
+                    &[("att-project_plan", "piano.pdf", "application/pdf", PLAN)],
                 ),
             ))
             .await;
@@ -167,6 +126,7 @@ async fn a_submission_racing_a_removal_keeps_what_it_names() {
     }
     app.store.verify().await.expect("the database verifies");
 }
+}
 
 /// Sign-in attempts with a wrong password, one per e-mail so that no per-e-mail limit
 /// applies, each with a forged `X-Forwarded-For`.
@@ -192,12 +152,12 @@ async fn wrong_sign_in(app: &App, client: &reqwest::Client, email: &str, xff: &s
     b.send(req).await
 }
 
-/// Hole 2: `X-Forwarded-For` from a client that is not a configured proxy is not who
-/// the client is: forging a new address at every attempt does not escape the
-/// per-address throttle.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_forged_forwarded_for_does_not_escape_the_throttle() {
-    let app = super::start(SignedDuration::from_mins(-1)).await;
+on_both_backends! {
+    /// Hole 2: `X-Forwarded-For` from a client that is not a configured proxy is not who
+    /// the client is: forging a new address at every attempt does not escape the
+    /// per-address throttle.
+    async fn a_forged_forwarded_for_does_not_escape_the_throttle(db: TestDb) {
+    let app = super::super::start(db, SignedDuration::from_mins(-1)).await;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -219,6 +179,7 @@ async fn a_forged_forwarded_for_does_not_escape_the_throttle() {
         throttled >= 10,
         "60 failures from one client with forged addresses: {throttled} throttled"
     );
+}
 }
 
 fn client_from(ip: [u8; 4]) -> reqwest::Client {
@@ -243,10 +204,10 @@ async fn sign_in_from(
     b.sign_in(email, password).await.status
 }
 
-/// Hole 4: wrong passwords from one address cannot keep the owner out from another.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn wrong_passwords_elsewhere_do_not_lock_the_owner_out() {
-    let app = super::start(SignedDuration::from_mins(-1)).await;
+on_both_backends! {
+    /// Hole 4: wrong passwords from one address cannot keep the owner out from another.
+    async fn wrong_passwords_elsewhere_do_not_lock_the_owner_out(db: TestDb) {
+    let app = super::super::start(db, SignedDuration::from_mins(-1)).await;
     let attacker = client_from([127, 0, 0, 2]);
     for _ in 0..8 {
         let s = sign_in_from(&app, &attacker, "cervia@example.it", "wrong guess!").await;
@@ -267,11 +228,12 @@ async fn wrong_passwords_elsewhere_do_not_lock_the_owner_out() {
         "the owner, from another address, gets in"
     );
 }
+}
 
-/// Hole 4: forty wrong passwords in parallel are at most five evaluated.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn parallel_wrong_passwords_are_counted_exactly() {
-    let app = Arc::new(super::start(SignedDuration::from_mins(-1)).await);
+on_both_backends! {
+    /// Hole 4: forty wrong passwords in parallel are at most five evaluated.
+    async fn parallel_wrong_passwords_are_counted_exactly(db: TestDb) {
+    let app = Arc::new(super::super::start(db, SignedDuration::from_mins(-1)).await);
     let client = client_from([127, 0, 0, 3]);
     let mut forms = Vec::new();
     for _ in 0..40 {
@@ -313,12 +275,13 @@ async fn parallel_wrong_passwords_are_counted_exactly() {
     }
     assert!(evaluated <= 5, "{evaluated} of 40 evaluated");
 }
+}
 
-/// Hole 3: a flood of sign-ins is answered at once beyond what the hashing pool takes,
-/// and the rest of the server keeps answering meanwhile.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_flood_of_sign_ins_is_turned_away_not_queued() {
-    let app = Arc::new(super::start(SignedDuration::from_mins(-1)).await);
+on_both_backends! {
+    /// Hole 3: a flood of sign-ins is answered at once beyond what the hashing pool takes,
+    /// and the rest of the server keeps answering meanwhile.
+    async fn a_flood_of_sign_ins_is_turned_away_not_queued(db: TestDb) {
+    let app = Arc::new(super::super::start(db, SignedDuration::from_mins(-1)).await);
     let mut forms = Vec::new();
     for i in 0..48u8 {
         // Many addresses and e-mails: no throttle applies, only the pool's limit.
@@ -364,6 +327,7 @@ async fn a_flood_of_sign_ins_is_turned_away_not_queued() {
     }
     assert!(turned_away > 0, "48 sign-ins at once, none turned away");
 }
+}
 
 /// A multipart request whose body is sent in two parts: the first at once, the rest when
 /// `rest` is sent a signal; until then the request is in progress.
@@ -398,12 +362,12 @@ fn slow_upload(
     (req, go)
 }
 
-/// Hole 6: uploads in flight are bounded per session: with two of a session's uploads in
-/// progress, a third is refused at once (with Retry-After), and another session is not
-/// affected; once they end, the session may upload again.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn parallel_uploads_of_one_session_are_bounded() {
-    let app = super::start(SignedDuration::from_mins(-1)).await;
+on_both_backends! {
+    /// Hole 6: uploads in flight are bounded per session: with two of a session's uploads in
+    /// progress, a third is refused at once (with Retry-After), and another session is not
+    /// affected; once they end, the session may upload again.
+    async fn parallel_uploads_of_one_session_are_bounded(db: TestDb) {
+    let app = super::super::start(db, SignedDuration::from_mins(-1)).await;
     let mut b = Browser::new(&app);
     b.sign_in("cervia@example.it", PASSWORD).await;
     let page = b.get(&form_path("039007")).await;
@@ -413,15 +377,18 @@ async fn parallel_uploads_of_one_session_are_bounded() {
     let body = || {
         multipart(
             &good_fields(&csrf, &nonce, "save"),
-            &[("att-project_plan", "a.pdf", PLAN)],
+            &[("att-project_plan", "a.pdf", "application/pdf", PLAN)],
         )
     };
     let mut slow = Vec::new();
     for _ in 0..2 {
-        let (req, go) = slow_upload(&b.client, url.clone(), &cookies, body());
+        // A client each: a pooled connection would carry them one after the other.
+        let client = reqwest::Client::new();
+        let (req, go) = slow_upload(&client, url.clone(), &cookies, body());
         slow.push((tokio::spawn(async move { req.send().await }), go));
     }
-    // Both are in progress once the third sees them.
+    // Both are in progress once their first halves have reached the server.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let mut third = None;
     for _ in 0..100 {
         let r = multipart_request(&b.client, url.clone(), &cookies, body())
@@ -448,7 +415,7 @@ async fn parallel_uploads_of_one_session_are_bounded() {
             &other.cookie_header(),
             multipart(
                 &good_fields(&ocsrf, &ononce, "save"),
-                &[("att-project_plan", "b.pdf", PLAN)],
+                &[("att-project_plan", "b.pdf", "application/pdf", PLAN)],
             ),
         ))
         .await;
@@ -463,13 +430,14 @@ async fn parallel_uploads_of_one_session_are_bounded() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK, "places came back");
 }
+}
 
-/// Hole 7: a document is downloaded under a name made of its attachment code and the
-/// extension of its detected type, never the name it was uploaded with; format
-/// characters (bidi overrides, zero-width) are stripped from names and texts.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn look_alike_file_names_are_not_served() {
-    let app = super::start(SignedDuration::from_mins(-1)).await;
+on_both_backends! {
+    /// Hole 7: a document is downloaded under a name made of its attachment code and the
+    /// extension of its detected type, never the name it was uploaded with; format
+    /// characters (bidi overrides, zero-width) are stripped from names and texts.
+    async fn look_alike_file_names_are_not_served(db: TestDb) {
+    let app = super::super::start(db, SignedDuration::from_mins(-1)).await;
     let mut b = Browser::new(&app);
     b.sign_in("cervia@example.it", PASSWORD).await;
     let page = b.get(&form_path("039007")).await;
@@ -484,8 +452,8 @@ async fn look_alike_file_names_are_not_served() {
         multipart(
             &fields,
             &[
-                ("att-project_plan", "atto.pdf.hta", PLAN),
-                ("att-resolution", "delibera\u{202E}fdp.lmth", PLAN),
+                ("att-project_plan", "atto.pdf.hta", "application/pdf", PLAN),
+                ("att-resolution", "delibera\u{202E}fdp.lmth", "application/pdf", PLAN),
             ],
         ),
     );
@@ -520,12 +488,13 @@ async fn look_alike_file_names_are_not_served() {
         "{draft}"
     );
 }
+}
 
-/// Hole 9: a session idle for longer than the idle limit is over, whatever its absolute
-/// expiry says.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_idle_session_expires() {
-    let app = super::start(SignedDuration::from_mins(-1)).await;
+on_both_backends! {
+    /// Hole 9: a session idle for longer than the idle limit is over, whatever its absolute
+    /// expiry says.
+    async fn an_idle_session_expires(db: TestDb) {
+    let app = super::super::start(db, SignedDuration::from_mins(-1)).await;
     let mut b = Browser::new(&app);
     b.sign_in("cervia@example.it", PASSWORD).await;
     assert_eq!(b.get("/area-riservata").await.status, StatusCode::OK);
@@ -540,11 +509,12 @@ async fn an_idle_session_expires() {
     let r = b.get("/area-riservata").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "an idle session is over");
 }
+}
 
-/// Hole 9: the dashboard's live stream ends when its session does.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_status_stream_ends_with_its_session() {
-    let app = super::start(SignedDuration::from_mins(-1)).await;
+on_both_backends! {
+    /// Hole 9: the dashboard's live stream ends when its session does.
+    async fn the_status_stream_ends_with_its_session(db: TestDb) {
+    let app = super::super::start(db, SignedDuration::from_mins(-1)).await;
     let mut b = Browser::new(&app);
     b.sign_in("cervia@example.it", PASSWORD).await;
     let csrf = b.csrf().await;
@@ -563,4 +533,5 @@ async fn the_status_stream_ends_with_its_session() {
     })
     .await;
     assert!(ended.is_ok(), "the stream outlived its session");
+}
 }

@@ -8,54 +8,10 @@ use reqwest::header::CONTENT_TYPE;
 use sha2::{Digest, Sha256};
 
 use super::{
-    Answer, App, Browser, CODE, PASSWORD, error_code, form_path, good_fields, hidden, start,
+    App, Browser, CODE, PASSWORD, error_code, form_path, good_fields, hidden, post_files, start,
     start_with,
 };
 use crate::testing::er_call;
-
-const BOUNDARY: &str = "----bandi-documents-boundary";
-
-/// A file of the form: control name, file name, declared type, bytes.
-type File<'a> = (&'a str, &'a str, &'a str, &'a [u8]);
-
-fn multipart(fields: &[(&str, &str)], files: &[File<'_>]) -> Vec<u8> {
-    let mut body = Vec::new();
-    for (k, v) in fields {
-        body.extend_from_slice(
-            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                .as_bytes(),
-        );
-    }
-    for (name, file_name, content_type, bytes) in files {
-        body.extend_from_slice(
-            format!(
-                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    body
-}
-
-async fn post_files(
-    b: &mut Browser,
-    path: &str,
-    fields: &[(&str, &str)],
-    files: &[File<'_>],
-) -> Answer {
-    let req = b
-        .client
-        .post(format!("{}{path}", b.base))
-        .header(
-            CONTENT_TYPE,
-            format!("multipart/form-data; boundary={BOUNDARY}"),
-        )
-        .body(multipart(fields, files));
-    b.send(req).await
-}
 
 fn sha(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -85,9 +41,9 @@ async fn signed_in(app: &App, email: &str) -> (Browser, String, String) {
     (b, csrf, nonce)
 }
 
-#[tokio::test]
-async fn attachments_are_uploaded_replaced_downloaded_and_sealed() {
-    let app = start(SignedDuration::from_mins(-1)).await;
+on_both_backends! {
+    async fn attachments_are_uploaded_replaced_downloaded_and_sealed(db: TestDb) {
+    let app = start(db, SignedDuration::from_mins(-1)).await;
     let (mut b, csrf, nonce) = signed_in(&app, "cervia@example.it").await;
     let page = b.get(&form_path("039007")).await;
     assert!(page.body.contains("enctype=\"multipart/form-data\""));
@@ -254,6 +210,7 @@ async fn attachments_are_uploaded_replaced_downloaded_and_sealed() {
             .is_empty()
     );
 }
+}
 
 /// What the store holds of Cervia's draft: the form as saved and its documents.
 async fn draft_state(app: &App) -> (Option<String>, Vec<bandi_store::DocumentInfo>) {
@@ -263,9 +220,9 @@ async fn draft_state(app: &App) -> (Option<String>, Vec<bandi_store::DocumentInf
     )
 }
 
-#[tokio::test]
-async fn bad_uploads_are_refused_and_the_rest_is_kept() {
-    let app = start(SignedDuration::from_mins(-1)).await;
+on_both_backends! {
+    async fn bad_uploads_are_refused_and_the_rest_is_kept(db: TestDb) {
+    let app = start(db, SignedDuration::from_mins(-1)).await;
     let (mut b, csrf, nonce) = signed_in(&app, "cervia@example.it").await;
     let path = form_path("039007");
 
@@ -395,12 +352,13 @@ async fn bad_uploads_are_refused_and_the_rest_is_kept() {
     );
     assert_eq!(draft_state(&app).await, before);
 }
+}
 
-#[tokio::test]
-async fn a_required_attachment_missing_is_shown_next_to_its_control() {
+on_both_backends! {
+    async fn a_required_attachment_missing_is_shown_next_to_its_control(db: TestDb) {
     let mut call = er_call(SignedDuration::from_mins(-1));
     call.attachments[1].required = true;
-    let app = start_with(&call).await;
+    let app = start_with(db, &call).await;
     let (mut b, csrf, nonce) = signed_in(&app, "cervia@example.it").await;
     let page = b.get(&form_path("039007")).await;
     assert!(
@@ -444,10 +402,11 @@ async fn a_required_attachment_missing_is_shown_next_to_its_control() {
     assert_eq!(apps[0].content.attachments[0].code, "resolution");
     assert_eq!(apps[0].content.attachments[0].sha256, sha(act));
 }
+}
 
-#[tokio::test]
-async fn a_document_can_be_taken_out_of_the_draft() {
-    let app = start(SignedDuration::from_mins(10)).await;
+on_both_backends! {
+    async fn a_document_can_be_taken_out_of_the_draft(db: TestDb) {
+    let app = start(db, SignedDuration::from_mins(10)).await;
     let (mut b, csrf, nonce) = signed_in(&app, "cervia@example.it").await;
     let path = form_path("039007");
     let r = post_files(
@@ -492,4 +451,5 @@ async fn a_document_can_be_taken_out_of_the_draft() {
     assert!(kept(&app).await.is_empty());
     assert!(!r.body.contains("id=\"att-resolution-current\""));
     assert!(!r.body.contains("delibera-2.pdf"));
+}
 }

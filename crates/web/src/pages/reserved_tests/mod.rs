@@ -30,19 +30,19 @@ pub(super) struct App {
 
 /// A server with Cervia and the Unione del Distretto Ceramico, the ER call opening
 /// `opens_in` from now, an applicant for each entity and an official.
-pub(super) async fn start(opens_in: SignedDuration) -> App {
-    start_with(&er_call(opens_in)).await
+pub(super) async fn start(db: TestDb, opens_in: SignedDuration) -> App {
+    start_with(db, &er_call(opens_in)).await
 }
 
 /// The same with `call`.
-pub(super) async fn start_with(call: &Call) -> App {
-    start_with_net(call, crate::NetConfig::default()).await
+pub(super) async fn start_with(db: TestDb, call: &Call) -> App {
+    start_with_net(db, call, crate::NetConfig::default()).await
 }
 
 /// The same, meeting the network as `net` says.
-pub(super) async fn start_with_net(call: &Call, net: crate::NetConfig) -> App {
+pub(super) async fn start_with_net(db: TestDb, call: &Call, net: crate::NetConfig) -> App {
     let server = TestServer::start_with_net(
-        TestDb::sqlite(),
+        db,
         &[
             entity("039007", "Cervia", EntityKind::Comune, "08"),
             entity(
@@ -224,6 +224,67 @@ impl Browser {
         let page = self.get("/area-riservata").await;
         hidden(&page.body, "csrf")
     }
+}
+
+pub(super) const BOUNDARY: &str = "----bandi-test-boundary";
+
+/// A file of the form: control name, file name, declared type, bytes.
+pub(super) type File<'a> = (&'a str, &'a str, &'a str, &'a [u8]);
+
+pub(super) fn multipart(fields: &[(&str, &str)], files: &[File<'_>]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    for (name, file_name, content_type, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+pub(super) async fn post_files(
+    b: &mut Browser,
+    path: &str,
+    fields: &[(&str, &str)],
+    files: &[File<'_>],
+) -> Answer {
+    let req = b
+        .client
+        .post(format!("{}{path}", b.base))
+        .header(
+            CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(multipart(fields, files));
+    b.send(req).await
+}
+
+/// A multipart request with `cookies`, its body built already.
+pub(super) fn multipart_request(
+    client: &reqwest::Client,
+    url: String,
+    cookies: &str,
+    body: Vec<u8>,
+) -> reqwest::RequestBuilder {
+    client
+        .post(url)
+        .header("cookie", cookies)
+        .header(
+            CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(body)
 }
 
 pub(super) fn error_code(html: &str) -> &str {

@@ -6,9 +6,9 @@ use reqwest::header::CONTENT_TYPE;
 
 use super::*;
 
-#[tokio::test]
-async fn officials_import_list_export_and_manage_accounts() {
-    let app = start(SignedDuration::from_mins(-1)).await;
+on_both_backends! {
+    async fn officials_import_list_export_and_manage_accounts(db: TestDb) {
+    let app = start(db, SignedDuration::from_mins(-1)).await;
     let mut b = Browser::new(&app);
     b.sign_in("ufficio@example.it", PASSWORD).await;
     let page = b.get("/amministrazione").await;
@@ -206,4 +206,5 @@ async fn officials_import_list_export_and_manage_accounts() {
         r.body.contains("nav-tabs"),
         "several entities: one tab each"
     );
+}
 }

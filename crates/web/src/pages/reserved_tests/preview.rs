@@ -55,9 +55,9 @@ async fn signed_in(app: &App) -> (Browser, String) {
     (b, csrf)
 }
 
-#[tokio::test]
-async fn the_preview_computes_what_the_submission_would() {
-    let app = start(SignedDuration::from_mins(10)).await;
+on_both_backends! {
+    async fn the_preview_computes_what_the_submission_would(db: TestDb) {
+    let app = start(db, SignedDuration::from_mins(10)).await;
     let (b, csrf) = signed_in(&app).await;
     // Not complete (no title, no indicators), an empty row between two lines, devices
     // above their 20% share: the amounts are there all the same.
@@ -108,10 +108,11 @@ async fn the_preview_computes_what_the_submission_would() {
     // A preview stores nothing.
     assert!(app.store.draft("039007", CODE).await.unwrap().is_none());
 }
+}
 
-#[tokio::test]
-async fn bad_requests_to_the_preview_get_json_errors() {
-    let app = start(SignedDuration::from_mins(10)).await;
+on_both_backends! {
+    async fn bad_requests_to_the_preview_get_json_errors(db: TestDb) {
+    let app = start(db, SignedDuration::from_mins(10)).await;
     let (b, csrf) = signed_in(&app).await;
     let good = body(&[("csrf", &csrf), ("line-0-amount", "10")]);
 
@@ -179,6 +180,7 @@ async fn bad_requests_to_the_preview_get_json_errors() {
     assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert!(app.store.draft("039007", CODE).await.unwrap().is_none());
 }
+}
 
 /// An official's CSRF token, from the page they land on.
 async fn hidden_csrf(b: &mut Browser) -> String {
@@ -186,9 +188,9 @@ async fn hidden_csrf(b: &mut Browser) -> String {
     super::hidden(&page.body, "csrf")
 }
 
-#[tokio::test]
-async fn without_javascript_the_save_shows_the_same_amounts() {
-    let app = start(SignedDuration::from_mins(10)).await;
+on_both_backends! {
+    async fn without_javascript_the_save_shows_the_same_amounts(db: TestDb) {
+    let app = start(db, SignedDuration::from_mins(10)).await;
     let mut b = Browser::new(&app);
     b.sign_in("cervia@example.it", PASSWORD).await;
     let page = b.get(&form_path("039007")).await;
@@ -219,4 +221,5 @@ async fn without_javascript_the_save_shows_the_same_amounts() {
             .contains("<li class=\"notice\">La categoria «Acquisto di dispositivi e licenze»")
     );
     assert!(r.body.contains("aria-live=\"polite\""));
+}
 }

@@ -6,9 +6,9 @@ use reqwest::header::{CONTENT_TYPE, SET_COOKIE};
 
 use super::*;
 
-#[tokio::test]
-async fn sign_in_sessions_and_csrf() {
-    let app = start(SignedDuration::from_mins(-1)).await;
+on_both_backends! {
+    async fn sign_in_sessions_and_csrf(db: TestDb) {
+    let app = start(db, SignedDuration::from_mins(-1)).await;
     let mut b = Browser::new(&app);
     let r = b.get("/area-riservata").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
@@ -96,10 +96,11 @@ async fn sign_in_sessions_and_csrf() {
     let r = b.get("/area-riservata").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
 }
+}
 
-#[tokio::test]
-async fn sign_in_is_throttled() {
-    let app = start(SignedDuration::from_mins(-1)).await;
+on_both_backends! {
+    async fn sign_in_is_throttled(db: TestDb) {
+    let app = start(db, SignedDuration::from_mins(-1)).await;
     let mut b = Browser::new(&app);
     for _ in 0..5 {
         let r = b.sign_in("cervia@example.it", "wrong password").await;
@@ -123,10 +124,11 @@ async fn sign_in_is_throttled() {
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
+}
 
-#[tokio::test]
-async fn roles_are_checked_on_the_server() {
-    let app = start(SignedDuration::from_mins(-1)).await;
+on_both_backends! {
+    async fn roles_are_checked_on_the_server(db: TestDb) {
+    let app = start(db, SignedDuration::from_mins(-1)).await;
     let mut applicant = Browser::new(&app);
     applicant.sign_in("cervia@example.it", PASSWORD).await;
     let csrf = applicant.csrf().await;
@@ -184,16 +186,17 @@ async fn roles_are_checked_on_the_server() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(r.location().starts_with("/accedi?dopo="));
 }
+}
 
-/// Behind the Region's proxy (trusted), a request the proxy received over TLS gets a
-/// `Secure` cookie and HSTS.
-#[tokio::test]
-async fn behind_a_trusted_proxy_cookies_are_secure() {
+on_both_backends! {
+    /// Behind the Region's proxy (trusted), a request the proxy received over TLS gets a
+    /// `Secure` cookie and HSTS.
+    async fn behind_a_trusted_proxy_cookies_are_secure(db: TestDb) {
     let net = crate::NetConfig {
         trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
         ..crate::NetConfig::default()
     };
-    let app = start_with_net(&crate::testing::er_call(SignedDuration::from_mins(-1)), net).await;
+    let app = start_with_net(db, &crate::testing::er_call(SignedDuration::from_mins(-1)), net).await;
     let mut b = Browser::new(&app);
     let page = b.get("/accedi").await;
     let csrf = hidden(&page.body, "csrf");
@@ -221,4 +224,5 @@ async fn behind_a_trusted_proxy_cookies_are_secure() {
         .unwrap();
     assert!(set.contains("Secure"), "{set}");
     assert_eq!(r.headers["strict-transport-security"], "max-age=31536000");
+}
 }

@@ -25,16 +25,16 @@ async fn stream(b: &Browser, query: &str) -> reqwest::Response {
         .unwrap()
 }
 
-#[tokio::test]
-async fn the_dashboard_follows_the_statuses_of_its_entity_only() {
-    let app = start(SignedDuration::from_mins(-1)).await;
+on_both_backends! {
+    async fn the_dashboard_follows_the_statuses_of_its_entity_only(db: TestDb) {
+    let app = start(db, SignedDuration::from_mins(-1)).await;
     let mut cervia = Browser::new(&app);
     cervia.sign_in("cervia@example.it", PASSWORD).await;
     let mut ucdc = Browser::new(&app);
     ucdc.sign_in("ucdc@example.it", PASSWORD).await;
     submit(&mut cervia, "039007").await;
     submit(&mut ucdc, "ucdc").await;
-    let apps = app.store.call_applications(super::CODE).await.unwrap();
+    let apps = app.store.call_applications(super::super::CODE).await.unwrap();
     let mine = apps.iter().find(|a| a.receipt.entity == "039007").unwrap();
     let theirs = apps.iter().find(|a| a.receipt.entity == "ucdc").unwrap();
 
@@ -87,4 +87,5 @@ async fn the_dashboard_follows_the_statuses_of_its_entity_only() {
     let anonymous = Browser::new(&app);
     let res = stream(&anonymous, "?ente=039007").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
 }
