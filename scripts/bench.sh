@@ -71,7 +71,9 @@ start_server() {
   [[ $intake == naive ]] && flag=(--naive-intake)
   PORT=$(free_port)
   local t0; t0=$(now_ms)
-  RUST_LOG=warn "$BANDI" --database "$db" serve --listen "127.0.0.1:$PORT" "${flag[@]}" >"$log" 2>&1 &
+  # The load generator stands for the Region's proxy: with --addresses it names its
+  # clients in X-Forwarded-For, which the server believes from a trusted proxy only.
+  RUST_LOG=warn "$BANDI" --database "$db" serve --listen "127.0.0.1:$PORT" --trusted-proxy 127.0.0.1 "${flag[@]}" >"$log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 3000); do
     if curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/v1/health"; then

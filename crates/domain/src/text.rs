@@ -8,11 +8,16 @@ use std::borrow::Cow;
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 pub fn is_format_char(c: char) -> bool {
-    c.general_category() == GeneralCategory::Format
+    // Every format character is above U+00AD (the soft hyphen, the first): most text
+    // never reaches the table's search.
+    c >= '\u{AD}' && c.general_category() == GeneralCategory::Format
 }
 
 /// `s` without format characters; borrowed when it has none (the usual case).
 pub fn strip_format_chars(s: &str) -> Cow<'_, str> {
+    if s.is_ascii() {
+        return Cow::Borrowed(s);
+    }
     if s.chars().any(is_format_char) {
         Cow::Owned(s.chars().filter(|c| !is_format_char(*c)).collect())
     } else {

@@ -245,6 +245,18 @@ impl From<AppError> for ApiError {
     }
 }
 
+/// A request body that could not be read: too slow (the body timeouts: 408) or too large.
+pub fn body_error(e: &(dyn std::error::Error + 'static), limit: usize) -> ApiError {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.is::<tower_http::timeout::TimeoutError>() {
+            return ApiError::from_status(StatusCode::REQUEST_TIMEOUT);
+        }
+        cause = c.source();
+    }
+    ApiError::too_large(limit)
+}
+
 impl ApiError {
     /// The error for a status that the HTTP layer raised without one of ours (an
     /// extractor's rejection, a body that timed out): the same shape, a stable code.

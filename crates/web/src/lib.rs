@@ -17,7 +17,7 @@ use bandi_app::App;
 use bandi_store::Store;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::timeout::{RequestBodyDeadlineLayer, RequestBodyTimeoutLayer};
+use tower_http::timeout::{DeadlineBody, TimeoutBody};
 
 mod api;
 pub mod auth;
@@ -70,7 +70,6 @@ pub fn router(state: SharedState) -> Router {
 }
 
 fn router_with(state: SharedState, live: Arc<pages::Live>) -> Router {
-    let net = state.net.clone();
     Router::new()
         .nest("/api/v1", api::routes())
         .merge(pages::routes(state.clone(), live))
@@ -81,12 +80,7 @@ fn router_with(state: SharedState, live: Arc<pages::Live>) -> Router {
             tracing::error!("a handler panicked");
             ApiError::internal().into_response()
         }))
-        // A body that stalls, or takes too long in all, ends the request (408).
-        .layer(RequestBodyTimeoutLayer::new(net.body_idle_timeout))
-        .layer(RequestBodyDeadlineLayer::new(net.body_deadline))
-        .layer(axum::middleware::from_fn(request_limits))
-        .layer(axum::middleware::from_fn(api_answers))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), hsts))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), edge))
         // Outermost: errors outside /api/ become pages, whatever raised them.
         .layer(axum::middleware::from_fn(pages::for_people))
         .with_state(state)
@@ -122,41 +116,26 @@ pub(crate) fn is_api(path: &str) -> bool {
     path == "/api" || path.starts_with("/api/")
 }
 
-/// Behind a trusted proxy that terminates TLS, browsers are told to come back only over
-/// HTTPS.
-async fn hsts(
+/// What every request meets at the edge, in one layer (each layer costs every request,
+/// the health check's too):
+///
+/// - requests too large to answer are answered at once, in the error shape of the rest
+///   (JSON under `/api/`, a page elsewhere): hyper's own limits are set above these and
+///   answer without a body;
+/// - a body that stalls ([`NetConfig::body_idle_timeout`] between two pieces) or takes too
+///   long in all ends the request with 408; requests without a body arm no timer;
+/// - every API answer carries `nosniff`, and `no-store` where it is private (asked with
+///   credentials, or the answer to a write); an error raised before a handler (an
+///   extractor's rejection) gets the JSON error shape with a stable code;
+/// - behind a trusted proxy that received the request over TLS, HSTS.
+async fn edge(
     axum::extract::State(state): axum::extract::State<SharedState>,
     req: Request,
     next: Next,
 ) -> Response {
-    let peer = req
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0);
-    let secure = state.net.is_secure(req.headers(), peer);
-    let mut res = next.run(req).await;
-    if secure {
-        res.headers_mut().insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000"),
-        );
-    }
-    res
-}
-
-/// Requests too large to answer are answered here, before anything reads them, with the
-/// error shape of the rest (JSON under `/api/`, a page elsewhere): hyper's own limits are
-/// set above these and answer without a body.
-async fn request_limits(req: Request, next: Next) -> Response {
     let uri_len = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
     if uri_len > MAX_URI_BYTES {
-        return ApiError::new(
-            StatusCode::URI_TOO_LONG,
-            "uri_too_long",
-            "L'indirizzo richiesto è troppo lungo.",
-            "The requested address is too long.",
-        )
-        .into_response();
+        return ApiError::from_status(StatusCode::URI_TOO_LONG).into_response();
     }
     let header_bytes: usize = req
         .headers()
@@ -164,46 +143,52 @@ async fn request_limits(req: Request, next: Next) -> Response {
         .map(|(k, v)| k.as_str().len() + v.len() + 4)
         .sum();
     if header_bytes > MAX_HEADER_BYTES || req.headers().len() > 100 {
-        return ApiError::new(
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "request_header_fields_too_large",
-            "Le intestazioni della richiesta sono troppo grandi.",
-            "The request's headers are too large.",
-        )
-        .into_response();
+        return ApiError::from_status(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE).into_response();
     }
-    next.run(req).await
-}
-
-/// What every API answer carries: `nosniff`; `no-store` on what is private (anything asked
-/// with credentials, any answer to a write); and, for errors raised before a handler (an
-/// extractor's rejection, a body that timed out), the JSON error shape with a stable code.
-async fn api_answers(req: Request, next: Next) -> Response {
-    if !is_api(req.uri().path()) {
-        return next.run(req).await;
-    }
+    let api = is_api(req.uri().path());
     let private = req.headers().contains_key(header::AUTHORIZATION)
         || !matches!(
             *req.method(),
             axum::http::Method::GET | axum::http::Method::HEAD
         );
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0);
+    let secure = state.net.is_secure(req.headers(), peer);
+    let has_body = req.headers().contains_key(header::CONTENT_LENGTH)
+        || req.headers().contains_key(header::TRANSFER_ENCODING);
+    let req = if has_body {
+        let (idle, deadline) = (state.net.body_idle_timeout, state.net.body_deadline);
+        req.map(|b| axum::body::Body::new(DeadlineBody::new(deadline, TimeoutBody::new(idle, b))))
+    } else {
+        req
+    };
     let mut res = next.run(req).await;
-    let status = res.status();
-    let is_json = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if (status.is_client_error() || status.is_server_error()) && !is_json {
-        res = ApiError::from_status(status).into_response();
+    if api {
+        let status = res.status();
+        let is_json = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if (status.is_client_error() || status.is_server_error()) && !is_json {
+            res = ApiError::from_status(status).into_response();
+        }
+        res.headers_mut().insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        if private {
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
     }
-    let h = res.headers_mut();
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    if private {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if secure {
+        res.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
     }
     res
 }

@@ -101,7 +101,9 @@ pub(crate) fn ledger_json<'a>(
 ///
 /// After the applications: the documents each one names (`$8`: application id, entity,
 /// call, attachment code, SHA-256) are sealed to it, the newest unsealed version with that
-/// hash, and what else was in the entity's draft for the call goes, with the draft itself.
+/// hash, and what else was in the entity's draft for the call goes, with the draft itself
+/// (`$9`: entity and call of each application; small, where `$2` carries the contents and
+/// costs a parse at every use).
 fn batch_sql(backend: Backend, only_if_head: bool) -> String {
     let applications = elements(backend, 15, &APPLICATION_INTEGERS);
     let head_guard = if only_if_head {
@@ -139,10 +141,10 @@ fn batch_sql(backend: Backend, only_if_head: bool) -> String {
                  WHERE documents.seq = (SELECT MAX(d.seq) FROM documents d WHERE d.entity_code = s.value->>1 \
                  AND d.call_code = s.value->>2 AND d.attachment_code = s.value->>3 AND d.sha256 = s.value->>4 \
                  AND d.application_id IS NULL){and_when}; \
-                 DELETE FROM documents WHERE seq IN (SELECT d.seq FROM jsonb_each($2) AS a JOIN documents d \
-                 ON d.entity_code = a.value->>4 AND d.call_code = a.value->>1 WHERE d.application_id IS NULL){and_when}; \
-                 DELETE FROM drafts WHERE (entity_code, call_code) IN (SELECT a.value->>4, a.value->>1 \
-                 FROM jsonb_each($2) AS a){and_when}{end}"
+                 DELETE FROM documents WHERE seq IN (SELECT d.seq FROM jsonb_each($9) AS a JOIN documents d \
+                 ON d.entity_code = a.value->>0 AND d.call_code = a.value->>1 WHERE d.application_id IS NULL){and_when}; \
+                 DELETE FROM drafts WHERE (entity_code, call_code) IN (SELECT a.value->>0, a.value->>1 \
+                 FROM jsonb_each($9) AS a){and_when}{end}"
             )
         }
         Backend::Postgres => {
@@ -165,11 +167,11 @@ fn batch_sql(backend: Backend, only_if_head: bool) -> String {
                  WHERE documents.seq = (SELECT MAX(d.seq) FROM documents d WHERE d.entity_code = t.r->>1 AND d.call_code = t.r->>2 \
                  AND d.attachment_code = t.r->>3 AND d.sha256 = t.r->>4 AND d.application_id IS NULL) AND EXISTS (SELECT 1 FROM h) \
                  RETURNING documents.seq), \
-                 x AS (DELETE FROM documents WHERE seq IN (SELECT d.seq FROM jsonb_array_elements($2::jsonb) AS t(r) JOIN documents d \
-                 ON d.entity_code = t.r->>4 AND d.call_code = t.r->>1 WHERE d.application_id IS NULL) \
+                 x AS (DELETE FROM documents WHERE seq IN (SELECT d.seq FROM jsonb_array_elements($9::jsonb) AS t(r) JOIN documents d \
+                 ON d.entity_code = t.r->>0 AND d.call_code = t.r->>1 WHERE d.application_id IS NULL) \
                  AND seq NOT IN (SELECT seq FROM s) AND EXISTS (SELECT 1 FROM h)), \
-                 y AS (DELETE FROM drafts WHERE (entity_code, call_code) IN (SELECT t.r->>4, t.r->>1 \
-                 FROM jsonb_array_elements($2::jsonb) AS t(r)) AND EXISTS (SELECT 1 FROM h)) \
+                 y AS (DELETE FROM drafts WHERE (entity_code, call_code) IN (SELECT t.r->>0, t.r->>1 \
+                 FROM jsonb_array_elements($9::jsonb) AS t(r)) AND EXISTS (SELECT 1 FROM h)) \
                  SELECT count(*) AS applied FROM h"
             )
         }
@@ -203,7 +205,7 @@ pub(crate) async fn write_batch(
         (Backend::Postgres, false) => &POSTGRES_LOCKED,
         (Backend::Postgres, true) => &POSTGRES_SOLO,
     };
-    let [ledger, applications, counters, seals] = json_rows(rows, counters);
+    let [ledger, applications, counters, seals, drafts] = json_rows(rows, counters);
     let mut q = sqlx::query(sql)
         .bind(ledger)
         .bind(applications)
@@ -216,7 +218,7 @@ pub(crate) async fn write_batch(
         Some(expected) => q.bind(expected.seq as i64).bind(expected.hash.clone()),
         None => q.bind(None::<i64>).bind(None::<String>),
     };
-    q = q.bind(seals);
+    q = q.bind(seals).bind(drafts);
     let answer = q.fetch_all(&mut *conn).await?;
     if expected.is_none() {
         return Ok(true);
@@ -233,9 +235,9 @@ pub(crate) async fn write_batch(
     })
 }
 
-/// The batch as four JSON arrays of arrays: ledger entries, applications, counters, and
-/// the documents to seal.
-fn json_rows(rows: &[NewApplication], counters: &[Counters<'_>]) -> [String; 4] {
+/// The batch as five JSON arrays of arrays: ledger entries, applications, counters, the
+/// documents to seal, and the drafts to clear.
+fn json_rows(rows: &[NewApplication], counters: &[Counters<'_>]) -> [String; 5] {
     // Tuples serialise as JSON arrays, straight into the string.
     let ledger = ledger_json(rows.iter().map(|r| (&r.entry, Some(r.call.as_str()))));
     let applications: Vec<_> = rows
@@ -282,11 +284,13 @@ fn json_rows(rows: &[NewApplication], counters: &[Counters<'_>]) -> [String; 4] 
                 .map(move |a| (&r.id, &r.entity, &r.call, &a.code, &a.sha256))
         })
         .collect();
+    let drafts: Vec<_> = rows.iter().map(|r| (&r.entity, &r.call)).collect();
     [
         ledger,
         to_json(&applications),
         to_json(&counters),
         to_json(&seals),
+        to_json(&drafts),
     ]
 }
 

@@ -36,7 +36,7 @@ pub async fn submit(
     }
     let bytes = axum::body::to_bytes(body, MAX_BODY)
         .await
-        .map_err(|_| ApiError::too_large(MAX_BODY))?;
+        .map_err(|e| crate::error::body_error(&e, MAX_BODY))?;
     // Before anything else costs CPU: when the sequencer is behind, or this address has too
     // many submissions in progress, the answer is at once (503 or 429, with Retry-After);
     // after reading the body, though, so that the connection can carry the client's retry.

@@ -177,6 +177,7 @@ pub(super) async fn slow_clients_are_cut_off(db: TestDb) {
     // sockets nor ten seconds; the defaults are the same mechanism.
     let net = bandi_web::NetConfig {
         header_timeout: Duration::from_secs(2),
+        body_idle_timeout: Duration::from_secs(1),
         max_connections_per_address: 40,
         max_streams_per_address: 8,
         ..bandi_web::NetConfig::default()
@@ -203,6 +204,27 @@ pub(super) async fn slow_clients_are_cut_off(db: TestDb) {
     })
     .await;
     assert!(closed.is_ok(), "a half-sent request held its connection");
+
+    // A body that stalls: 408 in the JSON error shape, nothing stored.
+    let token = app.token("080001").await;
+    let mut stalled = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    stalled
+        .write_all(
+            format!(
+                "POST /api/v1/calls/{CODE}/applications HTTP/1.1\r\nHost: x\r\n\
+                 Authorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+                 Content-Length: 400\r\n\r\n{{\"title\":"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stalled.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"request_timeout\""), "{answer}");
+    assert_eq!(app.footprint().await.1, 0);
 
     // Many idle connections from one address: past the cap they are closed at once.
     let other = std::net::SocketAddr::new("127.0.0.9".parse().unwrap(), 0);

@@ -54,7 +54,7 @@ pub(crate) async fn read(req: Request) -> Result<Posted, ApiError> {
         let (parts, body) = req.into_parts();
         let bytes = axum::body::to_bytes(body, MAX_FORM)
             .await
-            .map_err(|_| ApiError::too_large(MAX_FORM))?;
+            .map_err(|e| crate::error::body_error(&e, MAX_FORM))?;
         let req = Request::from_parts(parts, Body::from(bytes));
         let axum::Form(fields) = axum::Form::<Vec<(String, String)>>::from_request(req, &())
             .await
@@ -75,6 +75,10 @@ pub(crate) async fn read(req: Request) -> Result<Posted, ApiError> {
     let refused = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::too_large(MAX_UPLOAD_BODY)
+        } else if crate::error::body_error(&e, MAX_UPLOAD_BODY).status
+            == StatusCode::REQUEST_TIMEOUT
+        {
+            ApiError::from_status(StatusCode::REQUEST_TIMEOUT)
         } else {
             unreadable()
         }
