@@ -82,7 +82,7 @@ pub fn entity_codes(s: &str) -> Vec<String> {
         .collect()
 }
 
-fn email_is_valid(e: &str) -> bool {
+pub(crate) fn email_is_valid(e: &str) -> bool {
     e.len() <= 254
         && e.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty() && domain.contains('.') && !domain.starts_with('.')

@@ -126,6 +126,7 @@ impl App {
                         file_name: &file_name,
                         content_type: kind.content_type(),
                         uploaded_by: &uploaded_by,
+                        integration_request: None,
                     },
                     &mut u.bytes,
                 )

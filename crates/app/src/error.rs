@@ -3,10 +3,12 @@
 //! server's time, the protocol of the first application). The web renders it once as JSON
 //! and once as a page; the command line prints its text.
 
+use bandi_domain::allocation::AllocationError;
 use bandi_domain::call::{CallFileError, NotEligible, OutsideWindow};
 use bandi_domain::document::DocumentProblem;
 use bandi_domain::i18n::{FieldError, Locale, Text};
 use bandi_domain::instant::format_utc;
+use bandi_domain::review::ReviewError;
 use bandi_store::StoreError;
 use bandi_store::intake::IntakeError;
 use serde_json::Value;
@@ -86,6 +88,14 @@ pub enum AppError {
     ProtocolPrefixTaken { prefix: String, call: String },
     #[error("an account with e-mail {email} exists")]
     EmailTaken { email: String },
+    /// What the review's state does not allow, or a review input that is wrong.
+    #[error("review: {0}")]
+    Review(ReviewError),
+    /// What the allocation does not allow (a budget below what is reserved).
+    #[error("allocation: {0}")]
+    Allocation(AllocationError),
+    #[error("not an e-mail address: {0}")]
+    InvalidContact(String),
     #[error("too many requests of this client in progress")]
     TooManyInFlight,
     #[error("the intake is overloaded")]
@@ -123,6 +133,12 @@ impl AppError {
             AppError::CallHasApplications { .. } => "call_has_applications",
             AppError::ProtocolPrefixTaken { .. } => "protocol_prefix_taken",
             AppError::EmailTaken { .. } => "email_taken",
+            AppError::Review(e) => e.code(),
+            AppError::Allocation(AllocationError::BudgetBelowReserved { .. }) => {
+                "budget_below_reserved"
+            }
+            AppError::Allocation(_) => "refused_by_allocation",
+            AppError::InvalidContact(_) => "invalid_contact",
             AppError::TooManyInFlight => "too_many_requests",
             AppError::Overloaded => "overloaded",
             AppError::Busy => "busy",
@@ -146,6 +162,9 @@ impl AppError {
             | AppError::InvalidAccount(_)
             | AppError::InvalidDocument { .. } => Kind::Invalid,
             AppError::UnknownAttachment(_) => Kind::BadRequest,
+            AppError::Review(e) if e.is_conflict() => Kind::Conflict,
+            AppError::Review(_) | AppError::InvalidContact(_) => Kind::Invalid,
+            AppError::Allocation(_) => Kind::Conflict,
             AppError::AlreadyApplied { .. }
             | AppError::IdempotencyConflict { .. }
             | AppError::AlreadySubmitted
@@ -348,6 +367,27 @@ impl AppError {
             AppError::EmailTaken { .. } => Text::new(
                 "Esiste già un account con questo indirizzo.",
                 "An account with this address exists.",
+            ),
+            AppError::Review(e) => e.text(),
+            AppError::Allocation(AllocationError::BudgetBelowReserved { budget, reserved }) => {
+                Text::new(
+                    format!(
+                        "La dotazione non può scendere a {budget}: sono già riservati {reserved}."
+                    ),
+                    format!(
+                        "The budget cannot go down to {}: {} are reserved already.",
+                        budget.in_locale(Locale::En),
+                        reserved.in_locale(Locale::En)
+                    ),
+                )
+            }
+            AppError::Allocation(e) => Text::new(
+                format!("Operazione rifiutata dall'allocazione: {e}."),
+                format!("Refused by the allocation: {e}."),
+            ),
+            AppError::InvalidContact(a) => Text::new(
+                format!("«{a}» non è un indirizzo e-mail valido."),
+                format!("«{a}» is not a valid e-mail address."),
             ),
             AppError::TooManyInFlight => Text::new(
                 "Troppe richieste in corso da questo utente o indirizzo: attendere le risposte e riprovare.",

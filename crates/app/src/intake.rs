@@ -90,6 +90,7 @@ impl App {
             .submit(Submission {
                 call: s.call.to_string(),
                 entity: s.entity.to_string(),
+                entity_name: entity.name.clone(),
                 idempotency_key: s.idempotency_key,
                 application,
             })

@@ -21,6 +21,7 @@ pub mod drafts;
 pub mod error;
 pub mod intake;
 pub mod passwords;
+pub mod review;
 pub mod sign_in;
 
 pub use error::{AppError, Kind};

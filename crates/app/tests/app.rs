@@ -10,6 +10,8 @@ mod calls;
 mod drafts;
 #[path = "app/intake.rs"]
 mod intake;
+#[path = "app/review.rs"]
+mod review;
 #[path = "app/sign_in.rs"]
 mod sign_in;
 #[path = "app/support.rs"]
@@ -47,4 +49,6 @@ on_both_backends!(
     accounts::accounts_and_their_refusals,
     sign_in::sign_in_throttles_without_locking_the_owner_out,
     sign_in::the_throttle_holds_across_nodes,
+    review::reviews_decisions_and_the_waitlist,
+    review::top_ups_and_published_lists,
 );

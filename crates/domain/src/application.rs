@@ -16,6 +16,13 @@ mod checks;
 
 use amounts::eligible_cost;
 pub use amounts::{Estimate, estimate};
+
+/// The eligible cost of a content under a call's categories and caps, and the notices of
+/// what is not eligible: the rule of [`ApplicationContent::validate`], for a review's
+/// reductions to recompute amounts the same way.
+pub fn eligible_cost_of(content: &ApplicationContent, call: &Call) -> (Money, Vec<Notice>) {
+    eligible_cost(content, call)
+}
 use checks::{check_attachments, check_indicators, check_text};
 
 pub const MAX_TITLE_CHARS: usize = 300;

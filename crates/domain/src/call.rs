@@ -112,6 +112,13 @@ pub struct Indicator {
     pub required: bool,
 }
 
+/// An item of the call's admissibility checklist, which reviewers tick for each application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChecklistItem {
+    pub code: String,
+    pub label: Text,
+}
+
 /// Where a call is in its life at a given instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -197,6 +204,9 @@ pub struct Call {
     pub indicators: Vec<Indicator>,
     pub completion_deadline: Option<Date>,
     pub reporting_deadline: Option<Date>,
+    /// What reviewers check of every application before admitting it; may be empty.
+    #[serde(default)]
+    pub checklist: Vec<ChecklistItem>,
 }
 
 impl Call {

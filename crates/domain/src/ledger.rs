@@ -12,12 +12,38 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::account::Role;
 use crate::allocation::Event;
 use crate::money::Money;
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// What an entry records. The tag is the entry's kind.
+/// An act of the administration that decided something (a regional resolution, a
+/// director's decree): its number, its date and, when its document was attached, the
+/// document's SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Act {
+    pub number: String,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_sha256: Option<String>,
+}
+
+/// A budget line's eligible amount as admitted by a reduction (`line` counts from 0, in
+/// the order of the application's content).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineAdmitted {
+    pub line: u32,
+    pub admitted_cents: Money,
+}
+
+/// What an entry records. The tag is the entry's kind. Texts written by people (reasons,
+/// notes, integration requests and answers) are not in the public payload: their SHA-256
+/// is, and the text is kept beside the entry, so that the ledger proves what was written
+/// without publishing it. `by` is the role of whoever acted, not a person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Record {
@@ -37,29 +63,99 @@ pub enum Record {
         content_sha256: String,
         requested_cents: Money,
     },
-    ApplicationWithdrawn {
+    /// A reviewer takes the application to decide it (or takes it over from another).
+    ApplicationTaken {
         call: String,
         seq: u64,
+        by: Role,
+        takeover: bool,
+    },
+    /// An item of the call's admissibility checklist, ticked with a note.
+    ChecklistChecked {
+        call: String,
+        seq: u64,
+        item: String,
+        passed: bool,
+        note_sha256: String,
+        by: Role,
+    },
+    /// A request for integration (soccorso istruttorio), with its deadline.
+    IntegrationRequested {
+        call: String,
+        seq: u64,
+        request: u32,
+        deadline: String,
+        text_sha256: String,
+        by: Role,
+    },
+    /// The applicant's answer: its text and documents, sealed by `content_sha256`.
+    IntegrationAnswered {
+        call: String,
+        seq: u64,
+        request: u32,
+        content_sha256: String,
+    },
+    ApplicationAdmitted {
+        call: String,
+        seq: u64,
+        reason_sha256: String,
+        by: Role,
+    },
+    /// The eligible cost lowered (by line, or in all); the grant recomputed by the call's
+    /// rules. A lower grant is a reduction in the allocation.
+    ApplicationReduced {
+        call: String,
+        seq: u64,
+        eligible_cost_cents: Money,
+        requested_before_cents: Money,
+        requested_cents: Money,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        lines: Vec<LineAdmitted>,
+        reason_sha256: String,
+        by: Role,
     },
     ApplicationRejected {
         call: String,
         seq: u64,
-        reason: String,
+        reason_sha256: String,
+        by: Role,
     },
-    ApplicationReduced {
+    /// The applicant gave up the application (rinuncia), recorded by an official or by
+    /// the applicant.
+    ApplicationWithdrawn {
         call: String,
         seq: u64,
-        requested_cents: Money,
-        reason: String,
+        reason_sha256: String,
+        by: Role,
     },
     AwardRevoked {
         call: String,
         seq: u64,
-        reason: String,
+        reason_sha256: String,
+        act: Act,
+        by: Role,
     },
+    /// The call's budget becomes `budget_cents` (the Region added 1.45 M€ in 2020).
     BudgetChanged {
         call: String,
         budget_cents: Money,
+        act: Act,
+        by: Role,
+    },
+    /// A frozen version of the call's list, approved by an act.
+    ListPublished {
+        call: String,
+        version: u32,
+        list_sha256: String,
+        act: Act,
+        by: Role,
+    },
+    /// The CUP (codice unico di progetto) of a funded project.
+    CupRecorded {
+        call: String,
+        seq: u64,
+        cup: String,
+        by: Role,
     },
 }
 
@@ -68,11 +164,18 @@ impl Record {
         match self {
             Record::CallPublished { .. } => "call_published",
             Record::ApplicationSubmitted { .. } => "application_submitted",
-            Record::ApplicationWithdrawn { .. } => "application_withdrawn",
-            Record::ApplicationRejected { .. } => "application_rejected",
+            Record::ApplicationTaken { .. } => "application_taken",
+            Record::ChecklistChecked { .. } => "checklist_checked",
+            Record::IntegrationRequested { .. } => "integration_requested",
+            Record::IntegrationAnswered { .. } => "integration_answered",
+            Record::ApplicationAdmitted { .. } => "application_admitted",
             Record::ApplicationReduced { .. } => "application_reduced",
+            Record::ApplicationRejected { .. } => "application_rejected",
+            Record::ApplicationWithdrawn { .. } => "application_withdrawn",
             Record::AwardRevoked { .. } => "award_revoked",
             Record::BudgetChanged { .. } => "budget_changed",
+            Record::ListPublished { .. } => "list_published",
+            Record::CupRecorded { .. } => "cup_recorded",
         }
     }
 
@@ -80,18 +183,59 @@ impl Record {
         match self {
             Record::CallPublished { call, .. }
             | Record::ApplicationSubmitted { call, .. }
-            | Record::ApplicationWithdrawn { call, .. }
-            | Record::ApplicationRejected { call, .. }
+            | Record::ApplicationTaken { call, .. }
+            | Record::ChecklistChecked { call, .. }
+            | Record::IntegrationRequested { call, .. }
+            | Record::IntegrationAnswered { call, .. }
+            | Record::ApplicationAdmitted { call, .. }
             | Record::ApplicationReduced { call, .. }
+            | Record::ApplicationRejected { call, .. }
+            | Record::ApplicationWithdrawn { call, .. }
             | Record::AwardRevoked { call, .. }
-            | Record::BudgetChanged { call, .. } => call,
+            | Record::BudgetChanged { call, .. }
+            | Record::ListPublished { call, .. }
+            | Record::CupRecorded { call, .. } => call,
+        }
+    }
+
+    /// The application (its number in the call) this record is about, if any.
+    pub fn application(&self) -> Option<u64> {
+        match *self {
+            Record::ApplicationSubmitted { seq, .. }
+            | Record::ApplicationTaken { seq, .. }
+            | Record::ChecklistChecked { seq, .. }
+            | Record::IntegrationRequested { seq, .. }
+            | Record::IntegrationAnswered { seq, .. }
+            | Record::ApplicationAdmitted { seq, .. }
+            | Record::ApplicationReduced { seq, .. }
+            | Record::ApplicationRejected { seq, .. }
+            | Record::ApplicationWithdrawn { seq, .. }
+            | Record::AwardRevoked { seq, .. }
+            | Record::CupRecorded { seq, .. } => Some(seq),
+            Record::CallPublished { .. }
+            | Record::BudgetChanged { .. }
+            | Record::ListPublished { .. } => None,
+        }
+    }
+
+    /// The SHA-256 of the text kept beside the entry (a reason, a note, a request), if the
+    /// record names one.
+    pub fn text_sha256(&self) -> Option<&str> {
+        match self {
+            Record::ChecklistChecked { note_sha256, .. } => Some(note_sha256),
+            Record::IntegrationRequested { text_sha256, .. } => Some(text_sha256),
+            Record::ApplicationAdmitted { reason_sha256, .. }
+            | Record::ApplicationReduced { reason_sha256, .. }
+            | Record::ApplicationRejected { reason_sha256, .. }
+            | Record::ApplicationWithdrawn { reason_sha256, .. }
+            | Record::AwardRevoked { reason_sha256, .. } => Some(reason_sha256),
+            _ => None,
         }
     }
 
     /// The allocation event this record carries, if any.
     pub fn allocation_event(&self) -> Option<Event> {
         Some(match *self {
-            Record::CallPublished { .. } => return None,
             Record::ApplicationSubmitted {
                 seq,
                 requested_cents,
@@ -104,9 +248,10 @@ impl Record {
             Record::ApplicationRejected { seq, .. } => Event::Rejected { seq },
             Record::ApplicationReduced {
                 seq,
+                requested_before_cents,
                 requested_cents,
                 ..
-            } => Event::Reduced {
+            } if requested_cents < requested_before_cents => Event::Reduced {
                 seq,
                 requested: requested_cents,
             },
@@ -114,6 +259,15 @@ impl Record {
             Record::BudgetChanged { budget_cents, .. } => Event::BudgetChanged {
                 budget: budget_cents,
             },
+            Record::CallPublished { .. }
+            | Record::ApplicationTaken { .. }
+            | Record::ChecklistChecked { .. }
+            | Record::IntegrationRequested { .. }
+            | Record::IntegrationAnswered { .. }
+            | Record::ApplicationAdmitted { .. }
+            | Record::ApplicationReduced { .. }
+            | Record::ListPublished { .. }
+            | Record::CupRecorded { .. } => return None,
         })
     }
 
@@ -320,6 +474,8 @@ mod tests {
         let rec = Record::ApplicationWithdrawn {
             call: "x".into(),
             seq: 1,
+            reason_sha256: "0".repeat(64),
+            by: Role::Admin,
         };
         c[1] = Entry::seal(2, &c[0].hash, "2021-01-01T00:00:00Z".parse().unwrap(), &rec);
         assert_eq!(verify_chain(&c).unwrap_err().seq, 3);
@@ -334,6 +490,12 @@ mod tests {
         let r = Record::BudgetChanged {
             call: "c".into(),
             budget_cents: Money::from_euros(3_450_000),
+            act: Act {
+                number: "DGR 1234/2020".into(),
+                date: "2020-06-15".into(),
+                document_sha256: None,
+            },
+            by: Role::Admin,
         };
         assert_eq!(Record::from_payload(&r.payload()), Ok(r.clone()));
         assert_eq!(
@@ -342,10 +504,29 @@ mod tests {
                 budget: Money::from_euros(3_450_000)
             })
         );
-        assert!(
-            Record::from_payload(r#"{"kind":"budget_changed","call":"c","budget_cents":1,"x":2}"#)
-                .is_err()
+        assert_eq!(
+            r.payload(),
+            r#"{"kind":"budget_changed","call":"c","budget_cents":345000000,"act":{"number":"DGR 1234/2020","date":"2020-06-15"},"by":"admin"}"#
         );
+        assert!(
+            Record::from_payload(
+                r#"{"kind":"budget_changed","call":"c","budget_cents":1,"act":{"number":"1","date":"2020-01-01"},"by":"admin","x":2}"#
+            )
+            .is_err()
+        );
+        // A reduction that leaves the grant as it was (the cap still binds) moves no money.
+        let same = Record::ApplicationReduced {
+            call: "c".into(),
+            seq: 3,
+            eligible_cost_cents: Money::from_euros(160_000),
+            requested_before_cents: Money::from_euros(105_000),
+            requested_cents: Money::from_euros(105_000),
+            lines: vec![],
+            reason_sha256: "0".repeat(64),
+            by: Role::Reviewer,
+        };
+        assert_eq!(same.allocation_event(), None);
+        assert_eq!(same.application(), Some(3));
     }
 
     proptest! {

@@ -169,6 +169,16 @@ impl Store {
         row.as_ref().map(application_from_row).transpose()
     }
 
+    /// The call and number of the application with this protocol.
+    pub async fn locate(&self, protocol: &str) -> Result<Option<(String, u64)>> {
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT call_code, seq FROM applications WHERE protocol = $1")
+                .bind(protocol)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(row.map(|(c, s)| (c, s as u64)))
+    }
+
     /// Every application of a call in protocol order.
     pub async fn ranking(&self, call: &str) -> Result<Vec<RankingRow>> {
         let sql = format!("{RANKING_SELECT} WHERE a.call_code = $1 ORDER BY a.seq");

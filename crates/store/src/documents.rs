@@ -52,6 +52,8 @@ pub struct NewDocument<'a> {
     pub file_name: &'a str,
     pub content_type: &'a str,
     pub uploaded_by: &'a str,
+    /// For a document of an answer to a request for integration: the request's number.
+    pub integration_request: Option<u32>,
 }
 
 const INFO: &str = "id, entity_code, call_code, attachment_code, file_name, content_type, \
@@ -107,8 +109,8 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         let inserted: std::result::Result<i64, sqlx::Error> = sqlx::query_scalar(
             "INSERT INTO documents (id, entity_code, call_code, attachment_code, file_name, content_type, \
-             size_bytes, sha256, uploaded_us, uploaded_by, application_id, content) \
-             VALUES ($1, $2, $3, $4, $5, $6, 0, '', $7, $8, NULL, $9) RETURNING seq",
+             size_bytes, sha256, uploaded_us, uploaded_by, application_id, content, integration_request) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0, '', $7, $8, NULL, $9, $10) RETURNING seq",
         )
         .bind(&id)
         .bind(new.entity)
@@ -119,6 +121,7 @@ impl Store {
         .bind(now)
         .bind(new.uploaded_by)
         .bind(Vec::<u8>::new())
+        .bind(new.integration_request.map(i64::from))
         .fetch_one(&mut *tx)
         .await;
         let seq = match inserted {
@@ -212,10 +215,11 @@ impl Store {
     pub async fn draft_documents(&self, entity: &str, call: &str) -> Result<Vec<DocumentInfo>> {
         let sql = format!(
             "SELECT {INFO} FROM documents d WHERE entity_code = $1 AND call_code = $2 \
-             AND application_id IS NULL AND removed_us IS NULL AND seq = (SELECT MAX(seq) \
+             AND application_id IS NULL AND removed_us IS NULL AND integration_request IS NULL \
+             AND seq = (SELECT MAX(seq) \
              FROM documents x WHERE x.entity_code = d.entity_code AND x.call_code = d.call_code \
              AND x.attachment_code = d.attachment_code AND x.application_id IS NULL \
-             AND x.removed_us IS NULL) ORDER BY attachment_code"
+             AND x.removed_us IS NULL AND x.integration_request IS NULL) ORDER BY attachment_code"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(entity)
@@ -225,13 +229,33 @@ impl Store {
         rows.iter().map(info_from_row).collect()
     }
 
-    /// The documents sealed by an application, in attachment code order.
+    /// The documents sealed by an application, in attachment code order (the answers to
+    /// requests for integration are not among them: see [`Store::answer_documents`]).
     pub async fn application_documents(&self, application: &str) -> Result<Vec<DocumentInfo>> {
         let sql = format!(
-            "SELECT {INFO} FROM documents WHERE application_id = $1 ORDER BY attachment_code"
+            "SELECT {INFO} FROM documents WHERE application_id = $1 AND integration_request IS NULL \
+             ORDER BY attachment_code"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(application)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(info_from_row).collect()
+    }
+
+    /// The documents of an answer to request `request` of an application.
+    pub async fn answer_documents(
+        &self,
+        application: &str,
+        request: u32,
+    ) -> Result<Vec<DocumentInfo>> {
+        let sql = format!(
+            "SELECT {INFO} FROM documents WHERE application_id = $1 AND integration_request = $2 \
+             ORDER BY attachment_code"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(application)
+            .bind(i64::from(request))
             .fetch_all(self.pool())
             .await?;
         rows.iter().map(info_from_row).collect()

@@ -38,6 +38,8 @@ pub const MAX_BATCH: usize = 128;
 pub struct Submission {
     pub call: String,
     pub entity: String,
+    /// How the receipt's notice addresses the entity.
+    pub entity_name: String,
     pub idempotency_key: Option<String>,
     pub application: ValidApplication,
 }

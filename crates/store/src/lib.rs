@@ -22,19 +22,30 @@ mod documents;
 #[macro_use]
 mod entities;
 pub mod error;
+mod history;
 pub mod intake;
 mod ledger;
 mod migrate;
 mod naive;
+mod outbox;
+mod review;
 pub mod testing;
 mod tokens;
 mod verify;
+mod verify_review;
+
+pub use verify_review::answer_sha256;
 
 pub use accounts::{Role, SESSION_IDLE, Session, User, normalise_email};
 pub use applications::{RankingRow, Receipt, StoredApplication};
 pub use calls::{CallSummary, ImportedCall, StoredCall};
 pub use documents::{CHUNK_BYTES, DocumentInfo, NewDocument};
 pub use error::StoreError;
+pub use history::{
+    HistoryEntry, IntegrationAnswer, IntegrationRequest, PublishedVersion, ReviewSummary,
+};
+pub use outbox::{Contacts, Delivery, StoredNotice};
+pub use review::{Applied, Moved, UnderReview};
 pub use verify::VerifyReport;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

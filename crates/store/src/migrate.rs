@@ -25,6 +25,7 @@ const SQLITE: &[(i64, &str)] = &[
         7,
         include_str!("../migrations/sqlite/0007_roles_sessions_documents.sql"),
     ),
+    (8, include_str!("../migrations/sqlite/0008_review.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -46,6 +47,7 @@ const POSTGRES: &[(i64, &str)] = &[
         7,
         include_str!("../migrations/postgres/0007_roles_sessions_documents.sql"),
     ),
+    (8, include_str!("../migrations/postgres/0008_review.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<usize> {

@@ -32,7 +32,7 @@ struct Submitted {
 /// Applications read per query: a call of a million is never held in memory whole.
 const APPLICATIONS_PER_QUERY: i64 = 10_000;
 
-fn mismatch(msg: String) -> StoreError {
+pub(crate) fn mismatch(msg: String) -> StoreError {
     StoreError::Corrupt(msg)
 }
 
@@ -41,6 +41,7 @@ impl Store {
         let mut chain = ChainVerifier::new();
         let mut events: HashMap<String, Vec<(u64, Event)>> = HashMap::new();
         let mut submitted: HashMap<(String, u64), Submitted> = HashMap::new();
+        let mut after_review = crate::verify_review::Recorded::default();
         loop {
             let (after, _) = chain.last();
             let page = self.ledger_page(after, 5000).await?;
@@ -50,6 +51,7 @@ impl Store {
             for e in &page {
                 chain.check(e).map_err(|err| mismatch(err.to_string()))?;
                 let record = e.record().map_err(mismatch)?;
+                after_review.fold(e.seq, &record);
                 if let Some(ev) = record.allocation_event() {
                     events
                         .entry(record.call().to_string())
@@ -90,6 +92,7 @@ impl Store {
             )));
         }
 
+        after_review.check_store(self).await?;
         let calls = self.calls().await?;
         let mut applications = 0;
         for stored in &calls {
@@ -134,7 +137,8 @@ impl Store {
                 let after = checked.checked_sub(1).map_or(0, |i| expected[i].seq);
                 let rows = sqlx::query(
                     "SELECT id, seq, protocol, entity_code, content_sha256, content, requested_cents, \
-                     reserved_cents, status, ledger_seq FROM applications \
+                     reserved_cents, status, ledger_seq, review_state, cup, current_eligible_cents, \
+                     current_requested_cents FROM applications \
                      WHERE call_code = $1 AND seq > $2 ORDER BY seq LIMIT $3",
                 )
                 .bind(code)
@@ -151,6 +155,7 @@ impl Store {
                     };
                     self.check_application(code, row, standing, &submitted)
                         .await?;
+                    after_review.check_application(code, row, standing)?;
                     checked += 1;
                 }
                 if (rows.len() as i64) < APPLICATIONS_PER_QUERY {

@@ -7,7 +7,9 @@ use jiff::{Timestamp, civil, tz::TimeZone};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Attachment, Call, CallCode, CostCategory, FitMode, Indicator, IndicatorKind};
+use super::{
+    Attachment, Call, CallCode, ChecklistItem, CostCategory, FitMode, Indicator, IndicatorKind,
+};
 use crate::entity::EntityKind;
 use crate::i18n::Text;
 use crate::money::{Money, Rate};
@@ -67,6 +69,16 @@ struct CallFile {
     attachments: Vec<AttachmentFile>,
     #[serde(default)]
     indicators: Vec<IndicatorFile>,
+    #[serde(default)]
+    checklist: Vec<ChecklistFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChecklistFile {
+    code: Spanned<String>,
+    label: String,
+    label_en: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -380,6 +392,23 @@ pub(super) fn parse(text: &str) -> Result<Call, CallFileError> {
         });
     }
 
+    let mut checklist: Vec<ChecklistItem> = Vec::new();
+    for c in &file.checklist {
+        check_code(&loc, "checklist.code", &c.code)?;
+        if checklist.iter().any(|x| x.code == *c.code.get_ref()) {
+            return Err(loc.err(
+                "checklist.code",
+                &c.code,
+                "codice di voce della lista di controllo ripetuto",
+                "duplicate checklist item code",
+            ));
+        }
+        checklist.push(ChecklistItem {
+            code: c.code.get_ref().clone(),
+            label: text_pair(&c.label, &c.label_en),
+        });
+    }
+
     Ok(Call {
         code,
         protocol_prefix,
@@ -407,6 +436,7 @@ pub(super) fn parse(text: &str) -> Result<Call, CallFileError> {
         indicators,
         completion_deadline: optional_date(&loc, "completion_deadline", &file.completion_deadline)?,
         reporting_deadline: optional_date(&loc, "reporting_deadline", &file.reporting_deadline)?,
+        checklist,
     })
 }
 

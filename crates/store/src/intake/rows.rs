@@ -9,6 +9,7 @@ use bandi_domain::call::Call;
 use bandi_domain::instant::{format_utc, from_micros};
 use bandi_domain::ledger::{Entry, Record};
 use bandi_domain::money::Money;
+use bandi_domain::notice::Notice;
 use bandi_domain::retry::{KeyUse, Retry, classify};
 use sqlx::AnyConnection;
 
@@ -32,6 +33,8 @@ pub(crate) struct NewApplication {
     pub(crate) idempotency_key: Option<String>,
     /// The documents its content names: sealed to it in the same transaction.
     pub(crate) attachments: Vec<AttachedDocument>,
+    /// The receipt's notice to the entity, written in the same transaction.
+    pub(crate) notice: Notice,
     pub(crate) receipt: Receipt,
     pub(crate) entry: Entry,
 }
@@ -117,6 +120,15 @@ pub(crate) fn new_application(
         requested_cents: requested,
     };
     let entry = ledger::seal(head, received, &record);
+    let notice = bandi_domain::notice::received(
+        &bandi_domain::notice::About {
+            call_title: &call.title.it,
+            protocol: &protocol,
+            entity_name: &s.entity_name,
+        },
+        &call.local_time(received),
+        requested,
+    );
     let receipt = Receipt {
         // Time first, so that new ids land at the end of the primary-key index (one page
         // written per batch, not one per row); 64 random bits keep them unguessable.
@@ -149,6 +161,7 @@ pub(crate) fn new_application(
         eligible: s.application.eligible_cost,
         idempotency_key: s.idempotency_key.clone(),
         attachments: s.application.content.attachments.clone(),
+        notice,
         receipt,
         entry,
     }

@@ -38,6 +38,10 @@ const APPLICATION_COLUMNS: &str = "id, call_code, seq, protocol, entity_code, re
     ledger_seq, idempotency_key, receipt";
 /// Which elements of an application's JSON array are integers (PostgreSQL casts them).
 const APPLICATION_INTEGERS: [usize; 6] = [2, 5, 8, 9, 10, 12];
+/// The receipt's notice of each application (the outbox, in the same transaction).
+const NOTICE_COLUMNS: &str =
+    "id, entity_code, call_code, seq, kind, subject, body, created_us, ledger_seq";
+const NOTICE_INTEGERS: [usize; 3] = [3, 7, 8];
 const COUNTERS_SET: [&str; 6] = [
     "budget_cents",
     "reserved_cents",
@@ -106,6 +110,7 @@ pub(crate) fn ledger_json<'a>(
 /// costs a parse at every use).
 fn batch_sql(backend: Backend, only_if_head: bool) -> String {
     let applications = elements(backend, 15, &APPLICATION_INTEGERS);
+    let notices = elements(backend, 9, &NOTICE_INTEGERS);
     let head_guard = if only_if_head {
         " AND seq = $6 AND hash = $7"
     } else {
@@ -144,7 +149,8 @@ fn batch_sql(backend: Backend, only_if_head: bool) -> String {
                  DELETE FROM documents WHERE seq IN (SELECT d.seq FROM jsonb_each($9) AS a JOIN documents d \
                  ON d.entity_code = a.value->>0 AND d.call_code = a.value->>1 WHERE d.application_id IS NULL){and_when}; \
                  DELETE FROM drafts WHERE (entity_code, call_code) IN (SELECT a.value->>0, a.value->>1 \
-                 FROM jsonb_each($9) AS a){and_when}{end}"
+                 FROM jsonb_each($9) AS a){and_when}; \
+                 INSERT INTO notices ({NOTICE_COLUMNS}) SELECT {notices} FROM jsonb_each($10){when}{end}"
             )
         }
         Backend::Postgres => {
@@ -171,7 +177,8 @@ fn batch_sql(backend: Backend, only_if_head: bool) -> String {
                  ON d.entity_code = t.r->>0 AND d.call_code = t.r->>1 WHERE d.application_id IS NULL) \
                  AND seq NOT IN (SELECT seq FROM s) AND EXISTS (SELECT 1 FROM h)), \
                  y AS (DELETE FROM drafts WHERE (entity_code, call_code) IN (SELECT t.r->>0, t.r->>1 \
-                 FROM jsonb_array_elements($9::jsonb) AS t(r)) AND EXISTS (SELECT 1 FROM h)) \
+                 FROM jsonb_array_elements($9::jsonb) AS t(r)) AND EXISTS (SELECT 1 FROM h)), \
+                 n AS (INSERT INTO notices ({NOTICE_COLUMNS}) SELECT {notices} FROM jsonb_array_elements($10::jsonb) AS t(r){when}) \
                  SELECT count(*) AS applied FROM h"
             )
         }
@@ -205,7 +212,7 @@ pub(crate) async fn write_batch(
         (Backend::Postgres, false) => &POSTGRES_LOCKED,
         (Backend::Postgres, true) => &POSTGRES_SOLO,
     };
-    let [ledger, applications, counters, seals, drafts] = json_rows(rows, counters);
+    let [ledger, applications, counters, seals, drafts, notices] = json_rows(rows, counters);
     let mut q = sqlx::query(sql)
         .bind(ledger)
         .bind(applications)
@@ -218,7 +225,7 @@ pub(crate) async fn write_batch(
         Some(expected) => q.bind(expected.seq as i64).bind(expected.hash.clone()),
         None => q.bind(None::<i64>).bind(None::<String>),
     };
-    q = q.bind(seals).bind(drafts);
+    q = q.bind(seals).bind(drafts).bind(notices);
     let answer = q.fetch_all(&mut *conn).await?;
     if expected.is_none() {
         return Ok(true);
@@ -235,9 +242,9 @@ pub(crate) async fn write_batch(
     })
 }
 
-/// The batch as five JSON arrays of arrays: ledger entries, applications, counters, the
-/// documents to seal, and the drafts to clear.
-fn json_rows(rows: &[NewApplication], counters: &[Counters<'_>]) -> [String; 5] {
+/// The batch as six JSON arrays of arrays: ledger entries, applications, counters, the
+/// documents to seal, the drafts to clear, and the receipts' notices.
+fn json_rows(rows: &[NewApplication], counters: &[Counters<'_>]) -> [String; 6] {
     // Tuples serialise as JSON arrays, straight into the string.
     let ledger = ledger_json(rows.iter().map(|r| (&r.entry, Some(r.call.as_str()))));
     let applications: Vec<_> = rows
@@ -285,12 +292,30 @@ fn json_rows(rows: &[NewApplication], counters: &[Counters<'_>]) -> [String; 5] 
         })
         .collect();
     let drafts: Vec<_> = rows.iter().map(|r| (&r.entity, &r.call)).collect();
+    let notices: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                // The receipt's id is unique and unguessable: the notice's id derives from it.
+                format!("r{}", r.id),
+                &r.entity,
+                &r.call,
+                r.seq,
+                r.notice.kind.as_str(),
+                &r.notice.subject,
+                &r.notice.body,
+                r.received_us,
+                r.entry.seq,
+            )
+        })
+        .collect();
     [
         ledger,
         to_json(&applications),
         to_json(&counters),
         to_json(&seals),
         to_json(&drafts),
+        to_json(&notices),
     ]
 }
 

@@ -17,6 +17,7 @@ fn doc<'a>(entity: &'a str, attachment: &'a str) -> NewDocument<'a> {
         file_name: "piano.pdf",
         content_type: "application/pdf",
         uploaded_by: "user-1",
+        integration_request: None,
     }
 }
 

@@ -106,6 +106,7 @@ pub fn submission(
     Submission {
         call: call.to_string(),
         entity: entity.to_string(),
+        entity_name: format!("Ente {entity}"),
         idempotency_key: key.map(str::to_string),
         application,
     }

@@ -190,6 +190,7 @@ pub async fn verify_detects_changed_attachments(db: &TestDb) {
                 file_name: "piano.pdf",
                 content_type: "application/pdf",
                 uploaded_by: "user-1",
+                integration_request: None,
             },
             &mut &bytes[..],
         )

@@ -329,11 +329,29 @@ pub fn kind_label(record: Option<&Record>, locale: Locale) -> &'static str {
     let (it, en) = match record {
         Some(Record::CallPublished { .. }) => ("Pubblicazione del bando", "Call published"),
         Some(Record::ApplicationSubmitted { .. }) => ("Domanda presentata", "Application received"),
+        Some(Record::ApplicationTaken { .. }) => {
+            ("Domanda presa in carico", "Application taken for review")
+        }
+        Some(Record::ChecklistChecked { .. }) => (
+            "Verifica della lista di controllo",
+            "Checklist item checked",
+        ),
+        Some(Record::IntegrationRequested { .. }) => {
+            ("Richiesta di integrazione", "Integration requested")
+        }
+        Some(Record::IntegrationAnswered { .. }) => {
+            ("Integrazione inviata", "Integration answered")
+        }
+        Some(Record::ApplicationAdmitted { .. }) => ("Domanda ammessa", "Application admitted"),
         Some(Record::ApplicationWithdrawn { .. }) => ("Domanda ritirata", "Application withdrawn"),
         Some(Record::ApplicationRejected { .. }) => ("Domanda non ammessa", "Application rejected"),
-        Some(Record::ApplicationReduced { .. }) => ("Contributo ridotto", "Grant reduced"),
+        Some(Record::ApplicationReduced { .. }) => {
+            ("Spesa ammissibile ridotta", "Eligible cost reduced")
+        }
         Some(Record::AwardRevoked { .. }) => ("Contributo revocato", "Grant revoked"),
         Some(Record::BudgetChanged { .. }) => ("Dotazione modificata", "Budget changed"),
+        Some(Record::ListPublished { .. }) => ("Elenco pubblicato", "List published"),
+        Some(Record::CupRecorded { .. }) => ("CUP registrato", "CUP recorded"),
         None => ("Voce illeggibile", "Unreadable entry"),
     };
     if locale == Locale::It { it } else { en }

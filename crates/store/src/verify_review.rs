@@ -1,0 +1,202 @@
+//! What `bandi verify` checks of the review after the click day: each application's review
+//! state, reduced amounts and CUP as its ledger records tell them; every text kept beside an
+//! entry against the SHA-256 the entry names; every answer to a request for integration
+//! (its text and documents) against the SHA-256 the ledger sealed; every published list
+//! against its entry.
+
+use std::collections::HashMap;
+
+use bandi_domain::allocation::AppAllocation;
+use bandi_domain::application::AttachedDocument;
+use bandi_domain::ledger::Record;
+use bandi_domain::review::{self, ReviewState};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::verify::mismatch;
+use crate::{Result, Store};
+
+/// What the ledger says, gathered as the chain is read.
+#[derive(Default)]
+pub(crate) struct Recorded {
+    reviews: HashMap<(String, u64), review::Recorded>,
+    /// `(ledger entry, SHA-256 of its text)`.
+    texts: Vec<(u64, String)>,
+    /// `(call, version, SHA-256, entry)`.
+    lists: Vec<(String, u32, String, u64)>,
+    /// `(call, application, request, SHA-256 of the answer)`.
+    answers: Vec<(String, u64, u32, String)>,
+}
+
+/// The canonical content of an answer to a request for integration: its text and the
+/// documents it attached (code and SHA-256, in code order). Its SHA-256 is what the ledger
+/// entry `integration_answered` names.
+pub fn answer_sha256(text: &str, documents: &[AttachedDocument]) -> String {
+    let mut documents = documents.to_vec();
+    documents.sort_by(|a, b| a.code.cmp(&b.code));
+    let json = serde_json::json!({"text": text, "documents": documents}).to_string();
+    hex::encode(Sha256::digest(json.as_bytes()))
+}
+
+impl Recorded {
+    pub fn fold(&mut self, entry: u64, record: &Record) {
+        if let Some(seq) = record.application() {
+            self.reviews
+                .entry((record.call().to_string(), seq))
+                .or_default()
+                .apply(record);
+        }
+        if let Some(sha) = record.text_sha256() {
+            self.texts.push((entry, sha.to_string()));
+        }
+        match record {
+            Record::ListPublished {
+                call,
+                version,
+                list_sha256,
+                ..
+            } => self
+                .lists
+                .push((call.clone(), *version, list_sha256.clone(), entry)),
+            Record::IntegrationAnswered {
+                call,
+                seq,
+                request,
+                content_sha256,
+            } => self
+                .answers
+                .push((call.clone(), *seq, *request, content_sha256.clone())),
+            _ => {}
+        }
+    }
+
+    /// Texts, lists and answers against what is stored.
+    pub async fn check_store(&self, store: &Store) -> Result<()> {
+        let texts: HashMap<i64, String> =
+            sqlx::query_as::<_, (i64, String)>("SELECT ledger_seq, text FROM ledger_texts")
+                .fetch_all(store.pool())
+                .await?
+                .into_iter()
+                .collect();
+        for (entry, sha) in &self.texts {
+            let Some(text) = texts.get(&(*entry as i64)) else {
+                return Err(mismatch(format!(
+                    "ledger entry {entry}: its text is not stored"
+                )));
+            };
+            if review::text_sha256(text) != *sha {
+                return Err(mismatch(format!(
+                    "ledger entry {entry}: the stored text does not hash to the SHA-256 the entry names"
+                )));
+            }
+        }
+        for (call, version, sha, entry) in &self.lists {
+            let json: Option<(String, i64)> = sqlx::query_as(
+                "SELECT list_json, ledger_seq FROM published_lists WHERE call_code = $1 AND version = $2",
+            )
+            .bind(call)
+            .bind(i64::from(*version))
+            .fetch_optional(store.pool())
+            .await?;
+            let Some((json, stored_entry)) = json else {
+                return Err(mismatch(format!(
+                    "call {call}: published list {version} is not stored"
+                )));
+            };
+            if hex::encode(Sha256::digest(json.as_bytes())) != *sha || stored_entry as u64 != *entry
+            {
+                return Err(mismatch(format!(
+                    "call {call}: published list {version} differs from ledger entry {entry}"
+                )));
+            }
+        }
+        for (call, seq, request, sha) in &self.answers {
+            let row = sqlx::query(
+                "SELECT r.answer_text, a.id FROM integration_requests r JOIN applications a \
+                 ON a.call_code = r.call_code AND a.seq = r.seq \
+                 WHERE r.call_code = $1 AND r.seq = $2 AND r.request = $3",
+            )
+            .bind(call)
+            .bind(*seq as i64)
+            .bind(i64::from(*request))
+            .fetch_optional(store.pool())
+            .await?;
+            let at = format!("call {call}, application {seq}, answer to request {request}");
+            let Some(row) = row else {
+                return Err(mismatch(format!("{at}: not stored")));
+            };
+            let text: Option<String> = row.try_get("answer_text")?;
+            let id: String = row.try_get("id")?;
+            let documents: Vec<(String, String)> = sqlx::query_as(
+                "SELECT attachment_code, sha256 FROM documents WHERE application_id = $1 \
+                 AND integration_request = $2",
+            )
+            .bind(&id)
+            .bind(i64::from(*request))
+            .fetch_all(store.pool())
+            .await?;
+            let documents: Vec<AttachedDocument> = documents
+                .into_iter()
+                .map(|(code, sha256)| AttachedDocument { code, sha256 })
+                .collect();
+            if answer_sha256(&text.unwrap_or_default(), &documents) != *sha {
+                return Err(mismatch(format!(
+                    "{at}: the stored text and documents do not hash to the SHA-256 the ledger sealed"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// One stored application's review against its records.
+    pub fn check_application(
+        &self,
+        call: &str,
+        row: &AnyRow,
+        expected: &AppAllocation,
+    ) -> Result<()> {
+        let seq = expected.seq;
+        let at = format!("call {call}, application {seq}");
+        let recorded = self
+            .reviews
+            .get(&(call.to_string(), seq))
+            .cloned()
+            .unwrap_or_default();
+        let state: String = row.try_get("review_state")?;
+        let want = recorded.state.unwrap_or(ReviewState::ToReview);
+        if ReviewState::parse(&state) != Some(want) {
+            return Err(mismatch(format!(
+                "{at}: review state is {state:?} but the ledger gives {:?}",
+                want.as_str()
+            )));
+        }
+        let cup: Option<String> = row.try_get("cup")?;
+        if cup != recorded.cup {
+            return Err(mismatch(format!(
+                "{at}: CUP is {cup:?} but the ledger gives {:?}",
+                recorded.cup
+            )));
+        }
+        let requested: Option<i64> = row.try_get("current_requested_cents")?;
+        let eligible: Option<i64> = row.try_get("current_eligible_cents")?;
+        let stored = (eligible, requested);
+        let ledger = recorded
+            .reduced
+            .map(|(e, r)| (Some(e.cents()), Some(r.cents())));
+        if stored != ledger.unwrap_or((None, None)) {
+            return Err(mismatch(format!(
+                "{at}: reduced amounts are {stored:?} but the ledger gives {ledger:?}"
+            )));
+        }
+        if let Some(r) = requested
+            && r != expected.requested.cents()
+        {
+            return Err(mismatch(format!(
+                "{at}: the grant asked is {r} but the replay gives {}",
+                expected.requested.cents()
+            )));
+        }
+        Ok(())
+    }
+}
