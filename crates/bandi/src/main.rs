@@ -24,6 +24,7 @@ use jiff::{SignedDuration, Timestamp};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod decisions;
 mod demo;
 mod rehearse;
 mod users;
@@ -81,6 +82,9 @@ enum Command {
     /// Accounts of the people who sign in to the web pages.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// The review of applications after the click day (istruttoria), as an official.
+    #[command(subcommand)]
+    Review(decisions::ReviewCommand),
     /// Check the ledger chain and replay every call's allocation.
     Verify,
     /// Rehearse a click day: a rehearsal call, N entities submitting from C concurrent
@@ -162,6 +166,34 @@ enum CallsCommand {
         closes_at: Option<String>,
         #[arg(long)]
         budget_cents: Option<i64>,
+    },
+    /// Add money to a call's budget (negative: take it away, never below what is
+    /// reserved), by an act; the waitlist moves in protocol order.
+    Budget {
+        code: String,
+        #[arg(long, allow_hyphen_values = true)]
+        add_cents: i64,
+        /// The act's number, e.g. "DGR 1234/2020".
+        #[arg(long)]
+        act: String,
+        /// The act's date, YYYY-MM-DD (default: today).
+        #[arg(long)]
+        act_date: Option<String>,
+        #[arg(long = "as")]
+        as_email: String,
+    },
+    /// Publish a frozen version of the call's list, approved by an act.
+    PublishList {
+        code: String,
+        #[arg(long)]
+        act: String,
+        #[arg(long)]
+        act_date: Option<String>,
+        /// The act's document (PDF or signed PDF).
+        #[arg(long)]
+        act_file: Option<PathBuf>,
+        #[arg(long = "as")]
+        as_email: String,
     },
 }
 
@@ -276,6 +308,28 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
             );
             println!("{}", call.code);
         }
+        Command::Calls(CallsCommand::Budget {
+            code,
+            add_cents,
+            act,
+            act_date,
+            as_email,
+        }) => {
+            let date = act_date.unwrap_or_else(today);
+            decisions::budget(&app, &code, add_cents, &act, &date, &as_email).await?
+        }
+        Command::Calls(CallsCommand::PublishList {
+            code,
+            act,
+            act_date,
+            act_file,
+            as_email,
+        }) => {
+            let date = act_date.unwrap_or_else(today);
+            decisions::publish_list(&app, &code, &act, &date, act_file.as_deref(), &as_email)
+                .await?
+        }
+        Command::Review(command) => decisions::review(&app, command).await?,
         Command::Tokens(TokensCommand::Issue { entity }) => {
             let token = app.issue_token(&operator, &entity).await.map_err(refused)?;
             println!("{token}");
@@ -443,6 +497,16 @@ async fn shutdown_signal() {
     };
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutting down");
+}
+
+/// Today's date in Italy, `YYYY-MM-DD`: the default date of an act.
+fn today() -> String {
+    Timestamp::now()
+        .to_zoned_datetime(
+            jiff::tz::TimeZone::get("Europe/Rome").unwrap_or(jiff::tz::TimeZone::UTC),
+        )
+        .date()
+        .to_string()
 }
 
 /// Minutes as a signed duration, for the demo's opening.

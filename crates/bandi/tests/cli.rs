@@ -2,6 +2,7 @@
 //! PostgreSQL when `BANDI_TEST_POSTGRES_URL` is set, as `scripts/test.sh` does).
 //!
 //! - `commands`: `migrate` reports what it applied, also from two processes at once;
+//! - `decisions`: the officials' review, budget and published list from the command line;
 //! - `errors`: mistakes on the command line exit non-zero, say what is wrong, change nothing;
 //! - `schedule`: `calls import --opens-at now` keeps the call's length;
 //! - `crash`: SIGKILL under load, restart, every receipt still there, numbering gap-free;
@@ -18,6 +19,8 @@ mod support;
 mod commands;
 #[path = "cli/crash.rs"]
 mod crash;
+#[path = "cli/decisions.rs"]
+mod decisions;
 #[path = "cli/errors.rs"]
 mod errors;
 #[path = "cli/faults.rs"]

@@ -1,0 +1,302 @@
+//! `bandi review …`, `bandi calls budget`, `bandi calls publish-list`: the officials' actions
+//! from the command line, each printing what changed and a last line of JSON; each refusal
+//! exits non-zero, says why, and changes nothing.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use crate::support::*;
+
+const PASSWORD: &str = "una password lunga per la prova";
+
+fn add_user(db: &str, email: &str, role: &str) {
+    let mut child = Command::new(BIN)
+        .args([
+            "--database",
+            db,
+            "users",
+            "add",
+            "--email",
+            email,
+            "--name",
+            email,
+        ])
+        .args(["--role", role, "--password-stdin"])
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("bandi runs");
+    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    assert!(child.wait().unwrap().success(), "users add {email}");
+}
+
+fn json_line(run: &Run) -> Value {
+    serde_json::from_str(&run.last_line()).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn officials_decide_from_the_command_line() {
+    let db = TestDb::sqlite();
+    // Two grants fit; the third waits.
+    let code = seed(&db.url, Some(11_000_000));
+    let entities = er_comuni(3);
+    let tokens = issue_tokens(&db.url, &entities);
+    add_user(&db.url, "anna@regione.it", "reviewer");
+    add_user(&db.url, "capo@regione.it", "admin");
+    let server = Server::start(&db.url).await;
+    let client = client();
+    let mut protocols = Vec::new();
+    for e in &entities {
+        match submit(&client, &server.base, &code, e, &tokens[e]).await {
+            Answer::Receipt {
+                status: 201,
+                receipt,
+            } => protocols.push(receipt["protocol"].as_str().unwrap().to_string()),
+            other => panic!("{other:?}"),
+        }
+    }
+    let review = |args: &[&str]| {
+        let mut all = vec!["review"];
+        all.extend_from_slice(args);
+        bandi(&db.url, &all)
+    };
+    let second = protocols[1].to_lowercase();
+    let target = [
+        "--call",
+        &code,
+        "--protocol",
+        &second,
+        "--as",
+        "anna@regione.it",
+    ];
+    let with = |cmd: &str, extra: &[&str]| {
+        let mut a = vec![cmd];
+        a.extend_from_slice(&target);
+        a.extend_from_slice(extra);
+        a.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let run = |args: Vec<String>| {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        review(&refs)
+    };
+    let before = verify(&db.url);
+
+    // Refusals: deciding before taking, an unknown account, an unknown protocol, the
+    // wrong call, reduce without amounts. Nothing changes.
+    let r = run(with("reject", &["--reason", "no"])).fails();
+    assert!(r.stderr.contains("not_held"), "{}", r.stderr);
+    let r = review(&[
+        "take",
+        "--call",
+        &code,
+        "--protocol",
+        &second,
+        "--as",
+        "nobody@x.it",
+    ])
+    .fails();
+    assert!(r.stderr.contains("nobody@x.it"), "{}", r.stderr);
+    let r = review(&[
+        "take",
+        "--call",
+        &code,
+        "--protocol",
+        "ER-SW-2020/0099999",
+        "--as",
+        "anna@regione.it",
+    ])
+    .fails();
+    assert!(r.stderr.contains("not_found"), "{}", r.stderr);
+    let r = review(&[
+        "take",
+        "--call",
+        "altro-bando",
+        "--protocol",
+        &second,
+        "--as",
+        "anna@regione.it",
+    ])
+    .fails();
+    assert!(r.stderr.contains("not of altro-bando"), "{}", r.stderr);
+    assert_eq!(verify(&db.url), before, "refusals change nothing");
+
+    // Take, then reject: the third application gets the money at once.
+    let t = json_line(&run(with("take", &[])).ok());
+    assert_eq!(
+        (t["action"].as_str(), t["review_state"].as_str()),
+        (Some("take"), Some("in_review"))
+    );
+    let r = run(with("reduce", &["--reason", "x"])).fails();
+    assert!(
+        r.stderr.contains("--eligible-cents or --line"),
+        "{}",
+        r.stderr
+    );
+    let rejected = run(with("reject", &["--reason", "Manca il piano formativo."])).ok();
+    let j = json_line(&rejected);
+    assert_eq!(j["review_state"], "rejected");
+    let changed: Vec<(String, String)> = j["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["protocol"].as_str().unwrap().to_string(),
+                c["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changed,
+        vec![
+            (protocols[1].clone(), "rejected".to_string()),
+            (protocols[2].clone(), "reserved".to_string())
+        ]
+    );
+    assert!(rejected.stdout.contains(&format!(
+        "{}  waitlisted → reserved  0,00 € → 52.500,00 €",
+        protocols[2]
+    )));
+    // Rejected twice: refused.
+    let r = run(with("reject", &["--reason", "again"])).fails();
+    assert!(r.stderr.contains("wrong_state"), "{}", r.stderr);
+
+    // Admission with a reduction by category (the only training line), in one command.
+    let third = protocols[2].clone();
+    let t3 = [
+        "--call",
+        code.as_str(),
+        "--protocol",
+        third.as_str(),
+        "--as",
+        "anna@regione.it",
+    ];
+    review(&[&["take"][..], &t3[..]].concat()).ok();
+    for item in [
+        "eligible_body",
+        "three_parts",
+        "costs_eligible",
+        "approving_act",
+    ] {
+        review(
+            &[
+                &["check"][..],
+                &t3[..],
+                &["--item", item, "--passed", "yes"][..],
+            ]
+            .concat(),
+        )
+        .ok();
+    }
+    let admitted = json_line(
+        &review(
+            &[
+                &["admit"][..],
+                &t3[..],
+                &[
+                    "--line",
+                    "training=5000000",
+                    "--reason",
+                    "Ammessa con riduzione.",
+                ][..],
+            ]
+            .concat(),
+        )
+        .ok(),
+    );
+    assert_eq!(admitted["review_state"], "admitted");
+    assert_eq!(admitted["requested_cents"], 3_500_000);
+    assert_eq!(
+        admitted["ledger"].as_array().unwrap().len(),
+        2,
+        "a reduction, then the admission"
+    );
+
+    // The budget: refused below what is reserved; a top-up by an act.
+    let r = bandi(
+        &db.url,
+        &[
+            "calls",
+            "budget",
+            &code,
+            "--add-cents",
+            "-10000000",
+            "--act",
+            "DGR 1",
+            "--as",
+            "capo@regione.it",
+        ],
+    )
+    .fails();
+    assert!(r.stderr.contains("budget_below_reserved"), "{}", r.stderr);
+    let r = bandi(
+        &db.url,
+        &[
+            "calls",
+            "budget",
+            &code,
+            "--add-cents",
+            "100",
+            "--act",
+            "DGR 1",
+            "--as",
+            "anna@regione.it",
+        ],
+    )
+    .fails();
+    assert!(r.stderr.contains("forbidden"), "{}", r.stderr);
+    let b = json_line(
+        &bandi(
+            &db.url,
+            &[
+                "calls",
+                "budget",
+                &code,
+                "--add-cents",
+                "145000000",
+                "--act",
+                "DGR 1234/2020",
+                "--act-date",
+                "2020-06-15",
+                "--as",
+                "capo@regione.it",
+            ],
+        )
+        .ok(),
+    );
+    assert_eq!(b["budget_cents"], 11_000_000 + 145_000_000);
+
+    // A published list, with its act.
+    let dir = TempDir::new();
+    let pdf = dir.write("atto.pdf", "%PDF-1.4\natto di approvazione\n%%EOF\n");
+    let p = bandi(
+        &db.url,
+        &[
+            "calls",
+            "publish-list",
+            &code,
+            "--act",
+            "DD 100/2020",
+            "--act-date",
+            "2020-07-01",
+            "--act-file",
+            &pdf,
+            "--as",
+            "capo@regione.it",
+        ],
+    )
+    .ok();
+    assert_eq!(json_line(&p)["version"], 1);
+    let (status, lists) = get_json(
+        &client,
+        &format!("{}/calls/{code}/ranking", server.base),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{lists}");
+    assert!(verify(&db.url).starts_with("ok:"));
+}
