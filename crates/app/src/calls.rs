@@ -59,6 +59,37 @@ impl App {
         Ok(self.store().issue_token(entity).await?)
     }
 
+    /// A new API token for an official's account, named by its e-mail. Operators only.
+    pub async fn issue_user_token(&self, actor: &Actor, email: &str) -> Result<String, AppError> {
+        if !matches!(actor, Actor::Operator) {
+            return Err(AppError::Forbidden);
+        }
+        let user = self
+            .store()
+            .user_by_email(email)
+            .await?
+            .map(|(u, _)| u)
+            .ok_or(AppError::NotFound)?;
+        if !user.role.is_official() {
+            return Err(AppError::Forbidden);
+        }
+        Ok(self.store().issue_user_token(&user.id).await?)
+    }
+
+    /// Who a bearer token speaks for: an official's account (`bnu_` tokens, while the
+    /// account is enabled) or an entity.
+    pub async fn token_actor(&self, token: &str) -> Result<Option<Actor>, AppError> {
+        if token.starts_with("bnu_") {
+            return Ok(self
+                .store()
+                .token_user(token)
+                .await?
+                .filter(|u| !u.disabled)
+                .map(Actor::User));
+        }
+        Ok(self.store().token_entity(token).await?.map(Actor::Entity))
+    }
+
     /// New API tokens for many entities at once, in one transaction (rehearsals of
     /// thousands of entities).
     pub async fn issue_tokens(

@@ -27,6 +27,19 @@ pub struct Upload {
     pub bytes: Pin<Box<dyn AsyncRead + Send>>,
 }
 
+impl Upload {
+    /// A file held in memory already (the command line, tests).
+    pub fn from_bytes(attachment: &str, file_name: &str, bytes: Vec<u8>) -> Upload {
+        Upload {
+            attachment: attachment.into(),
+            file_name: file_name.into(),
+            size: bytes.len() as u64,
+            head: bytes.iter().take(64).copied().collect(),
+            bytes: Box::pin(std::io::Cursor::new(bytes)),
+        }
+    }
+}
+
 /// A change to a draft: the form as typed, files to keep, documents to take out.
 pub struct DraftChange {
     pub entity: EntityCode,

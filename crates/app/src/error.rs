@@ -96,6 +96,12 @@ pub enum AppError {
     Allocation(AllocationError),
     #[error("not an e-mail address: {0}")]
     InvalidContact(String),
+    /// An amount in euro that cannot be read.
+    #[error("invalid amount {0:?}")]
+    InvalidAmount(String),
+    /// The outbox's SMTP setting (the relay's URL, the sender's address) cannot be used.
+    #[error("invalid SMTP setting: {0}")]
+    InvalidSmtp(String),
     #[error("too many requests of this client in progress")]
     TooManyInFlight,
     #[error("the intake is overloaded")]
@@ -139,6 +145,8 @@ impl AppError {
             }
             AppError::Allocation(_) => "refused_by_allocation",
             AppError::InvalidContact(_) => "invalid_contact",
+            AppError::InvalidAmount(_) => "invalid_amount",
+            AppError::InvalidSmtp(_) => "invalid_smtp",
             AppError::TooManyInFlight => "too_many_requests",
             AppError::Overloaded => "overloaded",
             AppError::Busy => "busy",
@@ -163,7 +171,10 @@ impl AppError {
             | AppError::InvalidDocument { .. } => Kind::Invalid,
             AppError::UnknownAttachment(_) => Kind::BadRequest,
             AppError::Review(e) if e.is_conflict() => Kind::Conflict,
-            AppError::Review(_) | AppError::InvalidContact(_) => Kind::Invalid,
+            AppError::Review(_)
+            | AppError::InvalidContact(_)
+            | AppError::InvalidAmount(_)
+            | AppError::InvalidSmtp(_) => Kind::Invalid,
             AppError::Allocation(_) => Kind::Conflict,
             AppError::AlreadyApplied { .. }
             | AppError::IdempotencyConflict { .. }
@@ -176,6 +187,15 @@ impl AppError {
             AppError::Overloaded | AppError::Busy | AppError::Unavailable(_) => Kind::Unavailable,
             AppError::Internal(_) => Kind::Internal,
         }
+    }
+
+    /// A refusal the person can fix or must accept (wrong input, a state that does not
+    /// allow it): a page shows it next to the form instead of an error page.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self.kind(),
+            Kind::Invalid | Kind::Conflict | Kind::BadRequest
+        )
     }
 
     /// Seconds after which a retry makes sense, for the refusals that call for one.
@@ -372,15 +392,27 @@ impl AppError {
             AppError::Allocation(AllocationError::BudgetBelowReserved { budget, reserved }) => {
                 Text::new(
                     format!(
-                        "La dotazione non può scendere a {budget}: sono già riservati {reserved}."
+                        "La dotazione non può scendere sotto quanto è già riservato alle domande ({reserved}): la nuova dotazione sarebbe {budget}. Nessun dato è stato modificato."
                     ),
                     format!(
-                        "The budget cannot go down to {}: {} are reserved already.",
-                        budget.in_locale(Locale::En),
-                        reserved.in_locale(Locale::En)
+                        "The budget cannot go below what is already reserved for the applications ({}): the new budget would be {}. Nothing was changed.",
+                        reserved.in_locale(Locale::En),
+                        budget.in_locale(Locale::En)
                     ),
                 )
             }
+            AppError::Allocation(AllocationError::Overflow) => Text::new(
+                "Importo fuori dai limiti consentiti. Nessun dato è stato modificato.",
+                "Amount out of the allowed range. Nothing was changed.",
+            ),
+            AppError::InvalidAmount(a) => Text::new(
+                format!(
+                    "«{a}» non è un importo in euro: scrivere per esempio 250.000,00 (con il segno meno per togliere)."
+                ),
+                format!(
+                    "«{a}» is not an amount in euro: write for example 250,000.00 (with a minus sign to take away)."
+                ),
+            ),
             AppError::Allocation(e) => Text::new(
                 format!("Operazione rifiutata dall'allocazione: {e}."),
                 format!("Refused by the allocation: {e}."),
@@ -388,6 +420,14 @@ impl AppError {
             AppError::InvalidContact(a) => Text::new(
                 format!("«{a}» non è un indirizzo e-mail valido."),
                 format!("«{a}» is not a valid e-mail address."),
+            ),
+            AppError::InvalidSmtp(setting) => Text::new(
+                format!(
+                    "Impostazione SMTP non utilizzabile: «{setting}». Indicare il relay come smtp://host:porta (SMTP semplice verso il relay interno, senza TLS né autenticazione) e un indirizzo mittente valido."
+                ),
+                format!(
+                    "SMTP setting not usable: «{setting}». Give the relay as smtp://host:port (plain SMTP to the internal relay, no TLS nor authentication) and a valid sender address."
+                ),
             ),
             AppError::TooManyInFlight => Text::new(
                 "Troppe richieste in corso da questo utente o indirizzo: attendere le risposte e riprovare.",
@@ -517,6 +557,11 @@ mod tests {
                 Kind::TooMany,
             ),
             (AppError::Busy, "busy", Kind::Unavailable),
+            (
+                AppError::InvalidSmtp("smtps://relay".into()),
+                "invalid_smtp",
+                Kind::Invalid,
+            ),
         ];
         for (e, code, kind) in cases {
             assert_eq!(e.code(), code);

@@ -20,6 +20,7 @@ pub mod calls;
 pub mod drafts;
 pub mod error;
 pub mod intake;
+pub mod outbox;
 pub mod passwords;
 pub mod review;
 pub mod sign_in;

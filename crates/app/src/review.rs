@@ -20,6 +20,33 @@ use jiff::Timestamp;
 use crate::drafts::{Upload, check_upload};
 use crate::{Actor, App, AppError};
 
+/// What a write changed, as the API answers it and the command line prints it last: its
+/// ledger entries and every application whose standing moved.
+pub fn changes_json(applied: &Applied) -> serde_json::Value {
+    serde_json::json!({
+        "ledger": applied
+            .entries
+            .iter()
+            .map(|e| serde_json::json!({"seq": e.seq, "kind": e.kind, "hash": e.hash}))
+            .collect::<Vec<_>>(),
+        "changed": applied
+            .moved
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "protocol": m.protocol,
+                    "seq": m.seq,
+                    "status_before": m.before.0.as_str(),
+                    "status": m.after.0.as_str(),
+                    "reserved_before_cents": m.before.1,
+                    "reserved_cents": m.after.1,
+                    "requested_cents": m.requested,
+                })
+            })
+            .collect::<Vec<_>>(),
+    })
+}
+
 /// How an interface names an application: its call and number, or its protocol.
 #[derive(Debug, Clone)]
 pub enum Which {
@@ -223,6 +250,9 @@ impl App {
     ) -> Result<Applied, AppError> {
         actor.require(Role::Admin)?;
         let by = actor.official().ok_or(AppError::Forbidden)?.role;
+        if add.cents() == 0 {
+            return Err(AppError::InvalidAmount(add.to_string()));
+        }
         let applied = self
             .store()
             .call_record(
@@ -267,25 +297,29 @@ impl App {
         call: &CallCode,
         number: &str,
         date: &str,
-        document: Option<(&str, &[u8])>,
+        document: Option<Upload>,
     ) -> Result<(Applied, u32), AppError> {
         actor.require(Role::Admin)?;
         let by = actor.official().ok_or(AppError::Forbidden)?.role;
         let document_sha256 = match document {
-            Some((name, bytes)) => {
-                let kind = check_upload(bytes, bytes.len() as u64).map_err(|problem| {
-                    AppError::InvalidDocument {
+            Some(mut u) => {
+                // Checked by its size and first bytes before it is read whole.
+                let kind =
+                    check_upload(&u.head, u.size).map_err(|problem| AppError::InvalidDocument {
                         attachment: "act".into(),
                         problem,
-                    }
-                })?;
+                    })?;
+                let mut bytes = Vec::with_capacity(u.size as usize);
+                tokio::io::AsyncReadExt::read_to_end(&mut u.bytes, &mut bytes)
+                    .await
+                    .map_err(|e| AppError::Unavailable(e.to_string()))?;
                 Some(
                     self.store()
                         .put_act_document(
                             call.as_str(),
-                            &clean_file_name(name),
+                            &clean_file_name(&u.file_name),
                             kind.content_type(),
-                            bytes,
+                            &bytes,
                             &actor.id(),
                         )
                         .await?,

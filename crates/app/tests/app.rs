@@ -10,6 +10,8 @@ mod calls;
 mod drafts;
 #[path = "app/intake.rs"]
 mod intake;
+#[path = "app/outbox.rs"]
+mod outbox;
 #[path = "app/review.rs"]
 mod review;
 #[path = "app/sign_in.rs"]
@@ -51,4 +53,7 @@ on_both_backends!(
     sign_in::the_throttle_holds_across_nodes,
     review::reviews_decisions_and_the_waitlist,
     review::top_ups_and_published_lists,
+    outbox::a_notice_reaches_the_entity_by_smtp,
+    outbox::a_crash_between_commit_and_send_loses_nothing_and_sends_once,
+    outbox::without_smtp_messages_stay_in_the_outbox,
 );

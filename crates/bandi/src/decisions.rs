@@ -197,27 +197,13 @@ fn report(action: &str, protocol: Option<&str>, applied: &Applied, extra: serde_
             m.after.1.in_locale(Locale::It)
         );
     }
-    let changed: Vec<_> = applied
-        .moved
-        .iter()
-        .map(|m| {
-            json!({
-                "protocol": m.protocol,
-                "seq": m.seq,
-                "status_before": m.before.0.as_str(),
-                "status": m.after.0.as_str(),
-                "reserved_before_cents": m.before.1,
-                "reserved_cents": m.after.1,
-                "requested_cents": m.requested,
-            })
-        })
-        .collect();
-    let mut line = json!({
-        "ok": true,
-        "action": action,
-        "ledger": applied.entries.iter().map(|e| json!({"seq": e.seq, "kind": e.kind, "hash": e.hash})).collect::<Vec<_>>(),
-        "changed": changed,
-    });
+    let mut line = json!({"ok": true, "action": action});
+    if let (Some(obj), Some(changes)) = (
+        line.as_object_mut(),
+        bandi_app::review::changes_json(applied).as_object(),
+    ) {
+        obj.extend(changes.clone());
+    }
     if let Some(p) = protocol {
         line["protocol"] = json!(p);
     }
@@ -394,15 +380,18 @@ pub async fn publish_list(
 ) -> anyhow::Result<()> {
     let who = actor(app, as_email).await?;
     let call = CallCode::parse(call).map_err(anyhow::Error::msg)?;
-    let bytes = match act_file {
-        Some(p) => Some(std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?),
+    let document = match act_file {
+        Some(p) => {
+            let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+            Some(bandi_app::drafts::Upload::from_bytes(
+                "act",
+                name.as_deref().unwrap_or_default(),
+                bytes,
+            ))
+        }
         None => None,
     };
-    let name = act_file
-        .and_then(|p| p.file_name())
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let document = bytes.as_deref().map(|b| (name.as_str(), b));
     let (applied, version) = app
         .publish_list(&who, &call, act_number, act_date, document)
         .await

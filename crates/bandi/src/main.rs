@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use bandi_app::outbox::Mailer;
 use bandi_app::{Actor, App, AppError};
 use bandi_domain::account::Role;
 use bandi_domain::call::Call;
@@ -78,6 +79,8 @@ enum Command {
         naive_intake: bool,
         #[command(flatten)]
         net: NetArgs,
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Accounts of the people who sign in to the web pages.
     #[command(subcommand)]
@@ -97,6 +100,8 @@ enum Command {
         /// Minutes from now to the opening of the demo call.
         #[arg(long, default_value_t = 2)]
         opens_in: i64,
+        #[command(flatten)]
+        mail: MailArgs,
     },
 }
 
@@ -117,6 +122,33 @@ struct NetArgs {
     max_connections: usize,
     #[arg(long, default_value_t = 4_096)]
     max_connections_per_address: usize,
+}
+
+/// Where the notices go: an SMTP relay (PEC providers are reached through it too).
+#[derive(clap::Args, Clone)]
+struct MailArgs {
+    /// The relay, as smtp://host:port. Without it the notices stay in the outbox (and in
+    /// the entities' reserved area); the officials' page shows them.
+    #[arg(long = "smtp", env = "BANDI_SMTP_URL")]
+    smtp: Option<String>,
+    /// The sender's address of the notices.
+    #[arg(
+        long = "smtp-from",
+        env = "BANDI_SMTP_FROM",
+        default_value = "bandi@regione.emilia-romagna.it"
+    )]
+    smtp_from: String,
+}
+
+impl MailArgs {
+    fn mailer(&self) -> anyhow::Result<Option<Mailer>> {
+        match &self.smtp {
+            Some(url) => Ok(Some(
+                Mailer::from_url(url, &self.smtp_from).map_err(refused)?,
+            )),
+            None => Ok(None),
+        }
+    }
 }
 
 impl NetArgs {
@@ -220,10 +252,14 @@ enum UsersCommand {
 
 #[derive(Subcommand)]
 enum TokensCommand {
-    /// Issue a bearer token for an entity; prints the token last.
+    /// Issue a bearer token for an entity (to submit) or for an official's account (the
+    /// review's API); prints the token last.
     Issue {
+        #[arg(long, required_unless_present = "user", conflicts_with = "user")]
+        entity: Option<String>,
+        /// The official's e-mail.
         #[arg(long)]
-        entity: String,
+        user: Option<String>,
     },
 }
 
@@ -330,8 +366,13 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
                 .await?
         }
         Command::Review(command) => decisions::review(&app, command).await?,
-        Command::Tokens(TokensCommand::Issue { entity }) => {
-            let token = app.issue_token(&operator, &entity).await.map_err(refused)?;
+        Command::Tokens(TokensCommand::Issue { entity, user }) => {
+            let token = match (entity, user) {
+                (Some(entity), _) => app.issue_token(&operator, &entity).await,
+                (None, Some(email)) => app.issue_user_token(&operator, &email).await,
+                (None, None) => unreachable!("clap requires one"),
+            }
+            .map_err(refused)?;
             println!("{token}");
         }
         Command::Serve {
@@ -340,7 +381,9 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
             max_queue_delay_ms,
             naive_intake,
             net,
+            mail,
         } => {
+            let mailer = mail.mailer()?;
             let intake = if naive_intake {
                 tracing::warn!("naive intake: one locking transaction per submission (baseline)");
                 Intake::start_naive(store.clone())
@@ -348,7 +391,7 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
                 Intake::start(store.clone(), queue)
                     .with_max_queue_delay(Duration::from_millis(max_queue_delay_ms))
             };
-            serve(store, intake, listen, net.config()).await?
+            serve(store, intake, listen, net.config(), mailer).await?
         }
         Command::Users(UsersCommand::Add {
             email,
@@ -374,10 +417,15 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
                 r.applications
             );
         }
-        Command::Demo { listen, opens_in } => {
+        Command::Demo {
+            listen,
+            opens_in,
+            mail,
+        } => {
+            let mailer = mail.mailer()?;
             demo::seed(&app, opens_in, listen).await?;
             let intake = Intake::start(store.clone(), 20_000);
-            serve(store, intake, listen, NetConfig::default()).await?;
+            serve(store, intake, listen, NetConfig::default(), mailer).await?;
         }
         Command::Rehearse(_) => unreachable!("handled above"),
     }
@@ -463,6 +511,7 @@ async fn serve(
     intake: Intake,
     listen: SocketAddr,
     net: NetConfig,
+    mailer: Option<Mailer>,
 ) -> anyhow::Result<()> {
     // The click day's first requests then find their tokens in memory. In the background,
     // so that start-up does not grow with the tokens (a million took 8 s); a request
@@ -475,11 +524,23 @@ async fn serve(
         }
     });
     let state = app_state(store, intake, net);
+    // The outbox's sender: notices written with their events are delivered (or, without
+    // a relay, dispatched to stay in the outbox) while the server runs.
+    let (stop_sender, stopped) = tokio::sync::watch::channel(false);
+    let sender = tokio::spawn(bandi_app::outbox::run_sender(
+        state.app.clone(),
+        mailer,
+        Duration::from_secs(2),
+        stopped,
+    ));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, "serving");
-    bandi_web::serve(listener, state, shutdown_signal()).await?;
+    let served = bandi_web::serve(listener, state, shutdown_signal()).await;
+    let _ = stop_sender.send(true);
+    let _ = sender.await;
+    served?;
     Ok(())
 }
 

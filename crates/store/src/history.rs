@@ -5,6 +5,7 @@
 use bandi_domain::instant::from_micros;
 use bandi_domain::ledger::Entry;
 use bandi_domain::list::ListRow;
+use bandi_domain::money::Money;
 use bandi_domain::review::ReviewState;
 use jiff::Timestamp;
 use sqlx::Row;
@@ -60,6 +61,9 @@ pub struct ReviewSummary {
     pub cup: Option<String>,
     /// The deadline of the open request for integration, if one is open.
     pub open_request: Option<Timestamp>,
+    /// The eligible cost and grant as the review left them (reductions applied).
+    pub eligible: Money,
+    pub requested: Money,
 }
 
 impl Store {
@@ -136,6 +140,8 @@ impl Store {
     pub async fn call_reviews(&self, call: &str) -> Result<Vec<ReviewSummary>> {
         let rows = sqlx::query(
             "SELECT a.seq, a.review_state, a.holder_id, a.cup, \
+             COALESCE(a.current_eligible_cents, a.eligible_cost_cents) AS eligible, \
+             COALESCE(a.current_requested_cents, a.requested_cents) AS requested, \
              (SELECT MAX(r.deadline_us) FROM integration_requests r WHERE r.call_code = a.call_code \
               AND r.seq = a.seq AND r.answer_ledger_seq IS NULL) AS open_deadline \
              FROM applications a WHERE a.call_code = $1 ORDER BY a.seq",
@@ -155,6 +161,8 @@ impl Store {
                     open_request: r
                         .try_get::<Option<i64>, _>("open_deadline")?
                         .and_then(from_micros),
+                    eligible: Money::from_cents(r.try_get("eligible")?),
+                    requested: Money::from_cents(r.try_get("requested")?),
                 })
             })
             .collect()
@@ -188,6 +196,18 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// A published version's canonical JSON, as stored (and hashed by the ledger).
+    pub async fn published_list_json(&self, call: &str, version: u64) -> Result<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT list_json FROM published_lists WHERE call_code = $1 AND version = $2",
+        )
+        .bind(call)
+        .bind(version as i64)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|(j,)| j))
     }
 
     /// The list's rows as they stand now (the live list in the words of the review).

@@ -291,10 +291,13 @@ impl Store {
         Ok(sha)
     }
 
-    /// An act's document: its name, type and bytes.
-    pub async fn act_document(&self, id: &str) -> Result<Option<(String, String, Vec<u8>)>> {
+    /// An act's document: its call, name, type and bytes.
+    pub async fn act_document(
+        &self,
+        id: &str,
+    ) -> Result<Option<(String, String, String, Vec<u8>)>> {
         Ok(sqlx::query_as(
-            "SELECT file_name, content_type, content FROM act_documents WHERE id = $1",
+            "SELECT call_code, file_name, content_type, content FROM act_documents WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(self.pool())

@@ -118,6 +118,34 @@ impl Store {
         row.as_ref().map(|r| self.cache_token(r)).transpose()
     }
 
+    /// Issues a token for an official's account (prefix `bnu_`, never cached: officials
+    /// are few, and a disabled account must stop at once).
+    pub async fn issue_user_token(&self, user_id: &str) -> Result<String> {
+        let token = format!("bnu_{}", crate::random_hex(24));
+        sqlx::query(
+            "INSERT INTO user_tokens (token_sha256, user_id, created_us) VALUES ($1, $2, $3)",
+        )
+        .bind(token_hash(&token))
+        .bind(user_id)
+        .bind(crate::now_us())
+        .execute(self.pool())
+        .await?;
+        Ok(token)
+    }
+
+    /// The account a user token belongs to, if the token exists.
+    pub async fn token_user(&self, token: &str) -> Result<Option<crate::User>> {
+        let id: Option<(String,)> =
+            sqlx::query_as("SELECT user_id FROM user_tokens WHERE token_sha256 = $1")
+                .bind(token_hash(token))
+                .fetch_optional(self.pool())
+                .await?;
+        match id {
+            Some((id,)) => self.user(&id).await,
+            None => Ok(None),
+        }
+    }
+
     /// Puts a row of [`tokens_with_entities`] in the caches; returns the entity's code.
     fn cache_token(&self, row: &AnyRow) -> Result<String> {
         let entity = entity_from_row(row)?;

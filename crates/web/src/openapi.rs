@@ -5,6 +5,9 @@ use serde_json::{Value, json};
 
 pub fn document() -> Value {
     let error = json!({"$ref": "#/components/schemas/Error"});
+    let code =
+        json!({"name": "code", "in": "path", "required": true, "schema": {"type": "string"}});
+    let seq = json!({"name": "seq", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}});
     let err = |description: &str| json!({"description": description, "content": {"application/json": {"schema": error}}});
     json!({
         "openapi": "3.1.0",
@@ -53,6 +56,28 @@ pub fn document() -> Value {
                             }
                         }},
                         "indicators": {"type": "object", "additionalProperties": {"type": ["integer", "string"]}}
+                    }
+                },
+                "Act": {
+                    "type": "object", "additionalProperties": false, "required": ["number", "date"],
+                    "properties": {"number": {"type": "string", "example": "DGR 1234/2020"}, "date": {"type": "string", "format": "date"}}
+                },
+                "ReviewAction": {
+                    "type": "object",
+                    "required": ["action"],
+                    "description": "take {takeover?}; check {item, passed, note?}; request_integration {text, deadline (RFC 3339)}; admit {reason}; reduce {eligible_cents | lines: [{line, admitted_cents}], reason}; reject {reason}; withdraw {reason}; record_cup {cup}",
+                    "properties": {
+                        "action": {"type": "string", "enum": ["take", "check", "request_integration", "admit", "reduce", "reject", "withdraw", "record_cup"]},
+                        "takeover": {"type": "boolean"},
+                        "item": {"type": "string"},
+                        "passed": {"type": "boolean"},
+                        "note": {"type": "string"},
+                        "text": {"type": "string"},
+                        "deadline": {"type": "string", "format": "date-time"},
+                        "reason": {"type": "string"},
+                        "eligible_cents": {"type": "integer"},
+                        "lines": {"type": "array", "items": {"type": "object", "additionalProperties": false, "required": ["line", "admitted_cents"], "properties": {"line": {"type": "integer", "minimum": 0}, "admitted_cents": {"type": "integer"}}}},
+                        "cup": {"type": "string", "pattern": "^[A-Z][0-9]{2}[A-Z][0-9]{11}$"}
                     }
                 },
                 "Receipt": {
@@ -113,6 +138,62 @@ pub fn document() -> Value {
                     "429": err("too_many_requests: this entity or this address has too many submissions in progress; see Retry-After"),
                     "503": err("overloaded or storage unavailable; see Retry-After")
                 }
+            }},
+            "/calls/{code}/applications/{seq}/review": {
+                "get": {
+                    "summary": "An application's review (officials: a bnu_ token)",
+                    "security": [{"bearer": []}],
+                    "parameters": [code, seq],
+                    "responses": {"200": {"description": "{seq, protocol, entity, review_state, holder, checklist, open_request, cup, eligible_cents, requested_cents, status, reserved_cents}"}, "401": err("no or unknown token"), "403": err("forbidden: not an official's token"), "404": err("no such application")}
+                },
+                "post": {
+                    "summary": "An action of the review; the waitlist moves at once when money is freed",
+                    "security": [{"bearer": []}],
+                    "parameters": [code, seq],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReviewAction"}}}},
+                    "responses": {
+                        "200": {"description": "{ok, action, application, ledger: [{seq, kind, hash}], changed: [{protocol, seq, status_before, status, reserved_before_cents, reserved_cents, requested_cents}]}"},
+                        "400": err("not JSON, duplicate keys, unknown action or fields"),
+                        "401": err("no or unknown token"),
+                        "403": err("forbidden: not an official, or not this role"),
+                        "404": err("no such application"),
+                        "409": err("the state does not allow it: wrong_state, held_by_another, not_held, request_open, checklist_incomplete, not_funded, ..."),
+                        "415": err("the body must be application/json"),
+                        "422": err("invalid input: text_required, cut_above_line, not_a_reduction, invalid_cup, invalid_deadline, ...")
+                    }
+                }
+            },
+            "/calls/{code}/budget": {"post": {
+                "summary": "Money added to (or, negative, taken from) a call's budget by an act; admins only",
+                "security": [{"bearer": []}],
+                "parameters": [code],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                    "type": "object", "additionalProperties": false, "required": ["add_cents", "act"],
+                    "properties": {"add_cents": {"type": "integer"}, "act": {"$ref": "#/components/schemas/Act"}}
+                }}}},
+                "responses": {"200": {"description": "{ok, budget_cents, reserved_cents, remaining_cents, ledger, changed}"}, "401": err("no or unknown token"), "403": err("forbidden"), "404": err("unknown call"), "409": err("budget_below_reserved"), "422": err("invalid_act, invalid_amount")}
+            }},
+            "/calls/{code}/lists": {
+                "get": {
+                    "summary": "Every published version of the call's list, newest first",
+                    "parameters": [code],
+                    "responses": {"200": {"description": "{versions: [{version, act: {number, date, document_sha256}, published_at, list_sha256, ledger_seq, href}]}"}, "404": err("unknown call")}
+                },
+                "post": {
+                    "summary": "Publish the list as it stands, approved by an act; admins only",
+                    "security": [{"bearer": []}],
+                    "parameters": [code],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                        "type": "object", "additionalProperties": false, "required": ["act"],
+                        "properties": {"act": {"$ref": "#/components/schemas/Act"}}
+                    }}}},
+                    "responses": {"201": {"description": "{ok, version, href, ledger}"}, "401": err("no or unknown token"), "403": err("forbidden"), "404": err("unknown call"), "422": err("invalid_act")}
+                }
+            },
+            "/calls/{code}/lists/{version}": {"get": {
+                "summary": "A published version, its canonical JSON byte for byte: its SHA-256 is the list_sha256 of its ledger entry",
+                "parameters": [code, {"name": "version", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}],
+                "responses": {"200": {"description": "{call, version, rows: [{seq, protocol, entity_code, entity_name, received_at, requested_cents, granted_cents, outcome}]}"}, "404": err("no such version")}
             }},
             "/applications/{id}": {"get": {
                 "summary": "An application and its receipt, for the entity that owns it",

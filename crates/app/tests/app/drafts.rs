@@ -15,13 +15,7 @@ use crate::support::*;
 const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n";
 
 fn upload(attachment: &str, name: &str, bytes: &'static [u8]) -> Upload {
-    Upload {
-        attachment: attachment.into(),
-        file_name: name.into(),
-        size: bytes.len() as u64,
-        head: bytes.iter().copied().take(64).collect(),
-        bytes: Box::pin(bytes),
-    }
+    Upload::from_bytes(attachment, name, bytes.to_vec())
 }
 
 fn change(uploads: Vec<Upload>, remove: &[&str]) -> DraftChange {

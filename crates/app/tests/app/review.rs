@@ -3,6 +3,7 @@
 //! the CUP, a request for integration and its answer, the notices written with each event,
 //! and `verify` agreeing with all of it.
 
+use bandi_app::drafts::Upload;
 use bandi_app::intake::{Content, Submit};
 use bandi_app::review::Which;
 use bandi_app::{Actor, App, AppError};
@@ -269,13 +270,7 @@ pub async fn reviews_decisions_and_the_waitlist(db: TestDb) {
         &staff3,
         &seq(3),
         "In allegato la delibera di approvazione.",
-        vec![bandi_app::drafts::Upload {
-            attachment: String::new(),
-            file_name: "delibera.pdf".into(),
-            size: pdf.len() as u64,
-            head: pdf.to_vec(),
-            bytes: Box::pin(pdf),
-        }],
+        vec![Upload::from_bytes("", "delibera.pdf", pdf.to_vec())],
     )
     .await
     .unwrap();
@@ -423,7 +418,7 @@ pub async fn top_ups_and_published_lists(db: TestDb) {
             &code(),
             "DD 100/2020",
             "2020-05-01",
-            Some(("atto.pdf", pdf)),
+            Some(Upload::from_bytes("act", "atto.pdf", pdf.to_vec())),
         )
         .await
         .unwrap();

@@ -84,7 +84,7 @@ pub async fn submit(
 }
 
 /// `application/json`, with or without parameters (`; charset=utf-8`), any case.
-fn is_json(headers: &HeaderMap) -> bool {
+pub(crate) fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

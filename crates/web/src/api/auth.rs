@@ -2,6 +2,8 @@
 
 use axum::http::{HeaderMap, header};
 
+use bandi_app::Actor;
+
 use crate::{ApiError, SharedState};
 
 /// The token of an `Authorization: Bearer <token>` header; the scheme in any case
@@ -13,8 +15,27 @@ fn bearer(value: &str) -> Option<&str> {
         .then_some(token)
 }
 
+/// Who the request's bearer token speaks for: an entity or an official's account.
+pub async fn actor_of(state: &SharedState, headers: &HeaderMap) -> Result<Actor, ApiError> {
+    let token = token(headers)?;
+    state
+        .app
+        .token_actor(token)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("Token sconosciuto.", "Unknown token."))
+}
+
 /// The entity code the request's bearer token belongs to.
 pub async fn entity_of(state: &SharedState, headers: &HeaderMap) -> Result<String, ApiError> {
+    let token = token(headers)?;
+    state
+        .app
+        .token_entity(token)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("Token sconosciuto.", "Unknown token."))
+}
+
+fn token(headers: &HeaderMap) -> Result<&str, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(ApiError::unauthorized(
             "Autenticazione richiesta: intestazione Authorization: Bearer <token>.",
@@ -27,11 +48,7 @@ pub async fn entity_of(state: &SharedState, headers: &HeaderMap) -> Result<Strin
             "Invalid Authorization header: expected «Bearer <token>».",
         )
     })?;
-    state
-        .app
-        .token_entity(token)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("Token sconosciuto.", "Unknown token."))
+    Ok(token)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod applications;
 mod auth;
 pub(crate) mod calls;
 mod ledger;
+mod review;
 
 pub fn routes() -> Router<SharedState> {
     Router::new()
@@ -26,6 +27,16 @@ pub fn routes() -> Router<SharedState> {
             "/calls/{code}/applications",
             axum::routing::post(applications::submit),
         )
+        .route(
+            "/calls/{code}/applications/{seq}/review",
+            get(review::show).post(review::act),
+        )
+        .route("/calls/{code}/budget", axum::routing::post(review::budget))
+        .route(
+            "/calls/{code}/lists",
+            get(review::lists).post(review::publish),
+        )
+        .route("/calls/{code}/lists/{version}", get(review::list))
         .route("/applications/{id}", get(applications::show))
         .route("/ledger", get(ledger::page))
         .method_not_allowed_fallback(|| async { crate::method_not_allowed() })

@@ -110,6 +110,15 @@ pub(crate) fn require(session: &Session, role: Role) -> Result<(), ApiError> {
     }
 }
 
+/// Officials (admins and reviewers) go on; the others get 403.
+pub(crate) fn require_official(session: &Session) -> Result<(), ApiError> {
+    if session.user.role.is_official() {
+        Ok(())
+    } else {
+        Err(forbidden())
+    }
+}
+
 pub(crate) fn csrf_refused() -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,

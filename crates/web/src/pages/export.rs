@@ -1,22 +1,30 @@
 //! Exports of a call's applications for the officials, in protocol order: CSV (for
 //! programs: plain amounts such as `52500.00`, instants in UTC and in the call's time
-//! zone) and XLSX (for offices: amounts as numbers in euro format, ready to sum and filter).
+//! zone; the budget lines in a second CSV) and XLSX (for offices: amounts as numbers in
+//! euro format and instants as real dates, ready to sum, sort and filter; the budget lines
+//! in a second sheet).
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bandi_domain::money::Money;
-use bandi_store::{Role, StoredApplication};
-use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use bandi_store::StoredApplication;
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
+use std::collections::HashMap;
+
+use bandi_domain::application::IndicatorValue;
+use bandi_domain::call::Call;
+use bandi_store::ReviewSummary;
 
 use super::PageState;
-use super::account::{PageResult, Signed, require};
+use super::account::{PageResult, Signed, require_official};
 use super::admin::{applications, load_call, status_filter};
 use super::calls::precise_local;
 use super::{Ctx, i18n::status_label};
 use crate::ApiError;
 
+/// After the fixed columns come the review's and one per indicator of the call.
 const COLUMNS: [&str; 15] = [
     "seq",
     "protocol",
@@ -92,9 +100,73 @@ fn attachment(body: Vec<u8>, content_type: &'static str, filename: &str) -> Resp
         .into_response()
 }
 
+/// The review's columns, after the fixed ones.
+const REVIEW_COLUMNS: [&str; 5] = [
+    "summary",
+    "review_state",
+    "eligible_after_review",
+    "requested_after_review",
+    "cup",
+];
+
+const REVIEW_HEADERS_IT: [&str; 5] = [
+    "Sintesi del progetto",
+    "Istruttoria",
+    "Spesa ammissibile dopo l'istruttoria",
+    "Contributo dopo l'istruttoria",
+    "CUP",
+];
+
+const LINE_COLUMNS: [&str; 8] = [
+    "seq",
+    "protocol",
+    "entity_code",
+    "entity_name",
+    "line",
+    "category",
+    "description",
+    "amount",
+];
+
+const LINE_HEADERS_IT: [&str; 8] = [
+    "N.",
+    "Protocollo",
+    "Codice ente",
+    "Ente",
+    "Voce",
+    "Categoria",
+    "Descrizione",
+    "Importo",
+];
+
+struct Row {
+    app: StoredApplication,
+    entity_name: String,
+    received_local: String,
+    review: Option<ReviewSummary>,
+}
+
 struct Export {
     code: String,
-    rows: Vec<(StoredApplication, String, String)>,
+    call: Call,
+    rows: Vec<Row>,
+}
+
+impl Export {
+    fn indicator_value(&self, row: &Row, code: &str) -> String {
+        match row.app.content.indicators.get(code) {
+            Some(IndicatorValue::Integer(n)) => n.to_string(),
+            Some(IndicatorValue::Text(t)) => t.clone(),
+            None => String::new(),
+        }
+    }
+
+    fn category_label(&self, code: &str) -> String {
+        self.call
+            .category(code)
+            .map(|c| c.label.it.clone())
+            .unwrap_or_else(|| code.to_string())
+    }
 }
 
 async fn load(
@@ -104,15 +176,29 @@ async fn load(
 ) -> Result<Export, ApiError> {
     let stored = load_call(s, code).await?;
     let code = stored.call.code.to_string();
+    let mut reviews: HashMap<u64, ReviewSummary> = s
+        .app
+        .store()
+        .call_reviews(&code)
+        .await?
+        .into_iter()
+        .map(|r| (r.seq, r))
+        .collect();
     let rows = applications(s, &code, status_filter(ctx))
         .await?
         .into_iter()
-        .map(|(a, name)| {
-            let local = precise_local(&stored.call, &a.receipt.received_at, ctx.locale);
-            (a, name, local)
+        .map(|(app, entity_name)| Row {
+            received_local: precise_local(&stored.call, &app.receipt.received_at, ctx.locale),
+            review: reviews.remove(&app.receipt.seq),
+            app,
+            entity_name,
         })
         .collect();
-    Ok(Export { code, rows })
+    Ok(Export {
+        code,
+        call: stored.call,
+        rows,
+    })
 }
 
 pub async fn csv(
@@ -121,20 +207,33 @@ pub async fn csv(
     Signed(session): Signed,
     code: Result<Path<String>, PathRejection>,
 ) -> PageResult {
-    require(&session, Role::Admin)?;
+    require_official(&session)?;
     let export = load(&s, &ctx, code).await?;
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let w = csv::Writer::from_writer(Vec::new());
     let write = |w: &mut csv::Writer<Vec<u8>>| -> Result<(), csv::Error> {
-        w.write_record(COLUMNS)?;
-        for (a, name, local) in &export.rows {
-            let r = &a.receipt;
-            w.write_record([
+        let indicators: Vec<String> = export
+            .call
+            .indicators
+            .iter()
+            .map(|i| format!("indicator_{}", i.code))
+            .collect();
+        w.write_record(
+            COLUMNS
+                .iter()
+                .chain(REVIEW_COLUMNS.iter())
+                .map(|c| c.to_string())
+                .chain(indicators),
+        )?;
+        for row in &export.rows {
+            let (a, r) = (&row.app, &row.app.receipt);
+            let review = row.review.as_ref();
+            let fixed = [
                 r.seq.to_string(),
                 r.protocol.clone(),
                 r.received_at.clone(),
-                local.clone(),
+                row.received_local.clone(),
                 r.entity.clone(),
-                inert(name),
+                inert(&row.entity_name),
                 inert(&a.content.title),
                 r.total_cost_cents.to_plain(),
                 r.eligible_cost_cents.to_plain(),
@@ -144,20 +243,77 @@ pub async fn csv(
                 r.content_sha256.clone(),
                 r.ledger_seq.to_string(),
                 inert(&attachments(a)),
-            ])?;
+                inert(&a.content.summary),
+                review
+                    .map(|v| v.state.as_str())
+                    .unwrap_or("to_review")
+                    .to_string(),
+                review.map(|v| v.eligible.to_plain()).unwrap_or_default(),
+                review.map(|v| v.requested.to_plain()).unwrap_or_default(),
+                review.and_then(|v| v.cup.clone()).unwrap_or_default(),
+            ];
+            let indicators = export
+                .call
+                .indicators
+                .iter()
+                .map(|i| inert(&export.indicator_value(row, &i.code)));
+            w.write_record(fixed.into_iter().chain(indicators))?;
         }
         Ok(())
     };
-    write(&mut w).map_err(|e| {
-        tracing::error!(error = %e, "CSV export failed");
-        ApiError::internal()
-    })?;
-    let body = w.into_inner().map_err(|_| ApiError::internal())?;
+    let body = finish_csv(w, write)?;
     tracing::info!(call = %export.code, user = %session.user.id, rows = export.rows.len(), "CSV export");
     Ok(attachment(
         body,
         "text/csv; charset=utf-8",
         &format!("domande-{}.csv", export.code),
+    ))
+}
+
+fn finish_csv(
+    mut w: csv::Writer<Vec<u8>>,
+    write: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> Result<(), csv::Error>,
+) -> Result<Vec<u8>, ApiError> {
+    write(&mut w).map_err(|e| {
+        tracing::error!(error = %e, "CSV export failed");
+        ApiError::internal()
+    })?;
+    w.into_inner().map_err(|_| ApiError::internal())
+}
+
+/// Each application's budget lines, one row per line (`voci.csv`).
+pub async fn lines_csv(
+    State(s): State<PageState>,
+    ctx: Ctx,
+    Signed(session): Signed,
+    code: Result<Path<String>, PathRejection>,
+) -> PageResult {
+    require_official(&session)?;
+    let export = load(&s, &ctx, code).await?;
+    let w = csv::Writer::from_writer(Vec::new());
+    let body = finish_csv(w, |w| {
+        w.write_record(LINE_COLUMNS)?;
+        for row in &export.rows {
+            let r = &row.app.receipt;
+            for (n, line) in row.app.content.lines.iter().enumerate() {
+                w.write_record([
+                    r.seq.to_string(),
+                    r.protocol.clone(),
+                    r.entity.clone(),
+                    inert(&row.entity_name),
+                    (n + 1).to_string(),
+                    line.category.clone(),
+                    inert(&line.description),
+                    line.amount_cents.to_plain(),
+                ])?;
+            }
+        }
+        Ok(())
+    })?;
+    Ok(attachment(
+        body,
+        "text/csv; charset=utf-8",
+        &format!("voci-{}.csv", export.code),
     ))
 }
 
@@ -168,42 +324,117 @@ fn euros(m: Money) -> f64 {
     m.cents() as f64 / 100.0
 }
 
+/// An instant as a spreadsheet date and time (to the millisecond) in `tz`: spreadsheets
+/// have no time zones, so the column's header names it.
+fn excel_time(utc: &str, tz: &jiff::tz::TimeZone) -> Option<ExcelDateTime> {
+    let t: jiff::Timestamp = utc.parse().ok()?;
+    let z = t.to_zoned_datetime(tz.clone());
+    ExcelDateTime::from_ymd(z.year() as u16, z.month() as u8, z.day() as u8)
+        .ok()?
+        .and_hms_milli(
+            z.hour() as u16,
+            z.minute() as u8,
+            z.second() as u8,
+            z.millisecond() as u16,
+        )
+        .ok()
+}
+
 fn workbook(export: &Export, ctx: &Ctx) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
     let money = Format::new().set_num_format("#,##0.00 \"€\"");
+    let when = Format::new().set_num_format("dd/mm/yyyy hh:mm:ss.000");
+    let tz = export.call.tz();
     let sheet = book.add_worksheet();
     sheet.set_name("Domande")?;
-    for (col, h) in HEADERS_IT.iter().enumerate() {
-        sheet.write_string_with_format(0, col as u16, *h, &bold)?;
+    let headers: Vec<String> = HEADERS_IT
+        .iter()
+        .chain(REVIEW_HEADERS_IT.iter())
+        .map(|h| h.to_string())
+        .chain(export.call.indicators.iter().map(|i| i.label.it.clone()))
+        .collect();
+    for (col, h) in headers.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, h, &bold)?;
     }
-    for (i, (a, name, local)) in export.rows.iter().enumerate() {
-        let row = i as u32 + 1;
-        let r = &a.receipt;
-        sheet.write_number(row, 0, r.seq as f64)?;
-        sheet.write_string(row, 1, &r.protocol)?;
-        sheet.write_string(row, 2, &r.received_at)?;
-        sheet.write_string(row, 3, local)?;
-        sheet.write_string(row, 4, &r.entity)?;
-        sheet.write_string(row, 5, name)?;
-        sheet.write_string(row, 6, &a.content.title)?;
-        sheet.write_number_with_format(row, 7, euros(r.total_cost_cents), &money)?;
-        sheet.write_number_with_format(row, 8, euros(r.eligible_cost_cents), &money)?;
-        sheet.write_number_with_format(row, 9, euros(r.requested_cents), &money)?;
-        sheet.write_number_with_format(row, 10, euros(a.reserved), &money)?;
-        sheet.write_string(row, 11, status_label(a.status, ctx.locale))?;
-        sheet.write_string(row, 12, &r.content_sha256)?;
-        sheet.write_number(row, 13, r.ledger_seq as f64)?;
-        sheet.write_string(row, 14, attachments(a))?;
+    for (i, row) in export.rows.iter().enumerate() {
+        let n = i as u32 + 1;
+        let (a, r) = (&row.app, &row.app.receipt);
+        sheet.write_number(n, 0, r.seq as f64)?;
+        sheet.write_string(n, 1, &r.protocol)?;
+        match excel_time(&r.received_at, &jiff::tz::TimeZone::UTC) {
+            Some(t) => sheet.write_datetime_with_format(n, 2, t, &when)?,
+            None => sheet.write_string(n, 2, &r.received_at)?,
+        };
+        match excel_time(&r.received_at, &tz) {
+            Some(t) => sheet.write_datetime_with_format(n, 3, t, &when)?,
+            None => sheet.write_string(n, 3, &row.received_local)?,
+        };
+        sheet.write_string(n, 4, &r.entity)?;
+        sheet.write_string(n, 5, &row.entity_name)?;
+        sheet.write_string(n, 6, &a.content.title)?;
+        sheet.write_number_with_format(n, 7, euros(r.total_cost_cents), &money)?;
+        sheet.write_number_with_format(n, 8, euros(r.eligible_cost_cents), &money)?;
+        sheet.write_number_with_format(n, 9, euros(r.requested_cents), &money)?;
+        sheet.write_number_with_format(n, 10, euros(a.reserved), &money)?;
+        sheet.write_string(n, 11, status_label(a.status, ctx.locale))?;
+        sheet.write_string(n, 12, &r.content_sha256)?;
+        sheet.write_number(n, 13, r.ledger_seq as f64)?;
+        sheet.write_string(n, 14, attachments(a))?;
+        sheet.write_string(n, 15, &a.content.summary)?;
+        if let Some(v) = &row.review {
+            sheet.write_string(n, 16, v.state.label().it)?;
+            sheet.write_number_with_format(n, 17, euros(v.eligible), &money)?;
+            sheet.write_number_with_format(n, 18, euros(v.requested), &money)?;
+            if let Some(cup) = &v.cup {
+                sheet.write_string(n, 19, cup)?;
+            }
+        }
+        for (k, ind) in export.call.indicators.iter().enumerate() {
+            let col = 20 + k as u16;
+            match a.content.indicators.get(&ind.code) {
+                Some(IndicatorValue::Integer(v)) => sheet.write_number(n, col, *v as f64)?,
+                Some(IndicatorValue::Text(t)) => sheet.write_string(n, col, t)?,
+                None => sheet,
+            };
+        }
     }
-    for (col, width) in [6, 22, 28, 24, 12, 40, 50, 16, 16, 16, 16, 28, 66, 10, 80]
-        .into_iter()
-        .enumerate()
+    for (col, width) in [
+        6, 22, 24, 24, 12, 40, 50, 16, 16, 16, 16, 28, 66, 10, 80, 60, 18, 16, 16, 18,
+    ]
+    .into_iter()
+    .enumerate()
     {
         sheet.set_column_width(col as u16, width)?;
     }
     sheet.set_freeze_panes(1, 0)?;
-    sheet.autofilter(0, 0, export.rows.len() as u32, HEADERS_IT.len() as u16 - 1)?;
+    sheet.autofilter(0, 0, export.rows.len() as u32, headers.len() as u16 - 1)?;
+
+    let lines = book.add_worksheet();
+    lines.set_name("Voci di spesa")?;
+    for (col, h) in LINE_HEADERS_IT.iter().enumerate() {
+        lines.write_string_with_format(0, col as u16, *h, &bold)?;
+    }
+    let mut n = 0u32;
+    for row in &export.rows {
+        let r = &row.app.receipt;
+        for (k, line) in row.app.content.lines.iter().enumerate() {
+            n += 1;
+            lines.write_number(n, 0, r.seq as f64)?;
+            lines.write_string(n, 1, &r.protocol)?;
+            lines.write_string(n, 2, &r.entity)?;
+            lines.write_string(n, 3, &row.entity_name)?;
+            lines.write_number(n, 4, (k + 1) as f64)?;
+            lines.write_string(n, 5, export.category_label(&line.category))?;
+            lines.write_string(n, 6, &line.description)?;
+            lines.write_number_with_format(n, 7, euros(line.amount_cents), &money)?;
+        }
+    }
+    for (col, width) in [6, 22, 12, 40, 6, 40, 60, 16].into_iter().enumerate() {
+        lines.set_column_width(col as u16, width)?;
+    }
+    lines.set_freeze_panes(1, 0)?;
+    lines.autofilter(0, 0, n, LINE_HEADERS_IT.len() as u16 - 1)?;
     book.save_to_buffer()
 }
 
@@ -213,7 +444,7 @@ pub async fn xlsx(
     Signed(session): Signed,
     code: Result<Path<String>, PathRejection>,
 ) -> PageResult {
-    require(&session, Role::Admin)?;
+    require_official(&session)?;
     let export = load(&s, &ctx, code).await?;
     let body = workbook(&export, &ctx).map_err(|e| {
         tracing::error!(error = %e, "XLSX export failed");

@@ -34,6 +34,7 @@ mod form;
 mod i18n;
 mod info;
 mod ledger;
+mod list;
 mod live;
 
 pub use live::Live;
@@ -76,6 +77,11 @@ pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
         .route("/esci", post(account::sign_out))
         .route("/area-riservata", get(applicant::dashboard))
         .route("/area-riservata/stati", get(applicant::statuses))
+        .route("/area-riservata/comunicazioni", get(applicant::notices))
+        .route(
+            "/area-riservata/contatti",
+            get(applicant::contacts).post(applicant::save_contacts),
+        )
         .route(
             "/area-riservata/domanda/{entity}/{call}",
             get(applicant::form)
@@ -87,13 +93,38 @@ pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
             post(applicant::preview),
         )
         .route("/area-riservata/documenti/{id}", get(applicant::download))
-        .route("/area-riservata/ricevuta/{id}", get(applicant::receipt))
+        .route(
+            "/area-riservata/ricevuta/{id}",
+            get(applicant::receipt)
+                .post(applicant::act)
+                .layer(DefaultBodyLimit::max(applicant::MAX_UPLOAD_BODY)),
+        )
         .route("/amministrazione", get(admin::calls))
         .route("/amministrazione/bandi", post(admin::import))
         .route("/amministrazione/bandi/{code}", get(admin::call))
         .route(
+            "/amministrazione/bandi/{code}/domande/{seq}",
+            get(admin::application).post(admin::act),
+        )
+        .route(
+            "/amministrazione/bandi/{code}/dotazione",
+            post(admin::budget),
+        )
+        .route(
+            "/amministrazione/bandi/{code}/elenchi",
+            post(admin::publish).layer(DefaultBodyLimit::max(applicant::MAX_UPLOAD_BODY)),
+        )
+        .route(
+            "/amministrazione/bandi/{code}/comunicazioni",
+            get(admin::notices),
+        )
+        .route(
             "/amministrazione/bandi/{code}/domande.csv",
             get(export::csv),
+        )
+        .route(
+            "/amministrazione/bandi/{code}/voci.csv",
+            get(export::lines_csv),
         )
         .route(
             "/amministrazione/bandi/{code}/domande.xlsx",
@@ -108,6 +139,8 @@ pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
         .route("/bandi", get(calls::list))
         .route("/bandi/{code}", get(calls::show))
         .route("/bandi/{code}/graduatoria", get(calls::ranking))
+        .route("/bandi/{code}/elenco", get(list::show))
+        .route("/bandi/{code}/atti/{id}", get(list::act))
         .route("/bandi/{code}/eventi", get(live::events))
         .route("/registro", get(ledger::explorer))
         .route("/accessibilita", get(info::accessibility))
@@ -289,6 +322,7 @@ pub(crate) struct Layout {
 /// Who is signed in, as the header shows it, with what the sign-out form needs.
 pub(crate) struct AccountNav {
     pub name: String,
+    pub official: bool,
     pub admin: bool,
     pub csrf: String,
 }
@@ -298,6 +332,7 @@ impl Layout {
     pub fn signed(mut self, session: &Session) -> Layout {
         self.account = Some(AccountNav {
             name: session.user.name.clone(),
+            official: session.user.role.is_official(),
             admin: session.user.role == Role::Admin,
             csrf: session.csrf_token.clone(),
         });
@@ -320,6 +355,10 @@ impl Layout {
 
     pub fn is_admin(&self) -> bool {
         self.account.as_ref().is_some_and(|a| a.admin)
+    }
+
+    pub fn is_official(&self) -> bool {
+        self.account.as_ref().is_some_and(|a| a.official)
     }
 
     pub fn calls_current(&self) -> bool {

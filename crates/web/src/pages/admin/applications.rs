@@ -1,4 +1,5 @@
-//! A call's page for officials: its applications in protocol order, with filters.
+//! A call's page for officials: its applications in protocol order with their review,
+//! filters and exports; for admins the budget's top-up and the publication of the list.
 
 use askama::Template;
 use axum::extract::rejection::PathRejection;
@@ -7,11 +8,15 @@ use axum::http::StatusCode;
 use bandi_domain::allocation::Status;
 use bandi_domain::call::CallState;
 use bandi_domain::i18n::Locale;
-use bandi_store::{Role, StoredApplication};
+use std::collections::HashMap;
+
+use axum::response::Response;
+use bandi_domain::review::ReviewState;
+use bandi_store::{ReviewSummary, Role, Session, StoredApplication, StoredCall};
 
 use super::*;
 use crate::ApiError;
-use crate::pages::account::{PageResult, Signed, require};
+use crate::pages::account::{PageResult, Signed, require_official};
 use crate::pages::applicant::document_href;
 use crate::pages::applicant::status_class;
 use crate::pages::calls::{CallView, precise_local};
@@ -20,6 +25,12 @@ use crate::pages::{Ctx, Layout, Nav, PageState, encode, render};
 
 pub(crate) struct AdminApplicationRow {
     pub seq: u64,
+    pub href: String,
+    pub review_state: &'static str,
+    pub review_label: String,
+    pub holder: Option<String>,
+    pub cup: Option<String>,
+    pub open_request: bool,
     pub protocol: String,
     pub entity: String,
     pub entity_code: String,
@@ -31,6 +42,16 @@ pub(crate) struct AdminApplicationRow {
     pub status_class: &'static str,
     /// The documents the application sealed: file name and download link.
     pub documents: Vec<(String, String)>,
+}
+
+/// A published version of the list, as the officials' page names it.
+pub(crate) struct VersionView {
+    pub version: u32,
+    pub act: String,
+    pub published: String,
+    pub href: String,
+    pub act_href: Option<String>,
+    pub ledger_href: String,
 }
 
 pub(crate) struct FilterOption {
@@ -48,9 +69,15 @@ struct CallPage {
     rows: Vec<AdminApplicationRow>,
     filters: Vec<FilterOption>,
     filtered: bool,
-    outcome: Option<&'static str>,
+    outcome: Option<Outcome>,
     editable: bool,
+    admin: bool,
+    versions: Vec<VersionView>,
+    review_counts: Vec<(String, usize)>,
+    today: String,
+    notices_href: String,
     csv_href: String,
+    lines_csv_href: String,
     xlsx_href: String,
 }
 
@@ -98,6 +125,9 @@ pub(crate) async fn load_call(
 }
 
 fn outcome_text(v: &str, locale: Locale) -> Option<&'static str> {
+    if let Some(t) = super::list::outcome_text(v, locale) {
+        return Some(t);
+    }
     let it = locale == Locale::It;
     Some(match v {
         "pubblicato" if it => "Bando pubblicato.",
@@ -116,10 +146,26 @@ pub async fn call(
     Signed(session): Signed,
     code: Result<Path<String>, PathRejection>,
 ) -> PageResult {
-    require(&session, Role::Admin)?;
+    require_official(&session)?;
     let stored = load_call(&s, code).await?;
+    let outcome = ctx
+        .param("esito")
+        .and_then(|v| outcome_text(v, ctx.locale))
+        .map(Outcome::done);
+    Ok(call_page(&s, &ctx, &session, &stored, StatusCode::OK, outcome).await?)
+}
+
+/// The call's page for officials, with `outcome` above it.
+pub(crate) async fn call_page(
+    s: &PageState,
+    ctx: &Ctx,
+    session: &Session,
+    stored: &StoredCall,
+    status: StatusCode,
+    outcome: Option<Outcome>,
+) -> Result<Response, ApiError> {
     let locale = ctx.locale;
-    let filter = status_filter(&ctx);
+    let filter = status_filter(ctx);
     let call = &stored.call;
     let code = call.code.to_string();
     let mut documents: std::collections::HashMap<String, Vec<(String, String)>> =
@@ -132,13 +178,52 @@ pub async fn call(
                 .push((d.file_name.clone(), document_href(&d.id)));
         }
     }
-    let rows = applications(&s, &code, filter)
+    let store = s.app.store();
+    let reviews: HashMap<u64, ReviewSummary> = store
+        .call_reviews(&code)
+        .await?
+        .into_iter()
+        .map(|r| (r.seq, r))
+        .collect();
+    let mut names: HashMap<String, String> = HashMap::new();
+    for r in reviews.values() {
+        if let Some(id) = &r.holder
+            && !names.contains_key(id)
+        {
+            let name = store
+                .user(id)
+                .await?
+                .map(|u| u.name)
+                .unwrap_or_else(|| id.clone());
+            names.insert(id.clone(), name);
+        }
+    }
+    let mut counts: Vec<(ReviewState, usize)> =
+        ReviewState::ALL.iter().map(|st| (*st, 0)).collect();
+    for r in reviews.values() {
+        if let Some(c) = counts.iter_mut().find(|c| c.0 == r.state) {
+            c.1 += 1;
+        }
+    }
+    let now = now();
+    let rows = applications(s, &code, filter)
         .await?
         .into_iter()
         .map(|(a, entity)| {
             let r = &a.receipt;
+            let review = reviews.get(&r.seq);
+            let state = review.map(|v| v.state).unwrap_or(ReviewState::ToReview);
             AdminApplicationRow {
                 seq: r.seq,
+                href: super::application::href(&code, r.seq),
+                review_state: state.as_str(),
+                review_label: state.label().get(locale).to_string(),
+                holder: review
+                    .and_then(|v| v.holder.as_ref())
+                    .filter(|_| state == ReviewState::InReview)
+                    .map(|h| names.get(h).cloned().unwrap_or_else(|| h.clone())),
+                cup: review.and_then(|v| v.cup.clone()),
+                open_request: review.and_then(|v| v.open_request).is_some_and(|d| d > now),
                 protocol: r.protocol.clone(),
                 entity,
                 entity_code: r.entity.clone(),
@@ -156,11 +241,25 @@ pub async fn call(
         Some(f) => format!("?stato={}", f.as_str()),
         None => String::new(),
     };
-    let view = CallView::of(&stored, now(), locale);
+    let versions = store
+        .published_lists(&code)
+        .await?
+        .into_iter()
+        .map(|v| VersionView {
+            version: v.version,
+            act: format!("{} {} {}", v.act_number, ctx.t("del", "of"), v.act_date),
+            published: call.local_time(v.published_at),
+            href: format!("{}?versione={}", public_list_href(&code), v.version),
+            act_href: v.act_document_id.map(|id| act_href(&code, &id)),
+            ledger_href: format!("/registro?voce={}", v.ledger_seq),
+        })
+        .collect();
+    let view = CallView::of(stored, now, locale);
+    let admin = session.user.role == Role::Admin;
     let page = CallPage {
         l: ctx
-            .layout(view.title.clone(), crumbs(&ctx), Nav::Admin)
-            .signed(&session),
+            .layout(view.title.clone(), crumbs(ctx), Nav::Admin)
+            .signed(session),
         csrf: session.csrf_token.clone(),
         rows,
         filters: Status::ALL
@@ -172,17 +271,37 @@ pub async fn call(
             })
             .collect(),
         filtered: filter.is_some(),
-        outcome: ctx.param("esito").and_then(|v| outcome_text(v, locale)),
-        editable: call.state_at(now()) == CallState::Upcoming && stored.applications == 0,
+        outcome,
+        editable: admin && call.state_at(now) == CallState::Upcoming && stored.applications == 0,
+        admin,
+        versions,
+        review_counts: counts
+            .into_iter()
+            .filter(|c| c.1 > 0)
+            .map(|(st, n)| (st.label().get(locale).to_string(), n))
+            .collect(),
+        today: now.to_zoned_datetime(call.tz()).date().to_string(),
+        notices_href: format!("/amministrazione/bandi/{}/comunicazioni", encode(&code)),
         csv_href: format!(
             "/amministrazione/bandi/{}/domande.csv{query}",
             encode(&code)
         ),
+        lines_csv_href: format!("/amministrazione/bandi/{}/voci.csv{query}", encode(&code)),
         xlsx_href: format!(
             "/amministrazione/bandi/{}/domande.xlsx{query}",
             encode(&code)
         ),
         c: view,
     };
-    Ok(render(StatusCode::OK, &page)?)
+    render(status, &page)
+}
+
+/// The public list of a call: `/bandi/{code}/elenco`.
+pub(crate) fn public_list_href(code: &str) -> String {
+    format!("/bandi/{}/elenco", encode(code))
+}
+
+/// An act's document, public: `/bandi/{code}/atti/{sha256}`.
+pub(crate) fn act_href(code: &str, id: &str) -> String {
+    format!("/bandi/{}/atti/{}", encode(code), id)
 }

@@ -11,7 +11,9 @@ use bandi_store::{ImportedCall, Role, Session};
 use super::*;
 use crate::ApiError;
 use crate::auth::tokens_match;
-use crate::pages::account::{PageResult, Signed, csrf_refused, require, see_other};
+use crate::pages::account::{
+    PageResult, Signed, csrf_refused, require, require_official, see_other,
+};
 use crate::pages::i18n::state_label;
 use crate::pages::{Crumb, Ctx, Layout, Nav, PageState, encode, render};
 
@@ -86,7 +88,7 @@ async fn calls_page(
 }
 
 pub async fn calls(State(s): State<PageState>, ctx: Ctx, Signed(session): Signed) -> PageResult {
-    require(&session, Role::Admin)?;
+    require_official(&session)?;
     Ok(calls_page(&s, &ctx, &session, StatusCode::OK, String::new(), None).await?)
 }
 

@@ -4,6 +4,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use bandi_domain::call::CallState;
+use bandi_domain::review::ReviewState;
 use bandi_store::Role;
 
 use super::*;
@@ -30,6 +31,12 @@ pub(crate) struct ApplicationRow {
     pub status_class: &'static str,
 }
 
+/// Something the entity has to do: answer a request, record a CUP.
+pub(crate) struct Todo {
+    pub text: String,
+    pub href: String,
+}
+
 pub(crate) struct CallOption {
     pub title: String,
     pub state: &'static str,
@@ -54,6 +61,10 @@ struct DashboardPage {
     applications: Vec<ApplicationRow>,
     calls: Vec<CallOption>,
     no_entity: bool,
+    todos: Vec<Todo>,
+    notices: Vec<NoticeView>,
+    notices_href: String,
+    contacts_href: String,
 }
 
 pub async fn dashboard(
@@ -61,7 +72,7 @@ pub async fn dashboard(
     ctx: Ctx,
     Signed(session): Signed,
 ) -> PageResult {
-    if session.user.role == Role::Admin {
+    if session.user.role.is_official() {
         return Ok(see_other("/amministrazione"));
     }
     require(&session, Role::Applicant)?;
@@ -78,6 +89,10 @@ pub async fn dashboard(
             applications: Vec::new(),
             calls: Vec::new(),
             no_entity: true,
+            todos: Vec::new(),
+            notices: Vec::new(),
+            notices_href: String::new(),
+            contacts_href: String::new(),
         };
         return Ok(render(StatusCode::OK, &page)?);
     };
@@ -130,6 +145,50 @@ pub async fn dashboard(
             }
         })
         .collect();
+    let mut todos = Vec::new();
+    for a in &applications {
+        let r = &a.receipt;
+        let Some(review) = s.app.store().under_review(&r.call, r.seq).await? else {
+            continue;
+        };
+        let Some(call) = calls.iter().find(|c| c.call.code.as_str() == r.call) else {
+            continue;
+        };
+        if let Some(open) = review.review.open_request.filter(|o| o.deadline > now) {
+            let deadline = call.call.local_time(open.deadline);
+            todos.push(Todo {
+                text: if ctx.en() {
+                    format!("Answer the request for integration on application {} by {deadline}.", r.protocol)
+                } else {
+                    format!("Rispondere alla richiesta di integrazione sulla domanda {} entro il {deadline}.", r.protocol)
+                },
+                href: receipt_href(&r.id),
+            });
+        }
+        let funded = matches!(a.status, Status::Reserved | Status::Partial);
+        if review.review.state == ReviewState::Admitted && funded && review.review.cup.is_none() {
+            todos.push(Todo {
+                text: if ctx.en() {
+                    format!("Record the CUP of application {}, funded.", r.protocol)
+                } else {
+                    format!(
+                        "Registrare il CUP della domanda {}, finanziata.",
+                        r.protocol
+                    )
+                },
+                href: receipt_href(&r.id),
+            });
+        }
+    }
+    let notices = s
+        .app
+        .store()
+        .entity_notices(&code)
+        .await?
+        .into_iter()
+        .take(3)
+        .map(NoticeView::of)
+        .collect();
     let mut options = Vec::new();
     for c in &calls {
         let call = &c.call;
@@ -168,10 +227,14 @@ pub async fn dashboard(
         tabs,
         events_href: super::statuses::events_href(&code),
         self_href: format!("/area-riservata?ente={}", encode(&code)),
+        notices_href: notices_href(&code),
+        contacts_href: contacts_href(&code),
         entity_code: code,
         applications: rows,
         calls: options,
         no_entity: false,
+        todos,
+        notices,
     };
     Ok(render(StatusCode::OK, &page)?)
 }

@@ -8,16 +8,21 @@
 mod dashboard;
 mod documents;
 mod drafts;
+mod follow;
+mod notices;
 mod preview;
 mod receipt;
 mod statuses;
 mod submit;
-mod uploads;
+pub(crate) mod uploads;
 
 pub use dashboard::dashboard;
-pub(crate) use documents::document_href;
 pub use documents::download;
+pub(crate) use documents::{DocumentView, document_href, file_response};
 pub use drafts::{form, save};
+pub use follow::act;
+pub(crate) use notices::{NoticeView, contacts_href, notices_href};
+pub use notices::{contacts, notices, save_contacts};
 pub(crate) use preview::is_preview;
 pub use preview::preview;
 pub use receipt::receipt;

@@ -4,13 +4,16 @@ use askama::Template;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use bandi_domain::application::ApplicationContent;
-use bandi_store::{Receipt, Role};
+use bandi_store::{Receipt, Role, Session};
+
+use super::follow::{FollowView, done_text};
 
 use super::documents::DocumentView;
 use super::*;
 use crate::ApiError;
-use crate::pages::account::{PageResult, Signed, require};
+use crate::pages::account::{PageResult, Signed, require, see_other};
 use crate::pages::calls::precise_local;
 use crate::pages::i18n::status_label;
 use crate::pages::{Crumb, Ctx, Layout, Nav, PageState, encode, render};
@@ -54,30 +57,77 @@ struct ReceiptPage {
     reserved: String,
     notices: Vec<String>,
     dashboard_href: String,
+    follow: FollowView,
+    csrf: String,
+    action: String,
 }
 
+/// The receipt; an official is sent to the application's page for officials.
 pub async fn receipt(
     State(s): State<PageState>,
     ctx: Ctx,
     Signed(session): Signed,
     id: Result<Path<String>, PathRejection>,
 ) -> PageResult {
-    require(&session, Role::Applicant)?;
     let Ok(Path(id)) = id else {
         return Err(ApiError::not_found().into());
     };
+    if session.user.role.is_official() {
+        let app = s
+            .app
+            .store()
+            .application(&id)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        let r = &app.receipt;
+        return Ok(see_other(&crate::pages::admin::application_href(
+            &r.call, r.seq,
+        )));
+    }
+    require(&session, Role::Applicant)?;
+    let outcome = ctx
+        .param("esito")
+        .and_then(|v| done_text(v, &ctx))
+        .map(|t| ("success", t));
+    Ok(page(&s, &ctx, &session, &id, StatusCode::OK, outcome).await?)
+}
+
+/// The receipt of application `id` with the review so far, and `outcome` above it.
+pub(crate) async fn page(
+    s: &PageState,
+    ctx: &Ctx,
+    session: &Session,
+    id: &str,
+    status: StatusCode,
+    outcome: Option<(&'static str, String)>,
+) -> Result<Response, ApiError> {
     if id.len() > 64 {
-        return Err(ApiError::not_found().into());
+        return Err(ApiError::not_found());
     }
     let app = s
         .app
         .store()
-        .application(&id)
+        .application(id)
         .await?
         .filter(|a| session.user.acts_for(&a.receipt.entity))
         .ok_or_else(ApiError::not_found)?;
     let r = app.receipt.clone();
-    let stored = load_call(&s, &r.call).await?;
+    let stored = load_call(s, &r.call).await?;
+    let under_review = s
+        .app
+        .store()
+        .under_review(&r.call, r.seq)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let follow = FollowView::load(
+        s,
+        ctx,
+        &stored.call,
+        &under_review,
+        (r.eligible_cost_cents, r.requested_cents),
+        outcome,
+    )
+    .await?;
     let call = &stored.call;
     let locale = ctx.locale;
     let entity_name = s
@@ -147,7 +197,10 @@ pub async fn receipt(
                 ],
                 Nav::Reserved,
             )
-            .signed(&session),
+            .signed(session),
+        follow,
+        csrf: session.csrf_token.clone(),
+        action: super::receipt_href(&r.id),
         just_submitted: ctx.param("nuova").is_some(),
         call_title: call.title.get(locale).to_string(),
         call_href: format!("/bandi/{}", call.code),
@@ -181,5 +234,5 @@ pub async fn receipt(
         dashboard_href: format!("/area-riservata?ente={}", encode(&r.entity)),
         r,
     };
-    Ok(render(StatusCode::OK, &page)?)
+    render(status, &page)
 }
