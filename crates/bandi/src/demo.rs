@@ -20,11 +20,17 @@ const DEMO_ENTITIES: [&str; 4] = ["039007", "037006", "ucdc", "circondario_imole
 /// The demo's accounts: an official of the Region, staff acting for Cervia, the Unione
 /// dei Comuni del Distretto Ceramico and Bologna, and staff of the Circondario Imolese.
 /// Addresses under `.example` (RFC 2606): they reach nobody.
-const DEMO_ACCOUNTS: [(&str, &str, Role, &[&str]); 3] = [
+const DEMO_ACCOUNTS: [(&str, &str, Role, &[&str]); 4] = [
     (
         "regione@bandi.example",
         "Ufficio bandi della Regione (demo)",
         Role::Admin,
+        &[],
+    ),
+    (
+        "istruttore@bandi.example",
+        "Istruttore della Regione (demo)",
+        Role::Reviewer,
         &[],
     ),
     (
@@ -40,6 +46,106 @@ const DEMO_ACCOUNTS: [(&str, &str, Role, &[&str]); 3] = [
         &["circondario_imolese"],
     ),
 ];
+
+/// The second demo call: the same rules, opened two days ago, with the applications of a
+/// click day already in (the 2020 shape: the funds reached about thirty projects, the rest
+/// wait), ready for the review, a top-up of 1.45 M€ and a published list.
+const REVIEW_CODE: &str = "er-2020-smart-working-istruttoria";
+
+/// The first applications in protocol order (the press's figures for 2020), then comuni of
+/// the region with projects of these sizes in turn.
+const FIRST: [(&str, i64); 5] = [
+    ("ucdc", 150_000),
+    ("circondario_imolese", 140_000),
+    ("urf", 150_000),
+    ("ubr", 150_000),
+    ("039007", 75_000),
+];
+const SIZES: [i64; 6] = [60_000, 85_000, 100_000, 70_000, 120_000, 90_000];
+const REVIEW_APPLICATIONS: usize = 55;
+/// Bologna's place: among the waiting ones, so that the demo's applicant sees the waitlist
+/// move.
+const BOLOGNA_AT: usize = 34;
+
+/// The body of an application for a project of `euros`: start-up 20%, training 30%,
+/// technology 50%.
+fn project(name: &str, euros: i64) -> serde_json::Value {
+    let cents = euros * 100;
+    let planning = cents / 5;
+    let training = cents * 3 / 10;
+    serde_json::json!({
+        "title": format!("Smart working: {name}"),
+        "summary": "Avvio e gestione del cambiamento; piano di formazione per dipendenti e dirigenti; roadmap tecnologica con servizi cloud nei datacenter Lepida.",
+        "lines": [
+            {"category": "planning", "description": "Progettazione e avvio", "amount_cents": planning},
+            {"category": "training", "description": "Formazione di dipendenti e dirigenti", "amount_cents": training},
+            {"category": "technology", "description": "Cloud Lepida e strumenti di collaborazione", "amount_cents": cents - planning - training},
+        ],
+        "indicators": {"staff_total": 40 + euros / 1000, "agile_workers_before": 2, "agile_workers_target": 20 + euros / 5000}
+    })
+}
+
+/// The review's demo call and its applications, once.
+async fn seed_review_call(
+    app: &App,
+    entities: &[bandi_domain::entity::Entity],
+) -> anyhow::Result<()> {
+    let operator = Actor::Operator;
+    let mut call = Call::from_toml(CALL).context("the shipped call file")?;
+    call.code = bandi_domain::call::CallCode::parse(REVIEW_CODE).map_err(anyhow::Error::msg)?;
+    call.protocol_prefix = "ER-IS".into();
+    call.title.it = format!("Istruttoria (dati di prova): {}", call.title.it);
+    call.title.en = format!("Review (sample data): {}", call.title.en);
+    let opens = truncate_to_micros(Timestamp::now()) - crate::minutes(2 * 24 * 60);
+    call.reschedule(opens, None).map_err(anyhow::Error::msg)?;
+    app.import_call(&operator, &call)
+        .await
+        .map_err(crate::refused)?;
+    let comuni: Vec<&bandi_domain::entity::Entity> = entities
+        .iter()
+        .filter(|e| e.kind == bandi_domain::entity::EntityKind::Comune)
+        .filter(|e| !["039007", "037006"].contains(&e.code.as_str()))
+        .collect();
+    let mut order: Vec<(String, String, i64)> = FIRST
+        .iter()
+        .map(|(code, euros)| {
+            let name = entities
+                .iter()
+                .find(|e| e.code.as_str() == *code)
+                .map(|e| e.name.clone())
+                .unwrap_or_else(|| code.to_string());
+            (code.to_string(), name, *euros)
+        })
+        .collect();
+    for (i, e) in comuni.iter().enumerate() {
+        if order.len() >= REVIEW_APPLICATIONS {
+            break;
+        }
+        if order.len() == BOLOGNA_AT {
+            order.push(("037006".into(), "Comune di Bologna".into(), 150_000));
+        }
+        order.push((e.code.to_string(), e.name.clone(), SIZES[i % SIZES.len()]));
+    }
+    for (code, name, euros) in &order {
+        let entity = bandi_domain::entity::EntityCode::parse(code).map_err(anyhow::Error::msg)?;
+        app.submit(
+            &Actor::Entity(code.clone()),
+            bandi_app::intake::Submit {
+                call: call.code.clone(),
+                entity,
+                idempotency_key: None,
+                content: bandi_app::intake::Content::Json(project(name, *euros)),
+            },
+        )
+        .await
+        .map_err(crate::refused)?;
+    }
+    println!(
+        "Seeded a second call, ready for the review: {} applications already in, the funds reaching about thirty.",
+        order.len()
+    );
+    Ok(())
+}
 
 /// A password for a demo account: 16 hex characters, new at every start.
 fn demo_password() -> String {
@@ -64,6 +170,7 @@ pub async fn seed(app: &App, opens_in_minutes: i64, listen: SocketAddr) -> anyho
         app.import_call(&operator, &call)
             .await
             .map_err(crate::refused)?;
+        seed_review_call(app, &entities).await?;
         println!(
             "Seeded {} entities of Emilia-Romagna and the 2020 smart-working call.",
             entities.len()
@@ -143,6 +250,25 @@ pub async fn seed(app: &App, opens_in_minutes: i64, listen: SocketAddr) -> anyho
         println!("  {email:<24} password {password}   {what}");
     }
     println!("  sign in at http://{listen}/accedi");
+    println!();
+    println!("The review, from the click day to the CUP (the second call, {REVIEW_CODE}):");
+    println!(
+        "  1. as istruttore@: Amministrazione → the call → a protocol number → «Prendi in carico»,"
+    );
+    println!(
+        "     tick the checklist, «Ammetti» or «Non ammettere» (the funds freed go to the next waiting"
+    );
+    println!("     application at once: see http://{listen}/bandi/{REVIEW_CODE}/graduatoria);");
+    println!(
+        "  2. ask Cervia (ER-IS-…/0000005) for an integration; as enti@ answer it from the receipt;"
+    );
+    println!(
+        "  3. as regione@: on the call's page add 1450000 € by an act, then publish the list:"
+    );
+    println!(
+        "     http://{listen}/bandi/{REVIEW_CODE}/elenco; as enti@ record Cervia's CUP (E41B20000150002);"
+    );
+    println!("  4. `bandi verify` replays every event and checks it against the stored state.");
     println!();
     Ok(())
 }

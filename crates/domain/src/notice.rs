@@ -199,6 +199,27 @@ pub fn funded(a: &About<'_>, reserved: Money, requested: Money) -> Notice {
     )
 }
 
+/// The list is published: where the application stands in it, and by which act.
+pub fn list_published(
+    a: &About<'_>,
+    version: u32,
+    act: &str,
+    outcome: &str,
+    granted: Money,
+) -> Notice {
+    notice(
+        NoticeKind::ListPublished,
+        format!("Domanda {}: pubblicato l'elenco delle domande", a.protocol),
+        format!(
+            "{}
+
+è pubblicato l'elenco cronologico delle domande (versione {version}), approvato con {act}. \
+             La domanda vi figura come: {outcome}; contributo concesso {granted}.",
+            head(a)
+        ),
+    )
+}
+
 pub fn cup_recorded(a: &About<'_>, cup: &str) -> Notice {
     notice(
         NoticeKind::CupRecorded,
@@ -245,6 +266,22 @@ mod tests {
         }
         let f = funded(&a, Money::from_euros(10), Money::from_euros(20));
         assert!(f.body.contains("10,00 €") && f.body.contains("20,00 €"));
+        let l = list_published(
+            &a,
+            2,
+            "DD 100/2020 del 2020-05-15",
+            "Ammessa e finanziata",
+            Money::from_euros(52_500),
+        );
+        assert_eq!(l.kind, NoticeKind::ListPublished);
+        for needle in [
+            "versione 2",
+            "DD 100/2020",
+            "Ammessa e finanziata",
+            "52.500,00 €",
+        ] {
+            assert!(l.body.contains(needle), "{needle}: {}", l.body);
+        }
         for k in [
             NoticeKind::Received,
             NoticeKind::Funded,

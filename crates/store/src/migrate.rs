@@ -26,6 +26,7 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0007_roles_sessions_documents.sql"),
     ),
     (8, include_str!("../migrations/sqlite/0008_review.sql")),
+    (9, include_str!("../migrations/sqlite/0009_user_tokens.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -48,6 +49,7 @@ const POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0007_roles_sessions_documents.sql"),
     ),
     (8, include_str!("../migrations/postgres/0008_review.sql")),
+    (9, include_str!("../migrations/postgres/0009_user_tokens.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<usize> {
@@ -101,4 +103,29 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<usize> {
         applied += 1;
     }
     Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A migration file added to a folder but not to its list would never run.
+    #[test]
+    fn every_migration_file_is_listed_once_in_order() {
+        for (dir, list) in [("sqlite", SQLITE), ("postgres", POSTGRES)] {
+            let path = format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR"));
+            let mut files: Vec<String> = std::fs::read_dir(&path)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".sql"))
+                .collect();
+            files.sort();
+            assert_eq!(files.len(), list.len(), "{dir}: {files:?}");
+            for (i, (version, sql)) in list.iter().enumerate() {
+                assert_eq!(*version, i as i64 + 1, "{dir}");
+                let on_disk = std::fs::read_to_string(format!("{path}/{}", files[i])).unwrap();
+                assert_eq!(&on_disk, sql, "{dir}: {}", files[i]);
+            }
+        }
+    }
 }

@@ -399,6 +399,7 @@ impl Store {
             Err(e) => return Ok(Some(Err(e))),
         };
         let now = Timestamp::now();
+        let locked_title = locked.call.title.it.clone();
         let applied = write_records(
             &mut tx,
             &mut head,
@@ -435,6 +436,31 @@ impl Store {
             .bind(applied.entries[0].seq as i64)
             .execute(&mut *tx)
             .await?;
+            let act_words = format!("{} del {}", act.number, act.date);
+            for row in &rows {
+                let about = bandi_domain::notice::About {
+                    call_title: &locked_title,
+                    protocol: &row.protocol,
+                    entity_name: &row.entity_name,
+                };
+                let n = bandi_domain::notice::list_published(
+                    &about,
+                    *version,
+                    &act_words,
+                    &row.outcome.label().it,
+                    row.granted_cents,
+                );
+                insert_notice(
+                    &mut tx,
+                    &row.entity_code,
+                    call,
+                    Some(row.seq),
+                    &n,
+                    applied.entries[0].seq as i64,
+                    now,
+                )
+                .await?;
+            }
         }
         tx.commit().await?;
         Ok(Some(Ok(applied)))

@@ -298,5 +298,31 @@ async fn officials_decide_from_the_command_line() {
     )
     .await;
     assert_eq!(status, 200, "{lists}");
+
+    // An official's API token: the review through the API, as the officials' scripts use it.
+    let t = bandi(&db.url, &["tokens", "issue", "--user", "anna@regione.it"]).ok();
+    let token = t.last_line();
+    assert!(token.starts_with("bnu_"), "{token}");
+    let (status, review) = get_json(
+        &client,
+        &format!("{}/calls/{code}/applications/1/review", server.base),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(status, 200, "{review}");
+    assert_eq!(review["protocol"], protocols[0].as_str());
+    let (status, _) = get_json(
+        &client,
+        &format!("{}/calls/{code}/applications/1/review", server.base),
+        Some(&tokens[&entities[0]]),
+    )
+    .await;
+    assert_eq!(status, 403, "an entity's token is not an official's");
+    let e = bandi(
+        &db.url,
+        &["tokens", "issue", "--user", "nessuno@regione.it"],
+    )
+    .fails();
+    assert!(e.stderr.contains("(not_found)"), "{}", e.stderr);
     assert!(verify(&db.url).starts_with("ok:"));
 }

@@ -328,5 +328,6 @@ mod attacks;
 mod documents;
 mod officials;
 mod preview;
+mod review;
 mod sign_in;
 mod statuses;
