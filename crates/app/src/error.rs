@@ -171,6 +171,7 @@ impl AppError {
             | AppError::InvalidDocument { .. } => Kind::Invalid,
             AppError::UnknownAttachment(_) => Kind::BadRequest,
             AppError::Review(e) if e.is_conflict() => Kind::Conflict,
+            AppError::Review(ReviewError::TakeoverNotAllowed) => Kind::Forbidden,
             AppError::Review(_)
             | AppError::InvalidContact(_)
             | AppError::InvalidAmount(_)
@@ -194,7 +195,7 @@ impl AppError {
     pub fn is_refusal(&self) -> bool {
         matches!(
             self.kind(),
-            Kind::Invalid | Kind::Conflict | Kind::BadRequest
+            Kind::Invalid | Kind::Conflict | Kind::BadRequest | Kind::Forbidden
         )
     }
 

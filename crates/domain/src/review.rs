@@ -339,6 +339,8 @@ pub enum ReviewError {
     NothingEligible,
     #[error("only a funded application gets a CUP")]
     NotFunded,
+    #[error("the application has its CUP already: {cup}")]
+    CupAlreadyRecorded { cup: String },
     #[error("a CUP has 15 characters: a letter, two digits, a letter, eleven digits")]
     InvalidCup,
     #[error("an act needs a number and a date (YYYY-MM-DD)")]
@@ -367,6 +369,7 @@ impl ReviewError {
             ReviewError::BelowMinimum { .. } => "below_min_cost",
             ReviewError::NothingEligible => "nothing_eligible",
             ReviewError::NotFunded => "not_funded",
+            ReviewError::CupAlreadyRecorded { .. } => "cup_already_recorded",
             ReviewError::InvalidCup => "invalid_cup",
             ReviewError::InvalidAct => "invalid_act",
         }
@@ -384,6 +387,7 @@ impl ReviewError {
                 | ReviewError::NoOpenRequest
                 | ReviewError::AnswerTooLate { .. }
                 | ReviewError::NotFunded
+                | ReviewError::CupAlreadyRecorded { .. }
         )
     }
 
@@ -507,6 +511,10 @@ impl ReviewError {
             ReviewError::NotFunded => Text::new(
                 "Il CUP si registra solo per una domanda ammessa e finanziata.",
                 "A CUP is recorded only for an admitted and funded application.",
+            ),
+            ReviewError::CupAlreadyRecorded { cup } => Text::new(
+                format!("Il CUP della domanda è già registrato: {cup}. Non si sostituisce."),
+                format!("The application's CUP is recorded already: {cup}. It is not replaced."),
             ),
             ReviewError::InvalidCup => Text::new(
                 "CUP non valido: 15 caratteri, una lettera, due cifre, una lettera e undici cifre (es. E11B20000450002).",
@@ -744,7 +752,7 @@ pub fn decide(
         Action::Reduce { cuts, reason } => {
             // In review by its holder; once admitted, by an admin.
             match review.state {
-                ReviewState::InReview => held()?,
+                ReviewState::ToReview | ReviewState::InReview => held()?,
                 ReviewState::Admitted if who.role == Role::Admin => {}
                 ReviewState::Admitted => return Err(ReviewError::TakeoverNotAllowed),
                 _ => return Err(wrong("reduce")),
@@ -809,6 +817,12 @@ pub fn decide(
             }
             if !matches!(app.status, Status::Reserved | Status::Partial) {
                 return Err(ReviewError::NotFunded);
+            }
+            // A CUP is the project's for its whole life: one, never replaced.
+            if let Some(recorded) = &review.cup {
+                return Err(ReviewError::CupAlreadyRecorded {
+                    cup: recorded.to_string(),
+                });
             }
             next.cup = Some(cup.clone());
             decision(

@@ -30,6 +30,8 @@ pub struct IntegrationRequest {
     pub deadline: Timestamp,
     pub requested_ledger_seq: u64,
     pub answer: Option<IntegrationAnswer>,
+    /// Closed by a decision before it was answered.
+    pub closed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +103,7 @@ impl Store {
     ) -> Result<Vec<IntegrationRequest>> {
         let rows = sqlx::query(
             "SELECT r.request, r.deadline_us, r.request_ledger_seq, t.text, r.answer_text, \
-             r.answer_sha256, r.answer_ledger_seq FROM integration_requests r \
+             r.answer_sha256, r.answer_ledger_seq, r.closed_ledger_seq FROM integration_requests r \
              JOIN ledger_texts t ON t.ledger_seq = r.request_ledger_seq \
              WHERE r.call_code = $1 AND r.seq = $2 ORDER BY r.request",
         )
@@ -114,6 +116,7 @@ impl Store {
                 let deadline: i64 = r.try_get("deadline_us")?;
                 let answered: Option<i64> = r.try_get("answer_ledger_seq")?;
                 Ok(IntegrationRequest {
+                    closed: r.try_get::<Option<i64>, _>("closed_ledger_seq")?.is_some(),
                     request: r.try_get::<i64, _>("request")? as u32,
                     text: r.try_get("text")?,
                     deadline: from_micros(deadline)
@@ -143,7 +146,7 @@ impl Store {
              COALESCE(a.current_eligible_cents, a.eligible_cost_cents) AS eligible, \
              COALESCE(a.current_requested_cents, a.requested_cents) AS requested, \
              (SELECT MAX(r.deadline_us) FROM integration_requests r WHERE r.call_code = a.call_code \
-              AND r.seq = a.seq AND r.answer_ledger_seq IS NULL) AS open_deadline \
+              AND r.seq = a.seq AND r.answer_ledger_seq IS NULL AND r.closed_ledger_seq IS NULL) AS open_deadline \
              FROM applications a WHERE a.call_code = $1 ORDER BY a.seq",
         )
         .bind(call)

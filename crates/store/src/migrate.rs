@@ -26,7 +26,10 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0007_roles_sessions_documents.sql"),
     ),
     (8, include_str!("../migrations/sqlite/0008_review.sql")),
-    (9, include_str!("../migrations/sqlite/0009_user_tokens.sql")),
+    (
+        9,
+        include_str!("../migrations/sqlite/0009_officials_tokens_and_review.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -49,7 +52,10 @@ const POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0007_roles_sessions_documents.sql"),
     ),
     (8, include_str!("../migrations/postgres/0008_review.sql")),
-    (9, include_str!("../migrations/postgres/0009_user_tokens.sql")),
+    (
+        9,
+        include_str!("../migrations/postgres/0009_officials_tokens_and_review.sql"),
+    ),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<usize> {

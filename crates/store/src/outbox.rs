@@ -312,7 +312,7 @@ impl Store {
         let mut tx = conn.begin().await?;
         let due: Vec<(String, i64, i64)> = sqlx::query_as(
             "SELECT call_code, seq, request FROM integration_requests WHERE answer_ledger_seq IS NULL \
-             AND reminded_us IS NULL AND deadline_us > $1 AND deadline_us <= $2",
+             AND closed_ledger_seq IS NULL AND reminded_us IS NULL AND deadline_us > $1 AND deadline_us <= $2",
         )
         .bind(now)
         .bind(now + within_us)

@@ -55,6 +55,22 @@ pub struct UnderReview {
     pub requested: Money,
     pub status: Status,
     pub reserved: Money,
+    /// The budget lines' amounts as reductions admitted them, once one cut a line.
+    pub admitted_lines: Option<Vec<Money>>,
+}
+
+impl UnderReview {
+    /// The content with each budget line at the amount the review admitted: what the next
+    /// reduction starts from.
+    pub fn admitted_content(&self) -> ApplicationContent {
+        let mut content = self.content.clone();
+        if let Some(lines) = &self.admitted_lines {
+            for (line, amount) in content.lines.iter_mut().zip(lines) {
+                line.amount_cents = *amount;
+            }
+        }
+        content
+    }
 }
 
 /// A call read under the lock: its rules, its allocation replayed from its ledger.
@@ -87,7 +103,7 @@ pub(crate) async fn lock_call(conn: &mut AnyConnection, code: &str) -> Result<Op
 
 const UNDER_REVIEW: &str = "SELECT id, seq, protocol, entity_code, content, review_state, holder_id, \
     holder_since_us, eligible_cost_cents, requested_cents, current_eligible_cents, \
-    current_requested_cents, cup, status, reserved_cents FROM applications";
+    current_requested_cents, cup, status, reserved_cents, admitted_lines FROM applications";
 
 async fn under_review_row(
     conn: &mut AnyConnection,
@@ -106,7 +122,7 @@ async fn under_review_row(
     .fetch_all(&mut *conn)
     .await?;
     let requests: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(
-        "SELECT request, deadline_us, answer_ledger_seq FROM integration_requests \
+        "SELECT request, deadline_us, COALESCE(answer_ledger_seq, closed_ledger_seq) FROM integration_requests \
          WHERE call_code = $1 AND seq = $2 ORDER BY request",
     )
     .bind(call)
@@ -154,6 +170,11 @@ async fn under_review_row(
         status: Status::parse(&status)
             .ok_or_else(|| StoreError::Corrupt(format!("status {status:?}")))?,
         reserved: Money::from_cents(row.try_get("reserved_cents")?),
+        admitted_lines: row
+            .try_get::<Option<String>, _>("admitted_lines")?
+            .map(|j| serde_json::from_str(&j))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("admitted lines of {call}/{seq}: {e}")))?,
     })
 }
 
@@ -228,6 +249,7 @@ impl Store {
             return Ok(None);
         };
         let app = under_review_row(&mut tx, &row, call).await?;
+        let admitted = app.admitted_content();
         let standing = *locked
             .allocation
             .get(seq)
@@ -235,7 +257,7 @@ impl Store {
         let reviewed = Reviewed {
             call: &locked.call,
             seq,
-            content: &app.content,
+            content: &admitted,
             eligible: app.eligible,
             requested: standing.requested,
             status: standing.status,
@@ -645,7 +667,45 @@ async fn write_review(
     .bind(app.seq as i64)
     .execute(&mut *conn)
     .await?;
+    // A decision closes the request still open (an answer closes it as answered).
+    if let Some(open) = app.review.open_request
+        && decision.review.open_request.is_none()
+        && !matches!(decision.record, Record::IntegrationAnswered { .. })
+    {
+        sqlx::query(
+            "UPDATE integration_requests SET closed_ledger_seq = $1 WHERE call_code = $2 \
+             AND seq = $3 AND request = $4 AND answer_ledger_seq IS NULL",
+        )
+        .bind(entry_seq)
+        .bind(call)
+        .bind(app.seq as i64)
+        .bind(i64::from(open.request))
+        .execute(&mut *conn)
+        .await?;
+    }
     match &decision.record {
+        Record::ApplicationReduced { lines, .. } if !lines.is_empty() => {
+            let mut admitted: Vec<Money> = app
+                .admitted_content()
+                .lines
+                .iter()
+                .map(|l| l.amount_cents)
+                .collect();
+            for cut in lines {
+                if let Some(a) = admitted.get_mut(cut.line as usize) {
+                    *a = cut.admitted_cents;
+                }
+            }
+            let json = serde_json::to_string(&admitted).expect("amounts serialise");
+            sqlx::query(
+                "UPDATE applications SET admitted_lines = $1 WHERE call_code = $2 AND seq = $3",
+            )
+            .bind(json)
+            .bind(call)
+            .bind(app.seq as i64)
+            .execute(&mut *conn)
+            .await?;
+        }
         Record::ChecklistChecked { item, passed, .. } => {
             sqlx::query(
                 "INSERT INTO checklist_results (call_code, seq, item, passed, ledger_seq) VALUES ($1, $2, $3, $4, $5) \

@@ -16,6 +16,10 @@ use serde_json::{Value, json};
 mod holes;
 use holes::*;
 
+#[path = "api/review.rs"]
+mod review;
+use review::*;
+
 struct App {
     base: String,
     client: reqwest::Client,
@@ -680,4 +684,16 @@ on_both_backends!(
     same_content_with_a_new_key_is_a_retry,
     slow_clients_are_cut_off,
     format_characters_are_stripped,
+    review_needs_an_officials_token,
+    review_refuses_bad_bodies_and_paths,
+    review_moves_the_waitlist,
+    review_holds_and_takeovers,
+    review_admits_reduces_and_records_the_cup,
+    review_changes_the_budget,
+    review_publishes_lists,
+    review_take_race_has_one_winner,
+    review_refuses_unknown_fields,
+    review_refuses_a_second_cup,
+    review_a_decision_closes_the_open_request,
+    review_line_cuts_accumulate,
 );

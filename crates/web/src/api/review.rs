@@ -118,7 +118,7 @@ struct LineCut {
 
 /// The actions, as JSON: `{"action": "reject", "reason": "…"}`.
 #[derive(Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 enum ActionBody {
     Take {
         #[serde(default)]

@@ -33,6 +33,10 @@ pub(crate) struct LineView {
     pub description: String,
     pub amount: String,
     pub amount_plain: String,
+    /// The amount a reduction admitted, when it cut the line.
+    pub admitted: Option<String>,
+    /// The index of the line in the form's names (`cut-N`, `why-N`).
+    pub why: usize,
 }
 
 pub(crate) struct CheckView {
@@ -47,6 +51,7 @@ pub(crate) struct RequestView {
     pub text: String,
     pub deadline: String,
     pub expired: bool,
+    pub closed: bool,
     pub answer_text: Option<String>,
     pub answer_sha256: Option<String>,
     pub answer_documents: Vec<DocumentView>,
@@ -165,12 +170,15 @@ async fn page(
     let r = &application.receipt;
     let entity = store.entity(&app.entity).await?;
     let content = &app.content;
+    let admitted = app.admitted_content();
     let lines = content
         .lines
         .iter()
+        .zip(&admitted.lines)
         .enumerate()
-        .map(|(i, l)| LineView {
+        .map(|(i, (l, now))| LineView {
             n: i + 1,
+            why: i,
             id: format!("cut-{i}"),
             category: call
                 .category(&l.category)
@@ -178,7 +186,8 @@ async fn page(
                 .unwrap_or_else(|| l.category.clone()),
             description: l.description.clone(),
             amount: amount(l.amount_cents, ctx),
-            amount_plain: l
+            admitted: (now.amount_cents != l.amount_cents).then(|| amount(now.amount_cents, ctx)),
+            amount_plain: now
                 .amount_cents
                 .to_string()
                 .trim_end_matches(" €")
@@ -233,7 +242,8 @@ async fn page(
             n: q.request,
             text: q.text,
             deadline: call.local_time(q.deadline),
-            expired: q.answer.is_none() && q.deadline <= now,
+            expired: q.answer.is_none() && !q.closed && q.deadline <= now,
+            closed: q.closed && q.answer.is_none(),
             answer_text: q.answer.as_ref().map(|a| a.text.clone()),
             answer_sha256: q.answer.as_ref().map(|a| a.sha256.clone()),
             answer_documents,
@@ -474,6 +484,7 @@ fn action_of(f: &ActionForm, call: &Call, app: &UnderReview, ctx: &Ctx) -> Resul
             cup: Cup::parse(&f.cup).map_err(|e| e.text().get(ctx.locale).to_string())?,
         },
         "reduce" => {
+            let mut reason_by_line = Vec::new();
             let cuts = if !f.total.trim().is_empty() {
                 Cuts::Total(Money::parse_euros(&f.total).map_err(|_| {
                     ctx.t(
@@ -484,7 +495,21 @@ fn action_of(f: &ActionForm, call: &Call, app: &UnderReview, ctx: &Ctx) -> Resul
                 })?)
             } else {
                 let mut lines = Vec::new();
-                for i in 0..app.content.lines.len() {
+                let mut whys = Vec::new();
+                let admitted = app.admitted_content();
+                for i in 0..admitted.lines.len() {
+                    let why = f
+                        .rest
+                        .get(&format!("why-{i}"))
+                        .map(|s| s.trim())
+                        .unwrap_or("");
+                    if !why.is_empty() {
+                        whys.push(if ctx.en() {
+                            format!("Line {}: {why}", i + 1)
+                        } else {
+                            format!("Voce {}: {why}", i + 1)
+                        });
+                    }
                     let typed = f
                         .rest
                         .get(&format!("cut-{i}"))
@@ -500,16 +525,20 @@ fn action_of(f: &ActionForm, call: &Call, app: &UnderReview, ctx: &Ctx) -> Resul
                             format!("Voce {}: «{typed}» non è un importo.", i + 1)
                         }
                     })?;
-                    if m != app.content.lines[i].amount_cents {
+                    if m != admitted.lines[i].amount_cents {
                         lines.push((i, m));
                     }
                 }
+                reason_by_line = whys;
                 Cuts::Lines(lines)
             };
-            Action::Reduce {
-                cuts,
-                reason: f.reason.clone(),
-            }
+            // The general reason, then each cut's own: one text, sent to the body.
+            let reason = std::iter::once(f.reason.trim().to_string())
+                .filter(|r| !r.is_empty())
+                .chain(reason_by_line)
+                .collect::<Vec<_>>()
+                .join("\n");
+            Action::Reduce { cuts, reason }
         }
         _ => {
             return Err(ctx

@@ -104,8 +104,8 @@ impl FollowView {
                 n: q.request,
                 text: q.text,
                 deadline: call.local_time(q.deadline),
-                open: q.answer.is_none() && q.deadline > now,
-                expired: q.answer.is_none() && q.deadline <= now,
+                open: q.answer.is_none() && !q.closed && q.deadline > now,
+                expired: q.answer.is_none() && !q.closed && q.deadline <= now,
                 answer_text: q.answer.map(|a| a.text),
                 answer_documents,
             });
