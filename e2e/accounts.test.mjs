@@ -246,7 +246,7 @@ describe('reserved area', { skip: SKIP }, () => {
     r = await press(page, '#import-form button[type="submit"]');
     assert.equal(r.status(), 200);
     assert.match(page.url(), /\/amministrazione\/bandi\/er-e2e-nuovo\?esito=pubblicato$/);
-    assert.match(await text(page, '#import-outcome'), /Bando pubblicato/);
+    assert.match(await text(page, '#action-outcome'), /Bando pubblicato/);
     await check(page, 'a new call, for officials');
 
     // The click-day call: its application in protocol order, and the CSV with it.
@@ -269,7 +269,7 @@ describe('reserved area', { skip: SKIP }, () => {
     assert.match(content.split('\n')[0], /^seq,protocol,/);
     assert.match(content, new RegExp(`^1,${protocol.replace('/', '\\/')},.*,75000\\.00,75000\\.00,52500\\.00,52500\\.00,reserved,`, 'm'));
     // The row names the attached plan by its code and SHA-256, as the content hash covers it.
-    assert.match(content, /^1,.*,project_plan:[0-9a-f]{64}\r?$/m);
+    assert.match(content, /^1,.*,project_plan:[0-9a-f]{64},"[^"]*",to_review,/m);
     const [xlsx] = await Promise.all([page.waitForEvent('download'), page.click('#export-xlsx')]);
     assert.equal(xlsx.suggestedFilename(), `domande-${CLICK}.xlsx`);
     assert.equal(readFileSync(await xlsx.path()).subarray(0, 2).toString(), 'PK');

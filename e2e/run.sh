@@ -3,9 +3,12 @@
 # its CLI (the Emilia-Romagna authorities, the 2020 call opening now, a copy opening in an
 # hour, a copy opening 30 s after the server starts for the click day of the reserved area,
 # a token for Cervia, and accounts: applicants for Cervia and for the Unione del Distretto
-# Ceramico, an official), serves it on a free port and runs e2e/*.test.mjs with node's test
-# runner: Playwright (playwright-core) driving Debian's Chromium, axe-core on every page
-# visited. Screenshots go to e2e/screenshots/. BANDI_BIN runs another build of `bandi`.
+# Ceramico, an official, a reviewer), serves it on a free port and runs e2e/*.test.mjs with
+# node's test runner: Playwright (playwright-core) driving Debian's Chromium, axe-core on every
+# page visited. The review after the click day (e2e/review.test.mjs) runs last, on a call of its
+# own with a small budget, once five applications (Cervia's among them) have been sent to it
+# through the JSON API. Screenshots go to e2e/screenshots/. BANDI_BIN runs another build of
+# `bandi`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,6 +61,20 @@ sed -e '0,/^code = .*/s//code = "er-2020-smart-working-click"/' \
 click_opens=$(date -u -d '+30 seconds' +%Y-%m-%dT%H:%M:%SZ)
 click=$(run calls import "$tmp/click.toml" --opens-at "$click_opens" | tail -n 1)
 
+# The review after the click day: a copy open now with a budget of 160,000.00, so that of five
+# applications of 52,500.00 each the first three are funded and the last two wait; a reviewer;
+# a token for each of the five entities (Cervia, Bologna, Modena, Ravenna, Faenza, sending in
+# this order once the other tests are done).
+sed -e '0,/^code = .*/s//code = "er-2020-smart-working-review"/' \
+    -e 's/^protocol_prefix = .*/protocol_prefix = "ER-RV"/' \
+    -e 's/^title = "/title = "Istruttoria: /' \
+    -e 's/^budget = .*/budget = "160000.00"/' calls/er-2020-smart-working.toml >"$tmp/review.toml"
+review=$(run calls import "$tmp/review.toml" --opens-at now | tail -n 1)
+add_user --email istruttore@e2e.example --name "Istruttoria, Settore innovazione della Regione" --role reviewer
+review_entities=(039007:Cervia 037006:Bologna 036023:Modena 039014:Ravenna 039010:Faenza)
+review_tokens=()
+for e in "${review_entities[@]}"; do review_tokens+=("$(run tokens issue --entity "${e%%:*}" | tail -n 1)"); done
+
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 "$bin" --database "$db" serve --listen "127.0.0.1:$port" >"$tmp/server.log" 2>&1 &
 server=$!
@@ -67,10 +84,34 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-status=0
-BANDI_URL="http://127.0.0.1:$port" BANDI_CALL="$call" BANDI_FUTURE_CALL="$future" BANDI_TOKEN="$token" \
+export BANDI_URL="http://127.0.0.1:$port" BANDI_CALL="$call" BANDI_FUTURE_CALL="$future" BANDI_TOKEN="$token" \
   BANDI_CLICK_CALL="$click" BANDI_CLICK_OPENS_AT="$click_opens" BANDI_ACCOUNTS="$accounts" BANDI_PASSWORD="$password" \
-  node --test --test-concurrency=1 e2e/*.test.mjs || status=$?
+  BANDI_REVIEW_CALL="$review"
+status=0
+tests=()
+for f in e2e/*.test.mjs; do [ "$f" = e2e/review.test.mjs ] || tests+=("$f"); done
+node --test --test-concurrency=1 "${tests[@]}" || status=$?
+
+# The applications to review, sent only now: the tests above count Cervia's applications.
+submit_review() {
+  local i=0 e name
+  for e in "${review_entities[@]}"; do
+    name=${e#*:}
+    curl -sS --fail-with-body -o "$tmp/submitted.json" -X POST "$BANDI_URL/api/v1/calls/$review/applications" \
+      -H "Authorization: Bearer ${review_tokens[$i]}" -H 'Content-Type: application/json' \
+      -d '{"title":"Smart working a '"$name"'","summary":"Avvio del lavoro agile, piano formativo, cloud Lepida.","lines":[{"category":"planning","description":"Avvio e gestione del cambiamento","amount_cents":1500000},{"category":"training","description":"Formazione di dipendenti e dirigenti","amount_cents":2500000},{"category":"technology","description":"Cloud e collaborazione","amount_cents":3500000}],"indicators":{"staff_total":180,"agile_workers_before":4,"agile_workers_target":90}}' \
+      || { cat "$tmp/submitted.json" >&2; return 1; }
+    i=$((i + 1))
+  done
+}
+if [ -f e2e/review.test.mjs ]; then
+  if submit_review; then
+    node --test e2e/review.test.mjs || status=$?
+  else
+    echo "e2e: the applications for the review could not be sent" >&2
+    status=1
+  fi
+fi
 if [ "$status" -ne 0 ]; then
   echo "--- server log (last 50 lines) ---" >&2
   tail -n 50 "$tmp/server.log" >&2

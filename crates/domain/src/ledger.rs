@@ -31,6 +31,18 @@ pub struct Act {
     pub document_sha256: Option<String>,
 }
 
+impl Act {
+    /// `DD 100/2020 del 15/05/2020`: the act as a notice names it.
+    pub fn in_words(&self) -> String {
+        let date = self
+            .date
+            .parse::<jiff::civil::Date>()
+            .map(|d| d.strftime("%d/%m/%Y").to_string())
+            .unwrap_or_else(|_| self.date.clone());
+        format!("{} del {date}", self.number)
+    }
+}
+
 /// A budget line's eligible amount as admitted by a reduction (`line` counts from 0, in
 /// the order of the application's content).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -414,6 +426,17 @@ pub fn verify_chain<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Result<
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_act_reads_as_the_notices_write_it() {
+        let act = Act {
+            number: "DD 100/2020".into(),
+            date: "2020-05-15".into(),
+            document_sha256: None,
+        };
+        assert_eq!(act.in_words(), "DD 100/2020 del 15/05/2020");
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -308,7 +308,10 @@ pub enum ReviewError {
         action: &'static str,
     },
     #[error("checklist items not passed: {missing:?}")]
-    ChecklistIncomplete { missing: Vec<String> },
+    ChecklistIncomplete {
+        /// The items' labels, as the call names them.
+        missing: Vec<Text>,
+    },
     #[error("the call has no checklist item {0}")]
     UnknownItem(String),
     #[error("a text is needed")]
@@ -419,11 +422,19 @@ impl ReviewError {
             ReviewError::ChecklistIncomplete { missing } => Text::new(
                 format!(
                     "Per ammettere la domanda tutte le voci della lista di controllo devono essere verificate con esito positivo; mancano: {}.",
-                    missing.join(", ")
+                    missing
+                        .iter()
+                        .map(|t| format!("«{}»", t.it))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
                 format!(
                     "To admit the application every checklist item must be checked and passed; missing: {}.",
-                    missing.join(", ")
+                    missing
+                        .iter()
+                        .map(|t| format!("«{}»", t.en))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ),
             ReviewError::UnknownItem(i) => Text::new(
@@ -724,12 +735,12 @@ pub fn decide(
         }
         Action::Admit { reason } => {
             held()?;
-            let missing: Vec<String> = app
+            let missing: Vec<Text> = app
                 .call
                 .checklist
                 .iter()
                 .filter(|i| review.checklist.get(&i.code) != Some(&true))
-                .map(|i| i.code.clone())
+                .map(|i| i.label.clone())
                 .collect();
             if !missing.is_empty() {
                 return Err(ReviewError::ChecklistIncomplete { missing });

@@ -199,9 +199,7 @@ fn decision_notice(
         Record::ApplicationRejected { .. } => notice::rejected(about, text),
         Record::ApplicationWithdrawn { .. } => notice::withdrawn(about, text),
         Record::CupRecorded { cup, .. } => notice::cup_recorded(about, cup),
-        Record::AwardRevoked { act, .. } => {
-            notice::revoked(about, text, &format!("{} del {}", act.number, act.date))
-        }
+        Record::AwardRevoked { act, .. } => notice::revoked(about, text, &act.in_words()),
         _ => return None,
     })
 }
@@ -458,7 +456,7 @@ impl Store {
             .bind(applied.entries[0].seq as i64)
             .execute(&mut *tx)
             .await?;
-            let act_words = format!("{} del {}", act.number, act.date);
+            let act_words = act.in_words();
             for row in &rows {
                 let about = bandi_domain::notice::About {
                     call_title: &locked_title,

@@ -29,6 +29,8 @@ pub(crate) struct ListRowView {
 pub(crate) struct Section {
     pub id: &'static str,
     pub title: String,
+    /// What the amount column holds: a grant, or (under review) money only reserved.
+    pub amount_header: &'static str,
     pub total: String,
     pub rows: Vec<ListRowView>,
 }
@@ -123,6 +125,14 @@ pub async fn show(
                             a.checked_add(b).unwrap_or(a)
                         });
                     Some(Section {
+                        amount_header: if *o == Outcome::InReview {
+                            ctx.t(
+                                "Risorse riservate, in istruttoria",
+                                "Funds reserved, under review",
+                            )
+                        } else {
+                            ctx.t("Contributo concesso", "Grant awarded")
+                        },
                         id: o.as_str(),
                         title: o.label().get(locale).to_string(),
                         total: total.in_locale(locale),

@@ -54,6 +54,16 @@ pub(crate) struct VersionView {
     pub ledger_href: String,
 }
 
+/// What an admin typed in the budget or publication form, given back after a refusal.
+#[derive(Default)]
+pub(crate) struct Typed {
+    /// Typed in the budget's form (else in the publication's).
+    pub budget: bool,
+    pub amount: String,
+    pub act_number: String,
+    pub act_date: Option<String>,
+}
+
 pub(crate) struct FilterOption {
     pub value: &'static str,
     pub label: &'static str,
@@ -79,6 +89,7 @@ struct CallPage {
     csv_href: String,
     lines_csv_href: String,
     xlsx_href: String,
+    typed: Typed,
 }
 
 /// The status filter of the list and of the exports (`?stato=`), if any.
@@ -152,7 +163,8 @@ pub async fn call(
         .param("esito")
         .and_then(|v| outcome_text(v, ctx.locale))
         .map(Outcome::done);
-    Ok(call_page(&s, &ctx, &session, &stored, StatusCode::OK, outcome).await?)
+    let typed = Typed::default();
+    Ok(call_page(&s, &ctx, &session, &stored, StatusCode::OK, outcome, typed).await?)
 }
 
 /// The call's page for officials, with `outcome` above it.
@@ -163,6 +175,7 @@ pub(crate) async fn call_page(
     stored: &StoredCall,
     status: StatusCode,
     outcome: Option<Outcome>,
+    typed: Typed,
 ) -> Result<Response, ApiError> {
     let locale = ctx.locale;
     let filter = status_filter(ctx);
@@ -280,7 +293,11 @@ pub(crate) async fn call_page(
             .filter(|c| c.1 > 0)
             .map(|(st, n)| (st.label().get(locale).to_string(), n))
             .collect(),
-        today: now.to_zoned_datetime(call.tz()).date().to_string(),
+        today: typed
+            .act_date
+            .clone()
+            .unwrap_or_else(|| now.to_zoned_datetime(call.tz()).date().to_string()),
+        typed,
         notices_href: format!("/amministrazione/bandi/{}/comunicazioni", encode(&code)),
         csv_href: format!(
             "/amministrazione/bandi/{}/domande.csv{query}",

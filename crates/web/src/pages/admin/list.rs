@@ -14,7 +14,7 @@ use bandi_domain::review::act;
 use bandi_store::{Role, Session, StoredCall};
 
 use super::Outcome;
-use super::applications::{call_page, load_call};
+use super::applications::{Typed, call_page, load_call};
 use crate::ApiError;
 use crate::pages::account::{PageResult, Signed, check_csrf, require, require_official, see_other};
 use crate::pages::applicant::uploads;
@@ -49,6 +49,7 @@ async fn answer(
     session: &Session,
     stored: &StoredCall,
     done: Result<&'static str, AppError>,
+    typed: Typed,
 ) -> PageResult {
     let code = stored.call.code.as_str();
     match done {
@@ -60,7 +61,7 @@ async fn answer(
             let status = ApiError::from(e.clone()).status;
             let outcome = Outcome::refused(e.text().get(ctx.locale));
             let fresh = load_call(s, Ok(Path(code.to_string()))).await?;
-            Ok(call_page(s, ctx, session, &fresh, status, Some(outcome)).await?)
+            Ok(call_page(s, ctx, session, &fresh, status, Some(outcome), typed).await?)
         }
         Err(e) => Err(ApiError::from(e).into()),
     }
@@ -99,7 +100,13 @@ pub async fn budget(
             .map(|_| "stanziamento")
     }
     .await;
-    answer(&s, &ctx, &session, &stored, done).await
+    let typed = Typed {
+        budget: true,
+        amount: f.amount.clone(),
+        act_number: f.act_number.clone(),
+        act_date: Some(f.act_date.clone()),
+    };
+    answer(&s, &ctx, &session, &stored, done, typed).await
 }
 
 /// `POST /amministrazione/bandi/{code}/elenchi`: the list as it stands, frozen and
@@ -134,7 +141,13 @@ pub async fn publish(
             .map(|_| "elenco")
     }
     .await;
-    answer(&s, &ctx, &session, &stored, done).await
+    let typed = Typed {
+        budget: false,
+        amount: String::new(),
+        act_number: number.clone(),
+        act_date: Some(date.clone()),
+    };
+    answer(&s, &ctx, &session, &stored, done, typed).await
 }
 
 pub(crate) struct NoticeView {

@@ -258,6 +258,7 @@ on_both_backends! {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(outcome(&r.body).contains("non è un importo"));
+    assert!(r.body.contains("value=\"tanti\""), "what was typed is kept");
     let r = admin
         .post(&budget_path, &[("csrf", &acsrf), ("amount", "-100.000,00"), ("act_number", "DGR 1"), ("act_date", "2020-07-20")])
         .await;
