@@ -67,6 +67,7 @@ fn chain(c: &mut Criterion) {
                     seq,
                     protocol: format!("ER-SW-2020/{seq:07}"),
                     entity: format!("{seq:06}"),
+                    admitted_at: "2020-04-03T07:30:00.000000Z".into(),
                     received_at: "2020-04-03T07:30:00.000000Z".into(),
                     content_sha256: "ab".repeat(32),
                     requested_cents: Money::from_euros(52_500),

@@ -59,11 +59,17 @@ pub struct LineAdmitted {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Record {
+    /// A call published, or changed before it opened (a new entry each time: the last one
+    /// before the first application is the call's rules).
     CallPublished {
         call: String,
         budget_cents: Money,
         opens_at: String,
         closes_at: String,
+        /// The rules in full, as canonical JSON (`proof::canonical_json`): the fit mode,
+        /// rate, caps, categories, eligibility, dates and time zone that decide outcomes.
+        rules: serde_json::Value,
+        /// SHA-256 of the canonical text of `rules`.
         rules_sha256: String,
     },
     ApplicationSubmitted {
@@ -71,6 +77,10 @@ pub enum Record {
         seq: u64,
         protocol: String,
         entity: String,
+        /// When the request was admitted to the intake's queue, after its body was read and
+        /// checked: the order of the applications.
+        admitted_at: String,
+        /// When the batch that holds it committed (was durable).
         received_at: String,
         content_sha256: String,
         requested_cents: Money,
@@ -450,6 +460,7 @@ mod tests {
                     seq,
                     protocol: format!("ER-SW-2020/{seq:07}"),
                     entity: format!("0390{seq:02}"),
+                    admitted_at: crate::instant::format_utc(t0),
                     received_at: crate::instant::format_utc(t0),
                     content_sha256: "ab".repeat(32),
                     requested_cents: Money::from_euros(52_500),

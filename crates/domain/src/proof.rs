@@ -186,8 +186,8 @@ pub struct BatchProof {
 }
 
 /// A receipt's signature: the key, the batch signature (base64) and the receipt's place.
+/// Its fields sit beside the receipt's own in the receipt's JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ReceiptSignature {
     pub key_id: String,
     pub signature: String,

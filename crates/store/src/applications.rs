@@ -4,6 +4,7 @@ use bandi_domain::allocation::Status;
 use bandi_domain::application::{ApplicationContent, Notice};
 use bandi_domain::instant::{format_utc, from_micros};
 use bandi_domain::money::Money;
+use bandi_domain::proof::{ReceiptFields, ReceiptSignature};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use std::collections::HashMap;
@@ -22,9 +23,13 @@ pub struct Receipt {
     pub entity: String,
     pub protocol: String,
     pub seq: u64,
+    /// When the request was admitted to the queue (its place in the order).
+    pub admitted_at: String,
+    /// When the batch that holds it committed.
     pub received_at: String,
     pub content_sha256: String,
     pub ledger_seq: u64,
+    pub ledger_prev_hash: String,
     pub ledger_hash: String,
     /// The status when the receipt was issued; the application's current one may differ.
     pub status: Status,
@@ -33,6 +38,49 @@ pub struct Receipt {
     pub requested_cents: Money,
     pub reserved_cents: Money,
     pub notices: Vec<Notice>,
+    /// The server's signature (absent when the server signs nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none", flatten)]
+    pub signed: Option<ReceiptSignature>,
+}
+
+impl Receipt {
+    /// The fields the signature covers.
+    pub fn signed_fields(&self) -> ReceiptFields<'_> {
+        ReceiptFields {
+            call: &self.call,
+            protocol: &self.protocol,
+            seq: self.seq,
+            entity: &self.entity,
+            admitted_at: &self.admitted_at,
+            received_at: &self.received_at,
+            content_sha256: &self.content_sha256,
+            requested_cents: self.requested_cents.cents(),
+            status: self.status.as_str(),
+            reserved_cents: self.reserved_cents.cents(),
+            ledger_seq: self.ledger_seq,
+            ledger_prev_hash: &self.ledger_prev_hash,
+            ledger_hash: &self.ledger_hash,
+        }
+    }
+}
+
+/// Signs the receipts of one committed batch at once (one signature, a Merkle path each).
+pub(crate) fn sign_receipts<'a>(
+    key: Option<&bandi_domain::proof::SigningKeyPair>,
+    receipts: impl Iterator<Item = &'a mut Receipt>,
+) {
+    let Some(key) = key else { return };
+    let mut receipts: Vec<&mut Receipt> = receipts.collect();
+    if receipts.is_empty() {
+        return;
+    }
+    let texts: Vec<String> = receipts
+        .iter()
+        .map(|r| r.signed_fields().signed_text())
+        .collect();
+    for (r, s) in receipts.iter_mut().zip(key.sign_batch(&texts)) {
+        r.signed = Some(s);
+    }
 }
 
 /// An application with its receipt and its current standing.

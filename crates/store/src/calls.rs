@@ -6,7 +6,6 @@ use bandi_domain::call::Call;
 use bandi_domain::instant::format_utc;
 use bandi_domain::ledger::Record;
 use bandi_domain::money::Money;
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -39,10 +38,12 @@ pub enum ImportedCall {
     Unchanged,
 }
 
-pub(crate) fn rules_json(call: &Call) -> (String, String) {
-    let json = serde_json::to_string(call).expect("rules serialise");
-    let sha = hex::encode(Sha256::digest(json.as_bytes()));
-    (json, sha)
+/// The call's rules as canonical JSON (keys sorted, `bandi_domain::proof`), its text (what
+/// is stored) and its SHA-256 (what the ledger names).
+pub(crate) fn rules_json(call: &Call) -> (serde_json::Value, String, String) {
+    let value = bandi_domain::proof::canonical_json(call);
+    let (json, sha) = bandi_domain::proof::canonical_sha256(&value);
+    (value, json, sha)
 }
 
 const SELECT: &str = "SELECT code, rules, rules_sha256, budget_cents, reserved_cents, applications, waitlisted, last_event_ledger_seq FROM calls";
@@ -67,7 +68,7 @@ impl Store {
     /// Publishes a call, or replaces one that has no application yet. The publication is a
     /// ledger entry that carries the hash of the rules.
     pub async fn import_call(&self, call: &Call) -> Result<ImportedCall> {
-        let (json, sha) = rules_json(call);
+        let (rules, json, sha) = rules_json(call);
         let mut tx = self.pool().begin().await?;
         let mut head = ledger::lock_head(&mut tx).await?;
         let existing: Option<(String, i64)> =
@@ -107,6 +108,7 @@ impl Store {
                 budget_cents: call.budget,
                 opens_at: format_utc(call.opens_at),
                 closes_at: format_utc(call.closes_at),
+                rules,
                 rules_sha256: sha.clone(),
             },
         );

@@ -84,6 +84,9 @@ pub struct Intake {
     max_queue_delay: Duration,
     /// Filled by the sequencer only: the naive baseline checks everything in its transaction.
     seen: Arc<Seen>,
+    /// The last admission instant given (µs): each next one is later, and the queue gets
+    /// the submissions in the order of their instants (both under this lock).
+    admission: Arc<std::sync::Mutex<i64>>,
 }
 
 #[derive(Clone)]
@@ -114,6 +117,7 @@ impl Intake {
             pressure,
             max_queue_delay: MAX_QUEUE_DELAY,
             seen,
+            admission: Arc::default(),
         }
     }
 
@@ -129,6 +133,7 @@ impl Intake {
             pressure: Arc::default(),
             max_queue_delay: MAX_QUEUE_DELAY,
             seen: Arc::default(),
+            admission: Arc::default(),
         }
     }
 
@@ -187,20 +192,28 @@ impl Intake {
             Mode::Naive => return crate::naive::submit(&self.store, submission).await,
         };
         let (reply, answer) = oneshot::channel();
-        queue
-            .try_send(Job {
-                submission,
-                content,
-                sha,
-                queued_at: std::time::Instant::now(),
-                reply,
-            })
-            .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => IntakeError::Overloaded,
-                mpsc::error::TrySendError::Closed(_) => {
-                    IntakeError::Unavailable("the sequencer stopped".into())
-                }
-            })?;
+        {
+            // The instant and the place in the queue are given together: the order of the
+            // queue is the order of the admission instants.
+            let mut last = self.admission.lock().unwrap_or_else(|e| e.into_inner());
+            let admitted_us = crate::now_us().max(*last + 1);
+            *last = admitted_us;
+            queue
+                .try_send(Job {
+                    submission,
+                    content,
+                    sha,
+                    queued_at: std::time::Instant::now(),
+                    admitted_us,
+                    reply,
+                })
+                .map_err(|e| match e {
+                    mpsc::error::TrySendError::Full(_) => IntakeError::Overloaded,
+                    mpsc::error::TrySendError::Closed(_) => {
+                        IntakeError::Unavailable("the sequencer stopped".into())
+                    }
+                })?;
+        }
         answer
             .await
             .map_err(|_| IntakeError::Unavailable("the sequencer stopped".into()))?

@@ -191,6 +191,7 @@ mod tests {
             seq,
             protocol: format!("P/{seq}"),
             entity: format!("e{seq}"),
+            admitted_at: "2026-11-25T10:00:00Z".into(),
             received_at: "2026-11-25T10:00:00Z".into(),
             content_sha256: "0".repeat(64),
             requested_cents: Money::from_cents(100 * seq as i64),

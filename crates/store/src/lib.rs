@@ -64,6 +64,8 @@ pub struct Store {
     writer: AnyPool,
     backend: Backend,
     caches: Arc<cache::Caches>,
+    /// The key that signs receipts and checkpoints, once the server has one.
+    signer: Arc<std::sync::OnceLock<Arc<bandi_domain::proof::SigningKeyPair>>>,
 }
 
 impl Store {
@@ -106,6 +108,7 @@ impl Store {
             writer,
             backend,
             caches: Arc::default(),
+            signer: Arc::default(),
         })
     }
 
@@ -133,6 +136,16 @@ impl Store {
 
     pub(crate) fn caches(&self) -> &cache::Caches {
         &self.caches
+    }
+
+    /// Gives the store the key that signs receipts (in each committed batch) and
+    /// checkpoints. Once: a second key is refused (restart to rotate).
+    pub fn set_signer(&self, key: bandi_domain::proof::SigningKeyPair) -> bool {
+        self.signer.set(Arc::new(key)).is_ok()
+    }
+
+    pub fn signer(&self) -> Option<&bandi_domain::proof::SigningKeyPair> {
+        self.signer.get().map(|k| k.as_ref())
     }
 }
 

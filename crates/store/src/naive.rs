@@ -21,7 +21,7 @@ pub(crate) async fn submit(store: &Store, s: Submission) -> Result<Accepted, Int
         .acquire()
         .await
         .map_err(|e| unavailable(e.into()))?;
-    match submit_in_one_transaction(store.backend(), &mut conn, &s).await {
+    match submit_in_one_transaction(store.backend(), &mut conn, &s, store.signer()).await {
         Ok(answer) => answer,
         Err(e) => {
             // As in the sequencer: a connection whose commit failed is not reused.
@@ -35,6 +35,7 @@ async fn submit_in_one_transaction(
     backend: Backend,
     conn: &mut AnyConnection,
     s: &Submission,
+    signer: Option<&bandi_domain::proof::SigningKeyPair>,
 ) -> Result<Result<Accepted, IntakeError>> {
     let now = truncate_to_micros(Timestamp::now());
     let mut tx = conn.begin().await?;
@@ -79,8 +80,10 @@ async fn submit_in_one_transaction(
         return Ok(answer);
     }
     let received_us = now.as_microsecond().max(last_received_us);
-    let received = from_micros(received_us).expect("an instant in range");
-    if let Err(outside) = call.check_window(received) {
+    // One request, one transaction: admitted when its transaction began.
+    let admitted_us = now.as_microsecond().min(received_us);
+    let admitted = from_micros(admitted_us).expect("an instant in range");
+    if let Err(outside) = call.check_window(admitted) {
         return Ok(Err(IntakeError::OutsideWindow(outside)));
     }
     // The allocation from the counters alone, by the fold's own rule for a newcomer: the
@@ -94,16 +97,17 @@ async fn submit_in_one_transaction(
     );
     let granted = granted.cents();
     let seq = applications as u64 + 1;
-    let new = new_application(
+    let mut new = new_application(
         &call,
         s,
         (content, sha),
         seq,
-        received_us,
+        (admitted_us, received_us),
         (status, Money::from_cents(granted)),
         &mut head,
     );
     let still_waiting = i64::from(status != Status::Reserved);
+    crate::applications::sign_receipts(signer, std::iter::once(&mut new.receipt));
     // The same single write as the sequencer's, so that the baseline differs only in
     // taking one transaction (and one fsync) per request.
     let counters = Counters {

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use bandi_domain::allocation::{Allocation, AppAllocation, Event};
 use bandi_domain::application::{ApplicationContent, AttachedDocument};
+use bandi_domain::call::Call;
 use bandi_domain::ledger::{ChainVerifier, Record};
 use bandi_domain::money::Money;
 use sha2::{Digest, Sha256};
@@ -42,6 +43,9 @@ impl Store {
         let mut events: HashMap<String, Vec<(u64, Event)>> = HashMap::new();
         let mut submitted: HashMap<(String, u64), Submitted> = HashMap::new();
         let mut after_review = crate::verify_review::Recorded::default();
+        // Each call's rules as its last publication in the ledger has them: what the
+        // replay uses, not the stored copy.
+        let mut published: HashMap<String, (Call, String)> = HashMap::new();
         loop {
             let (after, _) = chain.last();
             let page = self.ledger_page(after, 5000).await?;
@@ -52,6 +56,25 @@ impl Store {
                 chain.check(e).map_err(|err| mismatch(err.to_string()))?;
                 let record = e.record().map_err(mismatch)?;
                 after_review.fold(e.seq, &record);
+                if let Record::CallPublished {
+                    call,
+                    rules,
+                    rules_sha256,
+                    ..
+                } = &record
+                {
+                    let (_, sha) = bandi_domain::proof::canonical_sha256(rules);
+                    if sha != *rules_sha256 {
+                        return Err(mismatch(format!(
+                            "ledger entry {}: rules_sha256 is not the SHA-256 of its rules",
+                            e.seq
+                        )));
+                    }
+                    let parsed: Call = serde_json::from_value(rules.clone()).map_err(|err| {
+                        mismatch(format!("ledger entry {}: rules unreadable: {err}", e.seq))
+                    })?;
+                    published.insert(call.clone(), (parsed, sha));
+                }
                 if let Some(ev) = record.allocation_event() {
                     events
                         .entry(record.call().to_string())
@@ -98,7 +121,17 @@ impl Store {
         for stored in &calls {
             let code = stored.call.code.as_str();
             let log = events.remove(code).unwrap_or_default();
-            let mut alloc = Allocation::new(stored.call.when_not_fits, stored.call.budget);
+            let Some((rules, sha)) = published.get(code) else {
+                return Err(mismatch(format!(
+                    "call {code}: no publication in the ledger"
+                )));
+            };
+            if *sha != stored.rules_sha256 || rules != &stored.call {
+                return Err(mismatch(format!(
+                    "call {code}: the stored rules are not those of its last publication in the ledger"
+                )));
+            }
+            let mut alloc = Allocation::new(rules.when_not_fits, rules.budget);
             for (seq, ev) in &log {
                 alloc.apply(ev).map_err(|e| {
                     mismatch(format!(

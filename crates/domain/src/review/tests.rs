@@ -552,6 +552,7 @@ proptest! {
                         seq: apps.len() as u64,
                         protocol: String::new(),
                         entity: String::new(),
+                        admitted_at: String::new(),
                         received_at: String::new(),
                         content_sha256: String::new(),
                         requested_cents: requested,

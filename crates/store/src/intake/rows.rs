@@ -103,11 +103,12 @@ pub(crate) fn new_application(
     s: &Submission,
     (content, sha): (String, String),
     seq: u64,
-    received_us: i64,
+    (admitted_us, received_us): (i64, i64),
     standing: (Status, Money),
     head: &mut ledger::Head,
 ) -> NewApplication {
     let received = from_micros(received_us).expect("an instant within range");
+    let admitted = from_micros(admitted_us).expect("an instant within range");
     let protocol = call.protocol(seq, received);
     let requested = s.application.requested;
     let record = Record::ApplicationSubmitted {
@@ -115,10 +116,12 @@ pub(crate) fn new_application(
         seq,
         protocol: protocol.clone(),
         entity: s.entity.clone(),
+        admitted_at: format_utc(admitted),
         received_at: format_utc(received),
         content_sha256: sha.clone(),
         requested_cents: requested,
     };
+    let prev_hash = head.hash.clone();
     let entry = ledger::seal(head, received, &record);
     let notice = bandi_domain::notice::received(
         &bandi_domain::notice::About {
@@ -137,9 +140,11 @@ pub(crate) fn new_application(
         entity: s.entity.clone(),
         protocol: protocol.clone(),
         seq,
+        admitted_at: format_utc(admitted),
         received_at: format_utc(received),
         content_sha256: sha.clone(),
         ledger_seq: entry.seq,
+        ledger_prev_hash: prev_hash,
         ledger_hash: entry.hash.clone(),
         status: standing.0,
         total_cost_cents: s.application.total_cost,
@@ -147,6 +152,7 @@ pub(crate) fn new_application(
         requested_cents: requested,
         reserved_cents: standing.1,
         notices: s.application.notices.clone(),
+        signed: None,
     };
     NewApplication {
         id: receipt.id.clone(),

@@ -22,6 +22,7 @@ use bandi_domain::allocation::{Allocation, Event};
 use bandi_domain::call::Call;
 use bandi_domain::instant::truncate_to_micros;
 use bandi_domain::ledger::Record;
+use bandi_domain::proof::SigningKeyPair;
 use jiff::Timestamp;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, Connection, Row};
@@ -45,6 +46,9 @@ pub(super) struct Job {
     pub content: String,
     pub sha: String,
     pub queued_at: Instant,
+    /// The admission instant (µs since the epoch): strictly increasing on this node, in the
+    /// queue's order.
+    pub admitted_us: i64,
     pub reply: oneshot::Sender<Result<Accepted, IntakeError>>,
 }
 
@@ -230,12 +234,21 @@ async fn commit_batch(
     if state.solo
         && let Some(expected) = state.last_head.clone()
     {
-        outcome = commit_solo(&mut conn, backend, seen, state, batch, expected).await;
+        outcome = commit_solo(
+            &mut conn,
+            backend,
+            seen,
+            state,
+            batch,
+            expected,
+            store.signer(),
+        )
+        .await;
     }
     let outcome = match outcome {
         Ok(Some(answers)) => Ok(answers),
         // Not tried, or another writer moved the head: take the lock and catch up.
-        Ok(None) => commit_locked(&mut conn, backend, seen, state, batch).await,
+        Ok(None) => commit_locked(&mut conn, backend, seen, state, batch, store.signer()).await,
         Err(e) => Err(e),
     };
     match &outcome {
@@ -257,6 +270,7 @@ async fn commit_solo(
     state: &mut State,
     batch: &[Job],
     expected: ledger::Head,
+    signer: Option<&SigningKeyPair>,
 ) -> Result<Option<Vec<Answer>>> {
     let now = truncate_to_micros(Timestamp::now());
     let t0 = Instant::now();
@@ -276,7 +290,7 @@ async fn commit_solo(
     }
     let mut head = expected.clone();
     let t1 = t0.elapsed();
-    let (outcomes, rows) = decide(conn, &mut working, &mut head, now, batch).await?;
+    let (outcomes, rows) = decide(conn, &mut working, &mut head, now, batch, signer).await?;
     let t2 = t0.elapsed();
     let counters = counters_of(&working, &rows);
     let written = write_batch(conn, backend, &rows, &counters, &head, Some(&expected)).await?;
@@ -299,6 +313,7 @@ async fn commit_locked(
     seen: &Seen,
     state: &mut State,
     batch: &[Job],
+    signer: Option<&SigningKeyPair>,
 ) -> Result<Vec<Answer>> {
     let now = truncate_to_micros(Timestamp::now());
     let t0 = Instant::now();
@@ -317,7 +332,7 @@ async fn commit_locked(
         }
     }
     let t1 = t0.elapsed();
-    let (outcomes, rows) = decide(&mut tx, &mut working, &mut head, now, batch).await?;
+    let (outcomes, rows) = decide(&mut tx, &mut working, &mut head, now, batch, signer).await?;
     let t2 = t0.elapsed();
     if !rows.is_empty() {
         let counters = counters_of(&working, &rows);
@@ -368,6 +383,7 @@ async fn decide(
     head: &mut ledger::Head,
     now: Timestamp,
     batch: &[Job],
+    signer: Option<&SigningKeyPair>,
 ) -> Result<(Vec<Answer>, Vec<NewApplication>)> {
     let keys: Vec<(&str, &str)> = batch
         .iter()
@@ -430,7 +446,21 @@ async fn decide(
             Err(answer) => outcomes.push(answer),
         }
     }
-    Ok((outcomes, checks.rows))
+    // One signature for the batch's receipts, before they are written and answered.
+    let mut rows = checks.rows;
+    if signer.is_some() && !rows.is_empty() {
+        crate::applications::sign_receipts(signer, rows.iter_mut().map(|r| &mut r.receipt));
+        let signed: HashMap<&str, &Receipt> =
+            rows.iter().map(|r| (r.id.as_str(), &r.receipt)).collect();
+        for outcome in &mut outcomes {
+            if let Ok(Accepted::Created(r) | Accepted::Replayed(r)) = outcome
+                && let Some(s) = signed.get(r.id.as_str())
+            {
+                *r = (*s).clone();
+            }
+        }
+    }
+    Ok((outcomes, rows))
 }
 
 /// The counters of each call that has new applications in `rows`.
@@ -587,8 +617,10 @@ async fn sequence_one(
         return Ok(Err(answer));
     }
     let received_us = now.as_microsecond().max(c.last_received_us);
-    let received = bandi_domain::instant::from_micros(received_us).expect("an instant in range");
-    if let Err(outside) = c.call.check_window(received) {
+    // The window is judged at admission: a request admitted before the closing counts even
+    // if its batch commits just after.
+    let admitted = bandi_domain::instant::from_micros(job.admitted_us).expect("an instant");
+    if let Err(outside) = c.call.check_window(admitted) {
         return Ok(Err(Err(IntakeError::OutsideWindow(outside))));
     }
     let seq = c.allocation.next_seq();
@@ -602,7 +634,7 @@ async fn sequence_one(
         s,
         (job.content.clone(), job.sha.clone()),
         seq,
-        received_us,
+        (job.admitted_us.min(received_us), received_us),
         (standing.status, standing.reserved),
         head,
     );

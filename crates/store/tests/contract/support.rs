@@ -224,6 +224,7 @@ pub async fn check_numbering(
                 seq: r.seq,
                 protocol: r.protocol.clone(),
                 entity: r.entity.clone(),
+                admitted_at: r.admitted_at.clone(),
                 received_at: r.received_at.clone(),
                 content_sha256: r.content_sha256.clone(),
                 requested_cents: r.requested_cents,
