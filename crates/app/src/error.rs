@@ -96,6 +96,15 @@ pub enum AppError {
     Allocation(AllocationError),
     #[error("not an e-mail address: {0}")]
     InvalidContact(String),
+    /// A budget changed by an act before the call opened: its file is changed instead.
+    #[error("call {call} has not opened: change its file instead")]
+    CallNotOpenForBudget { call: String },
+    /// A signing key file that cannot be used (or written).
+    #[error("key file: {0}")]
+    InvalidKeyFile(String),
+    /// A receipt whose signature does not hold, or that is not a receipt.
+    #[error("receipt: {0}")]
+    InvalidReceipt(String),
     /// An amount in euro that cannot be read.
     #[error("invalid amount {0:?}")]
     InvalidAmount(String),
@@ -146,6 +155,9 @@ impl AppError {
             AppError::Allocation(_) => "refused_by_allocation",
             AppError::InvalidContact(_) => "invalid_contact",
             AppError::InvalidAmount(_) => "invalid_amount",
+            AppError::InvalidKeyFile(_) => "invalid_key_file",
+            AppError::CallNotOpenForBudget { .. } => "call_not_open",
+            AppError::InvalidReceipt(_) => "invalid_receipt",
             AppError::InvalidSmtp(_) => "invalid_smtp",
             AppError::TooManyInFlight => "too_many_requests",
             AppError::Overloaded => "overloaded",
@@ -175,6 +187,8 @@ impl AppError {
             AppError::Review(_)
             | AppError::InvalidContact(_)
             | AppError::InvalidAmount(_)
+            | AppError::InvalidKeyFile(_)
+            | AppError::InvalidReceipt(_)
             | AppError::InvalidSmtp(_) => Kind::Invalid,
             AppError::Allocation(_) => Kind::Conflict,
             AppError::AlreadyApplied { .. }
@@ -184,6 +198,7 @@ impl AppError {
             | AppError::CallOpened { .. }
             | AppError::CallHasApplications { .. }
             | AppError::ProtocolPrefixTaken { .. }
+            | AppError::CallNotOpenForBudget { .. }
             | AppError::EmailTaken { .. } => Kind::Conflict,
             AppError::Overloaded | AppError::Busy | AppError::Unavailable(_) => Kind::Unavailable,
             AppError::Internal(_) => Kind::Internal,
@@ -406,6 +421,22 @@ impl AppError {
                 "Importo fuori dai limiti consentiti. Nessun dato è stato modificato.",
                 "Amount out of the allowed range. Nothing was changed.",
             ),
+            AppError::CallNotOpenForBudget { call } => Text::new(
+                format!(
+                    "Il bando {call} non è ancora aperto: prima dell'apertura la dotazione si modifica pubblicando una nuova versione del file del bando."
+                ),
+                format!(
+                    "Call {call} has not opened yet: before the opening the budget is changed by publishing a new version of the call's file."
+                ),
+            ),
+            AppError::InvalidKeyFile(why) => Text::new(
+                format!("File della chiave di firma non utilizzabile: {why}."),
+                format!("Signing key file not usable: {why}."),
+            ),
+            AppError::InvalidReceipt(why) => Text::new(
+                format!("Ricevuta non valida: {why}."),
+                format!("Receipt not genuine: {why}."),
+            ),
             AppError::InvalidAmount(a) => Text::new(
                 format!(
                     "«{a}» non è un importo in euro: scrivere per esempio 250.000,00 (con il segno meno per togliere)."
@@ -562,6 +593,21 @@ mod tests {
                 AppError::InvalidSmtp("smtps://relay".into()),
                 "invalid_smtp",
                 Kind::Invalid,
+            ),
+            (
+                AppError::InvalidReceipt("changed".into()),
+                "invalid_receipt",
+                Kind::Invalid,
+            ),
+            (
+                AppError::InvalidKeyFile("k.json".into()),
+                "invalid_key_file",
+                Kind::Invalid,
+            ),
+            (
+                AppError::Review(ReviewError::TakeoverNotAllowed),
+                "takeover_not_allowed",
+                Kind::Forbidden,
             ),
         ];
         for (e, code, kind) in cases {

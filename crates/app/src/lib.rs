@@ -22,6 +22,7 @@ pub mod error;
 pub mod intake;
 pub mod outbox;
 pub mod passwords;
+pub mod proofs;
 pub mod review;
 pub mod sign_in;
 

@@ -109,11 +109,10 @@ impl App {
         action: Action,
     ) -> Result<Applied, AppError> {
         let (call, seq) = self.resolve(which).await?;
-        let now = Timestamp::now();
         let name = action.name();
         let applied = self
             .store()
-            .decide_on(call.as_str(), seq, &who.id, |review, app| {
+            .decide_on(call.as_str(), seq, &who.id, |review, app, now| {
                 review::decide(review, app, &who, &action, now)
             })
             .await?
@@ -226,10 +225,9 @@ impl App {
             });
         }
         let sha = answer_sha256(&text, &documents);
-        let now = Timestamp::now();
         let applied = self
             .store()
-            .answer_integration(call.as_str(), seq, &who.id, &text, |review, rules| {
+            .answer_integration(call.as_str(), seq, &who.id, &text, |review, rules, now| {
                 review::answer(review, rules, seq, &sha, now)
             })
             .await?
@@ -252,6 +250,18 @@ impl App {
         let by = actor.official().ok_or(AppError::Forbidden)?.role;
         if add.cents() == 0 {
             return Err(AppError::InvalidAmount(add.to_string()));
+        }
+        // Before the opening the call's file is changed instead (a new publication, which
+        // restarts the call's fold from its own budget).
+        let stored = self
+            .store()
+            .call(call.as_str())
+            .await?
+            .ok_or(AppError::CallNotFound)?;
+        if stored.call.state_at(Timestamp::now()) == bandi_domain::call::CallState::Upcoming {
+            return Err(AppError::CallNotOpenForBudget {
+                call: call.to_string(),
+            });
         }
         let applied = self
             .store()
@@ -358,6 +368,10 @@ impl App {
             .await?
             .ok_or(AppError::CallNotFound)??;
         tracing::info!(call = %call, version, by = %actor, "list published");
+        // A published list is a milestone: a checkpoint covers it at once.
+        if let Err(e) = self.store().checkpoint().await {
+            tracing::warn!(error = %e, "no checkpoint after the published list");
+        }
         Ok((applied, version))
     }
 

@@ -27,6 +27,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod decisions;
 mod demo;
+mod proofs;
+mod public;
 mod rehearse;
 mod users;
 
@@ -81,6 +83,8 @@ enum Command {
         net: NetArgs,
         #[command(flatten)]
         mail: MailArgs,
+        #[command(flatten)]
+        signing: proofs::SigningArgs,
     },
     /// Accounts of the people who sign in to the web pages.
     #[command(subcommand)]
@@ -88,8 +92,29 @@ enum Command {
     /// The review of applications after the click day (istruttoria), as an official.
     #[command(subcommand)]
     Review(decisions::ReviewCommand),
-    /// Check the ledger chain and replay every call's allocation.
-    Verify,
+    /// Check the ledger chain and replay every call's allocation, on the database; or,
+    /// with --public, a running deployment from its public endpoints alone.
+    Verify {
+        /// The deployment's base URL, e.g. https://bandi.regione.example
+        #[arg(long)]
+        public: Option<String>,
+        /// Checkpoints saved earlier (the JSON of /api/v1/checkpoints, or the mirrored
+        /// file): each must still agree with the ledger served now.
+        #[arg(long, requires = "public")]
+        checkpoints: Option<PathBuf>,
+        /// Entry hashes saved earlier by --save, to name the first entry that differs.
+        #[arg(long, requires = "checkpoints")]
+        hashes: Option<PathBuf>,
+        /// Keep this look's checkpoints and entry hashes in this directory for the next.
+        #[arg(long, requires = "public")]
+        save: Option<PathBuf>,
+    },
+    /// Signing keys.
+    #[command(subcommand)]
+    Keys(proofs::KeysCommand),
+    /// Signed receipts.
+    #[command(subcommand)]
+    Receipt(proofs::ReceiptCommand),
     /// Rehearse a click day: a rehearsal call, N entities submitting from C concurrent
     /// clients, throughput, latency and every invariant checked.
     Rehearse(rehearse::RehearseArgs),
@@ -102,6 +127,8 @@ enum Command {
         opens_in: i64,
         #[command(flatten)]
         mail: MailArgs,
+        #[command(flatten)]
+        signing: proofs::SigningArgs,
     },
 }
 
@@ -312,6 +339,40 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
         };
         return rehearse::run(args, given.then_some(cli.database)).await;
     }
+    // What needs no database.
+    match cli.command {
+        Command::Keys(command) => return proofs::keys(command),
+        Command::Receipt(command) => return proofs::receipt(command).await,
+        Command::Verify {
+            public: Some(url),
+            checkpoints,
+            hashes,
+            save,
+        } => {
+            let r = public::verify(
+                &url,
+                checkpoints.as_deref(),
+                hashes.as_deref(),
+                save.as_deref(),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("verification failed: {e:#}"))?;
+            println!(
+                "ok: {} ledger entries chained, {} checkpoints signed and matching, {} calls and {} applications replayed from the public ledger and matching what is served{}",
+                r.entries,
+                r.checkpoints,
+                r.calls,
+                r.applications,
+                if r.saved > 0 {
+                    format!("; {} saved checkpoints still hold", r.saved)
+                } else {
+                    String::new()
+                }
+            );
+            return Ok(());
+        }
+        _ => {}
+    }
     let (store, migrated) = open(&cli.database).await?;
     // The command line takes no submissions: no sequencer to start for it.
     let app = App::new(store.clone(), Intake::start_naive(store.clone()));
@@ -382,8 +443,10 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
             naive_intake,
             net,
             mail,
+            signing,
         } => {
             let mailer = mail.mailer()?;
+            signing.use_key(&app, &cli.database).await?;
             let intake = if naive_intake {
                 tracing::warn!("naive intake: one locking transaction per submission (baseline)");
                 Intake::start_naive(store.clone())
@@ -391,7 +454,8 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
                 Intake::start(store.clone(), queue)
                     .with_max_queue_delay(Duration::from_millis(max_queue_delay_ms))
             };
-            serve(store, intake, listen, net.config(), mailer).await?
+            let checkpoints = (&signing, cli.database.as_str());
+            serve(store, intake, listen, net.config(), mailer, checkpoints).await?
         }
         Command::Users(UsersCommand::Add {
             email,
@@ -404,7 +468,7 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
             let user = users::add_user(&app, &email, &name, role, &password, &entities).await?;
             println!("{}", user.id);
         }
-        Command::Verify => {
+        Command::Verify { .. } => {
             let r = app
                 .verify()
                 .await
@@ -421,13 +485,27 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
             listen,
             opens_in,
             mail,
+            signing,
         } => {
             let mailer = mail.mailer()?;
+            // The demo's applications are signed too.
+            signing.use_key(&app, &cli.database).await?;
             demo::seed(&app, opens_in, listen).await?;
             let intake = Intake::start(store.clone(), 20_000);
-            serve(store, intake, listen, NetConfig::default(), mailer).await?;
+            let checkpoints = (&signing, cli.database.as_str());
+            serve(
+                store,
+                intake,
+                listen,
+                NetConfig::default(),
+                mailer,
+                checkpoints,
+            )
+            .await?;
         }
-        Command::Rehearse(_) => unreachable!("handled above"),
+        Command::Rehearse(_) | Command::Keys(_) | Command::Receipt(_) => {
+            unreachable!("handled above")
+        }
     }
     Ok(())
 }
@@ -512,6 +590,7 @@ async fn serve(
     listen: SocketAddr,
     net: NetConfig,
     mailer: Option<Mailer>,
+    (signing, database): (&proofs::SigningArgs, &str),
 ) -> anyhow::Result<()> {
     // The click day's first requests then find their tokens in memory. In the background,
     // so that start-up does not grow with the tokens (a million took 8 s); a request
@@ -531,8 +610,9 @@ async fn serve(
         state.app.clone(),
         mailer,
         Duration::from_secs(2),
-        stopped,
+        stopped.clone(),
     ));
+    let checkpointer = signing.checkpointer(&state.app, database, stopped);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -540,6 +620,7 @@ async fn serve(
     let served = bandi_web::serve(listener, state, shutdown_signal()).await;
     let _ = stop_sender.send(true);
     let _ = sender.await;
+    let _ = checkpointer.await;
     served?;
     Ok(())
 }

@@ -6,6 +6,8 @@
 //! - `errors`: mistakes on the command line exit non-zero, say what is wrong, change nothing;
 //! - `schedule`: `calls import --opens-at now` keeps the call's length;
 //! - `crash`: SIGKILL under load, restart, every receipt still there, numbering gap-free;
+//! - `proofs`: keys, signed receipts checked offline, and a rewritten history caught by
+//!   saved checkpoints and by a receipt;
 //! - `nodes`: two `serve` processes on one PostgreSQL database, one numbering, one budget;
 //! - `overload`: far more than the server can take, refused at once, nothing admitted lost.
 //!
@@ -29,5 +31,7 @@ mod faults;
 mod nodes;
 #[path = "cli/overload.rs"]
 mod overload;
+#[path = "cli/proofs.rs"]
+mod proofs;
 #[path = "cli/schedule.rs"]
 mod schedule;

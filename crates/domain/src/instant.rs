@@ -1,15 +1,16 @@
 //! Instants as the platform stores and shows them: UTC, microsecond precision.
 
-use jiff::{Timestamp, Unit};
+use jiff::Timestamp;
 
 /// Drops anything below the microsecond, so that what is stored is what is returned.
 pub fn truncate_to_micros(t: Timestamp) -> Timestamp {
     Timestamp::from_microsecond(t.as_microsecond()).unwrap_or(t)
 }
 
-/// `2020-04-03T07:30:00.000000Z`.
+/// `2020-04-03T07:30:00.000000Z`: below the microsecond is dropped (never rounded up,
+/// which could carry into the next second), as [`truncate_to_micros`] stores it.
 pub fn format_utc(t: Timestamp) -> String {
-    let t = t.round(Unit::Microsecond).unwrap_or(t);
+    let t = truncate_to_micros(t);
     format!("{t:.6}")
 }
 

@@ -399,7 +399,13 @@ impl ChainVerifier {
             ));
         }
         match e.record() {
-            Ok(r) if r.kind() == e.kind => {}
+            // The payload must be the record's one written form, so that two texts never
+            // stand for one record (docs/ledger.md).
+            Ok(r) if r.kind() == e.kind => {
+                if serde_json::to_string(&r).ok().as_deref() != Some(e.payload.as_str()) {
+                    return fail("the payload is not in its canonical written form".into());
+                }
+            }
             Ok(r) => {
                 return fail(format!(
                     "kind {:?} but payload of kind {:?}",

@@ -28,6 +28,7 @@ mod ledger;
 mod migrate;
 mod naive;
 mod outbox;
+mod proofs;
 mod review;
 pub mod testing;
 mod tokens;
@@ -45,6 +46,7 @@ pub use history::{
     HistoryEntry, IntegrationAnswer, IntegrationRequest, PublishedVersion, ReviewSummary,
 };
 pub use outbox::{Contacts, Delivery, StoredNotice};
+pub use proofs::{Checkpoint, PublishedKey};
 pub use review::{Applied, Moved, UnderReview};
 pub use verify::VerifyReport;
 

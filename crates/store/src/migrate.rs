@@ -30,6 +30,10 @@ const SQLITE: &[(i64, &str)] = &[
         9,
         include_str!("../migrations/sqlite/0009_officials_tokens_and_review.sql"),
     ),
+    (
+        10,
+        include_str!("../migrations/sqlite/0010_keys_and_checkpoints.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -55,6 +59,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         9,
         include_str!("../migrations/postgres/0009_officials_tokens_and_review.sql"),
+    ),
+    (
+        10,
+        include_str!("../migrations/postgres/0010_keys_and_checkpoints.sql"),
     ),
 ];
 

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use bandi_domain::allocation::{Allocation, Status};
 use bandi_domain::application::ApplicationContent;
 use bandi_domain::call::Call;
-use bandi_domain::instant::from_micros;
+use bandi_domain::instant::{from_micros, truncate_to_micros};
 use bandi_domain::ledger::{Entry, Record};
 use bandi_domain::list::{ListRow, Outcome};
 use bandi_domain::money::Money;
@@ -229,7 +229,7 @@ impl Store {
         call: &str,
         seq: u64,
         actor: &str,
-        decide: impl FnOnce(&Review, &Reviewed<'_>) -> std::result::Result<Decision, E>,
+        decide: impl FnOnce(&Review, &Reviewed<'_>, Timestamp) -> std::result::Result<Decision, E>,
     ) -> Result<Option<std::result::Result<Applied, E>>> {
         let mut conn = self.pool().acquire().await?;
         let mut tx = conn.begin().await?;
@@ -260,11 +260,12 @@ impl Store {
             requested: standing.requested,
             status: standing.status,
         };
-        let decision = match decide(&app.review, &reviewed) {
+        // One instant, under the lock, for the decision's rules (deadlines) and its entry.
+        let now = truncate_to_micros(Timestamp::now());
+        let decision = match decide(&app.review, &reviewed, now) {
             Ok(d) => d,
             Err(e) => return Ok(Some(Err(e))),
         };
-        let now = Timestamp::now();
         let entity_name = entity_name(&mut tx, &app.entity).await?;
         let title = locked.call.title.it.clone();
         let about = About {
@@ -312,7 +313,7 @@ impl Store {
         seq: u64,
         actor: &str,
         text: &str,
-        answer: impl FnOnce(&Review, &Call) -> std::result::Result<Decision, E>,
+        answer: impl FnOnce(&Review, &Call, Timestamp) -> std::result::Result<Decision, E>,
     ) -> Result<Option<std::result::Result<Applied, E>>> {
         let mut conn = self.pool().acquire().await?;
         let mut tx = conn.begin().await?;
@@ -330,7 +331,8 @@ impl Store {
             return Ok(None);
         };
         let app = under_review_row(&mut tx, &row, call).await?;
-        let decision = match answer(&app.review, &locked.call) {
+        let now = truncate_to_micros(Timestamp::now());
+        let decision = match answer(&app.review, &locked.call, now) {
             Ok(d) => d,
             Err(e) => return Ok(Some(Err(e))),
         };
@@ -343,7 +345,6 @@ impl Store {
             return Err(StoreError::Corrupt("an answer that is not one".into()));
         };
         let (request, sha) = (*request, content_sha256.clone());
-        let now = Timestamp::now();
         let applied = write_records(
             &mut tx,
             &mut head,
@@ -418,7 +419,7 @@ impl Store {
             Ok(r) => r,
             Err(e) => return Ok(Some(Err(e))),
         };
-        let now = Timestamp::now();
+        let now = truncate_to_micros(Timestamp::now());
         let locked_title = locked.call.title.it.clone();
         let applied = write_records(
             &mut tx,
@@ -723,6 +724,16 @@ async fn write_review(
             let deadline: Timestamp = deadline
                 .parse()
                 .map_err(|_| StoreError::Corrupt(format!("deadline {deadline}")))?;
+            // An earlier request left unanswered (its deadline passed) is closed by the new one.
+            sqlx::query(
+                "UPDATE integration_requests SET closed_ledger_seq = $1 WHERE call_code = $2 \
+                 AND seq = $3 AND answer_ledger_seq IS NULL AND closed_ledger_seq IS NULL",
+            )
+            .bind(entry_seq)
+            .bind(call)
+            .bind(app.seq as i64)
+            .execute(&mut *conn)
+            .await?;
             sqlx::query(
                 "INSERT INTO integration_requests (call_code, seq, request, deadline_us, request_ledger_seq) \
                  VALUES ($1, $2, $3, $4, $5)",

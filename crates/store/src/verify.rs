@@ -74,6 +74,9 @@ impl Store {
                         mismatch(format!("ledger entry {}: rules unreadable: {err}", e.seq))
                     })?;
                     published.insert(call.clone(), (parsed, sha));
+                    // A publication (only possible before the first application) restarts
+                    // the call's fold from its own budget.
+                    events.remove(call.as_str());
                 }
                 if let Some(ev) = record.allocation_event() {
                     events

@@ -5,6 +5,9 @@
 //! page elsewhere. [`net`] is the server's side of the network: who the client is, and the
 //! accept loop with its timeouts and caps.
 
+// The OpenAPI document is one `json!` literal, deeper than the macro's default limit.
+#![recursion_limit = "256"]
+
 use std::future::Future;
 use std::sync::Arc;
 

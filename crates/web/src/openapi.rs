@@ -4,17 +4,48 @@
 use serde_json::{Value, json};
 
 pub fn document() -> Value {
+    let mut doc = document_without_proofs();
+    let paths = doc["paths"].as_object_mut().expect("paths");
+    if let Value::Object(more) = proof_paths() {
+        paths.extend(more);
+    }
+    doc
+}
+
+fn document_without_proofs() -> Value {
     let error = json!({"$ref": "#/components/schemas/Error"});
     let code =
         json!({"name": "code", "in": "path", "required": true, "schema": {"type": "string"}});
     let seq = json!({"name": "seq", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}});
     let err = |description: &str| json!({"description": description, "content": {"application/json": {"schema": error}}});
+    let ledger_entry = json!({
+        "type": "object",
+        "required": ["seq", "prev_hash", "hash", "kind", "at", "payload", "data"],
+        "properties": {
+            "seq": {"type": "integer", "minimum": 1},
+            "prev_hash": {"type": "string", "description": "64 hex; 64 zeros before the first entry"},
+            "hash": {"type": "string", "description": "SHA-256 of \"bandi-ledger-v1\\n\" + seq + \"\\n\" + prev_hash + \"\\n\" + kind + \"\\n\" + at + \"\\n\" + payload"},
+            "kind": {"type": "string", "enum": ["call_published", "application_submitted", "application_taken", "checklist_checked", "integration_requested", "integration_answered", "application_admitted", "application_reduced", "application_rejected", "application_withdrawn", "award_revoked", "budget_changed", "list_published", "cup_recorded"]},
+            "at": {"type": "string", "format": "date-time"},
+            "payload": {"type": "string", "description": "The exact bytes hashed: the record's compact JSON (docs/ledger.md)"},
+            "data": {"type": "object", "description": "The payload read as an object"}
+        }
+    });
+    let checkpoint = json!({
+        "type": "object",
+        "required": ["seq", "size", "head", "time", "key_id", "signature"],
+        "properties": {
+            "seq": {"type": "integer"}, "size": {"type": "integer"}, "head": {"type": "string"},
+            "time": {"type": "string", "format": "date-time"}, "key_id": {"type": "string"},
+            "signature": {"type": "string", "description": "Base64 Ed25519 signature of \"bandi-checkpoint-v1\\nkey_id:…\\nsize:…\\nhead:…\\ntime:…\\n\""}
+        }
+    });
     json!({
         "openapi": "3.1.0",
         "info": {
             "title": "bandi API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Calls for funding of a region for local authorities: submission on the click day, public counters, ranking and hash-chained ledger. Amounts are integer euro cents; instants are RFC 3339 UTC with microseconds."
+            "description": "Calls for funding of a region for local authorities: submission on the click day, public counters, ranking, the review, published lists, and a hash-chained ledger with signed receipts and checkpoints that anyone can check (docs/ledger.md). Amounts are integer euro cents; instants are RFC 3339 UTC with microseconds."
         },
         "servers": [{"url": "/api/v1"}],
         "components": {
@@ -80,6 +111,8 @@ pub fn document() -> Value {
                         "cup": {"type": "string", "pattern": "^[A-Z][0-9]{2}[A-Z][0-9]{11}$"}
                     }
                 },
+                "LedgerEntry": ledger_entry,
+                "Checkpoint": checkpoint,
                 "Receipt": {
                     "type": "object",
                     "required": ["id", "protocol", "seq", "received_at", "content_sha256", "ledger_seq", "status", "eligible_cost_cents", "requested_cents", "reserved_cents"],
@@ -89,10 +122,18 @@ pub fn document() -> Value {
                         "entity": {"type": "string"},
                         "protocol": {"type": "string", "example": "ER-SW-2020/0000042"},
                         "seq": {"type": "integer"},
-                        "received_at": {"type": "string", "format": "date-time"},
+                        "admitted_at": {"type": "string", "format": "date-time", "description": "When the request was admitted to the queue, after its body was read and checked: the order"},
+                        "received_at": {"type": "string", "format": "date-time", "description": "When the batch holding it committed (durable)"},
                         "content_sha256": {"type": "string"},
                         "ledger_seq": {"type": "integer"},
+                        "ledger_prev_hash": {"type": "string"},
                         "ledger_hash": {"type": "string"},
+                        "key_id": {"type": "string", "description": "The key that signed (see /keys)"},
+                        "signature": {"type": "string", "description": "Base64 Ed25519 signature of the batch text (docs/ledger.md)"},
+                        "batch": {"type": "object", "required": ["size", "index", "root", "path"], "properties": {
+                            "size": {"type": "integer"}, "index": {"type": "integer"},
+                            "root": {"type": "string"}, "path": {"type": "array", "items": {"type": "string"}}
+                        }},
                         "status": {"type": "string", "enum": ["reserved", "partial", "waitlisted"]},
                         "total_cost_cents": {"type": "integer"},
                         "eligible_cost_cents": {"type": "integer"},
@@ -207,8 +248,55 @@ pub fn document() -> Value {
                     {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 9223372036854775807i64, "default": 0}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}
                 ],
-                "responses": {"200": {"description": "{items: [{seq, prev_hash, hash, kind, at, payload, data}], next_after}"}, "400": err("bad parameter")}
-            }}
+                "responses": {"200": {"description": "Entries in order", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["items", "next_after"],
+                    "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/LedgerEntry"}}, "next_after": {"type": "integer"}}
+                }}}}, "400": err("bad parameter")}
+            }},
+
         }
+    })
+}
+
+/// The paths an outsider checks the platform with (`docs/ledger.md`).
+fn proof_paths() -> Value {
+    let error = json!({"$ref": "#/components/schemas/Error"});
+    let bad =
+        json!({"description": "bad parameter", "content": {"application/json": {"schema": error}}});
+    json!({
+        "/ledger/head": {"get": {
+            "summary": "The ledger's size and its last entry's hash and instant",
+            "responses": {"200": {"description": "{size, head, at}: head is 64 zeros and at null when empty", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["size", "head", "at"],
+                "properties": {"size": {"type": "integer"}, "head": {"type": "string"}, "at": {"type": ["string", "null"], "format": "date-time"}}
+            }}}}}
+        }},
+        "/keys": {"get": {
+            "summary": "Every key that signed receipts and checkpoints, with its validity",
+            "responses": {"200": {"description": "Keys, oldest first", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["items"],
+                "properties": {"items": {"type": "array", "items": {
+                    "type": "object", "required": ["key_id", "algorithm", "public_key", "valid_from", "valid_to"],
+                    "properties": {
+                        "key_id": {"type": "string", "description": "hex of the first 8 bytes of SHA-256(public key)"},
+                        "algorithm": {"type": "string", "enum": ["ed25519"]},
+                        "public_key": {"type": "string", "description": "base64 of the 32 raw bytes"},
+                        "valid_from": {"type": "string", "format": "date-time"},
+                        "valid_to": {"type": ["string", "null"], "format": "date-time"}
+                    }
+                }}}
+            }}}}}
+        }},
+        "/checkpoints": {"get": {
+            "summary": "Signed checkpoints of the ledger, oldest first, in pages",
+            "parameters": [
+                {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}
+            ],
+            "responses": {"200": {"description": "Checkpoints", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["items", "next_after"],
+                "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Checkpoint"}}, "next_after": {"type": "integer"}}
+            }}}}, "400": bad}
+        }}
     })
 }

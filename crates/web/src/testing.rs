@@ -87,7 +87,14 @@ impl TestServer {
         // contract tests cover it).
         let intake = Intake::start(store.clone(), queue)
             .with_max_queue_delay(std::time::Duration::from_secs(600));
-        let state = Arc::new(AppState::new(App::new(store.clone(), intake), net));
+        let app = App::new(store.clone(), intake);
+        // Signing as a deployment does, with a key of this test's own.
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).expect("random bytes");
+        app.use_signing_key(bandi_domain::proof::SigningKeyPair::from_secret(secret))
+            .await
+            .expect("the signing key");
+        let state = Arc::new(AppState::new(app, net));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a free port");

@@ -19,6 +19,9 @@ use holes::*;
 #[path = "api/review.rs"]
 mod review;
 use review::*;
+#[path = "api/proofs.rs"]
+mod proofs;
+use proofs::*;
 
 struct App {
     base: String,
@@ -696,4 +699,7 @@ on_both_backends!(
     review_refuses_a_second_cup,
     review_a_decision_closes_the_open_request,
     review_line_cuts_accumulate,
+    receipts_are_signed_by_batch_and_verify,
+    checkpoints_sign_the_head,
+    the_ledger_holds_the_rules,
 );

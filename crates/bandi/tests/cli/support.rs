@@ -206,11 +206,24 @@ pub struct Server {
     log: PathBuf,
 }
 
+/// The data directory (signing key, checkpoints) of the servers of database `db`.
+pub fn data_dir(db: &str) -> PathBuf {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    db.hash(&mut h);
+    std::env::temp_dir().join(format!("bandi-cli-data-{:016x}", h.finish()))
+}
+
 impl Server {
     /// Starts `serve` on a free port and waits until /api/v1/health answers 200.
     pub async fn start(db: &str) -> Server {
+        Server::start_with_env(db, &[]).await
+    }
+
+    /// The same with more environment (e.g. `BANDI_CHECKPOINT_EVERY_SECS`).
+    pub async fn start_with_env(db: &str, env: &[(&str, &str)]) -> Server {
         for _attempt in 0..3 {
-            let mut server = Server::spawn(db);
+            let mut server = Server::spawn(db, env);
             match server.wait_ready().await {
                 Ok(()) => return server,
                 // Another process took the port between our probe and the server's bind.
@@ -221,7 +234,7 @@ impl Server {
         panic!("`bandi serve` could not find a free port in three attempts");
     }
 
-    fn spawn(db: &str) -> Server {
+    fn spawn(db: &str, env: &[(&str, &str)]) -> Server {
         let port = free_port();
         let log = std::env::temp_dir().join(format!("bandi-serve-{port}-{}.log", nanos()));
         let out = std::fs::File::create(&log).expect("server log");
@@ -231,6 +244,10 @@ impl Server {
             .arg(db)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .env_remove("BANDI_DATABASE_URL")
+            // One signing key per database, as the nodes of a deployment share theirs; never in
+            // the source tree.
+            .env("BANDI_DATA_DIR", data_dir(db))
+            .envs(env.iter().copied())
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(out)

@@ -315,10 +315,11 @@ async fn commit_locked(
     batch: &[Job],
     signer: Option<&SigningKeyPair>,
 ) -> Result<Vec<Answer>> {
-    let now = truncate_to_micros(Timestamp::now());
     let t0 = Instant::now();
     let mut tx = conn.begin().await?;
     let mut head = ledger::lock_head(&mut tx).await?;
+    // The instant after the lock: entries stay in time order with every other writer's.
+    let now = truncate_to_micros(Timestamp::now());
     let alone = state.last_head.as_ref() == Some(&head);
 
     // Work on copies: the cache changes only once the commit has succeeded.

@@ -35,7 +35,7 @@ pub async fn page(
     Ok(Json(json!({"items": items, "next_after": next_after})))
 }
 
-fn number(
+pub(crate) fn number(
     params: &HashMap<String, String>,
     name: &'static str,
     default: u64,

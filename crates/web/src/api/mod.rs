@@ -9,6 +9,7 @@ mod applications;
 mod auth;
 pub(crate) mod calls;
 mod ledger;
+mod proofs;
 mod review;
 
 pub fn routes() -> Router<SharedState> {
@@ -39,5 +40,8 @@ pub fn routes() -> Router<SharedState> {
         .route("/calls/{code}/lists/{version}", get(review::list))
         .route("/applications/{id}", get(applications::show))
         .route("/ledger", get(ledger::page))
+        .route("/ledger/head", get(proofs::head))
+        .route("/keys", get(proofs::keys))
+        .route("/checkpoints", get(proofs::checkpoints))
         .method_not_allowed_fallback(|| async { crate::method_not_allowed() })
 }

@@ -94,6 +94,10 @@ pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
         )
         .route("/area-riservata/documenti/{id}", get(applicant::download))
         .route(
+            "/area-riservata/ricevuta/{id}/firmata",
+            get(applicant::signed_receipt),
+        )
+        .route(
             "/area-riservata/ricevuta/{id}",
             get(applicant::receipt)
                 .post(applicant::act)

@@ -25,7 +25,7 @@ pub(crate) use notices::{NoticeView, contacts_href, notices_href};
 pub use notices::{contacts, notices, save_contacts};
 pub(crate) use preview::is_preview;
 pub use preview::preview;
-pub use receipt::receipt;
+pub use receipt::{receipt, signed as signed_receipt};
 pub use statuses::statuses;
 pub(crate) use uploads::MAX_UPLOAD_BODY;
 

@@ -60,6 +60,8 @@ struct ReceiptPage {
     follow: FollowView,
     csrf: String,
     action: String,
+    signed_href: String,
+    keys_href: &'static str,
 }
 
 /// The receipt; an official is sent to the application's page for officials.
@@ -201,6 +203,8 @@ pub(crate) async fn page(
         follow,
         csrf: session.csrf_token.clone(),
         action: super::receipt_href(&r.id),
+        signed_href: format!("{}/firmata", super::receipt_href(&r.id)),
+        keys_href: "/api/v1/keys",
         just_submitted: ctx.param("nuova").is_some(),
         call_title: call.title.get(locale).to_string(),
         call_href: format!("/bandi/{}", call.code),
@@ -235,4 +239,30 @@ pub(crate) async fn page(
         r,
     };
     render(status, &page)
+}
+
+/// `/area-riservata/ricevuta/{id}/firmata`: the signed receipt as a JSON file, as the API
+/// gave it; `bandi receipt verify` checks it offline with the published key.
+pub async fn signed(
+    State(s): State<PageState>,
+    Signed(session): Signed,
+    id: Result<Path<String>, PathRejection>,
+) -> PageResult {
+    let Ok(Path(id)) = id else {
+        return Err(ApiError::not_found().into());
+    };
+    if id.len() > 64 {
+        return Err(ApiError::not_found().into());
+    }
+    let app = s
+        .app
+        .store()
+        .application(&id)
+        .await?
+        .filter(|a| session.user.role.is_official() || session.user.acts_for(&a.receipt.entity))
+        .ok_or_else(ApiError::not_found)?;
+    let r = &app.receipt;
+    let body = serde_json::to_vec_pretty(r).map_err(|_| ApiError::internal())?;
+    let name = format!("ricevuta-{}.json", r.protocol.replace('/', "-"));
+    Ok(super::file_response("application/json", &name, body))
 }
