@@ -12,6 +12,8 @@ mod drafts;
 mod intake;
 #[path = "app/outbox.rs"]
 mod outbox;
+#[path = "app/proofs.rs"]
+mod proofs;
 #[path = "app/review.rs"]
 mod review;
 #[path = "app/sign_in.rs"]
@@ -56,4 +58,6 @@ on_both_backends!(
     outbox::a_notice_reaches_the_entity_by_smtp,
     outbox::a_crash_between_commit_and_send_loses_nothing_and_sends_once,
     outbox::without_smtp_messages_stay_in_the_outbox,
+    proofs::a_rotation_ends_the_old_key_and_keeps_it_published,
+    proofs::the_checkpointer_mirrors_and_signs_at_shutdown,
 );

@@ -133,15 +133,28 @@ fn read_saved_hashes(path: &Path) -> anyhow::Result<BTreeMap<u64, String>> {
     Ok(out)
 }
 
-fn check_checkpoint(
-    c: &SavedCheckpoint,
-    keys: &[PublicKey],
-    entries: &[Entry],
-) -> anyhow::Result<()> {
+/// A published key and when it could sign: from `from`, until `to` (excluded) if it ended.
+struct Key {
+    public: PublicKey,
+    from: jiff::Timestamp,
+    to: Option<jiff::Timestamp>,
+}
+
+fn check_checkpoint(c: &SavedCheckpoint, keys: &[Key], entries: &[Entry]) -> anyhow::Result<()> {
     let key = keys
         .iter()
-        .find(|k| k.key_id == c.key_id)
+        .find(|k| k.public.key_id == c.key_id)
         .with_context(|| format!("checkpoint {}: key {} is not published", c.seq, c.key_id))?;
+    let time: jiff::Timestamp = c.time.parse().context("checkpoint time")?;
+    if time < key.from || key.to.is_some_and(|to| time >= to) {
+        bail!(
+            "checkpoint {}: signed at {} outside the validity of key {}",
+            c.seq,
+            c.time,
+            c.key_id
+        );
+    }
+    let key = &key.public;
     key.verify(
         &checkpoint_text(&c.key_id, c.size, &c.head, &c.time),
         &c.signature,
@@ -181,25 +194,21 @@ pub async fn verify(
         base: base.trim_end_matches('/').to_string(),
     };
     let keys_json = client.json("/keys").await?;
-    let keys: Vec<PublicKey> = keys_json["items"]
-        .as_array()
-        .context("keys: items")?
-        .iter()
-        .map(|k| {
-            PublicKey::from_base64(k["public_key"].as_str().unwrap_or(""))
-                .map_err(|e| anyhow::anyhow!("key {}: {e}", k["key_id"]))
-        })
-        .collect::<anyhow::Result<_>>()?;
-    for (k, published) in keys
-        .iter()
-        .zip(keys_json["items"].as_array().into_iter().flatten())
-    {
-        if published["key_id"].as_str() != Some(k.key_id.as_str()) {
+    let mut keys = Vec::new();
+    for k in keys_json["items"].as_array().context("keys: items")? {
+        let public = PublicKey::from_base64(k["public_key"].as_str().unwrap_or(""))
+            .map_err(|e| anyhow::anyhow!("key {}: {e}", k["key_id"]))?;
+        if k["key_id"].as_str() != Some(public.key_id.as_str()) {
             bail!(
                 "key {}: its id is not the one of its public key",
-                published["key_id"]
+                k["key_id"]
             );
         }
+        keys.push(Key {
+            public,
+            from: k["valid_from"].as_str().context("valid_from")?.parse()?,
+            to: k["valid_to"].as_str().map(str::parse).transpose()?,
+        });
     }
 
     // The chain, and each call's records.

@@ -283,6 +283,14 @@ pub async fn run(args: RehearseArgs, database: Option<String>) -> anyhow::Result
     let (base, server) = match target {
         Some(base) => (base, None),
         None => {
+            // It signs its receipts as a deployment does, with a key of the rehearsal's own.
+            let mut secret = [0u8; 32];
+            getrandom::fill(&mut secret)
+                .map_err(|e| anyhow::anyhow!("the OS random source: {e}"))?;
+            setup_app
+                .use_signing_key(bandi_domain::proof::SigningKeyPair::from_secret(secret))
+                .await
+                .map_err(crate::refused)?;
             let intake = if args.naive_intake {
                 Intake::start_naive(store.clone())
             } else {
