@@ -10,7 +10,9 @@
 #   ROUNDS=5 BACKENDS=sqlite ./scripts/bench-compare.sh old/bandi target/release/bandi
 #
 # Environment: ROUNDS (3), CLIENTS (64), ENTITIES (5000), BACKENDS (sqlite postgres),
-# BENCH_POSTGRES_URL (postgres://postgres@127.0.0.1:5432). Needs curl and jq.
+# BENCH_POSTGRES_URL (postgres://postgres@127.0.0.1:5432), LOAD (`second`: the load and the
+# seeding by the second build for both; `own`: each build seeds and loads its own server,
+# needed when the two builds write the ledger differently). Needs curl and jq.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +23,7 @@ ROUNDS=${ROUNDS:-3}
 CLIENTS=${CLIENTS:-64}
 ENTITIES=${ENTITIES:-5000}
 BACKENDS=${BACKENDS:-"sqlite postgres"}
+LOAD=${LOAD:-second}
 PG=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}
 STAMP=$(date -u +%Y%m%d-%H%M%S)
 OUT=target/bench-compare/$STAMP
@@ -62,14 +65,17 @@ for round in $(seq 1 "$ROUNDS"); do
       esac
       "$bin" --database "$db" migrate >/dev/null
       port=$(free_port)
-      RUST_LOG=warn "$bin" --database "$db" serve --listen "127.0.0.1:$port" >"$OUT/$round-$backend-$build.log" 2>&1 &
+      BANDI_DATA_DIR="$OUT/data-$round-$backend-$build" RUST_LOG=warn \
+        "$bin" --database "$db" serve --listen "127.0.0.1:$port" >"$OUT/$round-$backend-$build.log" 2>&1 &
       SERVER_PID=$!
       for _ in $(seq 1 3000); do
         curl -sf -o /dev/null "http://127.0.0.1:$port/api/v1/health" && break
         sleep 0.01
       done
       json="$OUT/$round-$backend-$build.json"
-      "$B" --database "$db" rehearse --target "http://127.0.0.1:$port" \
+      load_bin=$B
+      [[ $LOAD == own ]] && load_bin=$bin
+      "$load_bin" --database "$db" rehearse --target "http://127.0.0.1:$port" \
         --entities "$ENTITIES" --clients "$CLIENTS" --bad-share 0 --retry-share 0 \
         --json "$json" >"$OUT/$round-$backend-$build.txt" 2>&1 || true
       kill -TERM "$SERVER_PID"

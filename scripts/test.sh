@@ -15,4 +15,5 @@ fi
 psql -qAt -d "$BANDI_TEST_POSTGRES_URL" -c "SELECT datname FROM pg_database WHERE datname LIKE 'bandi\_t\_%'" |
   while read -r db; do psql -q -d "$BANDI_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null; done
 cargo test --workspace "$@"
+./scripts/verify-public.sh
 ./e2e/run.sh

@@ -141,11 +141,10 @@ pub fn verify_receipt_json(text: &str, keys: &[PublicKey]) -> Result<Receipt, Ap
     };
     let receipt: Receipt = serde_json::from_value(value)
         .map_err(|e| AppError::InvalidReceipt(format!("not a receipt: {e}")))?;
-    let signed: &ReceiptSignature = receipt
-        .signed
-        .as_ref()
+    let signed: ReceiptSignature = receipt
+        .signed()
         .ok_or_else(|| AppError::InvalidReceipt("the receipt carries no signature".into()))?;
-    verify_receipt(&receipt.signed_fields(), signed, keys)
+    verify_receipt(&receipt.signed_fields(), &signed, keys)
         .map_err(|e| AppError::InvalidReceipt(e.to_string()))?;
     Ok(receipt)
 }

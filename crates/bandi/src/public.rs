@@ -180,6 +180,219 @@ fn check_checkpoint(c: &SavedCheckpoint, keys: &[Key], entries: &[Entry]) -> any
     }
 }
 
+/// The ledger read so far and what it replays to.
+#[derive(Default)]
+struct Replay {
+    chain: ChainVerifier,
+    entries: Vec<Entry>,
+    rules: HashMap<String, Call>,
+    allocations: BTreeMap<String, Allocation>,
+    lists: HashMap<(String, u32), String>,
+    entities: HashMap<(String, u64), String>,
+}
+
+impl Replay {
+    /// Reads the entries after those read so far; returns how many.
+    async fn catch_up(&mut self, client: &Client) -> anyhow::Result<usize> {
+        let mut added = 0;
+        loop {
+            let after = self.entries.len();
+            let page = client
+                .json(&format!("/ledger?after={after}&limit=1000"))
+                .await?;
+            let items = page["items"].as_array().cloned().unwrap_or_default();
+            if items.is_empty() {
+                break;
+            }
+            for item in &items {
+                let e = entry_of(item)?;
+                self.chain
+                    .check(&e)
+                    .map_err(|err| anyhow::anyhow!("{err}"))?;
+                self.absorb(&e)?;
+                self.entries.push(e);
+                added += 1;
+            }
+        }
+        let head = client.json("/ledger/head").await?;
+        let size = head["size"].as_u64().context("head size")?;
+        if size < self.entries.len() as u64
+            || (size == self.entries.len() as u64
+                && head["head"].as_str()
+                    != Some(
+                        self.entries
+                            .last()
+                            .map(|e| e.hash.as_str())
+                            .unwrap_or(bandi_domain::ledger::GENESIS_HASH),
+                    ))
+        {
+            bail!("the head served ({head}) is not the end of the chain served");
+        }
+        Ok(added)
+    }
+
+    /// One entry's record, replayed.
+    fn absorb(&mut self, e: &Entry) -> anyhow::Result<()> {
+        let record = e
+            .record()
+            .map_err(|err| anyhow::anyhow!("entry {}: {err}", e.seq))?;
+        match &record {
+            Record::CallPublished {
+                call,
+                rules: r,
+                rules_sha256,
+                ..
+            } => {
+                if canonical_sha256(r).1 != *rules_sha256 {
+                    bail!(
+                        "entry {}: rules_sha256 is not the SHA-256 of its rules",
+                        e.seq
+                    );
+                }
+                if self
+                    .allocations
+                    .get(call)
+                    .is_some_and(|a| !a.applications().is_empty())
+                {
+                    bail!(
+                        "entry {}: call {call} republished after its first application",
+                        e.seq
+                    );
+                }
+                let c: Call = serde_json::from_value(r.clone())
+                    .with_context(|| format!("entry {}: rules", e.seq))?;
+                self.allocations
+                    .insert(call.clone(), Allocation::new(c.when_not_fits, c.budget));
+                self.rules.insert(call.clone(), c);
+            }
+            Record::ApplicationSubmitted {
+                call,
+                seq,
+                protocol,
+                entity,
+                received_at,
+                ..
+            } => {
+                self.entities.insert((call.clone(), *seq), entity.clone());
+                let c = self
+                    .rules
+                    .get(call)
+                    .with_context(|| format!("entry {}: unknown call {call}", e.seq))?;
+                let at = received_at.parse().context("received_at")?;
+                if *protocol != c.protocol(*seq, at) {
+                    bail!(
+                        "entry {}: protocol {protocol} is not number {seq} of {call}",
+                        e.seq
+                    );
+                }
+            }
+            Record::ListPublished {
+                call,
+                version,
+                list_sha256,
+                ..
+            } => {
+                self.lists
+                    .insert((call.clone(), *version), list_sha256.clone());
+            }
+            _ => {}
+        }
+        if let Some(ev) = record.allocation_event() {
+            let a = self
+                .allocations
+                .get_mut(record.call())
+                .with_context(|| format!("entry {}: unknown call {}", e.seq, record.call()))?;
+            a.apply(&ev)
+                .map_err(|err| anyhow::anyhow!("entry {}: does not replay: {err}", e.seq))?;
+        }
+        Ok(())
+    }
+
+    /// Every call's counters, ranking and published lists served against the replay;
+    /// returns how many applications were compared.
+    async fn compare(&self, client: &Client) -> anyhow::Result<usize> {
+        let mut applications = 0;
+        for (code, a) in &self.allocations {
+            let served = client.json(&format!("/calls/{code}")).await?;
+            let expect = [
+                ("budget_cents", a.budget().cents()),
+                ("reserved_cents", a.reserved().cents()),
+                ("remaining_cents", a.budget().cents() - a.reserved().cents()),
+                ("applications", a.applications().len() as i64),
+                ("waitlisted", a.waitlisted_count() as i64),
+            ];
+            for (name, replayed) in expect {
+                if served[name].as_i64() != Some(replayed) {
+                    bail!(
+                        "call {code}: {name} served {} but the ledger replays to {replayed}",
+                        served[name]
+                    );
+                }
+            }
+            let ranking = client.json(&format!("/calls/{code}/ranking")).await?;
+            let items = ranking["items"].as_array().context("ranking items")?;
+            if items.len() != a.applications().len() {
+                bail!(
+                    "call {code}: the ranking has {} applications, the ledger {}",
+                    items.len(),
+                    a.applications().len()
+                );
+            }
+            for (row, app) in items.iter().zip(a.applications()) {
+                let entity = self
+                    .entities
+                    .get(&(code.clone(), app.seq))
+                    .map(String::as_str);
+                if row["seq"].as_u64() != Some(app.seq)
+                    || row["entity_code"].as_str() != entity
+                    || row["status"].as_str() != Some(app.status.as_str())
+                    || row["reserved_cents"].as_i64() != Some(app.reserved.cents())
+                {
+                    bail!(
+                        "call {code}: application {} is served as {} {} {}, the ledger replays to {} {} {}",
+                        app.seq,
+                        row["entity_code"],
+                        row["status"],
+                        row["reserved_cents"],
+                        entity.unwrap_or("?"),
+                        app.status.as_str(),
+                        app.reserved.cents()
+                    );
+                }
+            }
+            applications += items.len();
+            let versions = client.json(&format!("/calls/{code}/lists")).await?;
+            let served_versions: Vec<u64> = versions["versions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v["version"].as_u64())
+                .collect();
+            for ((call, n), _) in self.lists.iter().filter(|((c, _), _)| c == code) {
+                if !served_versions.contains(&u64::from(*n)) {
+                    bail!("call {call}: published list {n} is in the ledger but not served");
+                }
+            }
+            for v in versions["versions"].as_array().into_iter().flatten() {
+                let n = v["version"].as_u64().context("version")? as u32;
+                let bytes = client
+                    .get(&format!("/calls/{code}/lists/{n}"))
+                    .await?
+                    .bytes()
+                    .await?;
+                let sha = hex::encode(Sha256::digest(&bytes));
+                let in_ledger = self.lists.get(&(code.clone(), n));
+                if in_ledger != Some(&sha) || v["list_sha256"].as_str() != Some(sha.as_str()) {
+                    bail!(
+                        "call {code}: published list {n} hashes {sha}, which the ledger does not name"
+                    );
+                }
+            }
+        }
+        Ok(applications)
+    }
+}
+
 /// Checks the deployment at `base`. `saved`: checkpoints kept from an earlier look;
 /// `hashes`: entry hashes kept then (`--save` writes both), to name the first entry that
 /// differs; `save`: a directory where to keep this look's for the next.
@@ -211,34 +424,28 @@ pub async fn verify(
         });
     }
 
-    // The chain, and each call's records.
-    let mut chain = ChainVerifier::new();
-    let mut entries = Vec::new();
-    for item in client.all("/ledger").await? {
-        let e = entry_of(&item)?;
-        chain.check(&e).map_err(|err| anyhow::anyhow!("{err}"))?;
-        entries.push(e);
-    }
-    let head = client.json("/ledger/head").await?;
-    if head["size"].as_u64() != Some(entries.len() as u64)
-        || head["head"].as_str()
-            != entries
-                .last()
-                .map(|e| e.hash.as_str())
-                .or(Some(bandi_domain::ledger::GENESIS_HASH))
-    {
-        bail!("the head served ({head}) is not the end of the chain served");
-    }
+    // The chain and each call's replay, brought up to date with what is served: a live
+    // deployment keeps appending while it is read, so a counter ahead of the chain read so
+    // far sends the reader back for the new entries, a few times, before it is a mismatch.
+    let mut replay = Replay::default();
+    replay.catch_up(&client).await?;
 
     // Saved checkpoints first: a rewrite shows there before anything else.
     let mut saved_count = 0;
     if let Some(path) = saved {
         let mut saved = read_saved_checkpoints(path)?;
         saved.sort_by_key(|c| c.size);
+        if saved
+            .last()
+            .is_some_and(|c| c.size > replay.entries.len() as u64)
+        {
+            replay.catch_up(&client).await?;
+        }
+        let entries = &replay.entries;
         let earlier = hashes.map(read_saved_hashes).transpose()?;
         let mut last_good = 0u64;
         for c in &saved {
-            if let Err(e) = check_checkpoint(c, &keys, &entries) {
+            if let Err(e) = check_checkpoint(c, &keys, entries) {
                 let first = earlier.as_ref().and_then(|h| {
                     entries
                         .iter()
@@ -268,146 +475,29 @@ pub async fn verify(
         .into_iter()
         .map(serde_json::from_value)
         .collect::<Result<_, _>>()?;
+    if checkpoints
+        .iter()
+        .any(|c| c.size > replay.entries.len() as u64)
+    {
+        replay.catch_up(&client).await?;
+    }
     for c in &checkpoints {
-        check_checkpoint(c, &keys, &entries)?;
+        check_checkpoint(c, &keys, &replay.entries)?;
     }
 
-    // Every call replayed with the rules its ledger published.
-    let mut rules: HashMap<String, Call> = HashMap::new();
-    let mut allocations: BTreeMap<String, Allocation> = BTreeMap::new();
-    let mut lists: HashMap<(String, u32), String> = HashMap::new();
-    let mut entities: HashMap<(String, u64), String> = HashMap::new();
-    for e in &entries {
-        let record = e
-            .record()
-            .map_err(|err| anyhow::anyhow!("entry {}: {err}", e.seq))?;
-        match &record {
-            Record::CallPublished {
-                call,
-                rules: r,
-                rules_sha256,
-                ..
-            } => {
-                if canonical_sha256(r).1 != *rules_sha256 {
-                    bail!(
-                        "entry {}: rules_sha256 is not the SHA-256 of its rules",
-                        e.seq
-                    );
-                }
-                if allocations
-                    .get(call)
-                    .is_some_and(|a| !a.applications().is_empty())
-                {
-                    bail!(
-                        "entry {}: call {call} republished after its first application",
-                        e.seq
-                    );
-                }
-                let c: Call = serde_json::from_value(r.clone())
-                    .with_context(|| format!("entry {}: rules", e.seq))?;
-                allocations.insert(call.clone(), Allocation::new(c.when_not_fits, c.budget));
-                rules.insert(call.clone(), c);
+    let mut tries = 0;
+    let applications = loop {
+        match replay.compare(&client).await {
+            Ok(n) => break n,
+            Err(e) if tries < 5 && replay.catch_up(&client).await? > 0 => {
+                tracing::debug!(error = %e, "the deployment moved while read: reading on");
+                tries += 1;
             }
-            Record::ApplicationSubmitted {
-                call,
-                seq,
-                protocol,
-                entity,
-                received_at,
-                ..
-            } => {
-                entities.insert((call.clone(), *seq), entity.clone());
-                let c = rules
-                    .get(call)
-                    .with_context(|| format!("entry {}: unknown call {call}", e.seq))?;
-                let at = received_at.parse().context("received_at")?;
-                if *protocol != c.protocol(*seq, at) {
-                    bail!(
-                        "entry {}: protocol {protocol} is not number {seq} of {call}",
-                        e.seq
-                    );
-                }
-            }
-            Record::ListPublished {
-                call,
-                version,
-                list_sha256,
-                ..
-            } => {
-                lists.insert((call.clone(), *version), list_sha256.clone());
-            }
-            _ => {}
+            Err(e) => return Err(e),
         }
-        if let Some(ev) = record.allocation_event() {
-            let a = allocations
-                .get_mut(record.call())
-                .with_context(|| format!("entry {}: unknown call {}", e.seq, record.call()))?;
-            a.apply(&ev)
-                .map_err(|err| anyhow::anyhow!("entry {}: does not replay: {err}", e.seq))?;
-        }
-    }
-    let mut applications = 0;
-    for (code, a) in &allocations {
-        let served = client.json(&format!("/calls/{code}")).await?;
-        let expect = [
-            ("budget_cents", a.budget().cents()),
-            ("reserved_cents", a.reserved().cents()),
-            ("remaining_cents", a.budget().cents() - a.reserved().cents()),
-            ("applications", a.applications().len() as i64),
-            ("waitlisted", a.waitlisted_count() as i64),
-        ];
-        for (name, replayed) in expect {
-            if served[name].as_i64() != Some(replayed) {
-                bail!(
-                    "call {code}: {name} served {} but the ledger replays to {replayed}",
-                    served[name]
-                );
-            }
-        }
-        let ranking = client.json(&format!("/calls/{code}/ranking")).await?;
-        let items = ranking["items"].as_array().context("ranking items")?;
-        if items.len() != a.applications().len() {
-            bail!(
-                "call {code}: the ranking has {} applications, the ledger {}",
-                items.len(),
-                a.applications().len()
-            );
-        }
-        for (row, app) in items.iter().zip(a.applications()) {
-            let entity = entities.get(&(code.clone(), app.seq)).map(String::as_str);
-            if row["seq"].as_u64() != Some(app.seq)
-                || row["entity_code"].as_str() != entity
-                || row["status"].as_str() != Some(app.status.as_str())
-                || row["reserved_cents"].as_i64() != Some(app.reserved.cents())
-            {
-                bail!(
-                    "call {code}: application {} is served as {} {}, the ledger replays to {} {}",
-                    app.seq,
-                    row["status"],
-                    row["reserved_cents"],
-                    app.status.as_str(),
-                    app.reserved.cents()
-                );
-            }
-        }
-        applications += items.len();
-        let versions = client.json(&format!("/calls/{code}/lists")).await?;
-        for v in versions["versions"].as_array().into_iter().flatten() {
-            let n = v["version"].as_u64().context("version")? as u32;
-            let bytes = client
-                .get(&format!("/calls/{code}/lists/{n}"))
-                .await?
-                .bytes()
-                .await?;
-            let sha = hex::encode(Sha256::digest(&bytes));
-            let in_ledger = lists.get(&(code.clone(), n));
-            if in_ledger != Some(&sha) || v["list_sha256"].as_str() != Some(sha.as_str()) {
-                bail!(
-                    "call {code}: published list {n} hashes {sha}, which the ledger does not name"
-                );
-            }
-        }
-    }
+    };
+    let entries = &replay.entries;
+    let allocations = &replay.allocations;
 
     if let Some(dir) = save {
         std::fs::create_dir_all(dir)?;
@@ -417,7 +507,7 @@ pub async fn verify(
             serde_json::to_vec_pretty(&cps)?,
         )?;
         let mut lines = String::new();
-        for e in &entries {
+        for e in entries {
             lines.push_str(&serde_json::json!({"seq": e.seq, "hash": e.hash}).to_string());
             lines.push('\n');
         }

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::account::Role;
 use crate::allocation::Event;
 use crate::money::Money;
+use crate::report::verification::{ExpenseOutcome, PaymentKind};
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -157,6 +158,68 @@ pub enum Record {
         act: Act,
         by: Role,
     },
+    /// A funded authority's expense report, submitted and sealed by its SHA-256 (the
+    /// report itself is not public: it names suppliers). `version` counts submissions.
+    ReportSubmitted {
+        call: String,
+        seq: u64,
+        version: u32,
+        report_sha256: String,
+        claimed_cents: Money,
+        eligible_claimed_cents: Money,
+        by: Role,
+    },
+    /// A reviewer's finding on expense `line` (from 0) of the report's `version`.
+    ExpenseChecked {
+        call: String,
+        seq: u64,
+        version: u32,
+        line: u32,
+        outcome: ExpenseOutcome,
+        accepted_cents: Money,
+        reason_sha256: String,
+        by: Role,
+    },
+    /// The report given back to its authority for an integration.
+    ReportReturned {
+        call: String,
+        seq: u64,
+        version: u32,
+        reason_sha256: String,
+        by: Role,
+    },
+    /// The verification closed: what was verified eligible and the final grant; when it is
+    /// below what was granted, the rest goes back to the call (the waitlist moves).
+    VerificationClosed {
+        call: String,
+        seq: u64,
+        version: u32,
+        verified_eligible_cents: Money,
+        final_grant_cents: Money,
+        granted_before_cents: Money,
+        by: Role,
+    },
+    /// Money paid to the authority, by an act.
+    PaymentRecorded {
+        call: String,
+        seq: u64,
+        /// Advance or balance (`kind` names the entry).
+        payment: PaymentKind,
+        amount_cents: Money,
+        /// `YYYY-MM-DD`.
+        paid_on: String,
+        act: Act,
+        by: Role,
+    },
+    /// The report's deadline moved for this application, with the reason.
+    ReportDeadlineExtended {
+        call: String,
+        seq: u64,
+        /// `YYYY-MM-DD`: the last day.
+        until: String,
+        reason_sha256: String,
+        by: Role,
+    },
     /// The call's budget becomes `budget_cents` (the Region added 1.45 M€ in 2020).
     BudgetChanged {
         call: String,
@@ -198,6 +261,12 @@ impl Record {
             Record::BudgetChanged { .. } => "budget_changed",
             Record::ListPublished { .. } => "list_published",
             Record::CupRecorded { .. } => "cup_recorded",
+            Record::ReportSubmitted { .. } => "report_submitted",
+            Record::ExpenseChecked { .. } => "expense_checked",
+            Record::ReportReturned { .. } => "report_returned",
+            Record::VerificationClosed { .. } => "verification_closed",
+            Record::PaymentRecorded { .. } => "payment_recorded",
+            Record::ReportDeadlineExtended { .. } => "report_deadline_extended",
         }
     }
 
@@ -216,7 +285,13 @@ impl Record {
             | Record::AwardRevoked { call, .. }
             | Record::BudgetChanged { call, .. }
             | Record::ListPublished { call, .. }
-            | Record::CupRecorded { call, .. } => call,
+            | Record::CupRecorded { call, .. }
+            | Record::ReportSubmitted { call, .. }
+            | Record::ExpenseChecked { call, .. }
+            | Record::ReportReturned { call, .. }
+            | Record::VerificationClosed { call, .. }
+            | Record::PaymentRecorded { call, .. }
+            | Record::ReportDeadlineExtended { call, .. } => call,
         }
     }
 
@@ -233,7 +308,13 @@ impl Record {
             | Record::ApplicationRejected { seq, .. }
             | Record::ApplicationWithdrawn { seq, .. }
             | Record::AwardRevoked { seq, .. }
-            | Record::CupRecorded { seq, .. } => Some(seq),
+            | Record::CupRecorded { seq, .. }
+            | Record::ReportSubmitted { seq, .. }
+            | Record::ExpenseChecked { seq, .. }
+            | Record::ReportReturned { seq, .. }
+            | Record::VerificationClosed { seq, .. }
+            | Record::PaymentRecorded { seq, .. }
+            | Record::ReportDeadlineExtended { seq, .. } => Some(seq),
             Record::CallPublished { .. }
             | Record::BudgetChanged { .. }
             | Record::ListPublished { .. } => None,
@@ -250,7 +331,10 @@ impl Record {
             | Record::ApplicationReduced { reason_sha256, .. }
             | Record::ApplicationRejected { reason_sha256, .. }
             | Record::ApplicationWithdrawn { reason_sha256, .. }
-            | Record::AwardRevoked { reason_sha256, .. } => Some(reason_sha256),
+            | Record::AwardRevoked { reason_sha256, .. }
+            | Record::ExpenseChecked { reason_sha256, .. }
+            | Record::ReportReturned { reason_sha256, .. }
+            | Record::ReportDeadlineExtended { reason_sha256, .. } => Some(reason_sha256),
             _ => None,
         }
     }
@@ -278,6 +362,16 @@ impl Record {
                 requested: requested_cents,
             },
             Record::AwardRevoked { seq, .. } => Event::Revoked { seq },
+            // What the verification did not confirm goes back to the call.
+            Record::VerificationClosed {
+                seq,
+                final_grant_cents,
+                granted_before_cents,
+                ..
+            } if final_grant_cents < granted_before_cents => Event::Reduced {
+                seq,
+                requested: final_grant_cents,
+            },
             Record::BudgetChanged { budget_cents, .. } => Event::BudgetChanged {
                 budget: budget_cents,
             },
@@ -289,7 +383,13 @@ impl Record {
             | Record::ApplicationAdmitted { .. }
             | Record::ApplicationReduced { .. }
             | Record::ListPublished { .. }
-            | Record::CupRecorded { .. } => return None,
+            | Record::CupRecorded { .. }
+            | Record::ReportSubmitted { .. }
+            | Record::ExpenseChecked { .. }
+            | Record::ReportReturned { .. }
+            | Record::VerificationClosed { .. }
+            | Record::PaymentRecorded { .. }
+            | Record::ReportDeadlineExtended { .. } => return None,
         })
     }
 

@@ -21,6 +21,7 @@ pub mod notice;
 pub mod proof;
 pub mod protocol;
 pub mod registry;
+pub mod report;
 pub mod retry;
 pub mod review;
 pub mod text;

@@ -328,6 +328,8 @@ pub enum ReviewError {
     AnswerTooLate { deadline: Timestamp },
     #[error("budget line {0} does not exist")]
     NoSuchLine(usize),
+    #[error("budget line {0} is cut twice")]
+    DuplicateLine(usize),
     #[error("a reduction lowers amounts: line {line} asks {asked}, not {admitted}")]
     CutAboveLine {
         line: usize,
@@ -367,6 +369,7 @@ impl ReviewError {
             ReviewError::NoOpenRequest => "no_open_request",
             ReviewError::AnswerTooLate { .. } => "answer_too_late",
             ReviewError::NoSuchLine(_) => "no_such_line",
+            ReviewError::DuplicateLine(_) => "duplicate_line",
             ReviewError::CutAboveLine { .. } => "cut_above_line",
             ReviewError::NotAReduction => "not_a_reduction",
             ReviewError::BelowMinimum { .. } => "below_min_cost",
@@ -481,6 +484,10 @@ impl ReviewError {
                     crate::instant::format_utc(*deadline)
                 ),
             ),
+            ReviewError::DuplicateLine(l) => Text::new(
+                format!("La voce {} compare due volte nella riduzione.", l + 1),
+                format!("Line {} appears twice in the reduction.", l + 1),
+            ),
             ReviewError::NoSuchLine(l) => Text::new(
                 format!("La voce di spesa {} non esiste.", l + 1),
                 format!("Budget line {} does not exist.", l + 1),
@@ -575,7 +582,11 @@ pub fn reduction(
         Cuts::Lines(cuts) => {
             let mut content = app.content.clone();
             let mut lines = Vec::new();
-            for &(line, admitted) in cuts {
+            for (i, &(line, admitted)) in cuts.iter().enumerate() {
+                // One amount per line: two would leave the ledger saying one and doing the other.
+                if cuts[..i].iter().any(|(l, _)| *l == line) {
+                    return Err(ReviewError::DuplicateLine(line));
+                }
                 let l = content
                     .lines
                     .get_mut(line)
@@ -891,6 +902,11 @@ pub struct Recorded {
     /// Requests for integration made, and answered.
     pub requests: u32,
     pub answered: u32,
+    /// The expense report's last version and where it stands.
+    pub report: Option<(u32, crate::report::verification::ReportState)>,
+    pub final_grant: Option<Money>,
+    /// Paid so far.
+    pub paid: Money,
 }
 
 impl Recorded {
@@ -911,13 +927,37 @@ impl Recorded {
             Record::CupRecorded { cup, .. } => self.cup = Some(cup.clone()),
             Record::IntegrationRequested { .. } => self.requests += 1,
             Record::IntegrationAnswered { .. } => self.answered += 1,
+            Record::ReportSubmitted { version, .. } => {
+                self.report = Some((*version, ReportState::Submitted));
+            }
+            Record::ReportReturned { version, .. } => {
+                self.report = Some((*version, ReportState::Returned));
+            }
+            Record::VerificationClosed {
+                version,
+                final_grant_cents,
+                ..
+            } => {
+                self.report = Some((*version, ReportState::Verified));
+                self.final_grant = Some(*final_grant_cents);
+            }
+            Record::PaymentRecorded { amount_cents, .. } => {
+                self.paid = self
+                    .paid
+                    .checked_add(*amount_cents)
+                    .unwrap_or(Money::MAX_AMOUNT);
+            }
             Record::ChecklistChecked { .. }
             | Record::CallPublished { .. }
             | Record::BudgetChanged { .. }
-            | Record::ListPublished { .. } => {}
+            | Record::ListPublished { .. }
+            | Record::ExpenseChecked { .. }
+            | Record::ReportDeadlineExtended { .. } => {}
         }
     }
 }
+
+use crate::report::verification::ReportState;
 
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,7 @@ use bandi_domain::allocation::Status;
 use bandi_domain::application::{ApplicationContent, Notice};
 use bandi_domain::instant::{format_utc, from_micros};
 use bandi_domain::money::Money;
-use bandi_domain::proof::{ReceiptFields, ReceiptSignature};
+use bandi_domain::proof::{BatchProof, ReceiptFields, ReceiptSignature};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use std::collections::HashMap;
@@ -38,12 +38,27 @@ pub struct Receipt {
     pub requested_cents: Money,
     pub reserved_cents: Money,
     pub notices: Vec<Notice>,
-    /// The server's signature (absent when the server signs nothing).
-    #[serde(default, skip_serializing_if = "Option::is_none", flatten)]
-    pub signed: Option<ReceiptSignature>,
+    /// The server's signature (absent when the server signs nothing): the key, the batch's
+    /// signature, the receipt's place in the batch. Plain fields, not a flattened struct:
+    /// serde's flatten goes through a map on every receipt written and read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BatchProof>,
 }
 
 impl Receipt {
+    /// The signature, when the receipt carries one whole.
+    pub fn signed(&self) -> Option<ReceiptSignature> {
+        Some(ReceiptSignature {
+            key_id: self.key_id.clone()?,
+            signature: self.signature.clone()?,
+            batch: self.batch.clone()?,
+        })
+    }
+
     /// The fields the signature covers.
     pub fn signed_fields(&self) -> ReceiptFields<'_> {
         ReceiptFields {
@@ -79,7 +94,9 @@ pub(crate) fn sign_receipts<'a>(
         .map(|r| r.signed_fields().signed_text())
         .collect();
     for (r, s) in receipts.iter_mut().zip(key.sign_batch(&texts)) {
-        r.signed = Some(s);
+        r.key_id = Some(s.key_id);
+        r.signature = Some(s.signature);
+        r.batch = Some(s.batch);
     }
 }
 

@@ -65,11 +65,12 @@ impl Store {
                 .await?;
         match current {
             Some((None,)) => {}
+            // Its validity would then cover the time another key was in use.
             Some((Some(_),)) => {
-                sqlx::query("UPDATE signing_keys SET valid_to_us = NULL WHERE key_id = $1")
-                    .bind(&public.key_id)
-                    .execute(&mut *tx)
-                    .await?;
+                return Err(StoreError::Config(format!(
+                    "key {} was rotated out and cannot sign again: make a new one (bandi keys generate)",
+                    public.key_id
+                )));
             }
             None => {
                 sqlx::query(

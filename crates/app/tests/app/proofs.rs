@@ -116,7 +116,7 @@ pub async fn a_rotation_ends_the_old_key_and_keeps_it_published(db: TestDb) {
     let all = public_keys_from(&listing).unwrap();
     verify_receipt_json(&signed_by_a, &all).unwrap();
     let receipt = submit(&second, "080002").await;
-    assert_eq!(receipt.signed.as_ref().unwrap().key_id, b_id);
+    assert_eq!(receipt.key_id.as_deref(), Some(b_id.as_str()));
     let c2 = second.checkpoint_now().await.unwrap().expect("moved");
     assert_eq!((c2.seq, c2.key_id.as_str()), (c1.seq + 1, b_id.as_str()));
     assert!(c2.size > c1.size);

@@ -152,7 +152,9 @@ pub(crate) fn new_application(
         requested_cents: requested,
         reserved_cents: standing.1,
         notices: s.application.notices.clone(),
-        signed: None,
+        key_id: None,
+        signature: None,
+        batch: None,
     };
     NewApplication {
         id: receipt.id.clone(),

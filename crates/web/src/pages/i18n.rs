@@ -355,6 +355,21 @@ pub fn kind_label(record: Option<&Record>, locale: Locale) -> &'static str {
         Some(Record::BudgetChanged { .. }) => ("Dotazione modificata", "Budget changed"),
         Some(Record::ListPublished { .. }) => ("Elenco pubblicato", "List published"),
         Some(Record::CupRecorded { .. }) => ("CUP registrato", "CUP recorded"),
+        Some(Record::ReportSubmitted { .. }) => ("Rendiconto presentato", "Report submitted"),
+        Some(Record::ExpenseChecked { .. }) => ("Spesa verificata", "Expense checked"),
+        Some(Record::ReportReturned { .. }) => (
+            "Rendiconto restituito per integrazione",
+            "Report returned for an integration",
+        ),
+        Some(Record::VerificationClosed { .. }) => (
+            "Verifica chiusa: contributo finale",
+            "Verification closed: final grant",
+        ),
+        Some(Record::PaymentRecorded { .. }) => ("Pagamento", "Payment"),
+        Some(Record::ReportDeadlineExtended { .. }) => (
+            "Termine del rendiconto prorogato",
+            "Report deadline extended",
+        ),
         None => ("Voce illeggibile", "Unreadable entry"),
     };
     if locale == Locale::It { it } else { en }
