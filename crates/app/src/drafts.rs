@@ -140,6 +140,7 @@ impl App {
                         content_type: kind.content_type(),
                         uploaded_by: &uploaded_by,
                         integration_request: None,
+                        report: None,
                     },
                     &mut u.bytes,
                 )

@@ -8,6 +8,7 @@ use bandi_domain::call::{CallFileError, NotEligible, OutsideWindow};
 use bandi_domain::document::DocumentProblem;
 use bandi_domain::i18n::{FieldError, Locale, Text};
 use bandi_domain::instant::format_utc;
+use bandi_domain::report::verification::ReportError;
 use bandi_domain::review::ReviewError;
 use bandi_store::StoreError;
 use bandi_store::intake::IntakeError;
@@ -96,6 +97,14 @@ pub enum AppError {
     Allocation(AllocationError),
     #[error("not an e-mail address: {0}")]
     InvalidContact(String),
+    /// A report's action the report's state (or its input) does not allow.
+    #[error("report: {0}")]
+    Report(ReportError),
+    /// A report with problems, field by field.
+    #[error("the report has {} problems", .0.len())]
+    InvalidReport(Vec<FieldError>),
+    #[error("invalid date {0:?}")]
+    InvalidDate(String),
     /// A budget changed by an act before the call opened: its file is changed instead.
     #[error("call {call} has not opened: change its file instead")]
     CallNotOpenForBudget { call: String },
@@ -156,6 +165,9 @@ impl AppError {
             AppError::InvalidContact(_) => "invalid_contact",
             AppError::InvalidAmount(_) => "invalid_amount",
             AppError::InvalidKeyFile(_) => "invalid_key_file",
+            AppError::Report(e) => e.code(),
+            AppError::InvalidReport(_) => "invalid_report",
+            AppError::InvalidDate(_) => "invalid_date",
             AppError::CallNotOpenForBudget { .. } => "call_not_open",
             AppError::InvalidReceipt(_) => "invalid_receipt",
             AppError::InvalidSmtp(_) => "invalid_smtp",
@@ -184,6 +196,10 @@ impl AppError {
             AppError::UnknownAttachment(_) => Kind::BadRequest,
             AppError::Review(e) if e.is_conflict() => Kind::Conflict,
             AppError::Review(ReviewError::TakeoverNotAllowed) => Kind::Forbidden,
+            AppError::Report(e) if e.is_conflict() => Kind::Conflict,
+            AppError::Report(_) | AppError::InvalidReport(_) | AppError::InvalidDate(_) => {
+                Kind::Invalid
+            }
             AppError::Review(_)
             | AppError::InvalidContact(_)
             | AppError::InvalidAmount(_)
@@ -227,7 +243,7 @@ impl AppError {
     /// The problems field by field, for the errors that have them.
     pub fn field_errors(&self) -> Vec<FieldError> {
         match self {
-            AppError::InvalidApplication(d) => d.clone(),
+            AppError::InvalidApplication(d) | AppError::InvalidReport(d) => d.clone(),
             AppError::InvalidAccount(p) => p.field_errors(),
             AppError::InvalidDocument {
                 attachment,
@@ -428,6 +444,19 @@ impl AppError {
                 format!(
                     "Call {call} has not opened yet: before the opening the budget is changed by publishing a new version of the call's file."
                 ),
+            ),
+            AppError::Report(e) => e.text(),
+            AppError::InvalidReport(d) if d.len() == 1 => Text::new(
+                "Il rendiconto contiene un errore da correggere.",
+                "The report has one problem to fix.",
+            ),
+            AppError::InvalidReport(d) => Text::new(
+                format!("Il rendiconto contiene {} errori da correggere.", d.len()),
+                format!("The report has {} problems to fix.", d.len()),
+            ),
+            AppError::InvalidDate(d) => Text::new(
+                format!("«{d}» non è una data valida e futura (AAAA-MM-GG)."),
+                format!("«{d}» is not a valid date to come (YYYY-MM-DD)."),
             ),
             AppError::InvalidKeyFile(why) => Text::new(
                 format!("File della chiave di firma non utilizzabile: {why}."),

@@ -23,6 +23,7 @@ pub mod intake;
 pub mod outbox;
 pub mod passwords;
 pub mod proofs;
+pub mod reports;
 pub mod review;
 pub mod sign_in;
 

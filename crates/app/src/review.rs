@@ -57,7 +57,7 @@ pub enum Which {
 impl Actor {
     /// The official (or, for its own application, the applicant) as the review's records
     /// name them.
-    fn official(&self) -> Option<Official> {
+    pub(crate) fn official(&self) -> Option<Official> {
         match self {
             Actor::User(u) if !u.disabled => Some(Official {
                 id: u.id.clone(),
@@ -215,6 +215,7 @@ impl App {
                         content_type: kind.content_type(),
                         uploaded_by: &who.id,
                         integration_request: Some(open.request),
+                        report: None,
                     },
                     &mut u.bytes,
                 )

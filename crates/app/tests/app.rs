@@ -14,6 +14,8 @@ mod intake;
 mod outbox;
 #[path = "app/proofs.rs"]
 mod proofs;
+#[path = "app/reports.rs"]
+mod reports;
 #[path = "app/review.rs"]
 mod review;
 #[path = "app/sign_in.rs"]
@@ -60,4 +62,5 @@ on_both_backends!(
     outbox::without_smtp_messages_stay_in_the_outbox,
     proofs::a_rotation_ends_the_old_key_and_keeps_it_published,
     proofs::the_checkpointer_mirrors_and_signs_at_shutdown,
+    reports::reports_verification_payments_and_revocation,
 );

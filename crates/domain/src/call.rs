@@ -207,6 +207,10 @@ pub struct Call {
     /// What reviewers check of every application before admitting it; may be empty.
     #[serde(default)]
     pub checklist: Vec<ChecklistItem>,
+    /// The share of the award that may be paid in advance, before the report's
+    /// verification; without it the grant is paid once, as a balance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advance: Option<Rate>,
 }
 
 impl Call {
@@ -265,7 +269,8 @@ impl Call {
     }
 
     /// Moves the call to open at `opens_at`; without `closes_at` the call keeps its length.
-    /// Used by rehearsals and the demo.
+    /// The completion and reporting deadlines move by as many days as the opening, so that
+    /// a call replayed today keeps its project's calendar. Used by rehearsals and the demo.
     pub fn reschedule(
         &mut self,
         opens_at: Timestamp,
@@ -279,6 +284,16 @@ impl Call {
         };
         if closes_at <= opens_at {
             return Err("the closing instant must come after the opening instant".into());
+        }
+        let day = |t: Timestamp| t.to_zoned_datetime(self.tz()).date();
+        let days = day(opens_at)
+            .since(day(self.opens_at))
+            .map_err(|e| e.to_string())?;
+        for d in [&mut self.completion_deadline, &mut self.reporting_deadline]
+            .into_iter()
+            .flatten()
+        {
+            *d = d.checked_add(days).map_err(|e| e.to_string())?;
         }
         self.opens_at = opens_at;
         self.closes_at = closes_at;

@@ -23,6 +23,10 @@ pub enum NoticeKind {
     ListPublished,
     Revoked,
     PasswordReset,
+    ReportReturned,
+    VerificationClosed,
+    PaymentRecorded,
+    ReportDeadlineExtended,
 }
 
 impl NoticeKind {
@@ -40,6 +44,10 @@ impl NoticeKind {
             NoticeKind::ListPublished => "list_published",
             NoticeKind::Revoked => "revoked",
             NoticeKind::PasswordReset => "password_reset",
+            NoticeKind::ReportReturned => "report_returned",
+            NoticeKind::VerificationClosed => "verification_closed",
+            NoticeKind::PaymentRecorded => "payment_recorded",
+            NoticeKind::ReportDeadlineExtended => "report_deadline_extended",
         }
     }
 
@@ -57,6 +65,10 @@ impl NoticeKind {
             NoticeKind::ListPublished,
             NoticeKind::Revoked,
             NoticeKind::PasswordReset,
+            NoticeKind::ReportReturned,
+            NoticeKind::VerificationClosed,
+            NoticeKind::PaymentRecorded,
+            NoticeKind::ReportDeadlineExtended,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -215,6 +227,61 @@ pub fn list_published(
 
 è pubblicato l'elenco cronologico delle domande (versione {version}), approvato con {act}. \
              La domanda vi figura come: {outcome}; contributo concesso {granted}.",
+            head(a)
+        ),
+    )
+}
+
+pub fn report_returned(a: &About<'_>, reason: &str) -> Notice {
+    notice(
+        NoticeKind::ReportReturned,
+        format!("Domanda {}: rendiconto da integrare", a.protocol),
+        format!(
+            "{}\n\nil rendiconto delle spese è restituito per un'integrazione, con questa motivazione:\n\n{reason}\n\n\
+             Il rendiconto si può modificare e ripresentare dall'area riservata.",
+            head(a)
+        ),
+    )
+}
+
+pub fn verification_closed(a: &About<'_>, verified: Money, grant: Money) -> Notice {
+    notice(
+        NoticeKind::VerificationClosed,
+        format!(
+            "Domanda {}: rendiconto verificato, contributo finale",
+            a.protocol
+        ),
+        format!(
+            "{}\n\nla verifica del rendiconto è conclusa: spesa ammissibile verificata {verified}, \
+             contributo finale {grant}. L'esito di ogni spesa è nell'area riservata.",
+            head(a)
+        ),
+    )
+}
+
+pub fn payment_recorded(
+    a: &About<'_>,
+    kind: &str,
+    amount: Money,
+    paid_on: &str,
+    act: &str,
+) -> Notice {
+    notice(
+        NoticeKind::PaymentRecorded,
+        format!("Domanda {}: pagamento disposto", a.protocol),
+        format!(
+            "{}\n\nè stato disposto il pagamento ({kind}) di {amount}, in data {paid_on}, con {act}.",
+            head(a)
+        ),
+    )
+}
+
+pub fn report_deadline_extended(a: &About<'_>, until: &str, reason: &str) -> Notice {
+    notice(
+        NoticeKind::ReportDeadlineExtended,
+        format!("Domanda {}: termine del rendiconto prorogato", a.protocol),
+        format!(
+            "{}\n\nil termine per presentare il rendiconto è prorogato al {until}, con questa motivazione:\n\n{reason}",
             head(a)
         ),
     )

@@ -54,6 +54,8 @@ pub struct NewDocument<'a> {
     pub uploaded_by: &'a str,
     /// For a document of an answer to a request for integration: the request's number.
     pub integration_request: Option<u32>,
+    /// For a document of an expense report: the application's number in the call.
+    pub report: Option<u64>,
 }
 
 const INFO: &str = "id, entity_code, call_code, attachment_code, file_name, content_type, \
@@ -109,8 +111,8 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         let inserted: std::result::Result<i64, sqlx::Error> = sqlx::query_scalar(
             "INSERT INTO documents (id, entity_code, call_code, attachment_code, file_name, content_type, \
-             size_bytes, sha256, uploaded_us, uploaded_by, application_id, content, integration_request) \
-             VALUES ($1, $2, $3, $4, $5, $6, 0, '', $7, $8, NULL, $9, $10) RETURNING seq",
+             size_bytes, sha256, uploaded_us, uploaded_by, application_id, content, integration_request, report) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0, '', $7, $8, NULL, $9, $10, $11) RETURNING seq",
         )
         .bind(&id)
         .bind(new.entity)
@@ -122,6 +124,7 @@ impl Store {
         .bind(new.uploaded_by)
         .bind(Vec::<u8>::new())
         .bind(new.integration_request.map(i64::from))
+        .bind(new.report.map(|s| s as i64))
         .fetch_one(&mut *tx)
         .await;
         let seq = match inserted {
@@ -216,7 +219,7 @@ impl Store {
         let sql = format!(
             "SELECT {INFO} FROM documents d WHERE entity_code = $1 AND call_code = $2 \
              AND application_id IS NULL AND removed_us IS NULL AND integration_request IS NULL \
-             AND seq = (SELECT MAX(seq) \
+             AND report IS NULL AND seq = (SELECT MAX(seq) \
              FROM documents x WHERE x.entity_code = d.entity_code AND x.call_code = d.call_code \
              AND x.attachment_code = d.attachment_code AND x.application_id IS NULL \
              AND x.removed_us IS NULL AND x.integration_request IS NULL) ORDER BY attachment_code"
@@ -234,12 +237,52 @@ impl Store {
     pub async fn application_documents(&self, application: &str) -> Result<Vec<DocumentInfo>> {
         let sql = format!(
             "SELECT {INFO} FROM documents WHERE application_id = $1 AND integration_request IS NULL \
-             ORDER BY attachment_code"
+             AND report IS NULL ORDER BY attachment_code"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(application)
             .fetch_all(self.pool())
             .await?;
+        rows.iter().map(info_from_row).collect()
+    }
+
+    /// The documents of an expense report: with `version`, those sealed to that submitted
+    /// version of application `application`; without, the report's draft's (the newest of
+    /// each code).
+    pub async fn report_documents(
+        &self,
+        (entity, call, seq): (&str, &str, u64),
+        sealed: Option<(&str, u32)>,
+    ) -> Result<Vec<DocumentInfo>> {
+        let rows = match sealed {
+            Some((application, version)) => {
+                let sql = format!(
+                    "SELECT {INFO} FROM documents WHERE application_id = $1 AND report_version = $2 \
+                     ORDER BY attachment_code"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(application)
+                    .bind(i64::from(version))
+                    .fetch_all(self.pool())
+                    .await?
+            }
+            None => {
+                let sql = format!(
+                    "SELECT {INFO} FROM documents d WHERE entity_code = $1 AND call_code = $2 \
+                     AND report = $3 AND application_id IS NULL AND removed_us IS NULL \
+                     AND seq = (SELECT MAX(seq) FROM documents x WHERE x.entity_code = d.entity_code \
+                     AND x.call_code = d.call_code AND x.attachment_code = d.attachment_code \
+                     AND x.report = d.report AND x.application_id IS NULL AND x.removed_us IS NULL) \
+                     ORDER BY attachment_code"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(entity)
+                    .bind(call)
+                    .bind(seq as i64)
+                    .fetch_all(self.pool())
+                    .await?
+            }
+        };
         rows.iter().map(info_from_row).collect()
     }
 
@@ -266,7 +309,7 @@ impl Store {
     pub async fn call_documents(&self, call: &str) -> Result<Vec<DocumentInfo>> {
         let sql = format!(
             "SELECT {INFO} FROM documents WHERE call_code = $1 AND application_id IS NOT NULL \
-             ORDER BY application_id, attachment_code"
+             AND report IS NULL ORDER BY application_id, attachment_code"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(call)

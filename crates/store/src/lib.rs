@@ -29,6 +29,7 @@ mod migrate;
 mod naive;
 mod outbox;
 mod proofs;
+mod reports;
 mod review;
 pub mod testing;
 mod tokens;
@@ -47,6 +48,7 @@ pub use history::{
 };
 pub use outbox::{Contacts, Delivery, StoredNotice};
 pub use proofs::{Checkpoint, PublishedKey};
+pub use reports::{Payment, ReportChange, Reporting, StoredReport, report_document_code};
 pub use review::{Applied, Moved, UnderReview};
 pub use verify::VerifyReport;
 

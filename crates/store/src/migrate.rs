@@ -34,6 +34,7 @@ const SQLITE: &[(i64, &str)] = &[
         10,
         include_str!("../migrations/sqlite/0010_keys_and_checkpoints.sql"),
     ),
+    (11, include_str!("../migrations/sqlite/0011_reports.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -64,6 +65,7 @@ const POSTGRES: &[(i64, &str)] = &[
         10,
         include_str!("../migrations/postgres/0010_keys_and_checkpoints.sql"),
     ),
+    (11, include_str!("../migrations/postgres/0011_reports.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<usize> {

@@ -101,11 +101,11 @@ pub(crate) async fn lock_call(conn: &mut AnyConnection, code: &str) -> Result<Op
     Ok(Some(Locked { call, allocation }))
 }
 
-const UNDER_REVIEW: &str = "SELECT id, seq, protocol, entity_code, content, review_state, holder_id, \
+pub(crate) const UNDER_REVIEW: &str = "SELECT id, seq, protocol, entity_code, content, review_state, holder_id, \
     holder_since_us, eligible_cost_cents, requested_cents, current_eligible_cents, \
     current_requested_cents, cup, status, reserved_cents, admitted_lines FROM applications";
 
-async fn under_review_row(
+pub(crate) async fn under_review_row(
     conn: &mut AnyConnection,
     row: &sqlx::any::AnyRow,
     call: &str,
@@ -526,7 +526,7 @@ pub(crate) async fn list_rows(conn: &mut AnyConnection, call: &str) -> Result<Ve
         .collect()
 }
 
-async fn entity_name(conn: &mut AnyConnection, code: &str) -> Result<String> {
+pub(crate) async fn entity_name(conn: &mut AnyConnection, code: &str) -> Result<String> {
     let name: Option<(String,)> = sqlx::query_as("SELECT name FROM entities WHERE code = $1")
         .bind(code)
         .fetch_optional(&mut *conn)
@@ -537,7 +537,7 @@ async fn entity_name(conn: &mut AnyConnection, code: &str) -> Result<String> {
 /// Folds `records` into the call's allocation, appends them to the ledger with their texts
 /// and actor, rewrites every application whose standing moved, the counters, and the
 /// notices of the applications that money reached.
-async fn write_records(
+pub(crate) async fn write_records(
     conn: &mut AnyConnection,
     head: &mut ledger::Head,
     locked: Locked,

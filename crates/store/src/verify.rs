@@ -119,6 +119,7 @@ impl Store {
         }
 
         after_review.check_store(self).await?;
+        after_review.check_reports(self).await?;
         let calls = self.calls().await?;
         let mut applications = 0;
         for stored in &calls {

@@ -27,6 +27,8 @@ pub(crate) struct Recorded {
     lists: Vec<(String, u32, String, u64)>,
     /// `(call, application, request, SHA-256 of the answer)`.
     answers: Vec<(String, u64, u32, String)>,
+    /// Each application's last submitted report: its version and SHA-256.
+    reports: HashMap<(String, u64), (u32, String)>,
 }
 
 /// The canonical content of an answer to a request for integration: its text and the
@@ -67,6 +69,16 @@ impl Recorded {
             } => self
                 .answers
                 .push((call.clone(), *seq, *request, content_sha256.clone())),
+            Record::ReportSubmitted {
+                call,
+                seq,
+                version,
+                report_sha256,
+                ..
+            } => {
+                self.reports
+                    .insert((call.clone(), *seq), (*version, report_sha256.clone()));
+            }
             _ => {}
         }
     }
@@ -189,13 +201,82 @@ impl Recorded {
                 "{at}: reduced amounts are {stored:?} but the ledger gives {ledger:?}"
             )));
         }
-        if let Some(r) = requested
-            && r != expected.requested.cents()
-        {
-            return Err(mismatch(format!(
-                "{at}: the grant asked is {r} but the replay gives {}",
-                expected.requested.cents()
-            )));
+        // The verification's final grant, when below, is what the allocation asks now.
+        if let Some(r) = requested {
+            let asked = recorded
+                .final_grant
+                .map(|f| f.cents())
+                .filter(|f| *f < r)
+                .unwrap_or(r);
+            if asked != expected.requested.cents() {
+                return Err(mismatch(format!(
+                    "{at}: the grant asked is {asked} but the replay gives {}",
+                    expected.requested.cents()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Each report, its final grant and the payments against their records: the reports
+    /// and payments stored, all of them, and those the ledger records, both ways.
+    pub async fn check_reports(&self, store: &Store) -> Result<()> {
+        let submitted: Vec<(String, i64)> =
+            sqlx::query_as("SELECT call_code, seq FROM reports WHERE version > 0")
+                .fetch_all(store.pool())
+                .await?;
+        for (call, seq) in &submitted {
+            if !self.reports.contains_key(&(call.clone(), *seq as u64)) {
+                return Err(mismatch(format!(
+                    "call {call}, application {seq}: a report stored as submitted that the ledger does not record"
+                )));
+            }
+        }
+        let paid: HashMap<(String, u64), i64> = sqlx::query_as::<_, (String, i64, i64)>(
+            "SELECT call_code, seq, CAST(SUM(amount_cents) AS BIGINT) FROM payments GROUP BY call_code, seq",
+        )
+        .fetch_all(store.pool())
+        .await?
+        .into_iter()
+        .map(|(c, s, p)| ((c, s as u64), p))
+        .collect();
+        for ((call, seq), recorded) in &self.reviews {
+            let at = format!("call {call}, application {seq}");
+            let stored_paid = paid.get(&(call.clone(), *seq)).copied().unwrap_or(0);
+            if stored_paid != recorded.paid.cents() {
+                return Err(mismatch(format!(
+                    "{at}: {stored_paid} cents paid as stored, {} as the ledger records",
+                    recorded.paid.cents()
+                )));
+            }
+            let Some((version, state)) = recorded.report else {
+                continue;
+            };
+            let Some(r) = store.report(call, *seq).await? else {
+                return Err(mismatch(format!("{at}: its report is not stored")));
+            };
+            if (r.version, r.state) != (version, state) {
+                return Err(mismatch(format!(
+                    "{at}: the report is version {} {:?}, the ledger gives {version} {state:?}",
+                    r.version, r.state
+                )));
+            }
+            let sealed = self.reports.get(&(call.clone(), *seq)).map(|(_, s)| s);
+            // A report given back may be changed since; the sealed version is in the ledger.
+            if r.state != bandi_domain::report::verification::ReportState::Returned {
+                let (_, sha) = r.content.canonical_json_and_sha256();
+                if Some(&sha) != sealed || r.content_sha256.as_ref() != sealed {
+                    return Err(mismatch(format!(
+                        "{at}: the stored report does not hash to the SHA-256 the ledger sealed"
+                    )));
+                }
+            }
+            if r.final_grant != recorded.final_grant {
+                return Err(mismatch(format!(
+                    "{at}: the final grant is {:?}, the ledger gives {:?}",
+                    r.final_grant, recorded.final_grant
+                )));
+            }
         }
         Ok(())
     }

@@ -71,6 +71,8 @@ struct CallFile {
     indicators: Vec<IndicatorFile>,
     #[serde(default)]
     checklist: Vec<ChecklistFile>,
+    /// The share of the award paid in advance, e.g. "30%".
+    advance: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -252,6 +254,17 @@ pub(super) fn parse(text: &str) -> Result<Call, CallFileError> {
             "the co-financing rate must be above 0%",
         ));
     }
+    let advance = match &file.advance {
+        Some(a) => Some(Rate::parse_percent(a.get_ref()).map_err(|e| {
+            loc.err(
+                "advance",
+                a,
+                "percentuale non valida: scrivere per esempio \"30%\", tra 0% e 100%",
+                e.to_string(),
+            )
+        })?),
+        None => None,
+    };
     let min_cost = optional_money(&loc, "min_cost", &file.min_cost)?;
     let max_cost = optional_money(&loc, "max_cost", &file.max_cost)?;
     let max_grant = optional_money(&loc, "max_grant", &file.max_grant)?;
@@ -437,6 +450,7 @@ pub(super) fn parse(text: &str) -> Result<Call, CallFileError> {
         completion_deadline: optional_date(&loc, "completion_deadline", &file.completion_deadline)?,
         reporting_deadline: optional_date(&loc, "reporting_deadline", &file.reporting_deadline)?,
         checklist,
+        advance,
     })
 }
 

@@ -18,6 +18,7 @@ fn doc<'a>(entity: &'a str, attachment: &'a str) -> NewDocument<'a> {
         content_type: "application/pdf",
         uploaded_by: "user-1",
         integration_request: None,
+        report: None,
     }
 }
 

@@ -191,6 +191,7 @@ pub async fn verify_detects_changed_attachments(db: &TestDb) {
                 content_type: "application/pdf",
                 uploaded_by: "user-1",
                 integration_request: None,
+                report: None,
             },
             &mut &bytes[..],
         )
