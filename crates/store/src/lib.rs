@@ -48,7 +48,7 @@ pub use history::{
 };
 pub use outbox::{Contacts, Delivery, StoredNotice};
 pub use proofs::{Checkpoint, PublishedKey};
-pub use reports::{Payment, ReportChange, Reporting, StoredReport, report_document_code};
+pub use reports::{GrantRow, Payment, ReportChange, Reporting, StoredReport, report_document_code};
 pub use review::{Applied, Moved, UnderReview};
 pub use verify::VerifyReport;
 

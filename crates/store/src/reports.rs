@@ -548,3 +548,128 @@ fn change_notice(
         _ => return None,
     })
 }
+
+/// A grant as the transparency page, the open data and the statistics show it: every
+/// application admitted (or whose award was revoked), with what was awarded, verified,
+/// paid and taken back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantRow {
+    pub seq: u64,
+    pub protocol: String,
+    pub entity_code: String,
+    pub entity_name: String,
+    pub entity_kind: String,
+    pub fiscal_code: Option<String>,
+    pub province: Option<String>,
+    pub istat_code: Option<String>,
+    pub received_at: Timestamp,
+    pub title: String,
+    pub summary: String,
+    /// The grant asked at submission.
+    pub requested: Money,
+    /// What the allocation reserves now (the award; zero once revoked).
+    pub awarded: Money,
+    pub status: bandi_domain::allocation::Status,
+    pub review_state: bandi_domain::review::ReviewState,
+    pub cup: Option<String>,
+    pub report_state: Option<ReportState>,
+    pub verified_eligible: Option<Money>,
+    pub final_grant: Option<Money>,
+    pub paid: Money,
+    /// The revocation's act, and what had been paid then (to recover).
+    pub revoked: Option<(String, String, Money)>,
+}
+
+impl Store {
+    /// The grants of a call in protocol order: applications admitted or revoked.
+    pub async fn grants(&self, call: &str) -> Result<Vec<GrantRow>> {
+        let rows = sqlx::query(
+            "SELECT a.seq, a.protocol, a.entity_code, e.name, e.kind, e.fiscal_code, e.province, \
+             e.istat_code, a.received_us, a.content, a.requested_cents, a.reserved_cents, a.status, \
+             a.review_state, a.cup, r.state AS report_state, r.verified_eligible_cents, \
+             r.final_grant_cents, v.act_number, v.act_date, v.paid_cents, \
+             (SELECT CAST(COALESCE(SUM(p.amount_cents), 0) AS BIGINT) FROM payments p \
+              WHERE p.call_code = a.call_code AND p.seq = a.seq) AS paid \
+             FROM applications a JOIN entities e ON e.code = a.entity_code \
+             LEFT JOIN reports r ON r.call_code = a.call_code AND r.seq = a.seq AND r.version > 0 \
+             LEFT JOIN revocations v ON v.call_code = a.call_code AND v.seq = a.seq \
+             WHERE a.call_code = $1 AND a.review_state IN ('admitted', 'revoked') ORDER BY a.seq",
+        )
+        .bind(call)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let corrupt =
+                    |what: String| StoreError::Corrupt(format!("grant of {call}: {what}"));
+                let content: String = r.try_get("content")?;
+                let content: bandi_domain::application::ApplicationContent =
+                    serde_json::from_str(&content).map_err(|e| corrupt(e.to_string()))?;
+                let status: String = r.try_get("status")?;
+                let review: String = r.try_get("review_state")?;
+                let report: Option<String> = r.try_get("report_state")?;
+                let received: i64 = r.try_get("received_us")?;
+                let act: Option<String> = r.try_get("act_number")?;
+                Ok(GrantRow {
+                    seq: r.try_get::<i64, _>("seq")? as u64,
+                    protocol: r.try_get("protocol")?,
+                    entity_code: r.try_get("entity_code")?,
+                    entity_name: r.try_get("name")?,
+                    entity_kind: r.try_get("kind")?,
+                    fiscal_code: r.try_get("fiscal_code")?,
+                    province: r.try_get("province")?,
+                    istat_code: r.try_get("istat_code")?,
+                    received_at: from_micros(received)
+                        .ok_or_else(|| corrupt(format!("instant {received}")))?,
+                    title: content.title,
+                    summary: content.summary,
+                    requested: money(r, "requested_cents")?,
+                    awarded: money(r, "reserved_cents")?,
+                    status: bandi_domain::allocation::Status::parse(&status)
+                        .ok_or_else(|| corrupt(format!("status {status:?}")))?,
+                    review_state: bandi_domain::review::ReviewState::parse(&review)
+                        .ok_or_else(|| corrupt(format!("review {review:?}")))?,
+                    cup: r.try_get("cup")?,
+                    report_state: report
+                        .map(|s| {
+                            ReportState::parse(&s).ok_or_else(|| corrupt(format!("report {s:?}")))
+                        })
+                        .transpose()?,
+                    verified_eligible: r
+                        .try_get::<Option<i64>, _>("verified_eligible_cents")?
+                        .map(Money::from_cents),
+                    final_grant: r
+                        .try_get::<Option<i64>, _>("final_grant_cents")?
+                        .map(Money::from_cents),
+                    paid: money(r, "paid")?,
+                    revoked: match act {
+                        Some(number) => Some((
+                            number,
+                            r.try_get("act_date")?,
+                            Money::from_cents(
+                                r.try_get::<Option<i64>, _>("paid_cents")?.unwrap_or(0),
+                            ),
+                        )),
+                        None => None,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// When each application of a call was received (its batch committed), in protocol
+    /// order: the click day minute by minute.
+    pub async fn admissions(&self, call: &str) -> Result<Vec<Timestamp>> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT received_us FROM applications WHERE call_code = $1 ORDER BY seq",
+        )
+        .bind(call)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(us,)| {
+                from_micros(us).ok_or_else(|| StoreError::Corrupt(format!("instant {us}")))
+            })
+            .collect()
+    }
+}
