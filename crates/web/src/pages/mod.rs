@@ -94,6 +94,12 @@ pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
         )
         .route("/area-riservata/documenti/{id}", get(applicant::download))
         .route(
+            "/area-riservata/rendiconto/{id}",
+            get(applicant::report)
+                .post(applicant::report_act)
+                .layer(DefaultBodyLimit::max(applicant::MAX_UPLOAD_BODY)),
+        )
+        .route(
             "/area-riservata/ricevuta/{id}/firmata",
             get(applicant::signed_receipt),
         )
@@ -109,6 +115,10 @@ pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
         .route(
             "/amministrazione/bandi/{code}/domande/{seq}",
             get(admin::application).post(admin::act),
+        )
+        .route(
+            "/amministrazione/bandi/{code}/domande/{seq}/rendiconto",
+            get(admin::report).post(admin::report_act),
         )
         .route(
             "/amministrazione/bandi/{code}/dotazione",

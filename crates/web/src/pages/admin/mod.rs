@@ -6,6 +6,7 @@ mod application;
 mod applications;
 mod calls;
 mod list;
+mod report;
 mod users;
 
 pub(crate) use application::href as application_href;
@@ -14,6 +15,7 @@ pub use applications::call;
 pub(crate) use applications::{act_href, applications, load_call, public_list_href, status_filter};
 pub use calls::{calls, import};
 pub use list::{budget, notices, publish};
+pub use report::{act_on as report_act, show as report};
 pub use users::{bind, create_user, users};
 
 use bandi_domain::instant::truncate_to_micros;

@@ -166,6 +166,26 @@ pub async fn dashboard(
             });
         }
         let funded = matches!(a.status, Status::Reserved | Status::Partial);
+        if review.review.state == ReviewState::Admitted && funded && review.review.cup.is_some() {
+            let report = s.app.store().report(&r.call, r.seq).await?;
+            if report.as_ref().is_none_or(|rep| rep.state.editable()) {
+                let by = report
+                    .as_ref()
+                    .and_then(|rep| rep.deadline.clone())
+                    .or_else(|| call.call.reporting_deadline.map(|d| d.to_string()))
+                    .and_then(|d| d.parse::<jiff::civil::Date>().ok())
+                    .map(|d| d.strftime("%d/%m/%Y").to_string());
+                todos.push(Todo {
+                    text: match (ctx.en(), by) {
+                        (true, Some(d)) => format!("Submit the expense report of application {} by {d}.", r.protocol),
+                        (true, None) => format!("Submit the expense report of application {}.", r.protocol),
+                        (false, Some(d)) => format!("Presentare il rendiconto delle spese della domanda {} entro il {d}.", r.protocol),
+                        (false, None) => format!("Presentare il rendiconto delle spese della domanda {}.", r.protocol),
+                    },
+                    href: format!("/area-riservata/rendiconto/{}", encode(&r.id)),
+                });
+            }
+        }
         if review.review.state == ReviewState::Admitted && funded && review.review.cup.is_none() {
             todos.push(Todo {
                 text: if ctx.en() {

@@ -53,6 +53,8 @@ pub(crate) struct FollowView {
     pub can_withdraw: bool,
     pub cup: Option<String>,
     pub outcome: Option<(&'static str, String)>,
+    /// The expense report's page, once the application is funded with its CUP.
+    pub report_href: Option<String>,
 }
 
 impl FollowView {
@@ -123,6 +125,8 @@ impl FollowView {
             can_cup: review.state == ReviewState::Admitted && funded && review.cup.is_none(),
             can_withdraw: !review.state.is_final(),
             cup: review.cup.as_ref().map(|c| c.to_string()),
+            report_href: (review.state == ReviewState::Admitted && funded && review.cup.is_some())
+                .then(|| format!("/area-riservata/rendiconto/{}", crate::pages::encode(&app.id))),
             outcome,
         })
     }

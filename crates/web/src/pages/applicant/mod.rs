@@ -12,6 +12,8 @@ mod follow;
 mod notices;
 mod preview;
 mod receipt;
+mod report;
+mod report_form;
 mod statuses;
 mod submit;
 pub(crate) mod uploads;
@@ -26,6 +28,7 @@ pub use notices::{contacts, notices, save_contacts};
 pub(crate) use preview::is_preview;
 pub use preview::preview;
 pub use receipt::{receipt, signed as signed_receipt};
+pub use report::{act as report_act, show as report};
 pub use statuses::statuses;
 pub(crate) use uploads::MAX_UPLOAD_BODY;
 

@@ -328,6 +328,7 @@ mod attacks;
 mod documents;
 mod officials;
 mod preview;
+mod reports;
 mod review;
 mod sign_in;
 mod statuses;
