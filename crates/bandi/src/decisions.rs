@@ -87,7 +87,7 @@ pub struct Target {
     protocol: String,
     /// The e-mail of the official's account that acts.
     #[arg(long = "as")]
-    as_email: String,
+    pub(crate) as_email: String,
 }
 
 #[derive(Args, Default)]
@@ -119,7 +119,7 @@ pub async fn actor(app: &App, email: &str) -> anyhow::Result<Actor> {
     Ok(Actor::User(user))
 }
 
-async fn which(app: &App, t: &Target) -> anyhow::Result<(Which, String)> {
+pub(crate) async fn which(app: &App, t: &Target) -> anyhow::Result<(Which, String)> {
     let call = CallCode::parse(&t.call).map_err(anyhow::Error::msg)?;
     let protocol = ProtocolNumber::parse_lenient(&t.protocol).with_context(|| {
         format!(
@@ -186,7 +186,12 @@ async fn cuts(app: &App, which: &Which, c: &CutArgs) -> anyhow::Result<Option<Cu
 }
 
 /// What changed, for people and then for scripts.
-fn report(action: &str, protocol: Option<&str>, applied: &Applied, extra: serde_json::Value) {
+pub(crate) fn report(
+    action: &str,
+    protocol: Option<&str>,
+    applied: &Applied,
+    extra: serde_json::Value,
+) {
     for m in &applied.moved {
         println!(
             "{}  {} → {}  {} → {}",

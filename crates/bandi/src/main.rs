@@ -25,6 +25,7 @@ use jiff::{SignedDuration, Timestamp};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod awards;
 mod decisions;
 mod demo;
 mod proofs;
@@ -92,6 +93,15 @@ enum Command {
     /// The review of applications after the click day (istruttoria), as an official.
     #[command(subcommand)]
     Review(decisions::ReviewCommand),
+    /// Expense reports of funded applications: their verification, as an official.
+    #[command(subcommand)]
+    Reports(awards::ReportsCommand),
+    /// Payments to funded authorities, as an admin.
+    #[command(subcommand)]
+    Payments(awards::PaymentsCommand),
+    /// Awards: revocations and report deadlines, as an admin.
+    #[command(subcommand)]
+    Awards(awards::AwardsCommand),
     /// Check the ledger chain and replay every call's allocation, on the database; or,
     /// with --public, a running deployment from its public endpoints alone.
     Verify {
@@ -427,6 +437,9 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
                 .await?
         }
         Command::Review(command) => decisions::review(&app, command).await?,
+        Command::Reports(command) => awards::reports(&app, command).await?,
+        Command::Payments(command) => awards::payments(&app, command).await?,
+        Command::Awards(command) => awards::awards(&app, command).await?,
         Command::Tokens(TokensCommand::Issue { entity, user }) => {
             let token = match (entity, user) {
                 (Some(entity), _) => app.issue_token(&operator, &entity).await,
@@ -642,7 +655,7 @@ async fn shutdown_signal() {
 }
 
 /// Today's date in Italy, `YYYY-MM-DD`: the default date of an act.
-fn today() -> String {
+pub(crate) fn today() -> String {
     Timestamp::now()
         .to_zoned_datetime(
             jiff::tz::TimeZone::get("Europe/Rome").unwrap_or(jiff::tz::TimeZone::UTC),

@@ -31,6 +31,7 @@ mod outbox;
 mod proofs;
 mod reports;
 mod review;
+mod statistics;
 pub mod testing;
 mod tokens;
 mod verify;
@@ -50,6 +51,7 @@ pub use outbox::{Contacts, Delivery, StoredNotice};
 pub use proofs::{Checkpoint, PublishedKey};
 pub use reports::{GrantRow, Payment, ReportChange, Reporting, StoredReport, report_document_code};
 pub use review::{Applied, Moved, UnderReview};
+pub use statistics::Indicators;
 pub use verify::VerifyReport;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

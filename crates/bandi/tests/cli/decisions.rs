@@ -299,6 +299,100 @@ async fn officials_decide_from_the_command_line() {
     .await;
     assert_eq!(status, 200, "{lists}");
 
+    // After the award: no verification nor balance before a report; the CUP, an extension,
+    // then a revocation, each printing its last line of JSON.
+    let admin3 = [
+        "--call",
+        code.as_str(),
+        "--protocol",
+        third.as_str(),
+        "--as",
+        "capo@regione.it",
+    ];
+    let r = bandi(&db.url, &[&["reports", "close"][..], &t3[..]].concat()).fails();
+    assert!(r.stderr.contains("report_wrong_state"), "{}", r.stderr);
+    let r = bandi(
+        &db.url,
+        &[
+            &["payments", "record"][..],
+            &admin3[..],
+            &[
+                "--amount-cents",
+                "100",
+                "--paid-on",
+                "2020-12-20",
+                "--act",
+                "DD 1/2021",
+            ][..],
+        ]
+        .concat(),
+    )
+    .fails();
+    assert!(r.stderr.contains("report_wrong_state"), "{}", r.stderr);
+    let r = bandi(
+        &db.url,
+        &[
+            &["awards", "extend"][..],
+            &admin3[..],
+            &["--until", "2099-01-31", "--reason", "Ritardi."][..],
+        ]
+        .concat(),
+    )
+    .fails();
+    assert!(
+        r.stderr.contains("not_reportable"),
+        "no CUP yet: {}",
+        r.stderr
+    );
+    review(&[&["cup"][..], &t3[..], &["--cup", "E41B20000150002"][..]].concat()).ok();
+    let e = json_line(
+        &bandi(
+            &db.url,
+            &[
+                &["awards", "extend"][..],
+                &admin3[..],
+                &[
+                    "--until",
+                    "2099-01-31",
+                    "--reason",
+                    "Ritardi del fornitore.",
+                ][..],
+            ]
+            .concat(),
+        )
+        .ok(),
+    );
+    assert_eq!(e["until"], "2099-01-31");
+    assert_eq!(e["ledger"][0]["kind"], "report_deadline_extended");
+    let v = json_line(
+        &bandi(
+            &db.url,
+            &[
+                &["awards", "revoke"][..],
+                &admin3[..],
+                &[
+                    "--reason",
+                    "Progetto non realizzato.",
+                    "--act",
+                    "DGR 99/2021",
+                    "--act-date",
+                    "2021-03-01",
+                ][..],
+            ]
+            .concat(),
+        )
+        .ok(),
+    );
+    assert_eq!(v["ledger"][0]["kind"], "award_revoked");
+    assert!(
+        v["changed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["protocol"] == third.as_str() && c["status"] == "revoked"),
+        "{v}"
+    );
+
     // An official's API token: the review through the API, as the officials' scripts use it.
     let t = bandi(&db.url, &["tokens", "issue", "--user", "anna@regione.it"]).ok();
     let token = t.last_line();

@@ -177,10 +177,21 @@ pub async fn dashboard(
                     .map(|d| d.strftime("%d/%m/%Y").to_string());
                 todos.push(Todo {
                     text: match (ctx.en(), by) {
-                        (true, Some(d)) => format!("Submit the expense report of application {} by {d}.", r.protocol),
-                        (true, None) => format!("Submit the expense report of application {}.", r.protocol),
-                        (false, Some(d)) => format!("Presentare il rendiconto delle spese della domanda {} entro il {d}.", r.protocol),
-                        (false, None) => format!("Presentare il rendiconto delle spese della domanda {}.", r.protocol),
+                        (true, Some(d)) => format!(
+                            "Submit the expense report of application {} by {d}.",
+                            r.protocol
+                        ),
+                        (true, None) => {
+                            format!("Submit the expense report of application {}.", r.protocol)
+                        }
+                        (false, Some(d)) => format!(
+                            "Presentare il rendiconto delle spese della domanda {} entro il {d}.",
+                            r.protocol
+                        ),
+                        (false, None) => format!(
+                            "Presentare il rendiconto delle spese della domanda {}.",
+                            r.protocol
+                        ),
                     },
                     href: format!("/area-riservata/rendiconto/{}", encode(&r.id)),
                 });

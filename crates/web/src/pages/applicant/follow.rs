@@ -126,7 +126,12 @@ impl FollowView {
             can_withdraw: !review.state.is_final(),
             cup: review.cup.as_ref().map(|c| c.to_string()),
             report_href: (review.state == ReviewState::Admitted && funded && review.cup.is_some())
-                .then(|| format!("/area-riservata/rendiconto/{}", crate::pages::encode(&app.id))),
+                .then(|| {
+                    format!(
+                        "/area-riservata/rendiconto/{}",
+                        crate::pages::encode(&app.id)
+                    )
+                }),
             outcome,
         })
     }
