@@ -147,6 +147,164 @@ async fn seed_review_call(
     Ok(())
 }
 
+/// After the review, in the second call: the Distretto Ceramico's project verified and paid
+/// (on the transparency page), Cervia's admitted with its CUP and its expense report
+/// submitted, waiting for the reviewer's verification.
+async fn seed_awards(app: &App) -> anyhow::Result<()> {
+    use bandi_app::review::Which;
+    use bandi_domain::report::verification::{ExpenseOutcome, PaymentKind};
+    use bandi_domain::review::Action;
+    let user = |email: &'static str| async move {
+        let (u, _) = app
+            .store()
+            .user_by_email(email)
+            .await?
+            .with_context(|| format!("the demo account {email}"))?;
+        anyhow::Ok(Actor::User(u))
+    };
+    let reviewer = user("istruttore@bandi.example").await?;
+    let admin = user("regione@bandi.example").await?;
+    let staff = user("enti@bandi.example").await?;
+    let code = bandi_domain::call::CallCode::parse(REVIEW_CODE).map_err(anyhow::Error::msg)?;
+    let today = Timestamp::now()
+        .to_zoned_datetime(
+            jiff::tz::TimeZone::get("Europe/Rome").unwrap_or(jiff::tz::TimeZone::UTC),
+        )
+        .date()
+        .to_string();
+    const PDF: &[u8] = b"%PDF-1.7\n% demo\n1 0 obj << >> endobj\n%%EOF\n";
+    for (seq, cup) in [(1u64, "E41B20000150001"), (5, "E41B20000150005")] {
+        let which = Which::Seq(code.clone(), seq);
+        app.review(&reviewer, &which, Action::Take { takeover: false })
+            .await
+            .map_err(crate::refused)?;
+        for item in [
+            "eligible_body",
+            "three_parts",
+            "costs_eligible",
+            "approving_act",
+        ] {
+            app.review(
+                &reviewer,
+                &which,
+                Action::Check {
+                    item: item.into(),
+                    passed: true,
+                    note: String::new(),
+                },
+            )
+            .await
+            .map_err(crate::refused)?;
+        }
+        app.review(
+            &reviewer,
+            &which,
+            Action::Admit {
+                reason: "Progetto conforme al bando: avvio, piano formativo e roadmap tecnologica presenti.".into(),
+            },
+        )
+        .await
+        .map_err(crate::refused)?;
+        app.record_cup(&staff, &which, cup)
+            .await
+            .map_err(crate::refused)?;
+        let view = app
+            .report_view(&staff, &which)
+            .await
+            .map_err(crate::refused)?;
+        let lines = view.app.admitted_content().lines;
+        let expenses: Vec<bandi_domain::report::Expense> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| bandi_domain::report::Expense {
+                supplier: if i == 2 {
+                    "Lepida ScpA".into()
+                } else {
+                    format!("Fornitore {}", i + 1)
+                },
+                supplier_tax_id: "02770891204".into(),
+                invoice_number: format!("FT-2020/{}", 100 + i),
+                invoice_date: today.clone(),
+                category: l.category.clone(),
+                description: l.description.clone(),
+                amount_cents: l.amount_cents,
+                paid_on: today.clone(),
+                documents: vec![],
+            })
+            .collect();
+        let uploads = (0..expenses.len())
+            .flat_map(|i| ["invoice", "payment"].map(|c| format!("expense-{i}-{c}")))
+            .map(|code| {
+                bandi_app::drafts::Upload::from_bytes(&code, &format!("{code}.pdf"), PDF.to_vec())
+            })
+            .collect();
+        let content = bandi_domain::report::ReportContent {
+            expenses,
+            indicators: [(
+                "agile_workers_target".to_string(),
+                bandi_domain::application::IndicatorValue::Integer(35),
+            )]
+            .into_iter()
+            .collect(),
+            notes: "Progetto concluso nei tempi.".into(),
+        };
+        app.save_report(&staff, &which, content, uploads)
+            .await
+            .map_err(crate::refused)?;
+        app.submit_report(&staff, &which)
+            .await
+            .map_err(crate::refused)?;
+    }
+    // The Distretto Ceramico: verified (one expense in part), closed, paid.
+    let which = Which::Seq(code.clone(), 1);
+    let n = app
+        .report_view(&reviewer, &which)
+        .await
+        .map_err(crate::refused)?
+        .report
+        .map(|r| r.content.expenses.len())
+        .unwrap_or(0);
+    for line in 0..n {
+        let (outcome, partial, reason) = if line == n - 1 {
+            (
+                ExpenseOutcome::Partial,
+                Some(bandi_domain::money::Money::from_euros(60_000)),
+                "Canone cloud oltre la durata del progetto.",
+            )
+        } else {
+            (ExpenseOutcome::Accepted, None, "")
+        };
+        app.check_report_expense(&reviewer, &which, line, outcome, partial, reason)
+            .await
+            .map_err(crate::refused)?;
+    }
+    app.close_verification(&reviewer, &which)
+        .await
+        .map_err(crate::refused)?;
+    let grant = app
+        .report_view(&admin, &which)
+        .await
+        .map_err(crate::refused)?
+        .report
+        .and_then(|r| r.final_grant)
+        .context("the final grant")?;
+    app.record_payment(
+        &admin,
+        &which,
+        PaymentKind::Balance,
+        grant,
+        &today,
+        bandi_domain::review::act("DD 21450/2020", &today, None)
+            .map_err(|e| anyhow::anyhow!("{}", e.text().en))?,
+    )
+    .await
+    .map_err(crate::refused)?;
+    println!(
+        "After the review: the Distretto Ceramico's report verified and paid; Cervia's submitted, to verify."
+    );
+    Ok(())
+}
+
 /// A password for a demo account: 16 hex characters, new at every start.
 fn demo_password() -> String {
     let mut bytes = [0u8; 8];
@@ -159,7 +317,8 @@ pub async fn seed(app: &App, opens_in_minutes: i64, listen: SocketAddr) -> anyho
     let operator = Actor::Operator;
     let mut call = Call::from_toml(CALL).context("the shipped call file")?;
     let existing = store.call(call.code.as_str()).await?;
-    if existing.is_none() {
+    let fresh = existing.is_none();
+    if fresh {
         let mut entities = parse_registry(COMUNI, Some("08")).map_err(anyhow::Error::msg)?;
         entities.extend(parse_registry(UNIONI, Some("08")).map_err(anyhow::Error::msg)?);
         app.import_entities(&operator, &entities)
@@ -250,8 +409,11 @@ pub async fn seed(app: &App, opens_in_minutes: i64, listen: SocketAddr) -> anyho
         println!("  {email:<24} password {password}   {what}");
     }
     println!("  sign in at http://{listen}/accedi");
+    if fresh {
+        seed_awards(app).await?;
+    }
     println!();
-    println!("The review, from the click day to the CUP (the second call, {REVIEW_CODE}):");
+    println!("The walk after the click day (the second call, {REVIEW_CODE}):");
     println!(
         "  1. as istruttore@: Amministrazione → the call → a protocol number → «Prendi in carico»,"
     );
@@ -260,15 +422,19 @@ pub async fn seed(app: &App, opens_in_minutes: i64, listen: SocketAddr) -> anyho
     );
     println!("     application at once: see http://{listen}/bandi/{REVIEW_CODE}/graduatoria);");
     println!(
-        "  2. ask Cervia (ER-IS-…/0000005) for an integration; as enti@ answer it from the receipt;"
+        "  2. ask Bologna (ER-IS-…/0000035, waiting) for an integration; as enti@ answer it from the receipt;"
     );
     println!(
-        "  3. as regione@: on the call's page add 1450000 € by an act, then publish the list:"
+        "  3. as regione@: on the call's page add 1450000 € by an act (Bologna is funded), then publish"
+    );
+    println!("     the list: http://{listen}/bandi/{REVIEW_CODE}/elenco;");
+    println!(
+        "  4. as istruttore@: verify Cervia's expense report (…/domande/5/rendiconto) and close it; as"
     );
     println!(
-        "     http://{listen}/bandi/{REVIEW_CODE}/elenco; as enti@ record Cervia's CUP (E41B20000150002);"
+        "     regione@ pay the final grant; see it at http://{listen}/bandi/{REVIEW_CODE}/trasparenza;"
     );
-    println!("  4. `bandi verify` replays every event and checks it against the stored state.");
+    println!("  5. `bandi verify` replays every event and checks it against the stored state.");
     println!();
     Ok(())
 }
