@@ -136,7 +136,52 @@ fn attach(content: &mut ReportContent, documents: &[DocumentInfo]) {
     }
 }
 
+/// A funded award whose report is late: no report submitted by its deadline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LateReport {
+    pub seq: u64,
+    pub protocol: String,
+    pub entity: String,
+    pub deadline: Date,
+}
+
 impl App {
+    /// The funded awards of a call whose report is not submitted and whose deadline passed.
+    pub async fn late_reports(
+        &self,
+        actor: &Actor,
+        call: &str,
+    ) -> Result<Vec<LateReport>, AppError> {
+        if !actor.is_official() {
+            return Err(AppError::Forbidden);
+        }
+        let rules = self
+            .store()
+            .call_rules(call)
+            .await?
+            .ok_or(AppError::CallNotFound)?;
+        let today = Timestamp::now().to_zoned_datetime(rules.tz()).date();
+        Ok(self
+            .store()
+            .awards_reporting(call)
+            .await?
+            .into_iter()
+            .filter(|a| a.state.is_none_or(|s| s.editable()))
+            .filter_map(|a| {
+                let deadline = a
+                    .extended_to
+                    .and_then(|d| d.parse().ok())
+                    .or(rules.reporting_deadline)?;
+                (deadline < today).then_some(LateReport {
+                    seq: a.seq,
+                    protocol: a.protocol,
+                    entity: a.entity_name,
+                    deadline,
+                })
+            })
+            .collect())
+    }
+
     async fn report_target(&self, actor: &Actor, which: &Which) -> Result<UnderReview, AppError> {
         let (call, seq) = self.resolve(which).await?;
         let app = self

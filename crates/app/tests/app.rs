@@ -63,4 +63,5 @@ on_both_backends!(
     proofs::a_rotation_ends_the_old_key_and_keeps_it_published,
     proofs::the_checkpointer_mirrors_and_signs_at_shutdown,
     reports::reports_verification_payments_and_revocation,
+    reports::a_late_report_is_listed_until_its_deadline_is_extended,
 );

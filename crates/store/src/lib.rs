@@ -49,7 +49,9 @@ pub use history::{
 };
 pub use outbox::{Contacts, Delivery, StoredNotice};
 pub use proofs::{Checkpoint, PublishedKey};
-pub use reports::{GrantRow, Payment, ReportChange, Reporting, StoredReport, report_document_code};
+pub use reports::{
+    AwardReporting, GrantRow, Payment, ReportChange, Reporting, StoredReport, report_document_code,
+};
 pub use review::{Applied, Moved, UnderReview};
 pub use statistics::Indicators;
 pub use verify::VerifyReport;

@@ -673,3 +673,47 @@ impl Store {
             .collect()
     }
 }
+
+/// A funded award and where its report stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwardReporting {
+    pub seq: u64,
+    pub protocol: String,
+    pub entity_name: String,
+    /// The report's deadline as extended for it (`YYYY-MM-DD`), if it was.
+    pub extended_to: Option<String>,
+    pub state: Option<ReportState>,
+}
+
+impl Store {
+    /// The funded awards of a call with where their report stands, in protocol order.
+    pub async fn awards_reporting(&self, call: &str) -> Result<Vec<AwardReporting>> {
+        let rows = sqlx::query(
+            "SELECT a.seq, a.protocol, e.name, r.deadline, r.state FROM applications a \
+             JOIN entities e ON e.code = a.entity_code \
+             LEFT JOIN reports r ON r.call_code = a.call_code AND r.seq = a.seq \
+             WHERE a.call_code = $1 AND a.review_state = 'admitted' \
+             AND a.status IN ('reserved', 'partial') ORDER BY a.seq",
+        )
+        .bind(call)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let state: Option<String> = r.try_get("state")?;
+                Ok(AwardReporting {
+                    seq: r.try_get::<i64, _>("seq")? as u64,
+                    protocol: r.try_get("protocol")?,
+                    entity_name: r.try_get("name")?,
+                    extended_to: r.try_get("deadline")?,
+                    state: state
+                        .map(|s| {
+                            ReportState::parse(&s)
+                                .ok_or_else(|| StoreError::Corrupt(format!("report state {s:?}")))
+                        })
+                        .transpose()?,
+                })
+            })
+            .collect()
+    }
+}

@@ -54,3 +54,21 @@ impl Drop for TestDb {
         }
     }
 }
+
+impl crate::Store {
+    /// Rewrites a call's stored rules in place, with no ledger entry, as only a test does
+    /// (a deadline moved into the past, say); `verify` then reports the difference.
+    pub async fn replace_rules_for_tests(
+        &self,
+        call: &bandi_domain::call::Call,
+    ) -> crate::Result<()> {
+        let json = serde_json::to_string(call).expect("rules serialise");
+        sqlx::query("UPDATE calls SET rules = $1 WHERE code = $2")
+            .bind(json)
+            .bind(call.code.as_str())
+            .execute(self.pool())
+            .await?;
+        self.caches().forget_rules(call.code.as_str());
+        Ok(())
+    }
+}

@@ -381,3 +381,50 @@ pub async fn reports_verification_payments_and_revocation(db: TestDb) {
     }
     app.verify().await.unwrap();
 }
+
+pub async fn a_late_report_is_listed_until_its_deadline_is_extended(db: TestDb) {
+    let (app, anna, capo, staff, _) = funded(&db).await;
+    app.record_cup(&staff, &seq(1), "E41B20000150002")
+        .await
+        .unwrap();
+    assert!(
+        app.late_reports(&anna, code().as_str())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The deadline passes (the call's file said yesterday).
+    let mut call = er_call(SignedDuration::from_mins(-1));
+    call.budget = Money::from_euros(60_000);
+    call.reporting_deadline = Some(
+        jiff::Timestamp::now()
+            .to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Rome").unwrap())
+            .date()
+            .yesterday()
+            .unwrap(),
+    );
+    // The store keeps the rules the ledger published; the cache is read again at once.
+    app.store().replace_rules_for_tests(&call).await.unwrap();
+    let late = app.late_reports(&anna, code().as_str()).await.unwrap();
+    assert_eq!(late.iter().map(|l| l.seq).collect::<Vec<_>>(), [1]);
+    assert!(matches!(
+        app.late_reports(&staff, code().as_str()).await,
+        Err(AppError::Forbidden)
+    ));
+    match app.save_report(&staff, &seq(1), report(), vec![]).await {
+        Err(e) => assert_eq!(e.code(), "report_deadline_passed"),
+        Ok(_) => panic!("a report after its deadline"),
+    }
+    app.extend_report_deadline(&capo, &seq(1), "2099-01-31", "Ritardi del fornitore.")
+        .await
+        .unwrap();
+    assert!(
+        app.late_reports(&anna, code().as_str())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    app.save_report(&staff, &seq(1), report(), vec![])
+        .await
+        .unwrap();
+}

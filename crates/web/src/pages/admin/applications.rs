@@ -90,6 +90,8 @@ struct CallPage {
     lines_csv_href: String,
     xlsx_href: String,
     typed: Typed,
+    /// Funded awards whose report is late: `(link, protocol, entity, deadline)`.
+    late: Vec<(String, String, String, String)>,
 }
 
 /// The status filter of the list and of the exports (`?stato=`), if any.
@@ -267,6 +269,22 @@ pub(crate) async fn call_page(
             ledger_href: format!("/registro?voce={}", v.ledger_seq),
         })
         .collect();
+    let late = s
+        .app
+        .app
+        .late_reports(&bandi_app::Actor::User(session.user.clone()), &code)
+        .await
+        .map_err(ApiError::from)?
+        .into_iter()
+        .map(|l| {
+            (
+                format!("{}/rendiconto", super::application::href(&code, l.seq)),
+                l.protocol,
+                l.entity,
+                l.deadline.strftime("%d/%m/%Y").to_string(),
+            )
+        })
+        .collect();
     let view = CallView::of(stored, now, locale);
     let admin = session.user.role == Role::Admin;
     let page = CallPage {
@@ -298,6 +316,7 @@ pub(crate) async fn call_page(
             .clone()
             .unwrap_or_else(|| now.to_zoned_datetime(call.tz()).date().to_string()),
         typed,
+        late,
         notices_href: format!("/amministrazione/bandi/{}/comunicazioni", encode(&code)),
         csv_href: format!(
             "/amministrazione/bandi/{}/domande.csv{query}",
