@@ -41,6 +41,11 @@ RFC3339 = re.compile(
 )
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 CUP = re.compile(r"[A-Z]\d{2}[A-Z]\d{11}\Z")
+EXPENSE_OUTCOMES = ("accepted", "partial", "refused")
+PAYMENT_KINDS = ("advance", "balance")
+OFFICIALS = ("reviewer", "admin")  # who may verify a report (an admin may act as a reviewer)
+MAX_EXPENSES = 500  # report.rs MAX_EXPENSES
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"  # SHA-256 of ""
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -169,6 +174,23 @@ def local_year(us, tz_name):
     return (EPOCH + timedelta(microseconds=us)).astimezone(ZoneInfo(tz_name)).year
 
 
+def local_date(us, tz_name):
+    """The calendar day (YYYY-MM-DD) of an instant in a time zone: what "today" is for a call."""
+    from zoneinfo import ZoneInfo
+
+    return (EPOCH + timedelta(microseconds=us)).astimezone(ZoneInfo(tz_name)).date().isoformat()
+
+
+def valid_date(s):
+    if not isinstance(s, str) or not DATE.match(s):
+        return False
+    try:
+        datetime.strptime(s, "%Y-%m-%d")
+    except ValueError:
+        return False
+    return True
+
+
 def format_protocol(prefix, year, seq):
     """`{prefix}-{year}/{seq:07}` (protocol.rs, format_protocol)."""
     return f"{prefix}-{year}/{seq:07d}"
@@ -220,6 +242,16 @@ KINDS = {
     "budget_changed": ["call:str", "budget_cents:money", "act:act", "by:role"],
     "list_published": ["call:str", "version:u32", "list_sha256:hex", "act:act", "by:role"],
     "cup_recorded": ["call:str", "seq:u64", "cup:str", "by:role"],
+    "report_submitted": ["call:str", "seq:u64", "version:u32", "report_sha256:hex", "claimed_cents:money",
+                         "eligible_claimed_cents:money", "by:role"],
+    "expense_checked": ["call:str", "seq:u64", "version:u32", "line:u32", "outcome:outcome",
+                        "accepted_cents:money", "reason_sha256:hex", "by:role"],
+    "report_returned": ["call:str", "seq:u64", "version:u32", "reason_sha256:hex", "by:role"],
+    "verification_closed": ["call:str", "seq:u64", "version:u32", "verified_eligible_cents:money",
+                            "final_grant_cents:money", "granted_before_cents:money", "by:role"],
+    "payment_recorded": ["call:str", "seq:u64", "payment:payment", "amount_cents:money", "paid_on:date",
+                         "act:act", "by:role"],
+    "report_deadline_extended": ["call:str", "seq:u64", "until:date", "reason_sha256:hex", "by:role"],
 }
 
 
@@ -253,6 +285,15 @@ def _typed(name, typ, v):
             raise bad("64 lower-case hex digits expected")
     elif typ == "instant":
         micros(v, f"field {name!r}")
+    elif typ == "date":
+        if not isinstance(v, str) or not valid_date(v):
+            raise bad("a calendar date YYYY-MM-DD expected")
+    elif typ == "outcome":
+        if v not in EXPENSE_OUTCOMES:
+            raise bad("accepted, partial or refused expected")
+    elif typ == "payment":
+        if v not in PAYMENT_KINDS:
+            raise bad("advance or balance expected")
     elif typ == "rules":
         if not isinstance(v, dict):
             raise bad("an object expected")
@@ -266,8 +307,8 @@ def _typed(name, typ, v):
             raise bad("an act {number, date[, document_sha256]} expected")
         if not isinstance(v["number"], str) or not v["number"].strip():
             raise bad("the act's number must be a non-empty string")
-        if not isinstance(v["date"], str) or not DATE.match(v["date"]):
-            raise bad("the act's date must be YYYY-MM-DD")
+        if not isinstance(v["date"], str) or not valid_date(v["date"]):
+            raise bad("the act's date must be a calendar date YYYY-MM-DD")
         if "document_sha256" in v and not (isinstance(v["document_sha256"], str) and HEX64.match(v["document_sha256"])):
             raise bad("the act's document_sha256 must be 64 lower-case hex digits")
         return {k: v[k] for k in allowed if k in v}
@@ -500,7 +541,8 @@ def outcome_of(review, status):
 class App:
     __slots__ = ("seq", "protocol", "entity", "received_at", "admitted_at", "requested", "entry",
                  "review", "checklist", "requests", "open_request", "open_deadline", "cup", "eligible",
-                 "standing")
+                 "standing", "report_version", "report_state", "claimed", "eligible_claimed", "checks",
+                 "final_grant", "verified_eligible", "paid", "report_deadline", "review_requested")
 
     def __init__(self, seq, protocol, entity, received_at, admitted_at, requested, entry):
         self.seq, self.protocol, self.entity = seq, protocol, entity
@@ -513,6 +555,19 @@ class App:
         self.cup = None
         self.eligible = None  # not public until a reduction names it
         self.standing = None  # (status, reserved) right after its submission: the receipt's
+        self.review_requested = requested  # the grant asked, after the review's reductions
+        # The expense report (docs/ledger.md, section 9.7): its last version submitted (0 while
+        # never), where it stands (None: never submitted, or a draft, which the ledger does not
+        # show; "submitted", "returned", "verified"), the amounts of the version submitted,
+        # the findings on its lines (line -> accepted cents, the last finding of each), the
+        # verification's outcome, what was paid, and the deadline an extension set.
+        self.report_version = 0
+        self.report_state = None
+        self.claimed = self.eligible_claimed = None
+        self.checks = {}
+        self.final_grant = self.verified_eligible = None
+        self.paid = 0
+        self.report_deadline = None
 
     def close_request(self):
         self.open_request = None
@@ -522,6 +577,10 @@ class App:
 # The members of a call's rules a verifier needs (docs/ledger.md, section 7.1).
 RULES_USED = ("code", "budget", "opens_at", "closes_at", "when_not_fits", "protocol_prefix", "time_zone",
               "rate", "max_grant", "min_cost", "checklist")
+
+
+REPORT_KINDS = ("report_submitted", "expense_checked", "report_returned", "verification_closed",
+                "payment_recorded", "report_deadline_extended")
 
 
 class Call:
@@ -669,9 +728,16 @@ class Verifier:
             app.review = "withdrawn"
             app.close_request()
         elif kind == "award_revoked":
+            if role != "admin":
+                raise Problem("only an admin revokes an award")
+            self.need(app, "admitted", "revoked")
+            if r["reason_sha256"] == EMPTY_SHA256:
+                raise Problem("an award revoked without a reason")
             a.revoked(app.seq)
             app.review = "revoked"
             app.close_request()
+        elif kind in REPORT_KINDS:
+            self.report(c, app, kind, at_us, r)
         elif kind == "budget_changed":
             if role != "admin":
                 raise Problem("only an admin changes a budget")
@@ -698,6 +764,151 @@ class Verifier:
                 raise Problem(f"invalid CUP {r['cup']!r}")
             app.cup = r["cup"]
 
+    # ---- the expense report, its verification, payments (docs/ledger.md, section 9.7)
+    def report(self, c, app, kind, at_us, r):
+        role, seq = r["by"], app.seq
+        alloc = c.alloc.get(seq)
+        today = local_date(at_us, c.rule("time_zone"))
+        reportable = app.review == "admitted" and alloc[2] in ("reserved", "partial") and app.cup is not None
+
+        def current_version():
+            if r["version"] != app.report_version:
+                raise Problem(f"version {r['version']} of the report of application {seq}, whose current "
+                              f"version is {app.report_version}")
+
+        def submitted(what):
+            if app.report_state != "submitted":
+                raise Problem(f"the report of application {seq} is {app.report_state or 'not submitted'}: "
+                              f"it cannot be {what}")
+            current_version()
+            if role not in OFFICIALS:
+                raise Problem(f"a report is {what} by a reviewer or an admin, not by {role}")
+
+        if kind == "report_submitted":
+            if role != "applicant":
+                raise Problem("a report is submitted by its authority (by: applicant)")
+            if not reportable:
+                raise Problem(f"application {seq} reports its expenses only admitted, funded and with its CUP "
+                              f"(it is {app.review}, {alloc[2]}, {'with' if app.cup else 'without'} a CUP)")
+            if app.report_state not in (None, "returned"):
+                raise Problem(f"the report of application {seq} is {app.report_state}: it cannot be submitted")
+            if r["version"] != app.report_version + 1:
+                raise Problem(f"report version {r['version']}, expected {app.report_version + 1}")
+            deadline = self.report_deadline(c, app)
+            if deadline is not None and today > deadline:
+                raise Problem(f"report submitted on {today}, after its deadline {deadline}")
+            if r["claimed_cents"] <= 0:
+                raise Problem("a report claims no expense")
+            if not 0 <= r["eligible_claimed_cents"] <= r["claimed_cents"]:
+                raise Problem(f"eligible_claimed_cents {r['eligible_claimed_cents']} is not between 0 and "
+                              f"claimed_cents {r['claimed_cents']}")
+            app.report_version = r["version"]
+            app.report_state = "submitted"
+            app.claimed, app.eligible_claimed = r["claimed_cents"], r["eligible_claimed_cents"]
+            app.checks = {}
+        elif kind == "expense_checked":
+            submitted("checked")
+            outcome, accepted = r["outcome"], r["accepted_cents"]
+            if outcome == "refused" and accepted != 0:
+                raise Problem(f"an expense refused with {accepted} cents accepted")
+            if outcome != "refused" and accepted <= 0:
+                raise Problem(f"an expense {outcome} with {accepted} cents accepted")
+            if outcome != "accepted" and r["reason_sha256"] == EMPTY_SHA256:
+                raise Problem(f"an expense {outcome} without a reason")
+            if r["line"] >= MAX_EXPENSES:
+                raise Problem(f"line {r['line']}: a report has at most {MAX_EXPENSES} expenses")
+            app.checks[r["line"]] = accepted
+            # Each line accepts at most its amount, and the amounts add up to the claim.
+            if sum(app.checks.values()) > app.claimed:
+                raise Problem(f"the findings on version {app.report_version} accept "
+                              f"{sum(app.checks.values())} cents, more than the report claims ({app.claimed})")
+        elif kind == "report_returned":
+            submitted("returned")
+            if r["reason_sha256"] == EMPTY_SHA256:
+                raise Problem("a report returned without a reason")
+            app.report_state = "returned"
+        elif kind == "verification_closed":
+            submitted("closed")
+            lines = sorted(app.checks)
+            if not lines:
+                raise Problem(f"the verification of application {seq} closed without a finding on any expense")
+            missing = [x for x in range(lines[-1] + 1) if x not in app.checks]
+            if missing:
+                raise Problem(f"the verification of application {seq} closed without a finding on "
+                              f"line(s) {missing} of version {app.report_version}")
+            verified, final, before = r["verified_eligible_cents"], r["final_grant_cents"], r["granted_before_cents"]
+            accepted = sum(app.checks.values())
+            if not 0 <= verified <= min(accepted, app.eligible_claimed):
+                raise Problem(f"verified_eligible_cents {verified}, but the findings accept {accepted} cents "
+                              f"and the report claimed {app.eligible_claimed} eligible")
+            if self.plain_categories(c) and verified != accepted:
+                raise Problem(f"verified_eligible_cents {verified}, but the findings accept {accepted} cents "
+                              f"(every category of the call is eligible without a share cap)")
+            if before != alloc[1]:
+                raise Problem(f"granted_before_cents {before}, but the replay reserves {alloc[1]} "
+                              f"for application {seq}")
+            want = min(before, grant_for(verified, c.rule("rate"), c.rule("max_grant")))
+            if final != want:
+                raise Problem(f"final_grant_cents {final}, but the call's rules give {want} for {verified} "
+                              f"verified (never above the {before} granted)")
+            app.report_state = "verified"
+            app.verified_eligible, app.final_grant = verified, final
+            if final < before:
+                c.alloc.reduced(seq, final)
+        elif kind == "payment_recorded":
+            if role != "admin":
+                raise Problem("only an admin records a payment")
+            self.need(app, "admitted", "paid")
+            amount = r["amount_cents"]
+            if amount <= 0:
+                raise Problem(f"a payment of {amount} cents")
+            if r["payment"] == "advance":
+                if app.report_state == "verified":
+                    raise Problem(f"an advance to application {seq} after its verification closed")
+                rate = c.rules.get("advance")
+                if rate is None:
+                    raise Problem("an advance, but the call's rules provide none")
+                ceiling = alloc[1] * rate // 10_000
+            else:
+                if app.report_state != "verified":
+                    raise Problem(f"a balance paid to application {seq} before its verification closed")
+                ceiling = app.final_grant
+            if app.paid + amount > ceiling:
+                raise Problem(f"paid {app.paid} + {amount} cents to application {seq}, above the "
+                              f"{ceiling} that may be paid as {r['payment']}")
+            app.paid += amount
+        elif kind == "report_deadline_extended":
+            if role != "admin":
+                raise Problem("only an admin extends a report's deadline")
+            if not reportable:
+                raise Problem(f"a deadline extended for application {seq}, which does not report "
+                              f"(it is {app.review}, {alloc[2]}, {'with' if app.cup else 'without'} a CUP)")
+            if app.report_state not in (None, "returned"):
+                raise Problem(f"the report of application {seq} is {app.report_state}: its deadline cannot move")
+            if r["reason_sha256"] == EMPTY_SHA256:
+                raise Problem("a deadline extended without a reason")
+            if r["until"] < today:
+                raise Problem(f"a deadline extended until {r['until']}, before the day it was set ({today})")
+            app.report_deadline = r["until"]
+
+    @staticmethod
+    def report_deadline(c, app):
+        """The report's last day: the last extension's, else the call's (or none)."""
+        if app.report_deadline is not None:
+            return app.report_deadline
+        d = c.rules.get("reporting_deadline")
+        if d is not None and not valid_date(d):
+            raise Problem(f"the rules' reporting_deadline {d!r} is not a date")
+        return d
+
+    @staticmethod
+    def plain_categories(c):
+        """Whether the call's eligible cost is the plain sum of its expenses: every category
+        eligible, none with a share cap (else the verified eligible cost is only bounded)."""
+        cats = c.rules.get("categories")
+        return isinstance(cats, list) and bool(cats) and all(
+            isinstance(x, dict) and x.get("eligible") is True and x.get("max_share") is None for x in cats)
+
     @staticmethod
     def need(app, state, what):
         if app.review != state:
@@ -708,13 +919,15 @@ class Verifier:
         return [i.get("code") for i in c.rule("checklist") if isinstance(i, dict)]
 
     def list_row(self, c, app):
-        requested, reserved, status = c.alloc.get(app.seq)
+        _, reserved, status = c.alloc.get(app.seq)
         return {
             "seq": app.seq,
             "protocol": app.protocol,
             "entity_code": app.entity,
             "received_at": app.received_at,
-            "requested_cents": requested,
+            # The grant asked after the review's reductions; a verification's final grant
+            # shows in granted_cents only (docs/ledger.md, section 7.2).
+            "requested_cents": app.review_requested,
             "granted_cents": reserved,
             "outcome": outcome_of(app.review, status),
         }
@@ -834,6 +1047,7 @@ class Verifier:
         if min_cost is not None and eligible < min_cost:
             raise Problem("the eligible cost is below the call's minimum")
         app.eligible = eligible
+        app.review_requested = after
         if after < before:
             c.alloc.reduced(app.seq, after)
 
@@ -1833,6 +2047,188 @@ def self_test():
     check("a budget changed before the opening: refused",
           "before the call opens" in (chain_problem([published, ("2020-04-02T00:00:00.000000Z", budget)]) or ""))
     check("a budget changed after the opening", chain_problem([published, ("2020-04-03T07:30:00.000000Z", budget)]) is None)
+
+    # The expense report, its verification and payments (docs/ledger.md, section 9.7), on a
+    # call with a reporting deadline, an advance of 30 % and one category without a cap:
+    # 1 and 2 ask 10,000 € each of 15,000 €; 1 admitted with its CUP, paid an advance,
+    # reports, is given back, reports again, is verified for 6,000 € (a final grant of
+    # 4,200 €: 5,800 € go back and 2 is funded), paid the balance, and revoked.
+    rep_rules = dict(WORKED_RULES, code="demo-rep", protocol_prefix="DR", budget=1500000, max_grant=None,
+                     reporting_deadline="2020-12-31", advance=3000,
+                     categories=[{"code": "training", "label": {"it": "Formazione", "en": "Training"},
+                                  "eligible": True, "max_share": None}])
+    rep_published = ("2020-04-01T10:00:00.000000Z", {
+        "kind": "call_published", "call": "demo-rep", "budget_cents": 1500000,
+        "opens_at": "2020-04-03T07:30:00.000000Z", "closes_at": "2020-07-31T16:00:00.000000Z",
+        "rules": _sorted_obj(rep_rules), "rules_sha256": sha256_hex(canonical_json(rep_rules))})
+
+    def rep(kind, at, seq=1, **fields):
+        return (f"2020-{at}.000000Z", dict({"kind": kind, "call": "demo-rep", "seq": seq}, **fields))
+
+    def rep_app(seq):
+        at = f"2020-04-03T07:30:0{seq}.000000Z"
+        return (at, {"kind": "application_submitted", "call": "demo-rep", "seq": seq,
+                     "protocol": format_protocol("DR", 2020, seq), "entity": f"03900{seq}", "admitted_at": at,
+                     "received_at": at, "content_sha256": "ab" * 32, "requested_cents": 1000000})
+
+    act = {"number": "DD 1/2020", "date": "2020-10-01"}
+    reason = "cd" * 32
+
+    def submit(version, at="10-01T08:00:00", claimed=800000, seq=1):
+        return rep("report_submitted", at, seq=seq, version=version, report_sha256="ef" * 32,
+                   claimed_cents=claimed, eligible_claimed_cents=claimed, by="applicant")
+
+    def checked(version, line, outcome="accepted", accepted=400000, at="10-02T08:00:00", why=reason, by="reviewer"):
+        return rep("expense_checked", at, version=version, line=line, outcome=outcome, accepted_cents=accepted,
+                   reason_sha256=why, by=by)
+
+    def close(version, verified=600000, final=420000, before=1000000, at="10-20T08:00:00"):
+        return rep("verification_closed", at, version=version, verified_eligible_cents=verified,
+                   final_grant_cents=final, granted_before_cents=before, by="reviewer")
+
+    def pay(kind, amount, at="10-25T08:00:00", seq=1):
+        return rep("payment_recorded", at, seq=seq, payment=kind, amount_cents=amount, paid_on="2020-10-25",
+                   act=act, by="admin")
+
+    def extend(until, at="10-01T07:00:00", seq=1):
+        return rep("report_deadline_extended", at, seq=seq, until=until, reason_sha256=reason, by="admin")
+
+    revoke = rep("award_revoked", "11-01T08:00:00", reason_sha256=reason, act=act, by="admin")
+    admitted = [rep_published, rep_app(1), rep_app(2),
+                rep("application_taken", "09-01T08:00:00", by="reviewer", takeover=False),
+                rep("application_admitted", "09-01T09:00:00", reason_sha256=reason, by="reviewer"),
+                rep("cup_recorded", "09-01T10:00:00", cup="E41B20000150002", by="reviewer")]
+    story = admitted + [
+        pay("advance", 300000, at="09-02T08:00:00"),
+        submit(1), checked(1, 0), rep("report_returned", "10-03T08:00:00", version=1, reason_sha256=reason,
+                                      by="reviewer"),
+        submit(2, at="10-10T08:00:00"), checked(2, 0, accepted=600000, at="10-11T08:00:00"),
+        checked(2, 1, "partial", 100000, at="10-12T08:00:00"),
+        checked(2, 1, "refused", 0, at="10-13T08:00:00"),  # a finding changed: the last one counts
+        close(2), pay("balance", 120000), revoke]
+
+    def rep_fold(records):
+        w = Verifier(None, warn=lambda m: None)
+        prev = GENESIS_HASH
+        for n, (at, rec) in enumerate(records, 1):
+            payload = compact(rec)
+            h = entry_hash(n, prev, rec["kind"], at, payload)
+            w.add({"seq": n, "prev_hash": prev, "hash": h, "kind": rec["kind"], "at": at, "payload": payload})
+            prev = h
+        return w.calls["demo-rep"]
+
+    i_close = story.index(close(2))
+    i_sub2 = story.index(submit(2, at="10-10T08:00:00"))
+    check("report story verifies", chain_problem(story) is None)
+    if chain_problem(story) is None:
+        c = rep_fold(story[:-1])
+        check("verification closed: the rest back to the call, 2 funded",
+              c.alloc.get(1) == [420000, 420000, "reserved"] and c.alloc.get(2) == [1000000, 1000000, "reserved"]
+              and c.alloc.reserved == 1420000 and c.apps[0].paid == 420000)
+        c = rep_fold(story)
+        check("revocation frees the final grant", c.alloc.get(1) == [420000, 0, "revoked"]
+              and c.apps[0].review == "revoked" and c.alloc.reserved == 1000000)
+        listed = rep("list_published", "10-21T08:00:00", version=1, list_sha256="12" * 32, act=act, by="admin")
+        del listed[1]["seq"]
+        c = rep_fold(story[:i_close + 1] + [listed])
+        row = c.lists[1][2][0]
+        check("a list after the verification: requested as the review left it, granted the final grant",
+              (row["requested_cents"], row["granted_cents"], row["outcome"]) == (1000000, 420000, "funded"))
+    cases = [
+        ("a report before the CUP", admitted[:-1] + [submit(1)], "only admitted, funded and with its CUP"),
+        ("a report of a waitlisted application", admitted + [
+            rep("application_taken", "09-02T08:00:00", seq=2, by="reviewer", takeover=False),
+            rep("application_admitted", "09-02T09:00:00", seq=2, reason_sha256=reason, by="reviewer"),
+            submit(1, seq=2)], "waitlisted"),
+        ("a report submitted by an official", admitted + [
+            (submit(1)[0], dict(submit(1)[1], by="reviewer"))], "by its authority"),
+        ("a first report numbered 2", admitted + [submit(2)], "report version 2, expected 1"),
+        ("a report submitted twice", admitted + [submit(1), submit(2)], "submitted: it cannot be submitted"),
+        ("a report after its deadline", admitted + [submit(1, at="12-31T23:30:00")], "after its deadline 2020-12-31"),
+        ("a report on its last day (Rome)", admitted + [submit(1, at="12-31T22:59:59")], None),
+        ("a report after an extension", admitted + [extend("2021-01-15"), submit(1, at="12-31T23:30:00")], None),
+        ("an extension into the past", admitted + [extend("2020-09-30")], "before the day it was set"),
+        ("an extension of a submitted report", admitted + [submit(1), extend("2021-01-15", at="10-02T07:00:00")],
+         "submitted: its deadline cannot move"),
+        ("an extension by a reviewer", admitted + [(extend("2021-01-15")[0], dict(extend("2021-01-15")[1],
+                                                                                by="reviewer"))],
+         "only an admin extends"),
+        ("eligible above claimed", admitted + [(submit(1)[0], dict(submit(1)[1], eligible_claimed_cents=800001))],
+         "not between 0 and claimed"),
+        ("a check before the report", admitted + [checked(1, 0)], "not submitted: it cannot be checked"),
+        ("a check of an old version", story[:i_sub2 + 1] + [checked(1, 0, at="10-11T08:00:00")],
+         "version 1 of the report of application 1, whose current version is 2"),
+        ("a check of a returned report", story[:i_sub2] + [checked(1, 1, at="10-04T08:00:00")],
+         "returned: it cannot be checked"),
+        ("a check by the applicant", admitted + [submit(1), checked(1, 0, by="applicant")], "reviewer or an admin"),
+        ("a refusal with money", admitted + [submit(1), checked(1, 0, "refused", 1)], "refused with 1 cents"),
+        ("a partial finding without a reason", admitted + [submit(1), checked(1, 0, "partial", 1, why=EMPTY_SHA256)],
+         "partial without a reason"),
+        ("an acceptance above the report", admitted + [submit(1), checked(1, 0, accepted=800001)],
+         "more than the report claims"),
+        ("acceptances adding up above the report", admitted + [submit(1), checked(1, 0, accepted=500000),
+                                                              checked(1, 1, accepted=300001)],
+         "accept 800001 cents, more than the report claims"),
+        ("a line beyond the largest report", admitted + [submit(1), checked(1, 500)], "at most 500 expenses"),
+        ("a close without findings", admitted + [submit(1), close(1)], "without a finding on any expense"),
+        ("a close with a line unchecked", admitted + [submit(1), checked(1, 0), checked(1, 2), close(1)],
+         "without a finding on line(s) [1]"),
+        ("a close with the wrong final grant", story[:i_close] + [close(2, final=420001)],
+         "final_grant_cents 420001"),
+        ("a close with more verified than accepted", story[:i_close] + [close(2, verified=600001, final=420000)],
+         "the findings accept 600000"),
+        ("a close with the wrong grant before", story[:i_close] + [close(2, before=999999, final=420000)],
+         "granted_before_cents 999999"),
+        ("a close, then a check", story[:i_close + 1] + [checked(2, 0, at="10-21T08:00:00")],
+         "verified: it cannot be checked"),
+        ("a report after the close", story[:i_close + 1] + [submit(3, at="10-21T08:00:00")],
+         "verified: it cannot be submitted"),
+        ("an advance above the call's share", admitted + [pay("advance", 300001, at="09-02T08:00:00")],
+         "above the 300000 that may be paid as advance"),
+        ("two advances within the share", admitted + [pay("advance", 200000, at="09-02T08:00:00"),
+                                                      pay("advance", 100000, at="09-03T08:00:00")], None),
+        ("an advance on a call without one", [(rep_published[0], dict(rep_published[1], rules=_sorted_obj(
+            {k: v for k, v in rep_rules.items() if k != "advance"}), rules_sha256=sha256_hex(canonical_json(
+                {k: v for k, v in rep_rules.items() if k != "advance"}))))] + admitted[1:]
+         + [pay("advance", 1, at="09-02T08:00:00")], "provide none"),
+        ("an advance after the close", story[:i_close + 1] + [pay("advance", 1)], "after its verification closed"),
+        ("a balance before the close", story[:i_close] + [pay("balance", 1)], "before its verification closed"),
+        ("a balance above the final grant", story[:i_close + 1] + [pay("balance", 120001)],
+         "above the 420000 that may be paid as balance"),
+        ("a payment by a reviewer", admitted + [(pay("advance", 1)[0], dict(pay("advance", 1)[1], by="reviewer"))],
+         "only an admin records a payment"),
+        ("a payment after the revocation", story + [pay("balance", 1, at="11-02T08:00:00")],
+         "revoked: it cannot be paid"),
+        ("a revocation of an application in review", admitted[:4] + [revoke], "in_review: it cannot be revoked"),
+        ("a revocation of an admitted application left waiting", admitted + [
+            rep("application_taken", "09-02T08:00:00", seq=2, by="reviewer", takeover=False),
+            rep("application_admitted", "09-02T09:00:00", seq=2, reason_sha256=reason, by="reviewer"),
+            (revoke[0], dict(revoke[1], seq=2))], "only a reserved application can be revoked"),
+        # Every expense refused: a final grant of 0 cannot be a reduction of the fold.
+        ("a verification closed with nothing granted", admitted + [
+            submit(1), checked(1, 0, "refused", 0), close(1, verified=0, final=0)], "amounts must be positive"),
+        ("a revocation without a reason", admitted + [(revoke[0], dict(revoke[1], reason_sha256=EMPTY_SHA256))],
+         "revoked without a reason"),
+        ("a return without a reason", admitted + [submit(1), rep("report_returned", "10-03T08:00:00", version=1,
+                                                                 reason_sha256=EMPTY_SHA256, by="reviewer")],
+         "returned without a reason"),
+        ("a revocation by a reviewer", admitted + [(revoke[0], dict(revoke[1], by="reviewer"))],
+         "only an admin revokes"),
+        ("revoked twice", story + [(revoke[0].replace("11-01", "11-02"), revoke[1])], "revoked: it cannot be revoked"),
+        ("a report after the revocation", admitted + [revoke, submit(1, at="11-02T08:00:00")],
+         "only admitted, funded and with its CUP"),
+        # What the server allows after a revocation: the verification of a report submitted
+        # before it goes on (checks, return, close with nothing granted before: no money moves).
+        ("a report verified after the revocation", admitted + [
+            submit(1), (revoke[0].replace("11-01", "10-01"), revoke[1]), checked(1, 0, at="10-02T08:00:00"),
+            close(1, verified=400000, final=0, before=0)], None),
+    ]
+    for name, records, expect in cases:
+        got = chain_problem(records)
+        if expect is None:
+            check(f"report case {name}: passes ({got})", got is None)
+        else:
+            check(f"report case {name}: refused with {expect!r} ({got})", expect in (got or ""))
 
     # Saved checkpoints: a directory in bandi's layout, a one-line mirror, and a rewrite named
     # before the checkpoints served now are compared with the saved ones.
