@@ -28,6 +28,8 @@ pub mod error;
 pub mod limits;
 pub mod net;
 pub mod openapi;
+// The grants as the law asks them published and as open data (issue 12).
+mod opendata;
 pub mod pages;
 #[doc(hidden)]
 pub mod testing;

@@ -9,6 +9,10 @@ pub fn document() -> Value {
     if let Value::Object(more) = proof_paths() {
         paths.extend(more);
     }
+    if let Value::Object(more) = grant_paths() {
+        paths.extend(more);
+    }
+    doc["components"]["schemas"]["Grant"] = grant_schema();
     doc
 }
 
@@ -297,6 +301,59 @@ fn proof_paths() -> Value {
                 "type": "object", "required": ["items", "next_after"],
                 "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Checkpoint"}}, "next_after": {"type": "integer"}}
             }}}}, "400": bad}
+        }}
+    })
+}
+
+/// A grant as the open data give it.
+fn grant_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["call", "seq", "protocol", "beneficiary", "project", "requested_cents", "awarded_cents", "award_act", "final_grant_cents", "paid_cents", "revocation", "stage", "ledger_href"],
+        "properties": {
+            "call": {"type": "string"},
+            "seq": {"type": "integer", "minimum": 1},
+            "protocol": {"type": "string"},
+            "beneficiary": {"type": "object", "required": ["id", "entity_code", "name", "kind"], "properties": {
+                "id": {"type": "string", "description": "IT-CF-{fiscal code}, or IT-BANDI-ENTE-{entity code} when the registry has no fiscal code"},
+                "entity_code": {"type": "string"}, "name": {"type": "string"}, "kind": {"type": "string"},
+                "fiscal_code": {"type": ["string", "null"]}, "province": {"type": ["string", "null"]}, "istat_code": {"type": ["string", "null"]}
+            }},
+            "project": {"type": "object", "properties": {"title": {"type": "string"}, "cup": {"type": ["string", "null"]}}},
+            "requested_cents": {"type": "integer"},
+            "awarded_cents": {"type": "integer", "description": "As the act's published list states it; what is reserved now while no act awards it"},
+            "award_act": {"type": ["object", "null"], "description": "The latest published list funding it: {number, date, list_version, list_href, ledger_seq, document_href}"},
+            "final_grant_cents": {"type": ["integer", "null"], "description": "Once the report's verification is closed"},
+            "paid_cents": {"type": "integer"},
+            "revocation": {"type": ["object", "null"], "description": "{act: {number, date}, to_recover_cents}"},
+            "stage": {"type": "string", "enum": ["reserved", "awarded", "verified", "paid", "revoked"]},
+            "ledger_href": {"type": "string"}
+        }
+    })
+}
+
+/// The grants as open data (D.Lgs. 33/2013, artt. 26-27), public.
+fn grant_paths() -> Value {
+    let error = json!({"$ref": "#/components/schemas/Error"});
+    let grant = json!({"$ref": "#/components/schemas/Grant"});
+    json!({
+        "/calls/{code}/grants": {"get": {
+            "summary": "The grants of a call (admitted and funded, or revoked) with the act of award, the final grant, payments and revocations: the transparency page as data",
+            "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "responses": {
+                "200": {"description": "{call, title, title_en, funder, office, office_in_call_file, how_chosen, how_chosen_en, act_of_award, totals, grants}", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["call", "grants"],
+                    "properties": {"call": {"type": "string"}, "grants": {"type": "array", "items": grant.clone()}}
+                }}}},
+                "404": {"description": "unknown call", "content": {"application/json": {"schema": error}}}
+            }
+        }},
+        "/grants": {"get": {
+            "summary": "Every call's grants",
+            "responses": {"200": {"description": "{funder, grants}", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["grants"],
+                "properties": {"grants": {"type": "array", "items": grant}}
+            }}}}}
         }}
     })
 }

@@ -8,6 +8,8 @@ use crate::SharedState;
 mod applications;
 mod auth;
 pub(crate) mod calls;
+// The grants as open data (issue 12).
+mod grants;
 mod ledger;
 mod proofs;
 mod review;
@@ -38,6 +40,9 @@ pub fn routes() -> Router<SharedState> {
             get(review::lists).post(review::publish),
         )
         .route("/calls/{code}/lists/{version}", get(review::list))
+        // The grants as open data (issue 12).
+        .route("/calls/{code}/grants", get(grants::call))
+        .route("/grants", get(grants::all))
         .route("/applications/{id}", get(applications::show))
         .route("/ledger", get(ledger::page))
         .route("/ledger/head", get(proofs::head))

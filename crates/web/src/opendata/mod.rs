@@ -222,7 +222,6 @@ impl CallGrants {
                     .map(|r| r.to_recover)
                     .unwrap_or(Money::ZERO)
             }),
-            funded: sum(&|g| g.funded()),
         }
     }
 }
@@ -235,7 +234,6 @@ pub(crate) struct Totals {
     pub paid: Money,
     pub revoked: Money,
     pub to_recover: Money,
-    pub funded: Money,
 }
 
 /// The grant of `row`, if it is one: funded now, funded in a published list, or revoked.
@@ -249,8 +247,8 @@ fn grant(row: GrantRow, versions: &[PublishedVersion]) -> Option<Grant> {
             })
             .map(|r| (r.granted_cents, AwardAct::of(v)))
     });
-    let funded_now = row.awarded.is_positive()
-        && matches!(row.status, Status::Reserved | Status::Partial);
+    let funded_now =
+        row.awarded.is_positive() && matches!(row.status, Status::Reserved | Status::Partial);
     if listed.is_none() && !funded_now && row.revoked.is_none() {
         return None;
     }
@@ -283,7 +281,15 @@ pub(crate) async fn all(store: &Store) -> Result<Vec<CallGrants>, StoreError> {
     Ok(out)
 }
 
-/// How the beneficiaries were chosen, in plain words: the call's first-come rule.
+/// How the beneficiaries were chosen, in a few words (the pages say it at length with the
+/// call's first-come rule): one cell of the open data.
 pub(crate) fn how_chosen(locale: Locale) -> &'static str {
-    crate::pages::first_come_words(locale)
+    match locale {
+        Locale::En => {
+            "First come, first served: applications funded in the order they arrived until the funds ran out"
+        }
+        Locale::It => {
+            "Procedura a sportello: domande finanziate in ordine cronologico di arrivo fino a esaurimento delle risorse"
+        }
+    }
 }

@@ -36,6 +36,10 @@ mod info;
 mod ledger;
 mod list;
 mod live;
+// The transparency page, the open data and the statistics of a call (issue 12).
+mod charts;
+mod statistics;
+mod transparency;
 
 pub use live::Live;
 
@@ -156,6 +160,17 @@ pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
         .route("/bandi/{code}/elenco", get(list::show))
         .route("/bandi/{code}/atti/{id}", get(list::act))
         .route("/bandi/{code}/eventi", get(live::events))
+        // Transparency (D.Lgs. 33/2013, artt. 26-27), open data and statistics (issue 12).
+        .route("/bandi/{code}/trasparenza", get(transparency::show))
+        .route("/bandi/{code}/open-data.csv", get(transparency::call_csv))
+        .route("/bandi/{code}/360giving.json", get(transparency::call_360))
+        .route("/open-data.csv", get(transparency::all_csv))
+        .route("/360giving.json", get(transparency::all_360))
+        .route("/bandi/{code}/statistiche", get(statistics::show))
+        .route(
+            "/bandi/{code}/statistiche/{table}",
+            get(statistics::table_csv),
+        )
         .route("/registro", get(ledger::explorer))
         .route("/accessibilita", get(info::accessibility))
         .route("/privacy", get(info::privacy))

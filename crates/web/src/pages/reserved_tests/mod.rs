@@ -331,4 +331,7 @@ mod preview;
 mod reports;
 mod review;
 mod sign_in;
+// The transparency page, the open data and the statistics (issue 12).
+mod statistics;
 mod statuses;
+mod transparency;

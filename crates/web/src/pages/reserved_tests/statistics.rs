@@ -1,0 +1,178 @@
+//! The statistics page after the story of [`super::transparency::seeded`]: every chart an
+//! accessible SVG (`role="img"`, `<title>`, `<desc>`) beside a table whose numbers are the
+//! ones seeded, each table downloadable as CSV in the open data's dialect; an empty call,
+//! bad table names and unknown calls; the English page.
+
+use jiff::SignedDuration;
+use reqwest::StatusCode;
+
+use super::transparency::{get, read_csv, seeded};
+use super::*;
+
+/// The rows of the table `id` of the page, as `(header cell, other cells)` texts.
+fn table(html: &str, id: &str) -> Vec<Vec<String>> {
+    let start = html
+        .find(&format!("id=\"table-{id}\""))
+        .unwrap_or_else(|| panic!("no table {id}"));
+    let rest = &html[start..];
+    let body = &rest[rest.find("<tbody>").unwrap() + 7..rest.find("</tbody>").unwrap()];
+    body.split("<tr>")
+        .skip(1)
+        .map(|row| {
+            let mut cells = Vec::new();
+            let mut rest = row;
+            while let Some(i) = rest.find(['<']) {
+                let tag = &rest[i + 1..];
+                if tag.starts_with("th") || tag.starts_with("td") {
+                    let text = &tag[tag.find('>').unwrap() + 1..];
+                    cells.push(text[..text.find('<').unwrap()].trim().to_string());
+                }
+                rest = tag;
+            }
+            cells
+        })
+        .collect()
+}
+
+/// The `<svg>` of the chart of table `id`.
+fn svg<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html
+        .find(&format!("id=\"chart-{id}\""))
+        .unwrap_or_else(|| panic!("no chart {id}"));
+    let start = html[..start].rfind("<svg").unwrap();
+    let end = start + html[start..].find("</svg>").unwrap() + 6;
+    &html[start..end]
+}
+
+fn cells(rows: &[Vec<String>]) -> Vec<Vec<&str>> {
+    rows.iter()
+        .map(|r| r.iter().map(String::as_str).collect())
+        .collect()
+}
+
+on_both_backends! {
+    async fn statistics_of_an_empty_call(db: TestDb) {
+    let app = start(db, SignedDuration::from_mins(-1)).await;
+    let res = get(&app, &format!("/bandi/{CODE}/statistiche")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Nessuna domanda ricevuta."));
+    assert!(html.contains("Nessun contributo concesso."));
+    // The money's path has its six steps even at zero.
+    assert_eq!(table(&html, "percorso-delle-risorse").len(), 6);
+    let (headers, rows) = read_csv(
+        &get(&app, &format!("/bandi/{CODE}/statistiche/domande-per-minuto.csv"))
+            .await
+            .bytes()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(headers, ["Minuto", "Domande", "Domande in totale"]);
+    assert!(rows.is_empty());
+    }
+}
+
+on_both_backends! {
+    async fn statistics_with_charts_and_tables(db: TestDb) {
+    let app = seeded(db).await;
+    let res = get(&app, &format!("/bandi/{CODE}/statistiche")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(!html.contains("<script>"), "no script of its own");
+    for id in crate::pages::statistics::TABLES {
+        let chart = svg(&html, id);
+        assert!(chart.contains("role=\"img\""), "{id}");
+        assert!(chart.contains(&format!("aria-labelledby=\"chart-{id}-title chart-{id}-desc\"")));
+        assert!(chart.contains(&format!("<title id=\"chart-{id}-title\">")), "{id}");
+        assert!(chart.contains(&format!("<desc id=\"chart-{id}-desc\">")), "{id}");
+        assert!(!chart.contains("style="), "{id}: the CSP forbids inline styles");
+        assert!(html.contains(&format!("href=\"/bandi/{CODE}/statistiche/{id}.csv\"")), "{id}");
+        assert!(html.contains(&format!("id=\"table-{id}\"")), "{id}");
+    }
+    assert_eq!(html.matches("<caption>").count(), 5);
+
+    // Four applications, all in the minutes after the opening.
+    let minutes = table(&html, "domande-per-minuto");
+    let total: i64 = minutes.iter().map(|r| r[1].parse::<i64>().unwrap()).sum();
+    assert_eq!(total, 4);
+    assert_eq!(minutes.last().unwrap()[2], "4");
+    assert!(svg(&html, "domande-per-minuto").contains(&format!(": {}.", minutes[minutes.len() - 1][1])));
+
+    // The money as it stands: Bologna's revoked grant counts nowhere.
+    assert_eq!(
+        cells(&table(&html, "contributi-per-provincia")),
+        [["RA", "2", "70.000,00 €"]]
+    );
+    assert_eq!(
+        cells(&table(&html, "contributi-per-tipo-di-ente")),
+        [["Comune", "1", "35.000,00 €"], ["Unione di Comuni", "1", "35.000,00 €"]]
+    );
+    assert_eq!(
+        cells(&table(&html, "percorso-delle-risorse")),
+        [
+            ["Richiesto dalle domande", "262.500,00 €", "4"],
+            ["Concesso", "192.500,00 €", "3"],
+            ["Confermato dalla verifica", "91.000,00 €", "2"],
+            ["Erogato", "91.000,00 €", "2"],
+            ["Revocato", "105.000,00 €", "1"],
+            ["Da recuperare", "56.000,00 €", "1"],
+        ]
+    );
+    let path_chart = svg(&html, "percorso-delle-risorse");
+    assert!(path_chart.contains("Richiesto dalle domande: 262.500,00 €."));
+    assert!(path_chart.contains(">56.000,00 €</text>"));
+    // Indicators: promised by Cervia and the Distretto (90 each), achieved by Cervia (85).
+    let indicators = table(&html, "indicatori");
+    let target = indicators
+        .iter()
+        .find(|r| r[0] == "Lavoratori agili previsti a fine progetto")
+        .unwrap();
+    assert_eq!(target[1..], ["180", "2", "85", "1"]);
+    // (The apostrophe is escaped in the page.)
+    let staff = indicators.iter().find(|r| r[0].starts_with("Dipendenti dell")).unwrap();
+    assert_eq!(staff[1..], ["360", "2", "0", "0"]);
+    assert!(svg(&html, "indicatori").contains("Previsto 180, Raggiunto 85."));
+
+    // Each table as CSV: the same numbers, Italian decimals.
+    let (headers, rows) = read_csv(
+        &get(&app, &format!("/bandi/{CODE}/statistiche/percorso-delle-risorse.csv"))
+            .await
+            .bytes()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(headers, ["Fase", "Importo", "Domande o contributi"]);
+    assert_eq!(rows[0], ["Richiesto dalle domande", "262500,00", "4"]);
+    assert_eq!(rows[5], ["Da recuperare", "56000,00", "1"]);
+    let (_, rows) = read_csv(
+        &get(&app, &format!("/bandi/{CODE}/statistiche/contributi-per-provincia.csv"))
+            .await
+            .bytes()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(rows, [["RA", "2", "70000,00"]]);
+
+    // English: the same numbers the English way; the CSV stays Italian.
+    let en = get(&app, &format!("/bandi/{CODE}/statistiche?lang=en")).await.text().await.unwrap();
+    assert!(en.contains("<html lang=\"en\">"));
+    assert!(en.contains("<h1>Statistics: "));
+    assert_eq!(
+        cells(&table(&en, "percorso-delle-risorse"))[0],
+        ["Requested by the applications", "€262,500.00", "4"]
+    );
+
+    // Bad inputs.
+    for path in [
+        format!("/bandi/{CODE}/statistiche/nessuna.csv"),
+        format!("/bandi/{CODE}/statistiche/indicatori"),
+        format!("/bandi/{CODE}/statistiche/indicatori.json"),
+        "/bandi/nessuno/statistiche".to_string(),
+        "/bandi/nessuno/statistiche/indicatori.csv".to_string(),
+    ] {
+        let res = get(&app, &path).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(res.text().await.unwrap().contains("<html lang=\"it\">"), "{path}");
+    }
+    }
+}
