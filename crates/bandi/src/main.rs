@@ -102,6 +102,19 @@ enum Command {
     /// Awards: revocations and report deadlines, as an admin.
     #[command(subcommand)]
     Awards(awards::AwardsCommand),
+    /// The grants as open data, the same files the transparency page links: `transparency`
+    /// (JSON, D.Lgs. 33/2013 art. 26-27), `360giving` (a 360Giving data package) or `csv`
+    /// (for a spreadsheet set to Italian).
+    Export {
+        #[arg(value_parser = parse_export_format)]
+        format: bandi_web::ExportFormat,
+        /// The call; every call without it.
+        #[arg(long)]
+        call: Option<String>,
+        /// Where to write it; the standard output without it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Check the ledger chain and replay every call's allocation, on the database; or,
     /// with --public, a running deployment from its public endpoints alone.
     Verify {
@@ -205,6 +218,13 @@ fn parse_role(s: &str) -> Result<Role, String> {
 }
 
 /// `10.0.0.1` or `10.0.0.0/8`.
+fn parse_export_format(s: &str) -> Result<bandi_web::ExportFormat, String> {
+    bandi_web::ExportFormat::parse(s).ok_or_else(|| {
+        let names: Vec<_> = bandi_web::ExportFormat::ALL.map(|f| f.as_str()).into();
+        format!("one of {}", names.join(", "))
+    })
+}
+
 fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
     let s = s.trim();
     s.parse::<ipnet::IpNet>()
@@ -440,6 +460,19 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
         Command::Reports(command) => awards::reports(&app, command).await?,
         Command::Payments(command) => awards::payments(&app, command).await?,
         Command::Awards(command) => awards::awards(&app, command).await?,
+        Command::Export { format, call, out } => {
+            let file = bandi_web::export(app.store(), format, call.as_deref())
+                .await
+                .map_err(|e| anyhow::anyhow!("{} ({})", e.text.en, e.code))?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, &file.body)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!("{} bytes written to {}", file.body.len(), path.display());
+                }
+                None => std::io::Write::write_all(&mut std::io::stdout(), &file.body)?,
+            }
+        }
         Command::Tokens(TokensCommand::Issue { entity, user }) => {
             let token = match (entity, user) {
                 (Some(entity), _) => app.issue_token(&operator, &entity).await,

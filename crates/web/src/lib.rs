@@ -30,6 +30,7 @@ pub mod net;
 pub mod openapi;
 // The grants as the law asks them published and as open data (issue 12).
 mod opendata;
+pub use opendata::export::{Export, Format as ExportFormat, export};
 pub mod pages;
 #[doc(hidden)]
 pub mod testing;

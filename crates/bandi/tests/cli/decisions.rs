@@ -393,6 +393,69 @@ async fn officials_decide_from_the_command_line() {
         "{v}"
     );
 
+    // The open data from the command line: the same bytes the pages and the API serve.
+    let x = bandi(&db.url, &["export", "transparency", "--call", &code]).ok();
+    let exported: serde_json::Value = serde_json::from_str(&x.stdout).expect("JSON");
+    let (status, served) = get_json(
+        &client,
+        &format!("{}/calls/{code}/grants", server.base),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(exported, served);
+    let revoked = exported["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["protocol"] == third.as_str())
+        .expect("the revoked grant is published");
+    assert_eq!(revoked["stage"], "revoked");
+    assert_eq!(revoked["revocation"]["act"]["number"], "DGR 99/2021");
+    let out = dir.write("contributi.csv", "");
+    bandi(&db.url, &["export", "csv", "--call", &code, "--out", &out]).ok();
+    let csv = std::fs::read(&out).unwrap();
+    assert!(csv.starts_with(b"\xEF\xBB\xBFCodice bando;"), "BOM and ';'");
+    let csv = String::from_utf8(csv).unwrap();
+    assert_eq!(
+        csv.lines().count(),
+        1 + exported["grants"].as_array().unwrap().len()
+    );
+    assert!(csv.contains(";DGR 99/2021;01/03/2021;"), "{csv}");
+    let all = bandi(&db.url, &["export", "360giving"]).ok();
+    let package: serde_json::Value = serde_json::from_str(&all.stdout).expect("JSON");
+    assert_eq!(
+        package["grants"].as_array().unwrap().len(),
+        exported["grants"].as_array().unwrap().len(),
+        "one call: every call's package holds its grants"
+    );
+    assert_eq!(package["grants"][0]["currency"], "EUR");
+    for (args, needle) in [
+        (
+            &["export", "csv", "--call", "nessuno"][..],
+            "call_not_found",
+        ),
+        (&["export", "csv", "--call", "../x"][..], "call_not_found"),
+        (
+            &["export", "xlsx"][..],
+            "one of transparency, 360giving, csv",
+        ),
+    ] {
+        let r = bandi(&db.url, args).fails();
+        assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
+        assert!(r.stdout.is_empty(), "{args:?}");
+    }
+    let r = bandi(
+        &db.url,
+        &["export", "csv", "--out", "/nonexistent-dir/x.csv"],
+    )
+    .fails();
+    assert!(
+        r.stderr.contains("cannot write /nonexistent-dir/x.csv"),
+        "{}",
+        r.stderr
+    );
+
     // An official's API token: the review through the API, as the officials' scripts use it.
     let t = bandi(&db.url, &["tokens", "issue", "--user", "anna@regione.it"]).ok();
     let token = t.last_line();

@@ -8,6 +8,7 @@
 //! revocation with what is to be recovered. Beneficiaries are public bodies: nothing here
 //! is personal data.
 
+pub mod export;
 pub(crate) mod giving360;
 pub(crate) mod json;
 pub(crate) mod sheet;

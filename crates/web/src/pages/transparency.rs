@@ -15,7 +15,8 @@ use super::admin::{act_href, load_call, now};
 use super::calls::CallView;
 use super::{Crumb, Ctx, Layout, Nav, PageState, encode, render};
 use crate::ApiError;
-use crate::opendata::{self, CallGrants, Grant, sheet};
+use crate::opendata::export::{Format, export};
+use crate::opendata::{CallGrants, Grant, sheet};
 
 pub(crate) struct GrantLine {
     pub seq: u64,
@@ -163,34 +164,34 @@ pub async fn show(
     render(StatusCode::OK, &page)
 }
 
+/// A file of open data, as `bandi export` writes it: the call's, or every call's.
+async fn download(
+    s: &PageState,
+    format: Format,
+    code: Option<Result<Path<String>, PathRejection>>,
+) -> Result<Response, ApiError> {
+    let code = code
+        .map(|c| c.map(|Path(c)| c).map_err(|_| ApiError::not_found()))
+        .transpose()?;
+    let file = export(s.app.store(), format, code.as_deref()).await?;
+    Ok(sheet::download(
+        file.body,
+        format.content_type(),
+        &file.file_name,
+    ))
+}
+
 /// `/bandi/{code}/open-data.csv`.
 pub async fn call_csv(
     State(s): State<PageState>,
     code: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    let stored = load_call(&s, code).await?;
-    let grants = CallGrants::load(s.app.store(), stored).await?;
-    let body = sheet::grants_csv(std::slice::from_ref(&grants))?;
-    Ok(sheet::download(
-        body,
-        "text/csv; charset=utf-8",
-        &format!("contributi-{}.csv", grants.code()),
-    ))
+    download(&s, Format::Csv, Some(code)).await
 }
 
 /// `/open-data.csv`: every call's grants.
 pub async fn all_csv(State(s): State<PageState>) -> Result<Response, ApiError> {
-    let calls = opendata::all(s.app.store()).await?;
-    let body = sheet::grants_csv(&calls)?;
-    Ok(sheet::download(
-        body,
-        "text/csv; charset=utf-8",
-        "contributi.csv",
-    ))
-}
-
-fn json_body(v: &serde_json::Value) -> Result<Vec<u8>, ApiError> {
-    serde_json::to_vec_pretty(v).map_err(|_| ApiError::internal())
+    download(&s, Format::Csv, None).await
 }
 
 /// `/bandi/{code}/360giving.json`.
@@ -198,29 +199,10 @@ pub async fn call_360(
     State(s): State<PageState>,
     code: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    let stored = load_call(&s, code).await?;
-    let grants = CallGrants::load(s.app.store(), stored).await?;
-    let title = format!(
-        "{} – contributi concessi ({})",
-        grants.call().title.it,
-        grants.code()
-    );
-    let package = opendata::giving360::package(std::slice::from_ref(&grants), &title);
-    Ok(sheet::download(
-        json_body(&package)?,
-        "application/json",
-        &format!("360giving-{}.json", grants.code()),
-    ))
+    download(&s, Format::Giving360, Some(code)).await
 }
 
 /// `/360giving.json`: every call's grants.
 pub async fn all_360(State(s): State<PageState>) -> Result<Response, ApiError> {
-    let calls = opendata::all(s.app.store()).await?;
-    let title = format!("{} – contributi concessi agli enti locali", super::OWNER);
-    let package = opendata::giving360::package(&calls, &title);
-    Ok(sheet::download(
-        json_body(&package)?,
-        "application/json",
-        "360giving.json",
-    ))
+    download(&s, Format::Giving360, None).await
 }
