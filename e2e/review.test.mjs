@@ -7,6 +7,9 @@
 // admits it, then rejects Bologna's, and Ravenna's gets the funds freed; an admin adds money
 // (Faenza's is funded), is refused a cut below what is reserved, publishes the list with its
 // act; Cervia records its CUP and reads its notices; officials read the call's notices.
+// After the award: Cervia reports its expenses (an amount over its budget line refused first),
+// the reviewer verifies them (one in part) and closes with the final grant, the admin pays it
+// (a cent more refused), and the public transparency page, its CSV and the statistics show it.
 // Every page passes axe-core.
 
 import { after, before, describe, test } from 'node:test';
@@ -98,6 +101,7 @@ describe('review after the click day', () => {
   let cervia; // Cervia's protocol number
   let cerviaHref; // its page for officials
   let receipt; // its receipt, for Cervia
+  let reportHref; // its expense report, for Cervia
 
   test('a reviewer opens the call and Cervia\'s application from the list', async () => {
     const page = pages.reviewer = await signIn(REVIEWER);
@@ -444,5 +448,146 @@ describe('review after the click day', () => {
     await cell.locator('summary').click();
     assert.match(await cell.locator('pre').textContent(), /la domanda è ammessa\.\s+Motivazione: Requisiti verificati/);
     await check(page, 'notices (officials, a text open)', { shot: 'review-notices-admin-open.png' });
+  });
+
+
+  // After the award: Cervia reports what it spent, the reviewer verifies it, the admin pays
+  // the final grant, and the public transparency page and statistics show it.
+  test('Cervia reports its expenses from its to-do, an amount over its budget line first', async () => {
+    const page = pages.cervia;
+    assert.ok(page && cervia, 'needs Cervia funded with its CUP');
+    await visit(page, '/area-riservata');
+    await press(page, `#todos a:has-text("${cervia}")`);
+    assert.match(path(page), /^\/area-riservata\/rendiconto\//);
+    reportHref = path(page);
+    await check(page, 'expense report (empty)', { shot: 'report-empty.png' });
+    assert.equal(await text(page, '#report-award'), '49.000,00 €');
+    const today = new Date().toLocaleDateString('sv-SE', { timeZone: 'Europe/Rome' });
+    const fill = async (i, supplier, number, category, amount) => {
+      await page.fill(`#exp-${i}-supplier`, supplier);
+      await page.fill(`#exp-${i}-tax`, '02770891204');
+      await page.fill(`#exp-${i}-number`, number);
+      await page.fill(`#exp-${i}-invoice_date`, today);
+      await page.fill(`#exp-${i}-paid_on`, today);
+      await page.fill(`#exp-${i}-amount`, amount);
+      await page.selectOption(`#exp-${i}-category`, category);
+      await page.fill(`#exp-${i}-description`, `Spesa ${i + 1} del progetto`);
+      await page.setInputFiles(`#att-expense-${i}-invoice`, pdf(`fattura-${number}.pdf`));
+      await page.setInputFiles(`#att-expense-${i}-payment`, pdf(`bonifico-${number}.pdf`));
+    };
+    // Two cards on an empty report: saved as a draft, two more come.
+    await fill(0, 'Formazione Emilia Srl', 'FT-101', 'training', '25.000,00');
+    await fill(1, 'Lepida ScpA', 'FT-102', 'technology', '30.000,00');
+    let res = await press(page, '#report-save');
+    assert.equal(res.status(), 200);
+    assert.equal(await outcome(page), 'Bozza del rendiconto salvata.');
+    assert.equal(await text(page, '#report-claimed'), '55.000,00 €');
+    assert.equal(await text(page, '#report-grant'), '38.500,00 €');
+    assert.equal(await page.inputValue('#exp-1-supplier'), 'Lepida ScpA');
+    await check(page, 'expense report (draft)');
+    // Planning was admitted for 15.000,00: 20.000,00 is refused next to its field, nothing sent.
+    await fill(2, 'Studio Agile Sas', 'FT-103', 'planning', '20.000,00');
+    res = await press(page, '#report-submit');
+    assert.equal(res.status(), 422);
+    assert.match(await outcome(page), /^Il rendiconto non è stato presentato/);
+    assert.equal(await page.getAttribute('#exp-2-amount', 'aria-invalid'), 'true');
+    assert.ok((await text(page, '#exp-2-amount-error')).length > 0);
+    await check(page, 'expense report (a mistake)', { status: 422, shot: 'report-mistake.png' });
+    await page.fill('#exp-2-amount', '15.000,00');
+    await page.setInputFiles('#att-expense-2-invoice', pdf('fattura-FT-103.pdf'));
+    await page.setInputFiles('#att-expense-2-payment', pdf('bonifico-FT-103.pdf'));
+    await page.fill('#ind-agile_workers_target', '95');
+    res = await press(page, '#report-submit');
+    assert.equal(res.status(), 200);
+    assert.equal(await outcome(page), 'Rendiconto presentato: è sigillato nel registro e passa alla verifica della Regione.');
+    assert.equal(await text(page, '#report-claimed'), '70.000,00 €');
+    assert.equal(await text(page, '#report-grant'), '49.000,00 €');
+    assert.equal(await page.locator('#report-form').count(), 0, 'a submitted report is read-only');
+    assert.equal(await page.locator('#report-expenses tbody tr').count(), 3);
+    await check(page, 'expense report (submitted)', { shot: 'report-submitted.png' });
+  });
+
+  test('the reviewer verifies each expense, one in part, and closes with the final grant', async () => {
+    assert.ok(reportHref, 'needs the submitted report');
+    const page = pages.reviewer;
+    await visit(page, cerviaHref);
+    await press(page, '#report-link');
+    assert.equal(path(page), `${cerviaHref}/rendiconto`);
+    await check(page, 'verification (to do)', { shot: 'verification.png' });
+    // The documents are the ones Cervia sent.
+    const doc = page.locator('#check-0 a').filter({ hasText: 'fattura-FT-101.pdf' });
+    const file = await page.request.get(BASE + await doc.getAttribute('href'));
+    assert.equal(file.status(), 200);
+    assert.match((await file.body()).toString(), /^%PDF-1\.7/);
+    for (const line of [0, 2]) {
+      await page.selectOption(`#outcome-${line}`, 'accepted');
+      const res = await press(page, `#check-${line}-save`);
+      assert.equal(res.status(), 200);
+      assert.equal(await outcome(page), 'Esito della spesa registrato.');
+    }
+    await page.selectOption('#outcome-1', 'partial');
+    await page.fill('#accepted-1', '28.000,00');
+    await page.fill('#reason-1', 'Canone cloud oltre la durata del progetto.');
+    let res = await press(page, '#check-1-save');
+    assert.equal(res.status(), 200);
+    assert.match(await text(page, '#check-1'), /28\.000,00 €/);
+    await check(page, 'verification (checked)');
+    res = await press(page, '#close-verification');
+    assert.equal(res.status(), 200);
+    assert.match(await outcome(page), /^Verifica chiusa/);
+    // 70% of 68.000,00 verified, below the 49.000,00 awarded.
+    assert.equal(await text(page, '#report-final'), '47.600,00 €');
+    assert.equal(await page.locator('#close-verification').count(), 0);
+    await check(page, 'verification (closed)', { shot: 'verification-closed.png' });
+  });
+
+  test('the admin pays the final grant, and no cent more', async () => {
+    const page = pages.admin;
+    assert.ok(page, 'needs the admin of an earlier step');
+    await visit(page, `${cerviaHref}/rendiconto`);
+    await page.fill('#payment-amount', '47.600,01');
+    await page.fill('#payment-act', 'DD 3000/2021');
+    let res = await press(page, '#payment-save');
+    assert.ok(res.status() >= 400, `a payment above the final grant is refused: ${res.status()}`);
+    assert.match(await outcome(page), /./);
+    assert.equal(await text(page, '#report-paid'), '0,00 €');
+    await check(page, 'payment (refused)', { status: res.status() });
+    await page.fill('#payment-amount', '47.600,00');
+    await page.fill('#payment-act', 'DD 3000/2021');
+    res = await press(page, '#payment-save');
+    assert.equal(res.status(), 200);
+    assert.equal(await outcome(page), 'Pagamento registrato.');
+    assert.equal(await text(page, '#report-paid'), '47.600,00 €');
+    assert.match(await text(page, '#payments'), /47\.600,00 €.*DD 3000\/2021/s);
+    await check(page, 'payment (recorded)', { shot: 'payment.png' });
+    // Cervia sees it on its report.
+    await visit(pages.cervia, reportHref);
+    assert.equal(await text(pages.cervia, '#report-final'), '47.600,00 €');
+    assert.equal(await text(pages.cervia, '#report-paid'), '47.600,00 €');
+  });
+
+  test('the public transparency page, its open data and the statistics show the grant paid', async () => {
+    const ctx = await context(browser);
+    const page = await open(ctx);
+    try {
+      await visit(page, `/bandi/${CALL}`);
+      await press(page, `a[href="/bandi/${CALL}/trasparenza"]`);
+      await check(page, 'transparency', { shot: 'transparency.png' });
+      const grant = page.locator('tr[id^="grant-"]').filter({ hasText: 'Cervia' });
+      assert.equal(await grant.getAttribute('data-stage'), 'paid');
+      const cells = (await grant.textContent()).replace(/\s+/g, ' ');
+      assert.match(cells, /47\.600,00 €/);
+      assert.match(cells, new RegExp(escape(cervia)));
+      const csv = await page.request.get(`${BASE}/bandi/${CALL}/open-data.csv`);
+      assert.equal(csv.status(), 200);
+      const body = await csv.body();
+      assert.deepEqual([...body.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'BOM');
+      assert.match(body.toString(), /;Cervia;.*;49000,00;.*;47600,00;47600,00;.*;Erogato;/);
+      await visit(page, `/bandi/${CALL}/statistiche`);
+      assert.ok(await page.locator('svg[role="img"]').count() > 0, 'charts');
+      await check(page, 'statistics', { shot: 'statistics.png' });
+    } finally {
+      await ctx.close();
+    }
   });
 });
