@@ -283,6 +283,10 @@ describe('reserved area', { skip: SKIP }, () => {
 test('pages of the reserved area pass axe in English too', { skip: SKIP }, async () => {
   const ctx = await context(browser, { locale: 'en-GB', extraHTTPHeaders: { 'Accept-Language': 'en-GB,en;q=0.9' } });
   const page = await open(ctx);
+  // English when chosen (the browser's preference alone is not enough), then remembered.
+  await visit(page, '/accedi');
+  assert.equal(await page.getAttribute('html', 'lang'), 'it');
+  await visit(page, '/accedi?lang=en');
   await signIn(page, 'ucdc@e2e.example');
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
   await axe(page, '/area-riservata (en)');

@@ -29,7 +29,7 @@ fn document_without_proofs() -> Value {
             "seq": {"type": "integer", "minimum": 1},
             "prev_hash": {"type": "string", "description": "64 hex; 64 zeros before the first entry"},
             "hash": {"type": "string", "description": "SHA-256 of \"bandi-ledger-v1\\n\" + seq + \"\\n\" + prev_hash + \"\\n\" + kind + \"\\n\" + at + \"\\n\" + payload"},
-            "kind": {"type": "string", "enum": ["call_published", "application_submitted", "application_taken", "checklist_checked", "integration_requested", "integration_answered", "application_admitted", "application_reduced", "application_rejected", "application_withdrawn", "award_revoked", "budget_changed", "list_published", "cup_recorded"]},
+            "kind": {"type": "string", "enum": ["call_published", "application_submitted", "application_taken", "checklist_checked", "integration_requested", "integration_answered", "application_admitted", "application_reduced", "application_rejected", "application_withdrawn", "award_revoked", "budget_changed", "list_published", "cup_recorded", "report_submitted", "expense_checked", "report_returned", "verification_closed", "payment_recorded", "report_deadline_extended"]},
             "at": {"type": "string", "format": "date-time"},
             "payload": {"type": "string", "description": "The exact bytes hashed: the record's compact JSON (docs/ledger.md)"},
             "data": {"type": "object", "description": "The payload read as an object"}
@@ -149,20 +149,20 @@ fn document_without_proofs() -> Value {
             }
         },
         "paths": {
-            "/health": {"get": {"summary": "Liveness; no database work", "responses": {"200": {"description": "{\"status\":\"ok\"}"}}}},
-            "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+            "/health": {"get": {"summary": "Liveness; no database work", "x-summary-it": "Il servizio risponde (nessun accesso al database)", "responses": {"200": {"description": "{\"status\":\"ok\"}"}}}},
+            "/openapi.json": {"get": {"summary": "This document", "x-summary-it": "Questo documento (OpenAPI 3.1)", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
             "/calls/{code}": {"get": {
-                "summary": "A call's state and live counters",
+                "summary": "A call's state and live counters", "x-summary-it": "Lo stato di un bando e i suoi contatori in tempo reale",
                 "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "code, title, state, opens_at, closes_at, server_time, budget_cents, reserved_cents, remaining_cents, applications, waitlisted"}, "404": err("unknown call")}
             }},
             "/calls/{code}/ranking": {"get": {
-                "summary": "Every application of the call in protocol order",
+                "summary": "Every application of the call in protocol order", "x-summary-it": "L'elenco cronologico delle domande del bando, in ordine di protocollo",
                 "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "{items: [{seq, protocol, entity_code, entity_name, received_at, requested_cents, reserved_cents, status}]}"}, "404": err("unknown call")}
             }},
             "/calls/{code}/applications": {"post": {
-                "summary": "Submit an application",
+                "summary": "Submit an application", "x-summary-it": "Presentare una domanda (con il token dell'ente)",
                 "security": [{"bearer": []}],
                 "parameters": [
                     {"name": "code", "in": "path", "required": true, "schema": {"type": "string"}},
@@ -186,13 +186,13 @@ fn document_without_proofs() -> Value {
             }},
             "/calls/{code}/applications/{seq}/review": {
                 "get": {
-                    "summary": "An application's review (officials: a bnu_ token)",
+                    "summary": "An application's review (officials: a bnu_ token)", "x-summary-it": "L'istruttoria di una domanda (per gli uffici regionali)",
                     "security": [{"bearer": []}],
                     "parameters": [code, seq],
                     "responses": {"200": {"description": "{seq, protocol, entity, review_state, holder, checklist, open_request, cup, eligible_cents, requested_cents, status, reserved_cents}"}, "401": err("no or unknown token"), "403": err("forbidden: not an official's token"), "404": err("no such application")}
                 },
                 "post": {
-                    "summary": "An action of the review; the waitlist moves at once when money is freed",
+                    "summary": "An action of the review; the waitlist moves at once when money is freed", "x-summary-it": "Un'azione dell'istruttoria; le domande in attesa ricevono subito le risorse liberate",
                     "security": [{"bearer": []}],
                     "parameters": [code, seq],
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReviewAction"}}}},
@@ -209,7 +209,7 @@ fn document_without_proofs() -> Value {
                 }
             },
             "/calls/{code}/budget": {"post": {
-                "summary": "Money added to (or, negative, taken from) a call's budget by an act; admins only",
+                "summary": "Money added to (or, negative, taken from) a call's budget by an act; admins only", "x-summary-it": "Risorse aggiunte alla dotazione del bando (o tolte) con un atto; solo amministratori",
                 "security": [{"bearer": []}],
                 "parameters": [code],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {
@@ -220,12 +220,12 @@ fn document_without_proofs() -> Value {
             }},
             "/calls/{code}/lists": {
                 "get": {
-                    "summary": "Every published version of the call's list, newest first",
+                    "summary": "Every published version of the call's list, newest first", "x-summary-it": "Tutte le versioni pubblicate dell'elenco del bando, dalla più recente",
                     "parameters": [code],
                     "responses": {"200": {"description": "{versions: [{version, act: {number, date, document_sha256}, published_at, list_sha256, ledger_seq, href}]}"}, "404": err("unknown call")}
                 },
                 "post": {
-                    "summary": "Publish the list as it stands, approved by an act; admins only",
+                    "summary": "Publish the list as it stands, approved by an act; admins only", "x-summary-it": "Pubblicare l'elenco com'è ora, approvato con un atto; solo amministratori",
                     "security": [{"bearer": []}],
                     "parameters": [code],
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {
@@ -236,18 +236,18 @@ fn document_without_proofs() -> Value {
                 }
             },
             "/calls/{code}/lists/{version}": {"get": {
-                "summary": "A published version, its canonical JSON byte for byte: its SHA-256 is the list_sha256 of its ledger entry",
+                "summary": "A published version, its canonical JSON byte for byte: its SHA-256 is the list_sha256 of its ledger entry", "x-summary-it": "Una versione pubblicata dell'elenco, byte per byte come la sua impronta nel registro",
                 "parameters": [code, {"name": "version", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}],
                 "responses": {"200": {"description": "{call, version, rows: [{seq, protocol, entity_code, entity_name, received_at, requested_cents, granted_cents, outcome}]}"}, "404": err("no such version")}
             }},
             "/applications/{id}": {"get": {
-                "summary": "An application and its receipt, for the entity that owns it",
+                "summary": "An application and its receipt, for the entity that owns it", "x-summary-it": "Una domanda e la sua ricevuta, per l'ente che l'ha presentata",
                 "security": [{"bearer": []}],
                 "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "The application"}, "401": err("no or unknown token"), "404": err("no such application for this token")}
             }},
             "/ledger": {"get": {
-                "summary": "The hash-chained ledger, in pages",
+                "summary": "The hash-chained ledger, in pages", "x-summary-it": "Il registro pubblico concatenato, a pagine",
                 "parameters": [
                     {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 9223372036854775807i64, "default": 0}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}
@@ -269,14 +269,14 @@ fn proof_paths() -> Value {
         json!({"description": "bad parameter", "content": {"application/json": {"schema": error}}});
     json!({
         "/ledger/head": {"get": {
-            "summary": "The ledger's size and its last entry's hash and instant",
+            "summary": "The ledger's size and its last entry's hash and instant", "x-summary-it": "La dimensione del registro e l'impronta e l'istante della sua ultima voce",
             "responses": {"200": {"description": "{size, head, at}: head is 64 zeros and at null when empty", "content": {"application/json": {"schema": {
                 "type": "object", "required": ["size", "head", "at"],
                 "properties": {"size": {"type": "integer"}, "head": {"type": "string"}, "at": {"type": ["string", "null"], "format": "date-time"}}
             }}}}}
         }},
         "/keys": {"get": {
-            "summary": "Every key that signed receipts and checkpoints, with its validity",
+            "summary": "Every key that signed receipts and checkpoints, with its validity", "x-summary-it": "Le chiavi che firmano ricevute e punti di controllo, con la loro validità",
             "responses": {"200": {"description": "Keys, oldest first", "content": {"application/json": {"schema": {
                 "type": "object", "required": ["items"],
                 "properties": {"items": {"type": "array", "items": {
@@ -292,7 +292,7 @@ fn proof_paths() -> Value {
             }}}}}
         }},
         "/checkpoints": {"get": {
-            "summary": "Signed checkpoints of the ledger, oldest first, in pages",
+            "summary": "Signed checkpoints of the ledger, oldest first, in pages", "x-summary-it": "I punti di controllo firmati del registro, a pagine",
             "parameters": [
                 {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
                 {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}
@@ -338,7 +338,7 @@ fn grant_paths() -> Value {
     let grant = json!({"$ref": "#/components/schemas/Grant"});
     json!({
         "/calls/{code}/grants": {"get": {
-            "summary": "The grants of a call (admitted and funded, or revoked) with the act of award, the final grant, payments and revocations: the transparency page as data",
+            "summary": "The grants of a call (admitted and funded, or revoked) with the act of award, the final grant, payments and revocations: the transparency page as data", "x-summary-it": "I contributi di un bando con atti, contributo finale, pagamenti e revoche: la pagina della trasparenza come dati",
             "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
             "responses": {
                 "200": {"description": "{call, title, title_en, funder, office, office_in_call_file, how_chosen, how_chosen_en, act_of_award, totals, grants}", "content": {"application/json": {"schema": {
@@ -349,7 +349,7 @@ fn grant_paths() -> Value {
             }
         }},
         "/grants": {"get": {
-            "summary": "Every call's grants",
+            "summary": "Every call's grants", "x-summary-it": "I contributi di tutti i bandi",
             "responses": {"200": {"description": "{funder, grants}", "content": {"application/json": {"schema": {
                 "type": "object", "required": ["grants"],
                 "properties": {"grants": {"type": "array", "items": grant}}

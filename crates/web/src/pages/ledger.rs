@@ -10,11 +10,12 @@ use axum::response::Response;
 use bandi_domain::call::Call;
 use bandi_domain::i18n::Locale;
 use bandi_domain::ledger::Entry;
-use bandi_domain::protocol::parse_protocol;
+use bandi_domain::protocol::{ProtocolNumber, parse_protocol};
 use bandi_store::{RankingRow, Store};
 
 use super::calls::precise_local;
 use super::i18n::{kind_label, status_label};
+use super::ledger_words::sentence;
 use super::{Crumb, Ctx, Layout, Nav, PageState, render};
 use crate::ApiError;
 
@@ -25,6 +26,8 @@ pub(crate) struct EntryView {
     pub seq: u64,
     pub href: String,
     pub kind: &'static str,
+    /// What it records, in words.
+    pub sentence: String,
     pub call_title: String,
     pub at_utc: String,
     pub at_local: String,
@@ -33,7 +36,8 @@ pub(crate) struct EntryView {
     pub short_hash: String,
     pub payload: String,
     pub previous_href: Option<String>,
-    pub next_href: String,
+    /// None on the newest entry: no link to an entry that does not exist yet.
+    pub next_href: Option<String>,
     pub verify_command: String,
 }
 
@@ -91,8 +95,9 @@ impl Calls {
     }
 }
 
-fn view(e: &Entry, calls: &Calls, locale: Locale, origin: &str) -> EntryView {
+fn view(e: &Entry, calls: &Calls, head: u64, locale: Locale, origin: &str) -> EntryView {
     let call = calls.of(e);
+    let record = e.record().ok();
     let at_local = match call {
         Some(c) => format!("{} ({})", precise_local(c, &e.at, locale), c.time_zone),
         None => e.at.clone(),
@@ -100,7 +105,11 @@ fn view(e: &Entry, calls: &Calls, locale: Locale, origin: &str) -> EntryView {
     EntryView {
         seq: e.seq,
         href: format!("/registro?voce={}", e.seq),
-        kind: kind_label(e.record().ok().as_ref(), locale),
+        kind: kind_label(record.as_ref(), locale),
+        sentence: record
+            .as_ref()
+            .map(|r| sentence(r, call, locale))
+            .unwrap_or_default(),
         call_title: call
             .map(|c| c.title.get(locale).to_string())
             .unwrap_or_default(),
@@ -111,7 +120,7 @@ fn view(e: &Entry, calls: &Calls, locale: Locale, origin: &str) -> EntryView {
         short_hash: e.hash.chars().take(16).collect(),
         payload: e.payload.clone(),
         previous_href: (e.seq > 1).then(|| format!("/registro?voce={}", e.seq - 1)),
-        next_href: format!("/registro?voce={}", e.seq + 1),
+        next_href: (e.seq < head).then(|| format!("/registro?voce={}", e.seq + 1)),
         verify_command: format!(
             "curl -s '{origin}/api/v1/ledger?after={}&limit=1' | jq -j '.items[0] | \"bandi-ledger-v1\\n\\(.seq)\\n\\(.prev_hash)\\n\\(.kind)\\n\\(.at)\\n\\(.payload)\"' | sha256sum",
             e.seq - 1
@@ -165,7 +174,12 @@ pub async fn explorer(
     let mut application = None;
     let mut entry = None;
 
-    let protocol = ctx.param("protocollo").unwrap_or("").trim().to_string();
+    let typed = ctx.param("protocollo").unwrap_or("").trim();
+    // Typed loosely (`er-sw-2026/2`), looked up as written on the receipt.
+    let protocol = match ProtocolNumber::parse_lenient(typed) {
+        Some(p) if typed.len() <= 100 => p.to_string(),
+        _ => typed.to_string(),
+    };
     let seq = ctx.param("voce").map(str::trim).filter(|v| !v.is_empty());
     if !protocol.is_empty() {
         if protocol.len() > 100 || parse_protocol(&protocol).is_none() {
@@ -176,7 +190,7 @@ pub async fn explorer(
                 "Questo non è un numero di protocollo: si scrive PREFISSO-ANNO/NUMERO, con almeno sette cifre, per esempio ER-SW-2020/0000001.".to_string()
             });
         } else if let Some((call, row, e)) = find_application(store, &calls, &protocol).await? {
-            entry = Some(view(&e, &calls, locale, &origin));
+            entry = Some(view(&e, &calls, head, locale, &origin));
             application = Some(ApplicationView {
                 call_title: call.title.get(locale).to_string(),
                 call_href: format!("/bandi/{}", call.code),
@@ -215,7 +229,7 @@ pub async fn explorer(
                 });
             }
             Some(n) => match store.ledger_entry(n).await? {
-                Some(e) => entry = Some(view(&e, &calls, locale, &origin)),
+                Some(e) => entry = Some(view(&e, &calls, head, locale, &origin)),
                 None => {
                     status = StatusCode::NOT_FOUND;
                     problem = Some(if en {
@@ -246,7 +260,7 @@ pub async fn explorer(
             .ledger_page(from, limit as u32)
             .await?
             .iter()
-            .map(|e| view(e, &calls, locale, &origin))
+            .map(|e| view(e, &calls, head, locale, &origin))
             .collect()
     };
     latest.reverse();

@@ -34,8 +34,10 @@ mod form;
 mod i18n;
 mod info;
 mod ledger;
+mod ledger_words;
 mod list;
 mod live;
+mod open_data;
 // The transparency page, the open data and the statistics of a call (issue 12).
 mod charts;
 mod statistics;
@@ -172,6 +174,7 @@ pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
             get(statistics::table_csv),
         )
         .route("/registro", get(ledger::explorer))
+        .route("/dati-aperti", get(open_data::show))
         .route("/accessibilita", get(info::accessibility))
         .route("/privacy", get(info::privacy))
         .route("/static/{*path}", get(assets::serve))
@@ -209,15 +212,10 @@ impl Ctx {
                 .find(|(k, _)| *k == LANG_COOKIE)
                 .and_then(|(_, v)| parse_locale(v))
         };
-        let from_header = || {
-            headers
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .map(Locale::from_accept_language)
-                .unwrap_or_default()
-        };
+        // Italian unless the person chose English on the page: a public service of an Italian
+        // region speaks Italian, whatever the browser's settings say.
         Ctx {
-            locale: from_query.or_else(from_cookie).unwrap_or_else(from_header),
+            locale: from_query.or_else(from_cookie).unwrap_or(Locale::It),
             chosen: from_query.is_some(),
             path: uri.path().to_string(),
             query,
@@ -556,12 +554,10 @@ pub async fn for_people(req: Request, next: Next) -> Response {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h.insert(header::VARY, HeaderValue::from_static("Cookie"));
     } else if is_page {
-        // Pages depend on the language and on live figures: never from a stale cache.
+        // Pages depend on the language chosen (a cookie) and on live figures: never from
+        // a stale cache.
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        h.insert(
-            header::VARY,
-            HeaderValue::from_static("Cookie, Accept-Language"),
-        );
+        h.insert(header::VARY, HeaderValue::from_static("Cookie"));
     }
     if ctx.chosen {
         let cookie = format!(

@@ -81,7 +81,11 @@ on_both_backends! {
     assert!(html.contains("Bando per il sostegno di progetti di smart working"));
     assert!(html.contains("2.000.000,00 €"));
 
+    // A browser that prefers English still gets Italian: English only when chosen.
     let (_, _, html) = app.get("/", &[("accept-language", "en-GB,en;q=0.9")]).await;
+    assert!(html.contains("<html lang=\"it\">"));
+    assert!(html.contains("2.000.000,00 €"));
+    let (_, _, html) = app.get("/?lang=en", &[("accept-language", "it")]).await;
     assert!(html.contains("<html lang=\"en\">"));
     assert!(html.contains("Call for smart-working projects"));
     // Amounts the English way on English pages.
@@ -134,7 +138,7 @@ on_both_backends! {
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(ct.starts_with("text/html"));
     assert!(html.contains("Pagina non trovata"));
-    let (s, _, html) = app.get("/bandi/NOPE", &[("accept-language", "en")]).await;
+    let (s, _, html) = app.get("/bandi/NOPE?lang=en", &[]).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(html.contains("No such call."), "{html}");
     assert!(html.contains("404 (call_not_found)"));
@@ -200,6 +204,24 @@ on_both_backends! {
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains(receipt["ledger_hash"].as_str().unwrap()));
     assert!(html.contains("Cervia"));
+    // In words, and the newest entry links to no entry after it.
+    let seq = receipt["ledger_seq"].as_u64().unwrap();
+    assert!(html.contains(&format!(
+        "id=\"entry-sentence\">La domanda n. 1 (protocollo {protocol}) dell&#39;ente con codice 039007 è ricevuta e sigillata; chiede un contributo di 52.500,00 €."
+    )), "{html}");
+    assert!(!html.contains("id=\"next-entry\""));
+    assert!(html.contains("id=\"newest-entry\""));
+    let (_, _, older) = app.get(&format!("/registro?voce={}", seq - 1), &[]).await;
+    assert!(older.contains(&format!("id=\"next-entry\"")));
+    assert!(older.contains(&format!("href=\"/registro?voce={seq}\" id=\"next-entry\"")));
+    // Typed loosely, found as written on the receipt.
+    let (prefix, number) = protocol.rsplit_once('/').unwrap();
+    let loose = format!("{}/{}", prefix.to_lowercase(), number.trim_start_matches('0'));
+    let (s, _, html) = app
+        .get(&format!("/registro?protocollo={}", super::super::encode(&format!(" {loose} "))), &[])
+        .await;
+    assert_eq!(s, StatusCode::OK, "{loose}");
+    assert!(html.contains(&format!("id=\"found-protocol\">{protocol}<")));
     let (s, _, html) = app
         .get("/registro?protocollo=ER-SW-2020/0000099", &[])
         .await;
@@ -323,5 +345,45 @@ on_both_backends! {
             .is_err()
     );
     assert_eq!(live.pollers(), 0);
+}
+}
+
+on_both_backends! {
+    async fn the_open_data_page_speaks_to_people(db: TestDb) {
+    let app = start(db).await;
+    let (s, _, html) = app.get("/", &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("<a href=\"/dati-aperti\">API e dati aperti</a>"));
+    assert!(!html.contains("href=\"/api/v1/openapi.json\""), "people are not sent to raw JSON");
+    let (s, _, html) = app.get("/dati-aperti", &[]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("<h1>API e dati aperti</h1>"));
+    assert!(html.contains(&format!("href=\"/bandi/{CODE}/open-data.csv\"")));
+    assert!(html.contains(&format!("href=\"/api/v1/calls/{CODE}/grants\"")));
+    assert!(html.contains("href=\"/open-data.csv\""));
+    // Every operation of the OpenAPI document, in Italian, and the document for programs.
+    let doc = crate::openapi::document();
+    let operations: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|ops| ops.as_object().unwrap().len())
+        .sum();
+    let endpoints = super::super::open_data::endpoints(bandi_domain::i18n::Locale::It);
+    assert_eq!(endpoints.len(), operations);
+    for e in &endpoints {
+        assert!(!e.summary.is_empty(), "{} {} has no Italian summary", e.method, e.path);
+    }
+    let rows = ["GET", "POST"]
+        .map(|m| html.matches(&format!("<td><code>{m}</code></td>")).count())
+        .iter()
+        .sum::<usize>();
+    assert_eq!(rows, operations);
+    assert!(html.contains("Presentare una domanda (con il token dell&#39;ente)"));
+    assert!(!html.contains("Submit an application"));
+    assert!(html.contains("<a href=\"/api/v1/ledger/head\"><code>/api/v1/ledger/head</code></a>"));
+    assert!(html.contains("id=\"openapi-link\""));
+    let (_, _, en) = app.get("/dati-aperti?lang=en", &[]).await;
+    assert!(en.contains("Submit an application"));
 }
 }

@@ -166,8 +166,7 @@ on_both_backends! {
             "{}/area-riservata/ricevuta/{}",
             b.base, a.receipt.id
         ))
-        .header("cookie", b.cookie_header())
-        .header("accept-language", "en")
+        .header("cookie", format!("{}; bandi_lang=en", b.cookie_header()))
         .send()
         .await
         .unwrap()

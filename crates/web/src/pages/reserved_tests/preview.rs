@@ -28,8 +28,11 @@ async fn ask(
     let res = b
         .client
         .post(format!("{}{}/anteprima", b.base, form_path(entity)))
-        .header("cookie", b.cookie_header())
-        .header("accept-language", lang)
+        // The language the person chose on the page, kept in its cookie.
+        .header(
+            "cookie",
+            format!("{}; bandi_lang={lang}", b.cookie_header()),
+        )
         .header(CONTENT_TYPE, content_type)
         .body(raw)
         .send()
