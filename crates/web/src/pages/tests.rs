@@ -212,7 +212,7 @@ on_both_backends! {
     assert!(!html.contains("id=\"next-entry\""));
     assert!(html.contains("id=\"newest-entry\""));
     let (_, _, older) = app.get(&format!("/registro?voce={}", seq - 1), &[]).await;
-    assert!(older.contains(&format!("id=\"next-entry\"")));
+    assert!(older.contains("id=\"next-entry\""));
     assert!(older.contains(&format!("href=\"/registro?voce={seq}\" id=\"next-entry\"")));
     // Typed loosely, found as written on the receipt.
     let (prefix, number) = protocol.rsplit_once('/').unwrap();
