@@ -305,6 +305,69 @@ async fn seed_awards(app: &App) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `bandi demo --reset`: deletes the embedded database and the checkpoints mirrored from
+/// its ledger, so that the demo starts over; the signing key stays (the deployment's
+/// identity). Refused on PostgreSQL: dropping a server's database is not the demo's to do.
+pub fn reset(database: &str) -> anyhow::Result<()> {
+    let Some(path) = database.strip_prefix("sqlite:") else {
+        anyhow::bail!(
+            "--reset deletes only the embedded SQLite database; on PostgreSQL create a new database and give it with --database"
+        );
+    };
+    let file = std::path::PathBuf::from(
+        path.trim_start_matches("//")
+            .split('?')
+            .next()
+            .unwrap_or(""),
+    );
+    let mut removed = Vec::new();
+    let mut targets: Vec<std::path::PathBuf> = ["", "-wal", "-shm"]
+        .iter()
+        .map(|suffix| {
+            let mut name = file.clone().into_os_string();
+            name.push(suffix);
+            name.into()
+        })
+        .collect();
+    if let Some(dir) = file.parent() {
+        targets.push(dir.join("checkpoints.jsonl"));
+    }
+    for target in targets {
+        match std::fs::remove_file(&target) {
+            Ok(()) => removed.push(target.display().to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot delete {}", target.display())),
+        }
+    }
+    if removed.is_empty() {
+        println!("Nothing to reset: {} does not exist yet.", file.display());
+    } else {
+        println!("Started over: deleted {}.", removed.join(", "));
+    }
+    Ok(())
+}
+
+/// The demo call's opening `minutes` from now, on a whole minute, and its closing on the
+/// day as far from the opening as in the call file, at the file's closing time of day (18:00):
+/// round times, as a real call has.
+fn demo_schedule(call: &Call, minutes: i64) -> anyhow::Result<(Timestamp, Timestamp)> {
+    let tz = call.tz();
+    let soon = Timestamp::now() + crate::minutes(minutes);
+    let opens = Timestamp::from_second((soon.as_second() / 60 + 1) * 60)?;
+    let was_open = call.opens_at.to_zoned_datetime(tz.clone());
+    let was_closed = call.closes_at.to_zoned_datetime(tz.clone());
+    let days = was_closed.date().since(was_open.date())?;
+    let close_day = opens
+        .to_zoned_datetime(tz.clone())
+        .date()
+        .checked_add(days)?;
+    let closes = close_day
+        .to_datetime(was_closed.time())
+        .to_zoned_datetime(tz)?
+        .timestamp();
+    Ok((opens, closes))
+}
+
 /// A password for a demo account: 16 hex characters, new at every start.
 fn demo_password() -> String {
     let mut bytes = [0u8; 8];
@@ -324,8 +387,9 @@ pub async fn seed(app: &App, opens_in_minutes: i64, listen: SocketAddr) -> anyho
         app.import_entities(&operator, &entities)
             .await
             .map_err(crate::refused)?;
-        let opens = truncate_to_micros(Timestamp::now()) + crate::minutes(opens_in_minutes);
-        call.reschedule(opens, None).map_err(anyhow::Error::msg)?;
+        let (opens, closes) = demo_schedule(&call, opens_in_minutes)?;
+        call.reschedule(opens, Some(closes))
+            .map_err(anyhow::Error::msg)?;
         app.import_call(&operator, &call)
             .await
             .map_err(crate::refused)?;
@@ -335,7 +399,10 @@ pub async fn seed(app: &App, opens_in_minutes: i64, listen: SocketAddr) -> anyho
             entities.len()
         );
     } else {
-        println!("The demo database already holds the call; serving it as it is.");
+        println!(
+            "The demo database already holds the call: serving it as it is, --opens-in does not move it."
+        );
+        println!("  To start over with a new click day: bandi demo --reset [--opens-in MINUTES]");
     }
     let stored = store
         .call(call.code.as_str())
@@ -361,6 +428,11 @@ pub async fn seed(app: &App, opens_in_minutes: i64, listen: SocketAddr) -> anyho
         "  watch it in a browser: http://{listen}/bandi/{} (countdown by the server's clock, live counters)",
         c.code
     );
+    if fresh {
+        println!(
+            "  it opens in {opens_in_minutes} minutes: time to prepare an application; another delay with --opens-in MINUTES"
+        );
+    }
     println!();
     println!("Demo tokens (new ones at every start):");
     let mut first_token = None;

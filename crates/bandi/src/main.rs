@@ -145,9 +145,13 @@ enum Command {
     Demo {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        /// Minutes from now to the opening of the demo call.
-        #[arg(long, default_value_t = 2)]
+        /// Minutes from now to the opening of the demo call (rounded up to the minute), on a
+        /// new database.
+        #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(i64).range(0..=7 * 24 * 60))]
         opens_in: i64,
+        /// Start over: delete the embedded database (and its signing key's data stays) first.
+        #[arg(long)]
+        reset: bool,
         #[command(flatten)]
         mail: MailArgs,
         #[command(flatten)]
@@ -403,6 +407,9 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
         }
         _ => {}
     }
+    if let Command::Demo { reset: true, .. } = &cli.command {
+        demo::reset(&cli.database)?;
+    }
     let (store, migrated) = open(&cli.database).await?;
     // The command line takes no submissions: no sequencer to start for it.
     let app = App::new(store.clone(), Intake::start_naive(store.clone()));
@@ -530,6 +537,7 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
         Command::Demo {
             listen,
             opens_in,
+            reset: _,
             mail,
             signing,
         } => {

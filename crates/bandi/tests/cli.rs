@@ -2,6 +2,7 @@
 //! PostgreSQL when `BANDI_TEST_POSTGRES_URL` is set, as `scripts/test.sh` does).
 //!
 //! - `commands`: `migrate` reports what it applied, also from two processes at once;
+//! - `demo`: `bandi demo` opens at a round time, its text follows, `--reset` starts over;
 //! - `decisions`: the officials' review, budget and published list from the command line;
 //! - `errors`: mistakes on the command line exit non-zero, say what is wrong, change nothing;
 //! - `schedule`: `calls import --opens-at now` keeps the call's length;
@@ -23,6 +24,8 @@ mod commands;
 mod crash;
 #[path = "cli/decisions.rs"]
 mod decisions;
+#[path = "cli/demo.rs"]
+mod demo;
 #[path = "cli/errors.rs"]
 mod errors;
 #[path = "cli/faults.rs"]

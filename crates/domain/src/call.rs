@@ -9,7 +9,10 @@ use crate::entity::{Entity, EntityKind};
 use crate::i18n::Text;
 use crate::money::{Money, Rate, grant_for};
 
+mod dates_text;
 mod file;
+
+pub use dates_text::PLACEHOLDERS;
 
 pub use file::CallFileError;
 

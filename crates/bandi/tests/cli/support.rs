@@ -194,7 +194,7 @@ fn nanos() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().expect("local address").port()
 }

@@ -422,6 +422,26 @@ pub(super) fn parse(text: &str) -> Result<Call, CallFileError> {
         });
     }
 
+    for (key, text) in [
+        ("text", Some(&file.text)),
+        ("text_en", file.text_en.as_ref()),
+    ] {
+        if let Some(name) = text.and_then(|t| super::dates_text::unknown_placeholder(t)) {
+            return Err(CallFileError {
+                key: Some(key.to_string()),
+                line: None,
+                message: format!(
+                    "{{{name}}} is not one of the dates a text may name: {}",
+                    super::PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")
+                ),
+                message_it: format!(
+                    "{{{name}}} non è una delle date che il testo può citare: {}",
+                    super::PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")
+                ),
+            });
+        }
+    }
+
     Ok(Call {
         code,
         protocol_prefix,

@@ -1,5 +1,6 @@
 use super::*;
 use crate::entity::EntityCode;
+use crate::i18n::Locale;
 
 pub(crate) const ER_2020: &str = include_str!("../../../../calls/er-2020-smart-working.toml");
 
@@ -239,4 +240,65 @@ fn other_broken_files() {
         assert!(e.line.is_some(), "{to}: {e}");
     }
     assert!(Call::from_toml("").is_err());
+}
+
+#[test]
+fn the_text_names_the_calls_own_dates_and_moves_with_them() {
+    let mut call = er_2020();
+    let it = call.text_in(Locale::It);
+    assert!(
+        it.contains("dalle 9:30 di venerdì 3 aprile 2020 e sono finanziate"),
+        "{it}"
+    );
+    assert!(
+        it.contains("non oltre le 18:00 di venerdì 31 luglio 2020."),
+        "{it}"
+    );
+    assert!(
+        it.contains("entro il 31 dicembre 2020 e rendicontano"),
+        "{it}"
+    );
+    let en = call.text_in(Locale::En);
+    assert!(
+        en.contains("from 09:30 on Friday 3 April 2020, funded"),
+        "{en}"
+    );
+    assert!(
+        en.contains("Projects finish by 31 December 2020 and"),
+        "{en}"
+    );
+    assert!(!it.contains('{') && !en.contains('{'));
+    // Moved to a Monday in January 2027, at 10:05: every date follows.
+    let opens: jiff::Timestamp = "2027-01-04T09:05:00Z".parse().unwrap();
+    call.reschedule(opens, None).unwrap();
+    let it = call.text_in(Locale::It);
+    assert!(it.contains("dalle 10:05 di lunedì 4 gennaio 2027"), "{it}");
+    assert!(!it.contains("2020"), "{it}");
+    assert_eq!(
+        call.completion_deadline.unwrap().to_string(),
+        "2027-10-03",
+        "the same days after the opening as in 2020"
+    );
+}
+
+#[test]
+fn a_text_may_name_only_the_calls_dates() {
+    for (bad, name) in [
+        ("Si apre il {apertura}.", "apertura"),
+        ("Chiude il {closes_at", "closes_at"),
+    ] {
+        let file = ER_2020.replacen(
+            "La Regione Emilia-Romagna cofinanzia",
+            &format!("{bad} La Regione Emilia-Romagna cofinanzia"),
+            1,
+        );
+        let e = Call::from_toml(&file).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("text"), "{bad}");
+        assert!(
+            e.message_it().contains(&format!("{{{name}")),
+            "{}",
+            e.message_it()
+        );
+        assert!(e.message_it().contains("{opens_at}"), "{}", e.message_it());
+    }
 }

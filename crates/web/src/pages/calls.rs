@@ -184,8 +184,7 @@ pub async fn show(
             Nav::Calls,
         ),
         paragraphs: call
-            .text
-            .get(locale)
+            .text_in(locale)
             .split("\n\n")
             .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
             .filter(|p| !p.is_empty())
