@@ -582,7 +582,7 @@ describe('review after the click day', () => {
       assert.equal(csv.status(), 200);
       const body = await csv.body();
       assert.deepEqual([...body.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'BOM');
-      assert.match(body.toString(), /;Cervia;.*;49000,00;.*;47600,00;47600,00;.*;Erogato;/);
+      assert.match(body.toString(), /;Comune di Cervia;.*;49000,00;.*;47600,00;47600,00;.*;Erogato;/);
       await visit(page, `/bandi/${CALL}/statistiche`);
       assert.ok(await page.locator('svg[role="img"]').count() > 0, 'charts');
       await check(page, 'statistics', { shot: 'statistics.png' });

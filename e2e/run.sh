@@ -8,7 +8,7 @@
 # page visited. The review after the click day (e2e/review.test.mjs) runs last, on a call of its
 # own with a small budget, once five applications (Cervia's among them) have been sent to it
 # through the JSON API. Screenshots go to e2e/screenshots/. BANDI_BIN runs another build of
-# `bandi`.
+# `bandi`. Arguments name the test files to run, all by default.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -89,8 +89,11 @@ export BANDI_URL="http://127.0.0.1:$port" BANDI_CALL="$call" BANDI_FUTURE_CALL="
   BANDI_REVIEW_CALL="$review"
 status=0
 tests=()
-for f in e2e/*.test.mjs; do [ "$f" = e2e/review.test.mjs ] || tests+=("$f"); done
-node --test --test-concurrency=1 "${tests[@]}" || status=$?
+# Arguments name the test files to run (e.g. e2e/layout.test.mjs); all of them by default.
+if [ $# -gt 0 ]; then files=("$@"); else files=(e2e/*.test.mjs); fi
+for f in "${files[@]}"; do [ "$f" = e2e/review.test.mjs ] || tests+=("$f"); done
+review_too=$([ $# -eq 0 ] || printf '%s\n' "$@" | grep -qx e2e/review.test.mjs && echo 1 || echo 0)
+if [ ${#tests[@]} -gt 0 ]; then node --test --test-concurrency=1 "${tests[@]}" || status=$?; fi
 
 # The applications to review, sent only now: the tests above count Cervia's applications.
 submit_review() {
@@ -104,7 +107,7 @@ submit_review() {
     i=$((i + 1))
   done
 }
-if [ -f e2e/review.test.mjs ]; then
+if [ "$review_too" = 1 ] && [ -f e2e/review.test.mjs ]; then
   if submit_review; then
     node --test e2e/review.test.mjs || status=$?
   else

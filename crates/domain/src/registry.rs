@@ -395,7 +395,8 @@ fn istat_from_rows(
         });
         comuni.push(Entity {
             code,
-            name: name.to_owned(),
+            // As the PA names it, in letters and on the pages: "Comune di Cervia".
+            name: format!("Comune di {name}"),
             kind: EntityKind::Comune,
             fiscal_code: None,
             province: Some(plate.to_owned()),
@@ -619,12 +620,12 @@ mod tests {
         assert_eq!(find(bodies, "040").name, "Provincia di Forlì-Cesena");
 
         let cervia = find(comuni, "039007");
-        assert_eq!(cervia.name, "Cervia");
+        assert_eq!(cervia.name, "Comune di Cervia");
         assert_eq!(cervia.province.as_deref(), Some("RA"));
         assert_eq!(cervia.istat_code.as_deref(), Some("039007"));
         assert_eq!(cervia.region_code.as_deref(), Some("08"));
         assert!(cervia.members.is_empty());
-        assert_eq!(find(comuni, "035033").name, "Reggio nell'Emilia");
+        assert_eq!(find(comuni, "035033").name, "Comune di Reggio nell'Emilia");
     }
 
     #[test]
@@ -809,7 +810,7 @@ mod tests {
         let text = format!("\u{feff}{ISTAT_HEAD}\r\n{CERVIA}\r\n{FAENZA}\r\n\r\n");
         let got = parse_istat_comuni(&text, None).unwrap();
         assert_eq!(got.len(), 3);
-        assert_eq!(got[1].name, "Faenza");
+        assert_eq!(got[1].name, "Comune di Faenza");
         // Without a final newline too.
         let text = format!("\u{feff}{ISTAT_HEAD}\n{CERVIA}");
         assert_eq!(parse_istat_comuni(&text, None).unwrap().len(), 2);
@@ -820,9 +821,9 @@ mod tests {
         let row = "\"035033\",\"Reggio nell'Emilia\",08,Emilia-Romagna,035,\"Reggio nell'Emilia\",provincia,RE,1,H223,ITH53";
         let comma = CERVIA.replace(",Cervia,", ",\"Cervia, città\",");
         let got = parse_istat_comuni(&istat(&[row, &comma]), None).unwrap();
-        assert_eq!(got[0].name, "Reggio nell'Emilia");
+        assert_eq!(got[0].name, "Comune di Reggio nell'Emilia");
         assert_eq!(got[0].code.as_str(), "035033");
-        assert_eq!(got[1].name, "Cervia, città");
+        assert_eq!(got[1].name, "Comune di Cervia, città");
         assert_eq!(got[1].province.as_deref(), Some("RA"));
         assert_eq!(got[2].name, "Provincia di Reggio nell'Emilia");
     }

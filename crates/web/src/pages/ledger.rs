@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use bandi_domain::call::Call;
 use bandi_domain::i18n::Locale;
-use bandi_domain::ledger::Entry;
+use bandi_domain::ledger::{Entry, Record};
 use bandi_domain::protocol::{ProtocolNumber, parse_protocol};
 use bandi_store::{RankingRow, Store};
 
@@ -95,9 +95,37 @@ impl Calls {
     }
 }
 
-fn view(e: &Entry, calls: &Calls, head: u64, locale: Locale, origin: &str) -> EntryView {
+/// The names of the bodies the entries name, by code.
+async fn entity_names(
+    store: &Store,
+    entries: &[Entry],
+) -> Result<HashMap<String, String>, ApiError> {
+    let mut names = HashMap::new();
+    for e in entries {
+        if let Ok(Record::ApplicationSubmitted { entity, .. }) = e.record()
+            && !names.contains_key(&entity)
+            && let Some(found) = store.entity(&entity).await?
+        {
+            names.insert(entity, found.name);
+        }
+    }
+    Ok(names)
+}
+
+fn view(
+    e: &Entry,
+    calls: &Calls,
+    names: &HashMap<String, String>,
+    head: u64,
+    locale: Locale,
+    origin: &str,
+) -> EntryView {
     let call = calls.of(e);
     let record = e.record().ok();
+    let entity = match &record {
+        Some(Record::ApplicationSubmitted { entity, .. }) => names.get(entity).map(String::as_str),
+        _ => None,
+    };
     let at_local = match call {
         Some(c) => format!("{} ({})", precise_local(c, &e.at, locale), c.time_zone),
         None => e.at.clone(),
@@ -108,7 +136,7 @@ fn view(e: &Entry, calls: &Calls, head: u64, locale: Locale, origin: &str) -> En
         kind: kind_label(record.as_ref(), locale),
         sentence: record
             .as_ref()
-            .map(|r| sentence(r, call, locale))
+            .map(|r| sentence(r, call, entity, locale))
             .unwrap_or_default(),
         call_title: call
             .map(|c| c.title.get(locale).to_string())
@@ -190,7 +218,8 @@ pub async fn explorer(
                 "Questo non è un numero di protocollo: si scrive PREFISSO-ANNO/NUMERO, con almeno sette cifre, per esempio ER-SW-2020/0000001.".to_string()
             });
         } else if let Some((call, row, e)) = find_application(store, &calls, &protocol).await? {
-            entry = Some(view(&e, &calls, head, locale, &origin));
+            let names = entity_names(store, std::slice::from_ref(&e)).await?;
+            entry = Some(view(&e, &calls, &names, head, locale, &origin));
             application = Some(ApplicationView {
                 call_title: call.title.get(locale).to_string(),
                 call_href: format!("/bandi/{}", call.code),
@@ -229,7 +258,10 @@ pub async fn explorer(
                 });
             }
             Some(n) => match store.ledger_entry(n).await? {
-                Some(e) => entry = Some(view(&e, &calls, head, locale, &origin)),
+                Some(e) => {
+                    let names = entity_names(store, std::slice::from_ref(&e)).await?;
+                    entry = Some(view(&e, &calls, &names, head, locale, &origin));
+                }
                 None => {
                     status = StatusCode::NOT_FOUND;
                     problem = Some(if en {
@@ -256,11 +288,13 @@ pub async fn explorer(
     let mut latest: Vec<EntryView> = if limit == 0 {
         Vec::new()
     } else {
-        store
-            .ledger_page(from, limit as u32)
-            .await?
+        let entries = store.ledger_page(from, limit as u32).await?;
+        // The newest PAGE of them are shown: only their bodies' names are looked up.
+        let shown = &entries[entries.len().saturating_sub(PAGE as usize)..];
+        let names = entity_names(store, shown).await?;
+        shown
             .iter()
-            .map(|e| view(e, &calls, head, locale, &origin))
+            .map(|e| view(e, &calls, &names, head, locale, &origin))
             .collect()
     };
     latest.reverse();

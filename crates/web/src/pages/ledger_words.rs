@@ -14,6 +14,14 @@ fn day(iso: &str) -> String {
         .unwrap_or_else(|_| iso.to_string())
 }
 
+/// The body's name; without one, its code only when it is an ISTAT code (six digits).
+fn entity_name(name: Option<&str>, code: &str) -> Option<String> {
+    name.map(str::to_string).or_else(|| {
+        (code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| format!("ente ISTAT {code}"))
+    })
+}
+
 fn act(a: &Act, locale: Locale) -> String {
     match locale {
         Locale::It => a.in_words(),
@@ -22,8 +30,14 @@ fn act(a: &Act, locale: Locale) -> String {
 }
 
 /// What the entry records, in one sentence; `call` is the entry's, for the words of its
-/// checklist (the ledger holds the items' codes).
-pub fn sentence(record: &Record, call: Option<&Call>, locale: Locale) -> String {
+/// checklist (the ledger holds the items' codes), and `entity` the name of the body an
+/// application names (the ledger holds its code, internal for bodies other than comuni).
+pub fn sentence(
+    record: &Record,
+    call: Option<&Call>,
+    entity: Option<&str>,
+    locale: Locale,
+) -> String {
     let it = locale == Locale::It;
     let m = |v: &Money| v.in_locale(locale);
     let by = |r: &bandi_domain::account::Role| {
@@ -62,18 +76,23 @@ pub fn sentence(record: &Record, call: Option<&Call>, locale: Locale) -> String 
         Record::ApplicationSubmitted {
             seq,
             protocol,
-            entity,
+            entity: code,
             requested_cents,
             ..
         } => {
+            let of = match (entity_name(entity, code), it) {
+                (Some(name), true) => format!(" di {name}"),
+                (Some(name), false) => format!(" of {name}"),
+                (None, _) => String::new(),
+            };
             if it {
                 format!(
-                    "La domanda n. {seq} (protocollo {protocol}) dell'ente con codice {entity} è ricevuta e sigillata; chiede un contributo di {}.",
+                    "La domanda n. {seq} (protocollo {protocol}){of} è ricevuta e sigillata; chiede un contributo di {}.",
                     m(requested_cents)
                 )
             } else {
                 format!(
-                    "Application no. {seq} (protocol {protocol}) of the body with code {entity} is received and sealed; it asks for a grant of {}.",
+                    "Application no. {seq} (protocol {protocol}){of} is received and sealed; it asks for a grant of {}.",
                     m(requested_cents)
                 )
             }
@@ -474,13 +493,13 @@ mod tests {
             act: act_of_2020(),
             by: Role::Admin,
         };
-        let it = sentence(&r, None, Locale::It);
+        let it = sentence(&r, None, None, Locale::It);
         assert!(
             it.starts_with("La domanda n. 3: pagamento (saldo) di 47.600,00 € il 01/03/2021"),
             "{it}"
         );
         assert!(it.ends_with("DD 100/2020 del 15/06/2020."), "{it}");
-        let en = sentence(&r, None, Locale::En);
+        let en = sentence(&r, None, None, Locale::En);
         assert!(
             en.contains(
                 "of €47,600.00 on 01/03/2021, ordered by the act DD 100/2020 of 15/06/2020."
@@ -498,7 +517,7 @@ mod tests {
             by: Role::Admin,
         };
         assert_eq!(
-            sentence(&r, None, Locale::It),
+            sentence(&r, None, None, Locale::It),
             "La dotazione del bando diventa 3.450.000,00 € con l'atto DD 100/2020 del 15/06/2020 (Ufficio regionale (amministrazione)); le domande in attesa ricevono le risorse in ordine di arrivo."
         );
         let r = Record::ChecklistChecked {
@@ -510,8 +529,34 @@ mod tests {
             by: Role::Reviewer,
         };
         assert_eq!(
-            sentence(&r, None, Locale::En),
+            sentence(&r, None, None, Locale::En),
             "Application no. 7: requirement “eligible_body” checked and not met (Regional office (review))."
         );
+    }
+
+    #[test]
+    fn an_application_names_its_body_never_an_internal_code() {
+        let r = |entity: &str| Record::ApplicationSubmitted {
+            call: "c".into(),
+            seq: 2,
+            protocol: "ER-SW-2020/0000002".into(),
+            entity: entity.into(),
+            admitted_at: String::new(),
+            received_at: String::new(),
+            content_sha256: String::new(),
+            requested_cents: Money::from_cents(5_250_000),
+        };
+        assert_eq!(
+            sentence(
+                &r("ucdc"),
+                None,
+                Some("Unione dei Comuni del Distretto Ceramico"),
+                Locale::It
+            ),
+            "La domanda n. 2 (protocollo ER-SW-2020/0000002) di Unione dei Comuni del Distretto Ceramico è ricevuta e sigillata; chiede un contributo di 52.500,00 €."
+        );
+        let unknown = sentence(&r("circondario_imolese"), None, None, Locale::En);
+        assert!(!unknown.contains("circondario_imolese"), "{unknown}");
+        assert!(sentence(&r("039007"), None, None, Locale::It).contains("di ente ISTAT 039007 è"));
     }
 }

@@ -207,7 +207,7 @@ on_both_backends! {
     // In words, and the newest entry links to no entry after it.
     let seq = receipt["ledger_seq"].as_u64().unwrap();
     assert!(html.contains(&format!(
-        "id=\"entry-sentence\">La domanda n. 1 (protocollo {protocol}) dell&#39;ente con codice 039007 è ricevuta e sigillata; chiede un contributo di 52.500,00 €."
+        "id=\"entry-sentence\">La domanda n. 1 (protocollo {protocol}) di Cervia è ricevuta e sigillata; chiede un contributo di 52.500,00 €."
     )), "{html}");
     assert!(!html.contains("id=\"next-entry\""));
     assert!(html.contains("id=\"newest-entry\""));

@@ -53,7 +53,9 @@ pub(crate) struct CallOption {
 struct DashboardPage {
     l: Layout,
     tabs: Vec<EntityTab>,
-    entity_code: String,
+    /// The ISTAT code of a comune; bodies without one (unions) show none: their code in
+    /// this platform is internal.
+    istat_code: Option<String>,
     /// The stream of the applications' statuses, for the script that keeps them current.
     events_href: String,
     /// This page, to reload it when applications appear.
@@ -83,7 +85,7 @@ pub async fn dashboard(
         let page = DashboardPage {
             l: ctx.layout(title, crumbs, Nav::Reserved).signed(&session),
             tabs: Vec::new(),
-            entity_code: String::new(),
+            istat_code: None,
             events_href: String::new(),
             self_href: String::new(),
             applications: Vec::new(),
@@ -260,7 +262,7 @@ pub async fn dashboard(
         self_href: format!("/area-riservata?ente={}", encode(&code)),
         notices_href: notices_href(&code),
         contacts_href: contacts_href(&code),
-        entity_code: code,
+        istat_code: entity.istat_code.clone(),
         applications: rows,
         calls: options,
         no_entity: false,

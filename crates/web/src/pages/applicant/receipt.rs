@@ -38,6 +38,8 @@ struct ReceiptPage {
     call_title: String,
     call_href: String,
     entity_name: String,
+    /// Shown only when it is an ISTAT code: other codes are internal.
+    entity_istat: Option<String>,
     received_local: String,
     time_zone: String,
     ledger_href: String,
@@ -132,13 +134,9 @@ pub(crate) async fn page(
     .await?;
     let call = &stored.call;
     let locale = ctx.locale;
-    let entity_name = s
-        .app
-        .store()
-        .entity(&r.entity)
-        .await?
-        .map(|e| e.name)
-        .unwrap_or_else(|| r.entity.clone());
+    let entity = s.app.store().entity(&r.entity).await?;
+    let entity_istat = entity.as_ref().and_then(|e| e.istat_code.clone());
+    let entity_name = entity.map(|e| e.name).unwrap_or_else(|| r.entity.clone());
     let content: &ApplicationContent = &app.content;
     let lines = content
         .lines
@@ -209,6 +207,7 @@ pub(crate) async fn page(
         call_title: call.title.get(locale).to_string(),
         call_href: format!("/bandi/{}", call.code),
         entity_name,
+        entity_istat,
         received_local: precise_local(call, &r.received_at, locale),
         time_zone: call.time_zone.clone(),
         ledger_href: format!("/registro?voce={}", r.ledger_seq),
