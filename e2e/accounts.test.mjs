@@ -15,10 +15,11 @@ import { BASE, SHOTS, axe, check, checked, context, launch, open, press, text, v
 
 const CLICK = process.env.BANDI_CLICK_CALL;
 const FUTURE = process.env.BANDI_FUTURE_CALL;
+const OPEN = process.env.BANDI_CALL;
 const OPENS_AT = Date.parse(process.env.BANDI_CLICK_OPENS_AT);
 const PASSWORD = process.env.BANDI_PASSWORD;
 const SKIP = process.env.BANDI_ACCOUNTS ? false : 'needs `bandi users add` (see e2e/run.sh)';
-assert.ok(BASE && CLICK && FUTURE, 'run through e2e/run.sh');
+assert.ok(BASE && CLICK && FUTURE && OPEN, 'run through e2e/run.sh');
 
 let browser;
 
@@ -122,8 +123,14 @@ describe('reserved area', { skip: SKIP }, () => {
     assert.equal(await text(page, '#requested-grant'), '52.500,00 €');
     await check(page, 'application form (draft saved)', { shot: 'application-form.png' });
 
-    // Submitting before the opening: the opening time and the server's, the draft kept.
+    // Before the opening the bar's button is off, by the server's clock; the draft is
+    // complete. A browser without JavaScript could still press it: the server refuses,
+    // with the opening time and the server's, the draft kept.
     assert.ok(Date.now() < OPENS_AT - 1000, 'the draft was ready before the opening');
+    assert.equal(await page.isDisabled('#submit-application'), true);
+    assert.match(await text(page, '#form-completeness'), /^Bozza completa/);
+    assert.match(await text(page, '#countdown-label'), /^Il bando apre tra/);
+    await page.evaluate(() => { document.getElementById('submit-application').disabled = false; });
     r = await press(page, '#submit-application');
     assert.equal(r.status(), 403);
     const alert = await text(page, '#form-alert');
@@ -133,10 +140,20 @@ describe('reserved area', { skip: SKIP }, () => {
     assert.equal(await page.inputValue('#line-1-amount'), '25.000');
     await check(page, 'application form (not open yet)', { status: 403, shot: 'not-open-yet.png' });
 
-    // The click day: the draft is there; one double click is one application.
-    await sleep(Math.max(0, OPENS_AT - Date.now() + 500));
+    // The click day: the form opened before the opening turns active by itself at the
+    // opening, without a reload; the draft is there; one double click is one application.
     await visit(page, `/area-riservata/domanda/039007/${CLICK}`);
+    assert.equal(await text(page, 'main .state'), 'Di prossima apertura');
+    assert.equal(await page.isDisabled('#submit-application'), true);
+    await page.screenshot({ path: join(SHOTS, 'form-bar-before-opening.png') });
+    const loaded = page.url();
+    await page.waitForFunction(() => !document.getElementById('submit-application').disabled,
+      null, { timeout: Math.max(0, OPENS_AT - Date.now()) + 5000 });
+    assert.ok(Date.now() >= OPENS_AT - 1500, 'active at the opening, not before');
+    assert.equal(page.url(), loaded, 'no reload');
     assert.equal(await text(page, 'main .state'), 'Aperto');
+    assert.match(await text(page, '#countdown-label'), /^Il bando chiude tra/);
+    await page.screenshot({ path: join(SHOTS, 'form-bar-open.png') });
     assert.equal(await page.inputValue('#title'), 'Smart working a Cervia');
     assert.equal(await page.inputValue('#line-2-amount'), '35.000,00');
     await Promise.all([page.waitForURL(/\/area-riservata\/ricevuta\//), page.dblclick('#submit-application')]);
@@ -197,7 +214,8 @@ describe('reserved area', { skip: SKIP }, () => {
     const ctx = await context(browser);
     const page = await open(ctx);
     await signIn(page, 'ucdc@e2e.example');
-    await visit(page, `/area-riservata/domanda/ucdc/${FUTURE}`);
+    // On the call that is open: the bar's button is active.
+    await visit(page, `/area-riservata/domanda/ucdc/${OPEN}`);
     await page.selectOption('#line-0-category', 'training');
     await page.fill('#line-0-description', 'Formazione');
     await page.fill('#line-0-amount', 'venti euro');

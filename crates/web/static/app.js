@@ -72,6 +72,10 @@
         text('countdown', d.closesLocal);
       }
       setState(root, state);
+      // The form's submit button is active only while the call is open by the server's
+      // clock: it turns on at the opening without a reload (the server checks it anyway).
+      var submit = document.getElementById('submit-application');
+      if (submit) submit.disabled = state !== 'open';
     }
     tick();
     setInterval(tick, 1000);

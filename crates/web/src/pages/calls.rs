@@ -110,22 +110,68 @@ struct CallPage {
     reserved_cents: i64,
     budget_cents: i64,
     percent_reserved: String,
-    server_time: String,
-    server_time_ms: i64,
-    opens_at_ms: i64,
-    closes_at_ms: i64,
-    /// What the countdown says when the page is made: the page works without JavaScript.
-    countdown_label: &'static str,
-    countdown: String,
+    /// What the clock and the countdown say when the page is made: the page works without
+    /// JavaScript.
+    clock: ClockView,
     events_url: String,
-    labels: StateLabels,
 }
 
 /// The state names for the script, in the page's language.
-struct StateLabels {
-    upcoming: &'static str,
-    open: &'static str,
-    closed: &'static str,
+pub(crate) struct StateLabels {
+    pub upcoming: &'static str,
+    pub open: &'static str,
+    pub closed: &'static str,
+}
+
+/// The server's clock and the countdown of a call, as the page is written; app.js keeps
+/// them moving from the server's time (the call page, and the bar of the application form).
+pub(crate) struct ClockView {
+    pub server_time: String,
+    pub server_time_ms: i64,
+    pub opens_at_ms: i64,
+    pub closes_at_ms: i64,
+    pub time_zone: String,
+    pub closes_local: String,
+    pub countdown_label: &'static str,
+    pub countdown: String,
+    /// The state's words, for the page's state badge when the clock passes the opening.
+    pub labels: StateLabels,
+}
+
+impl ClockView {
+    pub fn of(call: &Call, now: jiff::Timestamp, locale: Locale) -> ClockView {
+        let ui = super::i18n::ui(locale);
+        let closes_local = call.local_time(call.closes_at);
+        let (countdown_label, countdown) = match call.state_at(now) {
+            CallState::Upcoming => (
+                ui.opens_in,
+                duration(seconds_between(now, call.opens_at), locale),
+            ),
+            CallState::Open => (
+                ui.closes_in,
+                duration(seconds_between(now, call.closes_at), locale),
+            ),
+            CallState::Closed => (ui.closed_since, closes_local.clone()),
+        };
+        ClockView {
+            server_time: now
+                .to_zoned_datetime(call.tz())
+                .strftime("%d/%m/%Y %H:%M:%S")
+                .to_string(),
+            server_time_ms: now.as_millisecond(),
+            opens_at_ms: call.opens_at.as_millisecond(),
+            closes_at_ms: call.closes_at.as_millisecond(),
+            time_zone: call.time_zone.clone(),
+            closes_local,
+            countdown_label,
+            countdown,
+            labels: StateLabels {
+                upcoming: state_label(CallState::Upcoming, locale),
+                open: state_label(CallState::Open, locale),
+                closed: state_label(CallState::Closed, locale),
+            },
+        }
+    }
 }
 
 fn date(d: jiff::civil::Date) -> String {
@@ -147,17 +193,6 @@ pub async fn show(
     let ui = ctx.ui();
     let call: &Call = &stored.call;
     let view = CallView::of(&stored, now, locale);
-    let (countdown_label, countdown) = match call.state_at(now) {
-        CallState::Upcoming => (
-            ui.opens_in,
-            duration(seconds_between(now, call.opens_at), locale),
-        ),
-        CallState::Open => (
-            ui.closes_in,
-            duration(seconds_between(now, call.closes_at), locale),
-        ),
-        CallState::Closed => (ui.closed_since, view.closes.clone()),
-    };
     let budget = stored.budget.cents();
     let reserved = stored.reserved.cents();
     let permille = if budget > 0 {
@@ -211,21 +246,8 @@ pub async fn show(
         reserved_cents: reserved,
         budget_cents: budget.max(1),
         percent_reserved: format!("{}{sep}{}%", permille / 10, permille % 10),
-        server_time: now
-            .to_zoned_datetime(call.tz())
-            .strftime("%d/%m/%Y %H:%M:%S")
-            .to_string(),
-        server_time_ms: now.as_millisecond(),
-        opens_at_ms: call.opens_at.as_millisecond(),
-        closes_at_ms: call.closes_at.as_millisecond(),
-        countdown_label,
-        countdown,
+        clock: ClockView::of(call, now, locale),
         events_url: format!("/bandi/{}/eventi", view.code),
-        labels: StateLabels {
-            upcoming: state_label(CallState::Upcoming, locale),
-            open: state_label(CallState::Open, locale),
-            closed: state_label(CallState::Closed, locale),
-        },
         c: view,
     };
     render(StatusCode::OK, &page)

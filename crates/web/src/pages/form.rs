@@ -339,6 +339,75 @@ pub(crate) fn control_id(field: &str) -> String {
     }
 }
 
+/// What a field is called on the form, for the error summary: "Riga 3 — Categoria di
+/// spesa", the indicator's or the attachment's label.
+pub(crate) fn field_label(field: &str, call: &Call, locale: Locale) -> Option<String> {
+    let t = |it: &str, en: &str| match locale {
+        Locale::It => it.to_string(),
+        Locale::En => en.to_string(),
+    };
+    if let Some(rest) = field.strip_prefix("lines[")
+        && let Some((k, tail)) = rest.split_once(']')
+    {
+        let n = k.parse::<usize>().ok()? + 1;
+        let row = t("Riga", "Row");
+        let part = match tail {
+            ".category" => t("Categoria di spesa", "Cost category"),
+            ".description" => t("Descrizione", "Description"),
+            ".amount_cents" => t("Importo", "Amount"),
+            _ => return Some(format!("{row} {n}")),
+        };
+        return Some(format!("{row} {n} — {part}"));
+    }
+    if let Some(code) = field.strip_prefix("indicators.") {
+        return call
+            .indicators
+            .iter()
+            .find(|i| i.code == code)
+            .map(|i| i.label.get(locale).to_string());
+    }
+    if let Some(code) = field.strip_prefix("attachments.") {
+        return call
+            .attachments
+            .iter()
+            .find(|a| a.code == code)
+            .map(|a| a.label.get(locale).to_string());
+    }
+    match field {
+        "title" => Some(t("Titolo del progetto", "Title of the project")),
+        "summary" => Some(t("Sintesi del progetto", "Summary of the project")),
+        "lines" => Some(t("Voci di spesa", "Cost lines")),
+        _ => None,
+    }
+}
+
+/// "Riga 3 — Categoria di spesa: scegliere la categoria di spesa." The field's name, then
+/// its problem.
+pub(crate) fn labelled(label: Option<String>, message: &str) -> String {
+    match label {
+        Some(label) => {
+            let mut chars = message.chars();
+            let message = match chars.next() {
+                Some(c) => c.to_lowercase().chain(chars).collect::<String>(),
+                None => String::new(),
+            };
+            format!("{label}: {message}")
+        }
+        None => message.to_string(),
+    }
+}
+
+/// Each problem as a link to its field, named: the error summary, the completeness check.
+pub(crate) fn error_links(errors: &[FieldError], call: &Call, locale: Locale) -> Vec<ErrorLink> {
+    errors
+        .iter()
+        .map(|e| ErrorLink {
+            href: format!("#{}", control_id(&e.field)),
+            message: labelled(field_label(&e.field, call, locale), e.message(locale)),
+        })
+        .collect()
+}
+
 /// A control of the form with what was typed in it and what is wrong with it.
 pub(crate) struct FieldView {
     pub id: String,
@@ -439,13 +508,7 @@ impl FormView {
             lines,
             lines_error: error_of("lines"),
             indicators,
-            errors: errors
-                .iter()
-                .map(|e| ErrorLink {
-                    href: format!("#{}", control_id(&e.field)),
-                    message: e.message(locale).to_string(),
-                })
-                .collect(),
+            errors: error_links(errors, call, locale),
         }
     }
 }

@@ -3,6 +3,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
+use bandi_domain::application::AttachedDocument;
 use bandi_domain::call::CallState;
 use bandi_domain::review::ReviewState;
 use bandi_store::Role;
@@ -10,6 +11,7 @@ use bandi_store::Role;
 use super::*;
 use crate::pages::account::{PageResult, Signed, require, see_other};
 use crate::pages::calls::precise_local;
+use crate::pages::form::FormInput;
 use crate::pages::i18n::{state_label, status_label};
 use crate::pages::{Crumb, Ctx, Layout, Nav, PageState, encode, render};
 
@@ -46,6 +48,8 @@ pub(crate) struct CallOption {
     pub time_zone: String,
     pub href: String,
     pub has_draft: bool,
+    /// What the saved draft lacks to be submitted (0: complete); None without a draft.
+    pub missing: Option<usize>,
 }
 
 #[derive(Template)]
@@ -237,6 +241,21 @@ pub async fn dashboard(
         if limit > 0 && made >= limit {
             continue;
         }
+        let draft = s
+            .app
+            .store()
+            .draft(&code, call.code.as_str())
+            .await?
+            .map(|json| FormInput::from_draft(&json));
+        let documents = match draft {
+            Some(_) => {
+                s.app
+                    .store()
+                    .draft_documents(&code, call.code.as_str())
+                    .await?
+            }
+            None => Vec::new(),
+        };
         options.push(CallOption {
             title: call.title.get(locale).to_string(),
             state: state.as_str(),
@@ -245,12 +264,22 @@ pub async fn dashboard(
             closes: call.local_time(call.closes_at),
             time_zone: call.time_zone.clone(),
             href: form_href(&code, call.code.as_str()),
-            has_draft: s
-                .app
-                .store()
-                .draft(&code, call.code.as_str())
-                .await?
-                .is_some(),
+            has_draft: draft.is_some(),
+            missing: draft.map(|input| {
+                let attached: Vec<AttachedDocument> = documents
+                    .iter()
+                    .map(|d| AttachedDocument {
+                        code: d.attachment.clone(),
+                        sha256: d.sha256.clone(),
+                    })
+                    .collect();
+                let checked = input.check(call, &attached);
+                if checked.valid.is_some() {
+                    0
+                } else {
+                    checked.errors.len()
+                }
+            }),
         });
     }
     let page = DashboardPage {

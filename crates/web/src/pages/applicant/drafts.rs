@@ -18,7 +18,8 @@ use super::*;
 use crate::ApiError;
 use crate::auth::random_token;
 use crate::pages::account::{PageResult, Signed, check_csrf, require, see_other};
-use crate::pages::form::{FormInput, FormView, notice_text};
+use crate::pages::calls::ClockView;
+use crate::pages::form::{ErrorLink, FormInput, FormView, error_links, notice_text};
 use crate::pages::i18n::state_label;
 use crate::pages::{Crumb, Ctx, Layout, Nav, PageState, encode, render};
 
@@ -64,6 +65,10 @@ struct FormPage {
     attachments: Vec<AttachmentView>,
     /// Every notice of the amounts, as the live preview lists them too.
     amount_notices: Vec<String>,
+    /// The server's clock and the countdown, in the form's bar.
+    clock: ClockView,
+    /// What the saved draft still lacks to be submitted; empty when it is complete.
+    missing: Vec<ErrorLink>,
 }
 
 /// One of the call's attachments on the form: its file control and the document kept.
@@ -227,6 +232,11 @@ impl<'a> FormCtx<'a> {
             can_submit: state != CallState::Closed,
             attachments,
             amount_notices: notices.iter().map(|n| notice_text(n, locale)).collect(),
+            clock: ClockView::of(call, now, locale),
+            missing: match &result.valid {
+                Some(_) => Vec::new(),
+                None => error_links(&result.errors, call, locale),
+            },
         };
         render(status, &page)
     }

@@ -18,6 +18,15 @@ on_both_backends! {
     let csrf = hidden(&page.body, "csrf");
     let nonce = hidden(&page.body, "nonce");
     assert_eq!(nonce.len(), 32);
+    // The bar: the server's clock, the countdown to the opening, the buttons; and what the
+    // empty draft lacks, each item a link to its field.
+    assert!(page.body.contains("id=\"form-bar\""));
+    assert!(page.body.contains("id=\"countdown-label\">Il bando apre tra<"));
+    assert!(page.body.contains("id=\"submit-application\""));
+    assert!(page.body.contains("data-opens-at=\""));
+    assert!(page.body.contains("id=\"missing\""));
+    assert!(page.body.contains("<a href=\"#title\">Titolo del progetto: "));
+    assert!(page.body.contains("<a href=\"#completeness\">Mancano "));
 
     // Saved before the opening: the amounts are computed by the server.
     let r = b
@@ -33,9 +42,12 @@ on_both_backends! {
     assert!(page.body.contains("value=\"25.000,00\""));
     assert!(page.body.contains("value=\"Smart working a Cervia\""));
     assert!(page.body.contains("<option value=\"technology\" selected>"));
+    assert!(page.body.contains("Bozza completa"));
+    assert!(!page.body.contains("id=\"missing\""));
     let dashboard = b.get("/area-riservata").await;
     assert!(dashboard.body.contains("Bozza salvata"));
     assert!(dashboard.body.contains("Continua la domanda"));
+    assert!(dashboard.body.contains("<span class=\"complete\">Bozza completa"));
 
     // Submitting before the opening: the opening and the server's time, nothing stored.
     let r = b
@@ -209,6 +221,10 @@ on_both_backends! {
         );
     }
     assert!(html.contains("«venti euro» non è un importo in euro"));
+    // The summary names each field and its row.
+    assert!(html.contains(">Riga 1 — Importo: «venti euro» non è un importo in euro"), "{html}");
+    assert!(html.contains(">Riga 2 — Categoria di spesa: scegliere la categoria di spesa.<"));
+    assert!(html.contains(">Titolo del progetto: "));
     assert!(app.store.call_applications(CODE).await.unwrap().is_empty());
 }
 }
