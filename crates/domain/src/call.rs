@@ -142,7 +142,7 @@ impl CallState {
 }
 
 /// A submission outside the call's window: refused with the server's time, nothing stored
-/// (DESIGN.md section 4, rule 9).
+/// (docs/design.md, section 4, rule 9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutsideWindow {
     NotOpenYet {

@@ -1,4 +1,4 @@
-//! The intake's one rule for submissions that repeat an earlier one (DESIGN.md section 4,
+//! The intake's one rule for submissions that repeat an earlier one (docs/design.md, section 4,
 //! rule 4): a retry returns the first receipt and creates nothing; a duplicate is refused.
 //! It is applied wherever the earlier submissions are known: by the request before the
 //! queue (from the database), by the sequencer under the lock (from its index), and by

@@ -377,7 +377,7 @@ fn check_invariants(a: &Allocation, prev: &Allocation, event: &Event) -> Result<
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(10_000))]
 
-    /// Random logs in every mode: the invariants of DESIGN.md section 4 hold after every
+    /// Random logs in every mode: the invariants of docs/design.md, section 4 hold after every
     /// event, refused events change nothing, and replaying the accepted log gives the same
     /// state.
     #[test]
