@@ -104,6 +104,19 @@ impl FormInput {
         f
     }
 
+    /// The amounts that read as money written back the way the form writes them
+    /// (`25.000` → `25.000,00`), so that people see what was understood; the others stay
+    /// as typed, next to their error.
+    pub fn normalised(mut self) -> FormInput {
+        for line in &mut self.lines {
+            if let Ok(m) = Money::parse_euros(line.amount.trim()) {
+                let shown = m.to_string();
+                line.amount = shown.strip_suffix(" €").unwrap_or(&shown).to_string();
+            }
+        }
+        self
+    }
+
     /// A saved draft; one that cannot be read (written by an older version) is an empty form.
     pub fn from_draft(json: &str) -> FormInput {
         serde_json::from_str(json).unwrap_or_default()
@@ -611,5 +624,43 @@ mod tests {
         );
         assert_eq!(view.errors[1].href, "#line-0-amount");
         assert!(view.title.error.is_some());
+        // The summary names the field and its row, then the problem.
+        assert!(
+            view.errors[2]
+                .message
+                .starts_with("Riga 2 — Categoria di spesa: scegliere"),
+            "{}",
+            view.errors[2].message
+        );
+        assert!(view.errors[5].message.starts_with(&format!(
+            "{}: ",
+            call.indicators
+                .iter()
+                .find(|i| i.code == "staff_total")
+                .unwrap()
+                .label
+                .it
+        )));
+    }
+
+    #[test]
+    fn amounts_are_shown_back_as_understood() {
+        let call = Call::from_toml(CALL).unwrap();
+        let input = FormInput::from_fields(
+            &fields(&[
+                ("line-0-amount", "25.000"),
+                ("line-1-amount", " 1500 "),
+                ("line-2-amount", "12,5"),
+                ("line-3-amount", "venti euro"),
+                ("line-4-amount", "1.2.3"),
+            ]),
+            &call,
+        )
+        .normalised();
+        let amounts: Vec<&str> = input.lines.iter().map(|l| l.amount.as_str()).collect();
+        assert_eq!(
+            amounts,
+            ["25.000,00", "1.500,00", "12,50", "venti euro", "1.2.3"]
+        );
     }
 }

@@ -297,7 +297,7 @@ pub async fn save(
     let fields = &posted.fields;
     check_csrf(&session, field(fields, "csrf"))?;
     let call = &stored.call;
-    let input = FormInput::from_fields(fields, call);
+    let input = FormInput::from_fields(fields, call).normalised();
     let nonce = field(fields, "nonce");
     let nonce = if nonce.len() == 32 && nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
         nonce.to_string()
