@@ -48,6 +48,11 @@ struct Cli {
         default_value = "sqlite:bandi-data/bandi.db"
     )]
     database: String,
+    /// The deployment's site file (TOML: name, url, fiscal_code, office, pec, email, phone,
+    /// address, logo): the header, the footer and the open data name it. The Regione
+    /// Emilia-Romagna without one.
+    #[arg(long, env = "BANDI_SITE_FILE", global = true)]
+    site: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -410,6 +415,10 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
     if let Command::Demo { reset: true, .. } = &cli.command {
         demo::reset(&cli.database)?;
     }
+    let site = match &cli.site {
+        Some(path) => bandi_web::site::Site::load(path).map_err(anyhow::Error::msg)?,
+        None => bandi_web::site::Site::default(),
+    };
     let (store, migrated) = open(&cli.database).await?;
     // The command line takes no submissions: no sequencer to start for it.
     let app = App::new(store.clone(), Intake::start_naive(store.clone()));
@@ -468,7 +477,7 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
         Command::Payments(command) => awards::payments(&app, command).await?,
         Command::Awards(command) => awards::awards(&app, command).await?,
         Command::Export { format, call, out } => {
-            let file = bandi_web::export(app.store(), format, call.as_deref())
+            let file = bandi_web::export(app.store(), &site, format, call.as_deref())
                 .await
                 .map_err(|e| anyhow::anyhow!("{} ({})", e.text.en, e.code))?;
             match out {
@@ -508,7 +517,15 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
                     .with_max_queue_delay(Duration::from_millis(max_queue_delay_ms))
             };
             let checkpoints = (&signing, cli.database.as_str());
-            serve(store, intake, listen, net.config(), mailer, checkpoints).await?
+            serve(
+                store,
+                intake,
+                listen,
+                (net.config(), site),
+                mailer,
+                checkpoints,
+            )
+            .await?
         }
         Command::Users(UsersCommand::Add {
             email,
@@ -551,7 +568,7 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
                 store,
                 intake,
                 listen,
-                NetConfig::default(),
+                (NetConfig::default(), site),
                 mailer,
                 checkpoints,
             )
@@ -642,7 +659,7 @@ async fn serve(
     store: Store,
     intake: Intake,
     listen: SocketAddr,
-    net: NetConfig,
+    (net, site): (NetConfig, bandi_web::site::Site),
     mailer: Option<Mailer>,
     (signing, database): (&proofs::SigningArgs, &str),
 ) -> anyhow::Result<()> {
@@ -656,7 +673,7 @@ async fn serve(
             Err(e) => tracing::warn!(error = %e, "API tokens not loaded in advance"),
         }
     });
-    let state = app_state(store, intake, net);
+    let state = Arc::new(AppState::new(App::new(store, intake), net).with_site(site));
     // The outbox's sender: notices written with their events are delivered (or, without
     // a relay, dispatched to stay in the outbox) while the server runs.
     let (stop_sender, stopped) = tokio::sync::watch::channel(false);

@@ -32,6 +32,7 @@ pub mod openapi;
 mod opendata;
 pub use opendata::export::{Export, Format as ExportFormat, export};
 pub mod pages;
+pub mod site;
 #[doc(hidden)]
 pub mod testing;
 
@@ -51,6 +52,8 @@ pub struct AppState {
     pub app: App,
     pub net: NetConfig,
     pub limits: limits::Limits,
+    /// Who runs the deployment: its header, footer and open data name it.
+    pub site: Arc<site::Site>,
 }
 
 impl AppState {
@@ -59,7 +62,14 @@ impl AppState {
             limits: limits::Limits::new(&net),
             app,
             net,
+            site: Arc::new(site::Site::default()),
         }
+    }
+
+    /// The same with the deployment's own site file.
+    pub fn with_site(mut self, site: site::Site) -> AppState {
+        self.site = Arc::new(site);
+        self
     }
 
     /// The store, for what a handler only reads.
@@ -89,6 +99,8 @@ fn router_with(state: SharedState, live: Arc<pages::Live>) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), edge))
         // Outermost: errors outside /api/ become pages, whatever raised them.
         .layer(axum::middleware::from_fn(pages::for_people))
+        // The site, for every page and the error pages made around them.
+        .layer(axum::Extension(state.site.clone()))
         .with_state(state)
 }
 

@@ -79,6 +79,19 @@ impl TestServer {
         queue: usize,
         net: NetConfig,
     ) -> TestServer {
+        TestServer::start_for_site(db, entities, call, queue, net, crate::site::Site::default())
+            .await
+    }
+
+    /// The same for the deployment that `site` describes (its header, footer, open data).
+    pub async fn start_for_site(
+        db: TestDb,
+        entities: &[Entity],
+        call: &Call,
+        queue: usize,
+        net: NetConfig,
+        site: crate::site::Site,
+    ) -> TestServer {
         let store = Store::connect(&db.url).await.expect("connect");
         store.migrate().await.expect("migrate");
         store.upsert_entities(entities).await.expect("entities");
@@ -94,7 +107,7 @@ impl TestServer {
         app.use_signing_key(bandi_domain::proof::SigningKeyPair::from_secret(secret))
             .await
             .expect("the signing key");
-        let state = Arc::new(AppState::new(app, net));
+        let state = Arc::new(AppState::new(app, net).with_site(site));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a free port");

@@ -16,11 +16,11 @@ pub async fn call(
 ) -> Result<Json<Value>, ApiError> {
     let stored = super::calls::load(&state, code).await?;
     let grants = CallGrants::load(state.store(), stored).await?;
-    Ok(Json(opendata::json::call(&grants)))
+    Ok(Json(opendata::json::call(&grants, &state.site)))
 }
 
 /// `GET /grants`.
 pub async fn all(State(state): State<SharedState>) -> Result<Json<Value>, ApiError> {
     let calls = opendata::all(state.store()).await?;
-    Ok(Json(opendata::json::all(&calls)))
+    Ok(Json(opendata::json::all(&calls, &state.site)))
 }

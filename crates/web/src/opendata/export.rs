@@ -6,7 +6,7 @@ use bandi_store::Store;
 
 use super::{CallGrants, giving360, json, sheet};
 use crate::ApiError;
-use crate::pages::OWNER;
+use crate::site::Site;
 
 /// The kinds of file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +65,12 @@ pub struct Export {
 
 /// The file of `format` for the call `code`, or for every call when `None`. An unknown or
 /// malformed code is `call_not_found`.
-pub async fn export(store: &Store, format: Format, code: Option<&str>) -> Result<Export, ApiError> {
+pub async fn export(
+    store: &Store,
+    site: &Site,
+    format: Format,
+    code: Option<&str>,
+) -> Result<Export, ApiError> {
     let calls = match code {
         Some(code) => {
             CallCode::parse(code).map_err(|_| ApiError::call_not_found())?;
@@ -83,14 +88,14 @@ pub async fn export(store: &Store, format: Format, code: Option<&str>) -> Result
             one.call().title.it,
             one.code()
         ),
-        None => format!("{OWNER} – contributi concessi agli enti locali"),
+        None => format!("{} – contributi concessi agli enti locali", site.name),
     };
     let body = match format {
-        Format::Csv => sheet::grants_csv(&calls)?,
-        Format::Giving360 => pretty(&giving360::package(&calls, &title))?,
+        Format::Csv => sheet::grants_csv(&calls, site)?,
+        Format::Giving360 => pretty(&giving360::package(&calls, &title, site))?,
         Format::Transparency => pretty(&match code.and(calls.first()) {
-            Some(one) => json::call(one),
-            None => json::all(&calls),
+            Some(one) => json::call(one, site),
+            None => json::all(&calls, site),
         })?,
     };
     Ok(Export {

@@ -17,8 +17,8 @@ use bandi_domain::call::Call;
 use bandi_domain::money::Money;
 use serde_json::{Value, json};
 
-use super::{CallGrants, FUNDER_ID, Grant, LOCAL_ID_PREFIX};
-use crate::pages::OWNER;
+use super::{CallGrants, Grant, LOCAL_ID_PREFIX};
+use crate::site::Site;
 
 /// Euro as the standard writes amounts: a number. Every amount up to 10^13 € keeps its cents
 /// through the shortest decimal form of a double (see the officials' XLSX export).
@@ -30,11 +30,11 @@ fn date(call: &Call, t: jiff::Timestamp) -> String {
     t.to_zoned_datetime(call.tz()).date().to_string()
 }
 
-fn funder() -> Value {
-    json!({"id": FUNDER_ID, "name": OWNER})
+fn funder(site: &Site) -> Value {
+    json!({"id": site.funder_id(), "name": site.name})
 }
 
-fn grant(c: &CallGrants, g: &Grant) -> Option<Value> {
+fn grant(c: &CallGrants, g: &Grant, site: &Site) -> Option<Value> {
     let act = g.act.as_ref()?;
     let call = c.call();
     let r = &g.row;
@@ -72,7 +72,7 @@ fn grant(c: &CallGrants, g: &Grant) -> Option<Value> {
     };
     let stage = g.stage();
     let mut out = json!({
-        "id": format!("{FUNDER_ID}-{}-{}", c.code(), r.seq),
+        "id": format!("{}-{}-{}", site.funder_id(), c.code(), r.seq),
         "title": r.title,
         "description": description,
         "currency": "EUR",
@@ -82,7 +82,7 @@ fn grant(c: &CallGrants, g: &Grant) -> Option<Value> {
         "awardDate": act.date,
         "plannedDates": [planned],
         "recipientOrganization": [recipient],
-        "fundingOrganization": [funder()],
+        "fundingOrganization": [funder(site)],
         "beneficiaryLocation": [location],
         "grantProgramme": [{"code": c.code(), "title": call.title.it}],
         "fromOpenCall": "Yes",
@@ -99,20 +99,21 @@ fn grant(c: &CallGrants, g: &Grant) -> Option<Value> {
 }
 
 /// The package of the grants of `calls` awarded by an act.
-pub fn package(calls: &[CallGrants], title: &str) -> Value {
+pub fn package(calls: &[CallGrants], title: &str, site: &Site) -> Value {
     let grants: Vec<Value> = calls
         .iter()
-        .flat_map(|c| c.grants.iter().filter_map(move |g| grant(c, g)))
+        .flat_map(|c| c.grants.iter().filter_map(move |g| grant(c, g, site)))
         .collect();
     json!({
         "title": title,
         "description": format!(
-            "Contributi concessi dalla {OWNER} agli enti locali (D.Lgs. 33/2013, artt. 26 e 27). \
+            "Contributi concessi agli enti locali da {} (D.Lgs. 33/2013, artt. 26 e 27). \
              Importi in euro; identificativi dei beneficiari {} (codice fiscale) o {LOCAL_ID_PREFIX} \
              (codice dell'ente nella piattaforma) quando il codice fiscale manca.",
+            site.name,
             "IT-CF-"
         ),
-        "publisher": {"identifier": FUNDER_ID, "name": OWNER},
+        "publisher": {"identifier": site.funder_id(), "name": site.name},
         "grants": grants,
     })
 }

@@ -5,8 +5,9 @@
 use bandi_domain::i18n::Locale;
 use serde_json::{Value, json};
 
-use super::{AwardAct, CallGrants, FUNDER_ID, Grant, how_chosen, sheet};
-use crate::pages::{OWNER, encode};
+use super::{AwardAct, CallGrants, Grant, how_chosen};
+use crate::pages::encode;
+use crate::site::Site;
 
 fn act_json(call: &str, a: &AwardAct) -> Value {
     json!({
@@ -52,15 +53,15 @@ pub fn grant(c: &CallGrants, g: &Grant) -> Value {
 }
 
 /// A call's grants with what the law asks beside them.
-pub fn call(c: &CallGrants) -> Value {
+pub fn call(c: &CallGrants, site: &Site) -> Value {
     let call = c.call();
     let t = c.totals();
     json!({
         "call": c.code(),
         "title": call.title.it,
         "title_en": call.title.en,
-        "funder": {"id": FUNDER_ID, "name": OWNER},
-        "office": sheet::OFFICE_IT,
+        "funder": {"id": site.funder_id(), "name": site.name},
+        "office": site.office,
         "office_in_call_file": false,
         "how_chosen": how_chosen(Locale::It),
         "how_chosen_en": how_chosen(Locale::En),
@@ -77,9 +78,9 @@ pub fn call(c: &CallGrants) -> Value {
 }
 
 /// Every call's grants, in one list.
-pub fn all(calls: &[CallGrants]) -> Value {
+pub fn all(calls: &[CallGrants], site: &Site) -> Value {
     json!({
-        "funder": {"id": FUNDER_ID, "name": OWNER},
+        "funder": {"id": site.funder_id(), "name": site.name},
         "grants": calls
             .iter()
             .flat_map(|c| c.grants.iter().map(move |g| grant(c, g)))

@@ -22,10 +22,6 @@ use bandi_domain::money::Money;
 use bandi_domain::report::verification::ReportState;
 use bandi_store::{GrantRow, PublishedVersion, Store, StoreError, StoredCall};
 
-/// The Regione Emilia-Romagna's fiscal code as an organisation identifier (org-id.guide's
-/// `IT-CF` list): the funder of every call, like [`crate::pages::OWNER`] names it.
-pub const FUNDER_ID: &str = "IT-CF-80062590379";
-
 /// The prefix of a beneficiary's identifier when the registry gives no fiscal code: the
 /// entity's code in this platform (the ISTAT code of a comune). Not a registered list.
 pub const LOCAL_ID_PREFIX: &str = "IT-BANDI-ENTE-";

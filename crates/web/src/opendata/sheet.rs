@@ -11,6 +11,7 @@ use bandi_domain::money::Money;
 
 use super::{CallGrants, Grant, how_chosen};
 use crate::ApiError;
+use crate::site::Site;
 
 /// UTF-8's byte-order mark: how a spreadsheet knows the file is UTF-8.
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -111,10 +112,8 @@ pub const GRANT_HEADERS: [&str; 26] = [
     "Norma o titolo a base dell'attribuzione",
 ];
 
-/// What the call files do not say: the office and the official responsible.
-pub const OFFICE_IT: &str = "Regione Emilia-Romagna – ufficio responsabile del bando";
-
-fn grant_row(c: &CallGrants, g: &Grant) -> Vec<String> {
+/// One grant as a row of the CSV; the office responsible is the site's.
+fn grant_row(c: &CallGrants, g: &Grant, site: &Site) -> Vec<String> {
     let r = &g.row;
     let call = c.call();
     let opt = |v: &Option<String>| v.as_deref().map(inert).unwrap_or_default();
@@ -152,18 +151,18 @@ fn grant_row(c: &CallGrants, g: &Grant) -> Vec<String> {
             .unwrap_or_default(),
         g.stage().label(Locale::It).to_string(),
         how_chosen(Locale::It).to_string(),
-        OFFICE_IT.to_string(),
+        inert(&site.office),
         inert(&format!("Bando «{}» (codice {})", call.title.it, c.code())),
     ]
 }
 
 /// The open data CSV of the grants of `calls`, one row per grant.
-pub fn grants_csv(calls: &[CallGrants]) -> Result<Vec<u8>, ApiError> {
+pub fn grants_csv(calls: &[CallGrants], site: &Site) -> Result<Vec<u8>, ApiError> {
     write(
         &GRANT_HEADERS,
         calls
             .iter()
-            .flat_map(|c| c.grants.iter().map(move |g| grant_row(c, g))),
+            .flat_map(|c| c.grants.iter().map(move |g| grant_row(c, g, site))),
     )
 }
 

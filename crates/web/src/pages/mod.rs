@@ -11,6 +11,8 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use crate::site::Site;
+
 use askama::Template;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef, FromRequestParts, Query, Request};
@@ -177,6 +179,7 @@ pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
         .route("/dati-aperti", get(open_data::show))
         .route("/accessibilita", get(info::accessibility))
         .route("/privacy", get(info::privacy))
+        .route("/sito/logo", get(info::logo))
         .route("/static/{*path}", get(assets::serve))
         .method_not_allowed_fallback(|| async { crate::method_not_allowed() })
         .layer(DefaultBodyLimit::max(MAX_FORM))
@@ -187,6 +190,8 @@ pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
 #[derive(Debug, Clone)]
 pub(crate) struct Ctx {
     pub locale: Locale,
+    /// Who runs the deployment (the router's extension; the default in a bare router).
+    pub site: Arc<Site>,
     /// `?lang=` was given: remember it in a cookie.
     pub chosen: bool,
     pub path: String,
@@ -194,7 +199,7 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
-    pub fn new(uri: &Uri, headers: &HeaderMap) -> Ctx {
+    pub fn new(uri: &Uri, headers: &HeaderMap, site: Option<&Arc<Site>>) -> Ctx {
         let query: Vec<(String, String)> = Query::try_from_uri(uri)
             .map(|Query(q)| q)
             .unwrap_or_default();
@@ -215,6 +220,7 @@ impl Ctx {
         // Italian unless the person chose English on the page: a public service of an Italian
         // region speaks Italian, whatever the browser's settings say.
         Ctx {
+            site: site.cloned().unwrap_or_default(),
             locale: from_query.or_else(from_cookie).unwrap_or(Locale::It),
             chosen: from_query.is_some(),
             path: uri.path().to_string(),
@@ -267,8 +273,9 @@ impl Ctx {
             switch_it: self.switch_url("it"),
             switch_en: self.switch_url("en"),
             a: assets::urls(),
-            owner: OWNER,
-            owner_url: OWNER_URL,
+            owner: self.site.name.clone(),
+            owner_url: self.site.url.clone(),
+            site: self.site.clone(),
             account: None,
         }
     }
@@ -278,7 +285,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
-        Ok(Ctx::new(&parts.uri, &parts.headers))
+        Ok(Ctx::new(
+            &parts.uri,
+            &parts.headers,
+            parts.extensions.get::<Arc<Site>>(),
+        ))
     }
 }
 
@@ -340,8 +351,10 @@ pub(crate) struct Layout {
     pub switch_it: String,
     pub switch_en: String,
     pub a: &'static assets::Urls,
-    pub owner: &'static str,
-    pub owner_url: &'static str,
+    pub owner: String,
+    pub owner_url: String,
+    /// Its contacts, PEC and logo, for the header and the footer.
+    pub site: Arc<Site>,
     /// The person signed in, on the pages that know it (the reserved ones).
     pub account: Option<AccountNav>,
 }
@@ -512,7 +525,11 @@ pub async fn for_people(req: Request, next: Next) -> Response {
     if crate::is_api(req.uri().path()) {
         return next.run(req).await;
     }
-    let ctx = Ctx::new(req.uri(), req.headers());
+    let ctx = Ctx::new(
+        req.uri(),
+        req.headers(),
+        req.extensions().get::<Arc<Site>>(),
+    );
     let mut res = next.run(req).await;
     let status = res.status();
     let is_html = res

@@ -387,3 +387,69 @@ on_both_backends! {
     assert!(en.contains("Submit an application"));
 }
 }
+
+on_both_backends! {
+    async fn the_deployment_names_itself_from_its_site_file(db: TestDb) {
+    let dir = std::env::temp_dir().join(format!(
+        "bandi-site-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let logo = dir.join("logo.svg");
+    let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 10 10\"><circle cx=\"5\" cy=\"5\" r=\"4\"/></svg>";
+    std::fs::write(&logo, svg).unwrap();
+    let site = crate::site::Site::from_toml(&format!(
+        "name = \"Regione Toscana\"\nurl = \"https://www.regione.toscana.it\"\nfiscal_code = \"01386030488\"\npec = \"regionetoscana@postacert.toscana.it\"\naddress = \"Piazza Duomo 10, Firenze\"\noffice = \"Settore innovazione\"\nlogo = \"{}\"\n",
+        logo.display()
+    ))
+    .unwrap();
+    let server = TestServer::start_for_site(
+        db,
+        &[entity("039007", "Cervia", EntityKind::Comune, "08")],
+        &crate::testing::er_call(SignedDuration::from_mins(-1)),
+        100,
+        crate::NetConfig::default(),
+        site,
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let html = client.get(format!("{}/", server.origin)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("<a class=\"navbar-brand\" href=\"https://www.regione.toscana.it\">Regione Toscana</a>"));
+    assert!(html.contains("<img class=\"icon site-logo\" src=\"/sito/logo\" alt=\"\">"));
+    assert!(html.contains("PEC <a href=\"mailto:regionetoscana@postacert.toscana.it\">"));
+    assert!(html.contains("Codice fiscale 01386030488"));
+    assert!(html.contains("Piazza Duomo 10, Firenze"));
+    assert!(!html.contains("Emilia-Romagna</a>"));
+    let res = client.get(format!("{}/sito/logo", server.origin)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[CONTENT_TYPE], "image/svg+xml");
+    assert_eq!(res.text().await.unwrap(), svg);
+    let grants: serde_json::Value = client
+        .get(format!("{}/api/v1/grants", server.origin))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(grants["funder"]["id"], "IT-CF-01386030488");
+    assert_eq!(grants["funder"]["name"], "Regione Toscana");
+    std::fs::remove_dir_all(&dir).ok();
+}
+}
+
+on_both_backends! {
+    async fn without_a_site_file_the_region_of_2020_and_no_logo(db: TestDb) {
+    let app = start(db).await;
+    let (_, _, html) = app.get("/", &[]).await;
+    assert!(html.contains("Regione Emilia-Romagna"));
+    assert!(html.contains("#it-pa"), "the kit's emblem");
+    assert!(html.contains("Codice fiscale 80062590379"));
+    let (s, _, _) = app.get("/sito/logo", &[]).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+}

@@ -90,7 +90,7 @@ struct TransparencyPage {
     act_of_award: Option<String>,
     act_of_award_href: Option<String>,
     list_href: Option<String>,
-    office: &'static str,
+    office: String,
     grants: Vec<GrantLine>,
     total_awarded: String,
     total_final: String,
@@ -143,7 +143,7 @@ pub async fn show(
             .latest_act
             .as_ref()
             .map(|a| format!("/bandi/{}/elenco?versione={}", encode(&code), a.version)),
-        office: sheet::OFFICE_IT,
+        office: ctx.site.office.clone(),
         grants: grants
             .grants
             .iter()
@@ -173,7 +173,7 @@ async fn download(
     let code = code
         .map(|c| c.map(|Path(c)| c).map_err(|_| ApiError::not_found()))
         .transpose()?;
-    let file = export(s.app.store(), format, code.as_deref()).await?;
+    let file = export(s.app.store(), &s.app.site, format, code.as_deref()).await?;
     Ok(sheet::download(
         file.body,
         format.content_type(),
