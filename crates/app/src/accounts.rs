@@ -212,6 +212,39 @@ impl App {
         Ok(store.user(&user.id).await?.unwrap_or(user))
     }
 
+    /// The entity an official means by what was typed or picked: its code, its name (any
+    /// case), or "Name (code)" as the pages' list offers it. None when nothing matches or
+    /// the name is ambiguous.
+    pub async fn find_entity(&self, typed: &str) -> Result<Option<String>, AppError> {
+        let typed = typed.trim();
+        if typed.is_empty() || typed.len() > 200 {
+            return Ok(None);
+        }
+        let store = self.store();
+        if typed.len() <= 40 && store.entity(typed).await?.is_some() {
+            return Ok(Some(typed.to_string()));
+        }
+        if let Some(inner) = typed
+            .strip_suffix(')')
+            .and_then(|t| t.rsplit_once(" ("))
+            .map(|(_, code)| code)
+            && inner.len() <= 40
+            && store.entity(inner).await?.is_some()
+        {
+            return Ok(Some(inner.to_string()));
+        }
+        let wanted = typed.to_lowercase();
+        let mut found = store
+            .entity_names()
+            .await?
+            .into_iter()
+            .filter(|(_, name)| name.to_lowercase() == wanted);
+        Ok(match (found.next(), found.next()) {
+            (Some((code, _)), None) => Some(code),
+            _ => None,
+        })
+    }
+
     /// Lets an account act for an entity (admins only).
     pub async fn bind_entity(
         &self,

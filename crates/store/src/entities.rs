@@ -83,6 +83,15 @@ impl Store {
         Ok(entity)
     }
 
+    /// The code and name of every entity, by name: what an official picks from by name.
+    pub async fn entity_names(&self) -> Result<Vec<(String, String)>> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT code, name FROM entities ORDER BY name, code")
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows)
+    }
+
     pub async fn entity_count(&self) -> Result<i64> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM entities")
             .fetch_one(self.pool())

@@ -14,7 +14,7 @@ use super::*;
 use crate::ApiError;
 use crate::pages::account::{PageResult, Signed, check_csrf, require, see_other};
 use crate::pages::{Ctx, Layout, Nav, PageState, encode, render};
-use bandi_app::accounts::{NewAccount, entity_codes};
+use bandi_app::accounts::NewAccount;
 use bandi_app::{Actor, AppError};
 
 pub(crate) struct UserRow {
@@ -49,6 +49,9 @@ struct UsersPage {
     new: NewUser,
     message: Option<String>,
     problem: Option<String>,
+    /// "Comune di Cervia (039007)" for every entity: the list the entity fields offer, so
+    /// that an official picks a body by name.
+    entity_options: Vec<String>,
 }
 
 pub(crate) fn role_label(role: Role, locale: Locale) -> &'static str {
@@ -110,6 +113,14 @@ async fn users_page(
         new,
         message,
         problem,
+        entity_options: s
+            .app
+            .store()
+            .entity_names()
+            .await?
+            .into_iter()
+            .map(|(code, name)| format!("{name} ({code})"))
+            .collect(),
     };
     render(status, &page)
 }
@@ -139,6 +150,22 @@ pub struct NewUserForm {
     entities: String,
 }
 
+/// The entities typed in the new account's field, separated by commas: each a name, a
+/// code or "Name (code)"; what matches nothing is kept as typed, for the use case to name.
+async fn entity_codes_by_name(s: &PageState, typed: &str) -> Result<Vec<String>, ApiError> {
+    let mut codes = Vec::new();
+    // Names hold spaces: only commas, semicolons and lines separate them.
+    for piece in typed
+        .split([',', ';', '\n'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let found = s.app.app.find_entity(piece).await.map_err(ApiError::from)?;
+        codes.push(found.unwrap_or_else(|| piece.to_string()));
+    }
+    Ok(codes)
+}
+
 pub async fn create_user(
     State(s): State<PageState>,
     ctx: Ctx,
@@ -152,7 +179,7 @@ pub async fn create_user(
         name: f.name.clone(),
         role: Role::parse(f.role.trim()),
         password: f.password.clone(),
-        entities: entity_codes(&f.entities),
+        entities: entity_codes_by_name(&s, &f.entities).await?,
     };
     let user = match s
         .app
@@ -216,15 +243,25 @@ pub async fn bind(
     if id.len() > 64 {
         return Err(ApiError::not_found().into());
     }
-    let code = f.entity.trim();
+    let typed = f.entity.trim();
+    let code = s
+        .app
+        .app
+        .find_entity(typed)
+        .await
+        .map_err(ApiError::from)?
+        .unwrap_or_else(|| typed.to_string());
+    let code = code.as_str();
     let actor = Actor::User(session.user.clone());
     match s.app.app.bind_entity(&actor, &id, code).await {
         Ok(_) => {}
         Err(AppError::InvalidAccount(_)) => {
             let problem = if ctx.en() {
-                format!("No body with code «{code}»: nothing changed.")
+                format!("No body is «{typed}»: pick it from the list by its name. Nothing changed.")
             } else {
-                format!("Nessun ente con codice «{code}»: nulla è cambiato.")
+                format!(
+                    "Nessun ente corrisponde a «{typed}»: sceglierlo dall'elenco per nome. Nulla è cambiato."
+                )
             };
             let new = NewUser {
                 role: "applicant".into(),

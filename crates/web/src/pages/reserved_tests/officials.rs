@@ -169,7 +169,8 @@ on_both_backends! {
                 ("name", "Ufficio Faenza"),
                 ("role", "applicant"),
                 ("password", "una password abbastanza lunga"),
-                ("entities", "ucdc"),
+                // By name, as an official picks it: no code to know.
+                ("entities", "unione dei comuni del distretto ceramico"),
             ],
         )
         .await;
@@ -181,10 +182,20 @@ on_both_backends! {
         .unwrap()
         .unwrap();
     assert_eq!(user.entities, vec!["ucdc".to_string()]);
+    // A name that matches nothing: said, nothing bound.
     let r = b
         .post(
             &format!("/amministrazione/utenti/{}/enti", user.id),
-            &[("csrf", &csrf), ("entity", "039007")],
+            &[("csrf", &csrf), ("entity", "Comune di Atlantide")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Nessun ente corrisponde a «Comune di Atlantide»"));
+    assert!(r.body.contains("<option value=\"Cervia (039007)\">"), "the list to pick from");
+    let r = b
+        .post(
+            &format!("/amministrazione/utenti/{}/enti", user.id),
+            &[("csrf", &csrf), ("entity", "Cervia (039007)")],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
