@@ -245,6 +245,58 @@ impl App {
         })
     }
 
+    /// Disables an account (it cannot sign in, its sessions end) or enables it again;
+    /// admins only, never their own.
+    pub async fn set_account_disabled(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        disabled: bool,
+    ) -> Result<User, AppError> {
+        actor.require(Role::Admin)?;
+        if let Actor::User(me) = actor
+            && me.id == user_id
+            && disabled
+        {
+            return Err(AppError::OwnAccount);
+        }
+        let store = self.store();
+        if user_id.len() > 64 || store.user(user_id).await?.is_none() {
+            return Err(AppError::NotFound);
+        }
+        store.set_disabled(user_id, disabled).await?;
+        tracing::info!(user = user_id, disabled, by = %actor, "account disabled or enabled");
+        store.user(user_id).await?.ok_or(AppError::NotFound)
+    }
+
+    /// A person changes their own password, giving the current one; the new one follows
+    /// the rule of new accounts.
+    pub async fn change_own_password(
+        &self,
+        user: &User,
+        current: &str,
+        new: &str,
+    ) -> Result<(), AppError> {
+        let store = self.store();
+        let phc = store.user_by_email(&user.email).await?.map(|(_, h)| h);
+        if !self.passwords().verify(current, phc.as_deref()).await? {
+            return Err(AppError::WrongCredentials);
+        }
+        if new.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(AppError::InvalidAccount(Box::new(AccountProblems {
+                password: Some(Text::new(
+                    format!("La password deve avere almeno {MIN_PASSWORD_CHARS} caratteri."),
+                    format!("The password must have at least {MIN_PASSWORD_CHARS} characters."),
+                )),
+                ..AccountProblems::default()
+            })));
+        }
+        let hash = self.passwords().hash(new).await?;
+        store.set_password_hash(&user.id, &hash).await?;
+        tracing::info!(user = %user.id, "password changed");
+        Ok(())
+    }
+
     /// Lets an account act for an entity (admins only).
     pub async fn bind_entity(
         &self,

@@ -130,6 +130,9 @@ pub enum AppError {
     Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// An admin may not disable their own account: the Region would lose its last way in.
+    #[error("cannot disable one's own account")]
+    OwnAccount,
 }
 
 impl AppError {
@@ -140,6 +143,7 @@ impl AppError {
             AppError::EntityNotFound(_) => "entity_not_found",
             AppError::Forbidden => "forbidden",
             AppError::WrongCredentials => "wrong_credentials",
+            AppError::OwnAccount => "own_account",
             AppError::Throttled { .. } => "too_many_attempts",
             AppError::NotEligible(_) => "not_eligible",
             AppError::OutsideWindow(OutsideWindow::NotOpenYet { .. }) => "call_not_open",
@@ -188,6 +192,7 @@ impl AppError {
                 Kind::Forbidden
             }
             AppError::WrongCredentials => Kind::Unauthorized,
+            AppError::OwnAccount => Kind::Conflict,
             AppError::Throttled { .. } | AppError::TooManyInFlight => Kind::TooMany,
             AppError::InvalidApplication(_)
             | AppError::InvalidCallFile(_)
@@ -311,6 +316,10 @@ impl AppError {
             AppError::WrongCredentials => Text::new(
                 "Indirizzo e-mail o password non corretti.",
                 "E-mail address or password not correct.",
+            ),
+            AppError::OwnAccount => Text::new(
+                "Non si può disattivare il proprio account: lo faccia un altro amministratore.",
+                "One cannot disable one's own account: another admin must do it.",
             ),
             AppError::Throttled { retry_after } => {
                 let minutes = retry_after.div_ceil(60);

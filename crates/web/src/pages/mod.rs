@@ -40,6 +40,7 @@ mod ledger_words;
 mod list;
 mod live;
 mod open_data;
+mod password;
 // The transparency page, the open data and the statistics of a call (issue 12).
 mod charts;
 mod statistics;
@@ -157,6 +158,11 @@ pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
             get(admin::users).post(admin::create_user),
         )
         .route("/amministrazione/utenti/{id}/enti", post(admin::bind))
+        .route("/amministrazione/utenti/{id}/stato", post(admin::set_state))
+        .route(
+            "/profilo/password",
+            get(password::password_form).post(password::change_password),
+        )
         .route("/", get(calls::list))
         .route("/bandi", get(calls::list))
         .route("/bandi/{code}", get(calls::show))
@@ -514,9 +520,15 @@ fn error_page(ctx: &Ctx, status: StatusCode, error: Option<&ApiError>) -> Respon
 
 /// The pages of signed-in people and the sign-in page.
 fn is_reserved(path: &str) -> bool {
-    ["/accedi", "/esci", "/area-riservata", "/amministrazione"]
-        .iter()
-        .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+    [
+        "/accedi",
+        "/esci",
+        "/area-riservata",
+        "/amministrazione",
+        "/profilo",
+    ]
+    .iter()
+    .any(|p| path == *p || path.starts_with(&format!("{p}/")))
 }
 
 /// Around everything that is not the JSON API: renders errors as pages, remembers the

@@ -16,7 +16,7 @@ pub(crate) use applications::{act_href, applications, load_call, public_list_hre
 pub use calls::{calls, import};
 pub use list::{budget, notices, publish};
 pub use report::{act_on as report_act, show as report};
-pub use users::{bind, create_user, users};
+pub use users::{bind, create_user, set_state, users};
 
 use bandi_domain::instant::truncate_to_micros;
 use jiff::Timestamp;

@@ -24,6 +24,11 @@ pub(crate) struct UserRow {
     pub entities: Vec<String>,
     pub bind_action: String,
     pub bind_id: String,
+    /// Disabled: it cannot sign in.
+    pub disabled: bool,
+    pub state_action: String,
+    /// The admin looking at the page: their own account cannot be disabled here.
+    pub is_me: bool,
 }
 
 /// The form that creates an account, as typed, with its problems.
@@ -82,6 +87,9 @@ async fn users_page(
         users.push(UserRow {
             bind_action: format!("/amministrazione/utenti/{}/enti", encode(&u.id)),
             bind_id: format!("bind-{}", u.id),
+            disabled: u.disabled,
+            state_action: format!("/amministrazione/utenti/{}/stato", encode(&u.id)),
+            is_me: u.id == session.user.id,
             email: u.email,
             name: u.name,
             role: role_label(u.role, ctx.locale),
@@ -94,6 +102,24 @@ async fn users_page(
         } else {
             format!("Account {e} creato.")
         }
+    });
+    let message = message.or_else(|| {
+        ctx.param("disattivato").map(|e| {
+            if ctx.en() {
+                format!("Account {e} disabled: it can no longer sign in.")
+            } else {
+                format!("Account {e} disattivato: non può più accedere.")
+            }
+        })
+    });
+    let message = message.or_else(|| {
+        ctx.param("riattivato").map(|e| {
+            if ctx.en() {
+                format!("Account {e} enabled again.")
+            } else {
+                format!("Account {e} riattivato.")
+            }
+        })
     });
     let message = message.or_else(|| {
         ctx.param("associato").map(|e| {
@@ -283,4 +309,61 @@ pub async fn bind(
         "/amministrazione/utenti?associato={}",
         encode(code)
     )))
+}
+
+#[derive(Deserialize)]
+pub struct StateForm {
+    #[serde(default)]
+    csrf: String,
+    /// `1` disables, `0` enables.
+    #[serde(default)]
+    disabled: String,
+}
+
+/// Disables an account or enables it again.
+pub async fn set_state(
+    State(s): State<PageState>,
+    ctx: Ctx,
+    Signed(session): Signed,
+    id: Result<Path<String>, PathRejection>,
+    Form(f): Form<StateForm>,
+) -> PageResult {
+    require(&session, Role::Admin)?;
+    check_csrf(&session, &f.csrf)?;
+    let Ok(Path(id)) = id else {
+        return Err(ApiError::not_found().into());
+    };
+    let disabled = match f.disabled.as_str() {
+        "1" => true,
+        "0" => false,
+        _ => {
+            return Err(ApiError::bad_request(
+                "bad_form",
+                "Operazione sconosciuta. Nessun dato è stato modificato.",
+                "Unknown operation. Nothing was changed.",
+            )
+            .into());
+        }
+    };
+    let actor = Actor::User(session.user.clone());
+    match s.app.app.set_account_disabled(&actor, &id, disabled).await {
+        Ok(user) => Ok(see_other(&format!(
+            "/amministrazione/utenti?{}={}",
+            if disabled {
+                "disattivato"
+            } else {
+                "riattivato"
+            },
+            encode(&user.email)
+        ))),
+        Err(e @ AppError::OwnAccount) => {
+            let problem = e.text().get(ctx.locale).to_string();
+            let new = NewUser {
+                role: "applicant".into(),
+                ..NewUser::default()
+            };
+            Ok(users_page(&s, &ctx, &session, StatusCode::CONFLICT, new, Some(problem)).await?)
+        }
+        Err(e) => Err(ApiError::from(e).into()),
+    }
 }

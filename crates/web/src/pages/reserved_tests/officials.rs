@@ -217,5 +217,96 @@ on_both_backends! {
         r.body.contains("nav-tabs"),
         "several entities: one tab each"
     );
+
+    // A person changes their own password: the current one first, the rule of new accounts.
+    let page = faenza.get("/profilo/password").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let fcsrf = hidden(&page.body, "csrf");
+    for (current, new, repeat, needle) in [
+        ("sbagliata sbagliata", "nuova password lunga", "nuova password lunga", "La password attuale non è corretta"),
+        ("una password abbastanza lunga", "corta", "corta", "almeno 12 caratteri"),
+        ("una password abbastanza lunga", "nuova password lunga", "un'altra ancora", "non coincidono"),
+    ] {
+        let r = faenza
+            .post(
+                "/profilo/password",
+                &[("csrf", &fcsrf), ("current", current), ("new", new), ("repeat", repeat)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{needle}");
+        assert!(r.body.contains(needle), "{needle}");
+    }
+    let r = faenza
+        .post(
+            "/profilo/password",
+            &[
+                ("csrf", &fcsrf),
+                ("current", "una password abbastanza lunga"),
+                ("new", "nuova password lunga"),
+                ("repeat", "nuova password lunga"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let mut again = Browser::new(&app);
+    let r = again.sign_in("faenza@example.it", "una password abbastanza lunga").await;
+    assert_ne!(r.status, StatusCode::SEE_OTHER, "the old password no longer works");
+    let r = again.sign_in("faenza@example.it", "nuova password lunga").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+    // An admin disables the account: its sessions end, it cannot sign in; never their own.
+    let page = b.get("/amministrazione/utenti").await;
+    assert!(page.body.contains(&format!("/amministrazione/utenti/{}/stato", user.id)));
+    let r = b
+        .post(
+            &format!("/amministrazione/utenti/{}/stato", user.id),
+            &[("csrf", &csrf), ("disabled", "1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = faenza.get("/area-riservata").await;
+    assert_ne!(r.status, StatusCode::OK, "the session ended with the account");
+    let mut later = Browser::new(&app);
+    let r = later.sign_in("faenza@example.it", "nuova password lunga").await;
+    assert_ne!(r.status, StatusCode::SEE_OTHER, "a disabled account cannot sign in");
+    let page = b.get("/amministrazione/utenti?disattivato=faenza%40example.it").await;
+    assert!(page.body.contains("Account faenza@example.it disattivato"));
+    let (me, _) = app
+        .store
+        .user_by_email("ufficio@example.it")
+        .await
+        .unwrap()
+        .unwrap();
+    let r = b
+        .post(
+            &format!("/amministrazione/utenti/{}/stato", me.id),
+            &[("csrf", &csrf), ("disabled", "1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("Non si può disattivare il proprio account"));
+    assert!(
+        !r.body.contains(&format!(
+            "action=\"/amministrazione/utenti/{}/stato\"",
+            me.id
+        )),
+        "no button for oneself"
+    );
+    let r = b
+        .post(
+            &format!("/amministrazione/utenti/{}/stato", user.id),
+            &[("csrf", &csrf), ("disabled", "forse")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = b
+        .post(
+            &format!("/amministrazione/utenti/{}/stato", user.id),
+            &[("csrf", &csrf), ("disabled", "0")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = later.sign_in("faenza@example.it", "nuova password lunga").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "enabled again");
 }
 }
