@@ -84,7 +84,7 @@ for (const w of WIDTHS) {
       await page.fill('#password', PASSWORD);
       const res = await press(page, '.sign-in-form button[type="submit"]');
       assert.equal(res.status(), 200);
-      for (const path of ['/area-riservata', `/area-riservata/domanda/ucdc/${FUTURE}`]) {
+      for (const path of ['/area-riservata', `/area-riservata/domanda/ucdc/${FUTURE}`, '/profilo/password']) {
         await visit(page, path, { shot: shotName(path, w.viewport.width) });
         await noSideways(page, path, w.viewport.width);
       }
