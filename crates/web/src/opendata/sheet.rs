@@ -65,6 +65,17 @@ where
 
 /// A public file to download: `no-cache`, as it changes with every decision.
 pub fn download(body: Vec<u8>, content_type: &'static str, filename: &str) -> Response {
+    file(body, content_type, filename, "no-cache")
+}
+
+/// A file to save as `filename`, kept by caches as `cache_control` says (`no-store` for
+/// the officials' exports of people's data).
+pub fn file(
+    body: Vec<u8>,
+    content_type: &'static str,
+    filename: &str,
+    cache_control: &'static str,
+) -> Response {
     let disposition = format!("attachment; filename=\"{filename}\"");
     (
         StatusCode::OK,
@@ -75,7 +86,10 @@ pub fn download(body: Vec<u8>, content_type: &'static str, filename: &str) -> Re
                 HeaderValue::from_str(&disposition)
                     .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
             ),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static(cache_control),
+            ),
         ],
         body,
     )

@@ -6,8 +6,7 @@
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use bandi_domain::money::Money;
 use bandi_store::StoredApplication;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
@@ -23,6 +22,7 @@ use super::admin::{applications, load_call, status_filter};
 use super::calls::precise_local;
 use super::{Ctx, i18n::status_label};
 use crate::ApiError;
+use crate::opendata::sheet::inert;
 
 /// After the fixed columns come the review's and one per indicator of the call.
 const COLUMNS: [&str; 15] = [
@@ -73,31 +73,8 @@ fn attachments(a: &StoredApplication) -> String {
         .join(" ")
 }
 
-/// A text a spreadsheet must not read as a formula (CSV injection): a leading `'` keeps
-/// `=`, `+`, `-`, `@` and control characters as text.
-fn inert(s: &str) -> String {
-    match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
-        _ => s.to_string(),
-    }
-}
-
 fn attachment(body: Vec<u8>, content_type: &'static str, filename: &str) -> Response {
-    let disposition = format!("attachment; filename=\"{filename}\"");
-    (
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&disposition)
-                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
-            ),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        ],
-        body,
-    )
-        .into_response()
+    crate::opendata::sheet::file(body, content_type, filename, "no-store")
 }
 
 /// The review's columns, after the fixed ones.
