@@ -284,10 +284,11 @@ describe('reserved area', { skip: SKIP }, () => {
     const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
     assert.equal(csv.suggestedFilename(), `domande-${CLICK}.csv`);
     const content = readFileSync(await csv.path(), 'utf8');
-    assert.match(content.split('\n')[0], /^seq,protocol,/);
-    assert.match(content, new RegExp(`^1,${protocol.replace('/', '\\/')},.*,75000\\.00,75000\\.00,52500\\.00,52500\\.00,reserved,`, 'm'));
+    // For a spreadsheet set to Italian: the UTF-8 mark, ';', decimal commas.
+    assert.match(content.split('\n')[0], /^\uFEFFseq;protocol;/);
+    assert.match(content, new RegExp(`^1;${protocol.replace('/', '\\/')};.*;75000,00;75000,00;52500,00;52500,00;reserved;`, 'm'));
     // The row names the attached plan by its code and SHA-256, as the content hash covers it.
-    assert.match(content, /^1,.*,project_plan:[0-9a-f]{64},"[^"]*",to_review,/m);
+    assert.match(content, /^1;.*;project_plan:[0-9a-f]{64};[^;\n]*;to_review;/m);
     const [xlsx] = await Promise.all([page.waitForEvent('download'), page.click('#export-xlsx')]);
     assert.equal(xlsx.suggestedFilename(), `domande-${CLICK}.xlsx`);
     assert.equal(readFileSync(await xlsx.path()).subarray(0, 2).toString(), 'PK');

@@ -22,7 +22,7 @@ use super::admin::{applications, load_call, status_filter};
 use super::calls::precise_local;
 use super::{Ctx, i18n::status_label};
 use crate::ApiError;
-use crate::opendata::sheet::inert;
+use crate::opendata::sheet::{BOM, SEPARATOR, decimal, inert};
 
 /// After the fixed columns come the review's and one per indicator of the call.
 const COLUMNS: [&str; 15] = [
@@ -186,7 +186,7 @@ pub async fn csv(
 ) -> PageResult {
     require_official(&session)?;
     let export = load(&s, &ctx, code).await?;
-    let w = csv::Writer::from_writer(Vec::new());
+    let w = italian_csv();
     let write = |w: &mut csv::Writer<Vec<u8>>| -> Result<(), csv::Error> {
         let indicators: Vec<String> = export
             .call
@@ -212,10 +212,10 @@ pub async fn csv(
                 r.entity.clone(),
                 inert(&row.entity_name),
                 inert(&a.content.title),
-                r.total_cost_cents.to_plain(),
-                r.eligible_cost_cents.to_plain(),
-                r.requested_cents.to_plain(),
-                a.reserved.to_plain(),
+                decimal(r.total_cost_cents),
+                decimal(r.eligible_cost_cents),
+                decimal(r.requested_cents),
+                decimal(a.reserved),
                 a.status.as_str().to_string(),
                 r.content_sha256.clone(),
                 r.ledger_seq.to_string(),
@@ -225,8 +225,8 @@ pub async fn csv(
                     .map(|v| v.state.as_str())
                     .unwrap_or("to_review")
                     .to_string(),
-                review.map(|v| v.eligible.to_plain()).unwrap_or_default(),
-                review.map(|v| v.requested.to_plain()).unwrap_or_default(),
+                review.map(|v| decimal(v.eligible)).unwrap_or_default(),
+                review.map(|v| decimal(v.requested)).unwrap_or_default(),
                 review.and_then(|v| v.cup.clone()).unwrap_or_default(),
             ];
             let indicators = export
@@ -245,6 +245,14 @@ pub async fn csv(
         "text/csv; charset=utf-8",
         &format!("domande-{}.csv", export.code),
     ))
+}
+
+/// A CSV for a spreadsheet set to Italian, as the open data: the UTF-8 mark, `;`
+/// between fields, and (written by the rows) decimal commas.
+fn italian_csv() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .delimiter(SEPARATOR)
+        .from_writer(BOM.to_vec())
 }
 
 fn finish_csv(
@@ -267,7 +275,7 @@ pub async fn lines_csv(
 ) -> PageResult {
     require_official(&session)?;
     let export = load(&s, &ctx, code).await?;
-    let w = csv::Writer::from_writer(Vec::new());
+    let w = italian_csv();
     let body = finish_csv(w, |w| {
         w.write_record(LINE_COLUMNS)?;
         for row in &export.rows {
@@ -281,7 +289,7 @@ pub async fn lines_csv(
                     (n + 1).to_string(),
                     line.category.clone(),
                     inert(&line.description),
-                    line.amount_cents.to_plain(),
+                    decimal(line.amount_cents),
                 ])?;
             }
         }

@@ -110,20 +110,21 @@ on_both_backends! {
         lines
             .next()
             .unwrap()
-            .starts_with("seq,protocol,received_at_utc")
+            .starts_with("\u{feff}seq;protocol;received_at_utc"),
+        "the UTF-8 mark and ';': a spreadsheet set to Italian opens it right"
     );
     let row = lines.next().unwrap();
-    assert!(row.starts_with(&format!("1,{protocol},")), "{row}");
+    assert!(row.starts_with(&format!("1;{protocol};")), "{row}");
     assert!(
-        row.contains(",75000.50,75000.50,52500.35,52500.35,reserved,"),
-        "{row}"
+        row.contains(";75000,50;75000,50;52500,35;52500,35;reserved;"),
+        "decimal commas: {row}"
     );
     assert!(
-        row.contains(",'=Smart working a Cervia,"),
+        row.contains(";'=Smart working a Cervia;"),
         "no formula: {row}"
     );
     assert!(
-        row.ends_with(','),
+        row.ends_with(';'),
         "no documents attached, an empty last column: {row}"
     );
 

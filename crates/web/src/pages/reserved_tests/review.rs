@@ -336,15 +336,15 @@ on_both_backends! {
     // The exports carry the review, the indicators and the budget lines.
     let csv = r1.get(&format!("/amministrazione/bandi/{CODE}/domande.csv")).await;
     let header = csv.body.lines().next().unwrap();
-    assert!(header.ends_with("summary,review_state,eligible_after_review,requested_after_review,cup,indicator_staff_total,indicator_agile_workers_before,indicator_agile_workers_target,indicator_people_to_train,indicator_notes"), "{header}");
+    assert!(header.ends_with("summary;review_state;eligible_after_review;requested_after_review;cup;indicator_staff_total;indicator_agile_workers_before;indicator_agile_workers_target;indicator_people_to_train;indicator_notes"), "{header}");
     let first = csv.body.lines().nth(1).unwrap();
-    assert!(first.contains(",admitted,"), "{first}");
-    assert!(first.contains(",E41B20000150002,180,4,90,"), "{first}");
+    assert!(first.contains(";admitted;"), "{first}");
+    assert!(first.contains(";E41B20000150002;180;4;90;"), "{first}");
     let lines = r1.get(&format!("/amministrazione/bandi/{CODE}/voci.csv")).await;
     let rows: Vec<&str> = lines.body.lines().collect();
-    assert_eq!(rows[0], "seq,protocol,entity_code,entity_name,line,category,description,amount");
+    assert_eq!(rows[0], "\u{feff}seq;protocol;entity_code;entity_name;line;category;description;amount");
     assert_eq!(rows.len(), 5, "two lines each, after the header");
-    assert!(rows[1].ends_with(",1,training,Formazione,25000.00"), "{}", rows[1]);
+    assert!(rows[1].ends_with(";1;training;Formazione;25000,00"), "{}", rows[1]);
     let xlsx = r1
         .client
         .get(format!("{}/amministrazione/bandi/{CODE}/domande.xlsx", r1.base))
