@@ -271,6 +271,34 @@ struct RankingPage {
     l: Layout,
     c: CallView,
     rows: Vec<Row>,
+    /// Why an application can wait while some money remains, in the call's own rule.
+    why_waiting: &'static str,
+}
+
+/// Why an application waits though the budget is not spent: what the call does with one
+/// whose grant does not fit in what remains.
+fn why_waiting(mode: bandi_domain::call::FitMode, locale: Locale) -> &'static str {
+    use bandi_domain::call::FitMode;
+    match (mode, locale) {
+        (FitMode::Waitlist, Locale::It) => {
+            "Una domanda può restare in attesa anche se rimangono risorse: quando il suo contributo supera quelle ancora disponibili aspetta, per intero, le prossime risorse liberate o aggiunte, e nessuna domanda successiva, anche più piccola, la scavalca."
+        }
+        (FitMode::Waitlist, Locale::En) => {
+            "An application can wait while some funds remain: when its grant is more than what is left it waits, whole, for the next funds freed or added, and no later application, however small, jumps it."
+        }
+        (FitMode::Partial, Locale::It) => {
+            "Quando il contributo di una domanda supera le risorse rimaste, riceve quelle rimaste e attende il resto; le domande successive attendono dopo di lei."
+        }
+        (FitMode::Partial, Locale::En) => {
+            "When an application's grant is more than the funds left it gets what is left and waits for the rest; later applications wait after it."
+        }
+        (FitMode::Skip, Locale::It) => {
+            "Quando il contributo di una domanda supera le risorse rimaste, attende; le domande successive che rientrano nelle risorse rimaste sono finanziate."
+        }
+        (FitMode::Skip, Locale::En) => {
+            "When an application's grant is more than the funds left it waits; later applications that fit in what is left are funded."
+        }
+    }
 }
 
 /// `03/04/2020 09:30:00,123`: the order of arrival needs the milliseconds.
@@ -331,6 +359,7 @@ pub async fn ranking(
             ],
             Nav::Calls,
         ),
+        why_waiting: why_waiting(stored.call.when_not_fits, locale),
         c: view,
         rows,
     };

@@ -188,6 +188,11 @@ on_both_backends! {
     assert!(html.contains(protocol));
     assert!(html.contains("52.500,00 €"));
     assert!(html.contains("Finanziabile: fondi riservati"));
+    // The rule in a sentence, and why one waits while money remains (the call's mode).
+    assert!(html.contains("Nessuna domanda può passare davanti a una arrivata prima"));
+    assert!(html.contains(
+        "id=\"why-waiting\">Una domanda può restare in attesa anche se rimangono risorse"
+    ));
     let (_, _, html) = app
         .get(&format!("/bandi/{CODE}/graduatoria?lang=en"), &[])
         .await;
