@@ -202,10 +202,32 @@ pub(crate) struct Ctx {
     pub chosen: bool,
     pub path: String,
     pub query: Vec<(String, String)>,
+    /// The page a posted form was on (from `Referer`, this site's paths only): the
+    /// language switch of the answer leads there, as the form's address may answer only
+    /// POST.
+    posted_from: Option<String>,
+}
+
+/// The path of a `Referer` on this site: `/area-riservata` of `https://host/area-riservata?x`.
+fn referer_path(headers: &HeaderMap) -> Option<String> {
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let rest = referer
+        .strip_prefix("https://")
+        .or_else(|| referer.strip_prefix("http://"))?
+        .strip_prefix(host)?;
+    let path = rest.split(['?', '#']).next()?;
+    (path.starts_with('/') && !path.starts_with("//") && path.len() <= 512)
+        .then(|| path.to_string())
 }
 
 impl Ctx {
-    pub fn new(uri: &Uri, headers: &HeaderMap, site: Option<&Arc<Site>>) -> Ctx {
+    pub fn new(
+        uri: &Uri,
+        headers: &HeaderMap,
+        method: &axum::http::Method,
+        site: Option<&Arc<Site>>,
+    ) -> Ctx {
         let query: Vec<(String, String)> = Query::try_from_uri(uri)
             .map(|Query(q)| q)
             .unwrap_or_default();
@@ -231,6 +253,8 @@ impl Ctx {
             chosen: from_query.is_some(),
             path: uri.path().to_string(),
             query,
+            posted_from: (method != axum::http::Method::GET && method != axum::http::Method::HEAD)
+                .then(|| referer_path(headers).unwrap_or_else(|| "/".to_string())),
         }
     }
 
@@ -256,6 +280,9 @@ impl Ctx {
 
     /// This page in `lang`, keeping its other parameters.
     fn switch_url(&self, lang: &str) -> String {
+        if let Some(page) = &self.posted_from {
+            return format!("{page}?lang={lang}");
+        }
         let mut url = self.path.clone();
         url.push_str("?lang=");
         url.push_str(lang);
@@ -294,6 +321,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
         Ok(Ctx::new(
             &parts.uri,
             &parts.headers,
+            &parts.method,
             parts.extensions.get::<Arc<Site>>(),
         ))
     }
@@ -540,6 +568,7 @@ pub async fn for_people(req: Request, next: Next) -> Response {
     let ctx = Ctx::new(
         req.uri(),
         req.headers(),
+        req.method(),
         req.extensions().get::<Arc<Site>>(),
     );
     let mut res = next.run(req).await;

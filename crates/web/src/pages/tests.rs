@@ -458,3 +458,44 @@ on_both_backends! {
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 }
+
+#[test]
+fn the_language_switch_after_a_form_leads_to_the_page_it_was_on() {
+    use axum::http::{HeaderMap, HeaderValue, Method, Uri};
+    let mut headers = HeaderMap::new();
+    headers.insert("host", HeaderValue::from_static("bandi.example:8080"));
+    headers.insert(
+        "referer",
+        HeaderValue::from_static("https://bandi.example:8080/amministrazione/utenti?creato=x"),
+    );
+    let uri: Uri = "/amministrazione/utenti/abc/stato".parse().unwrap();
+    let ctx = super::Ctx::new(&uri, &headers, &Method::POST, None);
+    let l = ctx.layout("t", vec![], super::Nav::None);
+    assert_eq!(l.switch_en, "/amministrazione/utenti?lang=en");
+    // Another site's address, or none: the home page.
+    headers.insert(
+        "referer",
+        HeaderValue::from_static("https://evil.example/x"),
+    );
+    let ctx = super::Ctx::new(&uri, &headers, &Method::POST, None);
+    assert_eq!(
+        ctx.layout("t", vec![], super::Nav::None).switch_it,
+        "/?lang=it"
+    );
+    headers.insert(
+        "referer",
+        HeaderValue::from_static("https://bandi.example:8080//evil.example/x"),
+    );
+    let ctx = super::Ctx::new(&uri, &headers, &Method::POST, None);
+    assert_eq!(
+        ctx.layout("t", vec![], super::Nav::None).switch_it,
+        "/?lang=it"
+    );
+    // A page asked with GET keeps its own address and parameters.
+    let uri: Uri = "/registro?voce=3".parse().unwrap();
+    let ctx = super::Ctx::new(&uri, &headers, &Method::GET, None);
+    assert_eq!(
+        ctx.layout("t", vec![], super::Nav::None).switch_en,
+        "/registro?lang=en&voce=3"
+    );
+}

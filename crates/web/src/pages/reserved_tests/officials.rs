@@ -287,6 +287,10 @@ on_both_backends! {
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.body.contains("Non si può disattivare il proprio account"));
     assert!(
+        !r.body.contains("/stato?lang="),
+        "the language switch of an answer to a form does not lead to the form's POST address"
+    );
+    assert!(
         !r.body.contains(&format!(
             "action=\"/amministrazione/utenti/{}/stato\"",
             me.id
