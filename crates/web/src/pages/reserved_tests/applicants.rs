@@ -21,6 +21,11 @@ on_both_backends! {
     // The bar: the server's clock, the countdown to the opening, the buttons; and what the
     // empty draft lacks, each item a link to its field.
     assert!(page.body.contains("id=\"form-bar\""));
+    // An index of the form's parts, each leading to its heading.
+    for (href, id) in [("#project", "id=\"project\""), ("#lines", "id=\"lines\""), ("#indicators", "id=\"indicators\""), ("#completeness", "id=\"completeness\"")] {
+        assert!(page.body.contains(&format!("<a href=\"{href}\">")), "{href}");
+        assert!(page.body.contains(id), "{id}");
+    }
     assert!(page.body.contains("id=\"countdown-label\">Il bando apre tra<"));
     assert!(page.body.contains("id=\"submit-application\""));
     assert!(page.body.contains("data-opens-at=\""));
