@@ -350,15 +350,7 @@ pub async fn ranking(
         .collect();
     let view = CallView::of(&stored, now(), locale);
     let page = RankingPage {
-        l: ctx.layout(
-            format!("{}: {}", ui.ranking, view.title),
-            vec![
-                Crumb::new(ui.home, "/"),
-                Crumb::new(ui.calls, "/bandi"),
-                Crumb::new(view.title.clone(), view.href.clone()),
-            ],
-            Nav::Calls,
-        ),
+        l: ctx.call_layout(format!("{}: {}", ui.ranking, view.title), &view),
         why_waiting: why_waiting(stored.call.when_not_fits, locale),
         c: view,
         rows,

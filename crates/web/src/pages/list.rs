@@ -13,7 +13,7 @@ use bandi_store::PublishedVersion;
 use super::admin::{act_href, load_call, public_list_href};
 use super::applicant::file_response;
 use super::calls::{CallView, precise_local};
-use super::{Crumb, Ctx, Layout, Nav, PageState, encode, render};
+use super::{Ctx, Layout, PageState, encode, render};
 use crate::ApiError;
 
 pub(crate) struct ListRowView {
@@ -91,7 +91,6 @@ pub async fn show(
         None => versions.first(),
     };
     let view = CallView::of(&stored, super::admin::now(), locale);
-    let ui = ctx.ui();
     let title = format!(
         "{}: {}",
         ctx.t(
@@ -100,15 +99,7 @@ pub async fn show(
         ),
         view.title
     );
-    let layout = ctx.layout(
-        title,
-        vec![
-            Crumb::new(ui.home, "/"),
-            Crumb::new(ui.calls, "/bandi"),
-            Crumb::new(view.title.clone(), view.href.clone()),
-        ],
-        Nav::Calls,
-    );
+    let layout = ctx.call_layout(title, &view);
     let sections = shown
         .map(|v| {
             Outcome::SECTIONS

@@ -295,6 +295,20 @@ impl Ctx {
         url
     }
 
+    /// The frame of a page under a call's page: home, calls, the call.
+    pub fn call_layout(&self, title: impl Into<String>, call: &calls::CallView) -> Layout {
+        let ui = self.ui();
+        self.layout(
+            title,
+            vec![
+                Crumb::new(ui.home, "/"),
+                Crumb::new(ui.calls, "/bandi"),
+                Crumb::new(call.title.clone(), call.href.clone()),
+            ],
+            Nav::Calls,
+        )
+    }
+
     /// What every page shows around its content.
     pub fn layout(&self, title: impl Into<String>, crumbs: Vec<Crumb>, nav: Nav) -> Layout {
         Layout {

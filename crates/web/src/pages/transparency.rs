@@ -13,7 +13,7 @@ use bandi_domain::i18n::Locale;
 
 use super::admin::{act_href, load_call, now};
 use super::calls::CallView;
-use super::{Crumb, Ctx, Layout, Nav, PageState, encode, render};
+use super::{Ctx, Layout, PageState, encode, render};
 use crate::ApiError;
 use crate::opendata::export::{Format, export};
 use crate::opendata::{CallGrants, Grant, sheet};
@@ -116,22 +116,13 @@ pub async fn show(
     let grants = CallGrants::load(s.app.store(), stored).await?;
     let code = grants.code().to_string();
     let totals = grants.totals();
-    let ui = ctx.ui();
     let title = format!(
         "{}: {}",
         ctx.t("Trasparenza dei contributi", "Transparency of the grants"),
         view.title
     );
     let page = TransparencyPage {
-        l: ctx.layout(
-            title,
-            vec![
-                Crumb::new(ui.home, "/"),
-                Crumb::new(ui.calls, "/bandi"),
-                Crumb::new(view.title.clone(), view.href.clone()),
-            ],
-            Nav::Calls,
-        ),
+        l: ctx.call_layout(title, &view),
         call_title: view.title.clone(),
         act_of_award: grants.latest_act.as_ref().map(|a| a.words(locale)),
         act_of_award_href: grants

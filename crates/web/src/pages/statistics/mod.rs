@@ -15,7 +15,7 @@ use bandi_domain::i18n::Locale;
 
 use super::admin::{load_call, now};
 use super::calls::CallView;
-use super::{Crumb, Ctx, Layout, Nav, PageState, encode, render};
+use super::{Ctx, Layout, PageState, encode, render};
 use crate::ApiError;
 use crate::opendata::{CallGrants, sheet};
 pub(crate) use tables::TABLES;
@@ -81,16 +81,10 @@ pub async fn show(
     let view = CallView::of(&stored, now(), locale);
     let (grants, tables) = load(&s, stored, locale).await?;
     let code = grants.code().to_string();
-    let ui = ctx.ui();
     let page = StatisticsPage {
-        l: ctx.layout(
+        l: ctx.call_layout(
             format!("{}: {}", ctx.t("Statistiche", "Statistics"), view.title),
-            vec![
-                Crumb::new(ui.home, "/"),
-                Crumb::new(ui.calls, "/bandi"),
-                Crumb::new(view.title.clone(), view.href.clone()),
-            ],
-            Nav::Calls,
+            &view,
         ),
         sections: tables
             .into_iter()
