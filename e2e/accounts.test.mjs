@@ -156,7 +156,16 @@ describe('reserved area', { skip: SKIP }, () => {
     await page.screenshot({ path: join(SHOTS, 'form-bar-open.png') });
     assert.equal(await page.inputValue('#title'), 'Smart working a Cervia');
     assert.equal(await page.inputValue('#line-2-amount'), '35.000,00');
+    // The dashboard open in another tab, with no application yet, learns of this one.
+    const dashboard = await open(ctx);
+    await visit(dashboard, '/area-riservata?ente=039007');
+    assert.equal(await dashboard.isVisible('#no-applications'), true);
+    assert.equal(await dashboard.isVisible('#applications-new'), false);
     await Promise.all([page.waitForURL(/\/area-riservata\/ricevuta\//), page.dblclick('#submit-application')]);
+    await dashboard.waitForSelector('#applications-new', { state: 'visible', timeout: 10_000 });
+    assert.equal(await dashboard.isVisible('#no-applications'), false, 'it no longer says there is none');
+    await check(dashboard, 'dashboard told of the new application');
+    await dashboard.close();
     await page.waitForLoadState('load');
     receiptUrl = new URL(page.url()).pathname;
     protocol = await text(page, '#receipt-protocol');

@@ -234,7 +234,10 @@
       rows.forEach(function (r) {
         var tr = table.querySelector('tr[data-id="' + (window.CSS && CSS.escape ? CSS.escape(r.id) : r.id) + '"]');
         if (!tr) {
+          // An application this page does not list (sent from another tab or person):
+          // never go on saying there is none.
           if (fresh) fresh.hidden = false;
+          if (table.id === 'no-applications') table.hidden = true;
           return;
         }
         var status = tr.querySelector('[data-field="status"]');
@@ -263,7 +266,7 @@
     if (clockRoot) clock(clockRoot);
     var box = document.getElementById('live');
     if (box) live(box, clockRoot);
-    var applications = document.getElementById('applications');
+    var applications = document.getElementById('applications') || document.getElementById('no-applications');
     if (applications) statuses(applications);
   });
 })();

@@ -50,6 +50,8 @@ on_both_backends! {
     assert!(page.body.contains("Bozza completa"));
     assert!(!page.body.contains("id=\"missing\""));
     let dashboard = b.get("/area-riservata").await;
+    // No application yet, and the page listens for one: it will not go on saying so.
+    assert!(dashboard.body.contains("id=\"no-applications\" data-events=\"/area-riservata/stati"));
     assert!(dashboard.body.contains("Bozza salvata"));
     assert!(dashboard.body.contains("Continua la domanda"));
     assert!(dashboard.body.contains("<span class=\"complete\">Bozza completa"));
