@@ -270,10 +270,12 @@ impl App {
     }
 
     /// A person changes their own password, giving the current one; the new one follows
-    /// the rule of new accounts.
+    /// the rule of new accounts. Their other sessions end (`session_csrf` names the one
+    /// that stays).
     pub async fn change_own_password(
         &self,
         user: &User,
+        session_csrf: &str,
         current: &str,
         new: &str,
     ) -> Result<(), AppError> {
@@ -293,7 +295,8 @@ impl App {
         }
         let hash = self.passwords().hash(new).await?;
         store.set_password_hash(&user.id, &hash).await?;
-        tracing::info!(user = %user.id, "password changed");
+        let ended = store.end_other_sessions(&user.id, session_csrf).await?;
+        tracing::info!(user = %user.id, other_sessions_ended = ended, "password changed");
         Ok(())
     }
 

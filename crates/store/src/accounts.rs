@@ -188,6 +188,17 @@ impl Store {
         Ok(())
     }
 
+    /// Ends every session of `user_id` but the one with `keep_csrf` (a password changed:
+    /// other devices sign in again).
+    pub async fn end_other_sessions(&self, user_id: &str, keep_csrf: &str) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND csrf_token <> $2")
+            .bind(user_id)
+            .bind(keep_csrf)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     pub async fn set_password_hash(&self, user_id: &str, password_hash: &str) -> Result<()> {
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)

@@ -84,7 +84,7 @@ pub async fn change_password(
     match s
         .app
         .app
-        .change_own_password(&session.user, &f.current, &f.new)
+        .change_own_password(&session.user, &session.csrf_token, &f.current, &f.new)
         .await
     {
         Ok(()) => Ok(see_other("/profilo/password?fatto=1")),

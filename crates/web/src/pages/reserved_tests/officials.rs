@@ -219,7 +219,13 @@ on_both_backends! {
         "several entities: one tab each"
     );
 
-    // A person changes their own password: the current one first, the rule of new accounts.
+    // A person changes their own password: the current one first, the rule of new accounts;
+    // their other sessions end, this one stays.
+    let mut other_device = Browser::new(&app);
+    let r = other_device
+        .sign_in("faenza@example.it", "una password abbastanza lunga")
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = faenza.get("/profilo/password").await;
     assert_eq!(page.status, StatusCode::OK);
     let fcsrf = hidden(&page.body, "csrf");
@@ -249,6 +255,12 @@ on_both_backends! {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(faenza.get("/area-riservata").await.status, StatusCode::OK, "this session stays");
+    assert_ne!(
+        other_device.get("/area-riservata").await.status,
+        StatusCode::OK,
+        "the other device signs in again"
+    );
     let mut again = Browser::new(&app);
     let r = again.sign_in("faenza@example.it", "una password abbastanza lunga").await;
     assert_ne!(r.status, StatusCode::SEE_OTHER, "the old password no longer works");
