@@ -82,6 +82,17 @@ pub fn entity_codes(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// What is wrong with a new password, if anything: the one rule of every password set here.
+fn password_problem(password: &str) -> Option<Text> {
+    let chars = password.chars().count();
+    (!(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars)).then(|| {
+        Text::new(
+            format!("La password deve avere almeno {MIN_PASSWORD_CHARS} caratteri."),
+            format!("The password must have at least {MIN_PASSWORD_CHARS} characters."),
+        )
+    })
+}
+
 pub(crate) fn email_is_valid(e: &str) -> bool {
     e.len() <= 254
         && e.split_once('@').is_some_and(|(local, domain)| {
@@ -132,13 +143,7 @@ impl App {
                 "Choose the role: administration, review or local authority.",
             ));
         }
-        let chars = new.password.chars().count();
-        if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
-            p.password = Some(Text::new(
-                format!("La password deve avere almeno {MIN_PASSWORD_CHARS} caratteri."),
-                format!("The password must have at least {MIN_PASSWORD_CHARS} characters."),
-            ));
-        }
+        p.password = password_problem(&new.password);
         let mut unknown = Vec::new();
         for code in &new.entities {
             if code.len() > 40 || store.entity(code).await?.is_none() {
@@ -284,12 +289,9 @@ impl App {
         if !self.passwords().verify(current, phc.as_deref()).await? {
             return Err(AppError::WrongCredentials);
         }
-        if new.chars().count() < MIN_PASSWORD_CHARS {
+        if let Some(problem) = password_problem(new) {
             return Err(AppError::InvalidAccount(Box::new(AccountProblems {
-                password: Some(Text::new(
-                    format!("La password deve avere almeno {MIN_PASSWORD_CHARS} caratteri."),
-                    format!("The password must have at least {MIN_PASSWORD_CHARS} characters."),
-                )),
+                password: Some(problem),
                 ..AccountProblems::default()
             })));
         }
@@ -297,6 +299,44 @@ impl App {
         store.set_password_hash(&user.id, &hash).await?;
         let ended = store.end_other_sessions(&user.id, session_csrf).await?;
         tracing::info!(user = %user.id, other_sessions_ended = ended, "password changed");
+        Ok(())
+    }
+
+    /// The account with this e-mail, for an admin or the operator.
+    pub async fn account_by_email(&self, actor: &Actor, email: &str) -> Result<User, AppError> {
+        actor.require(Role::Admin)?;
+        let email = normalise_email(email);
+        if email.len() > 254 {
+            return Err(AppError::NotFound);
+        }
+        match self.store().user_by_email(&email).await? {
+            Some((user, _)) => Ok(user),
+            None => Err(AppError::NotFound),
+        }
+    }
+
+    /// An admin (or the operator) gives an account a new password, as when its owner forgot
+    /// theirs: the rule of new accounts; every session of the account ends.
+    pub async fn reset_password(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        new: &str,
+    ) -> Result<(), AppError> {
+        actor.require(Role::Admin)?;
+        if let Some(problem) = password_problem(new) {
+            return Err(AppError::InvalidAccount(Box::new(AccountProblems {
+                password: Some(problem),
+                ..AccountProblems::default()
+            })));
+        }
+        let store = self.store();
+        let user = store.user(user_id).await?.ok_or(AppError::NotFound)?;
+        let hash = self.passwords().hash(new).await?;
+        store.set_password_hash(&user.id, &hash).await?;
+        // No session has an empty CSRF token: every one ends.
+        let ended = store.end_other_sessions(&user.id, "").await?;
+        tracing::info!(user = %user.id, by = %actor, sessions_ended = ended, "password reset");
         Ok(())
     }
 

@@ -314,6 +314,24 @@ enum UsersCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// Disable an account: it cannot sign in, and its sessions end.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Give an account a new password (its owner forgot theirs): the first line of standard
+    /// input; every session of the account ends.
+    SetPassword {
+        #[arg(long)]
+        email: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -537,6 +555,19 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
             let password = users::read_password(std::io::stdin().lock())?;
             let user = users::add_user(&app, &email, &name, role, &password, &entities).await?;
             println!("{}", user.id);
+        }
+        Command::Users(UsersCommand::Disable { email }) => {
+            users::set_disabled(&app, &email, true).await?
+        }
+        Command::Users(UsersCommand::Enable { email }) => {
+            users::set_disabled(&app, &email, false).await?
+        }
+        Command::Users(UsersCommand::SetPassword {
+            email,
+            password_stdin: _,
+        }) => {
+            let password = users::read_password(std::io::stdin().lock())?;
+            users::set_password(&app, &email, &password).await?
         }
         Command::Verify { .. } => {
             let r = app

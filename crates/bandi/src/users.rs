@@ -1,5 +1,7 @@
-//! `bandi users add`: creates an account of a person who signs in to the web pages (the
-//! officials create the others from `/amministrazione/utenti`), with the same rules.
+//! `bandi users add|disable|enable|set-password`: creates an account of a person who signs
+//! in to the web pages (the officials create the others from `/amministrazione/utenti`), with
+//! the same rules, and
+//! disables, enables or gives a new password to one, through the same use cases as the page.
 //! The password comes from standard input, never from the command line (which other
 //! users of the machine can read in the process list).
 
@@ -55,6 +57,46 @@ pub async fn add_user(
             Ok(user)
         }
         Err(AppError::InvalidAccount(problems)) => bail!("nothing created: {problems}"),
+        Err(e) => Err(crate::refused(e)),
+    }
+}
+
+/// `users disable|enable`: through the same use case as the officials' page.
+pub async fn set_disabled(app: &App, email: &str, disabled: bool) -> anyhow::Result<()> {
+    let user = app
+        .account_by_email(&Actor::Operator, email)
+        .await
+        .map_err(crate::refused)?;
+    app.set_account_disabled(&Actor::Operator, &user.id, disabled)
+        .await
+        .map_err(crate::refused)?;
+    println!(
+        "account {} {}",
+        user.email,
+        if disabled { "disabled" } else { "enabled" }
+    );
+    Ok(())
+}
+
+/// `users set-password`: a new password for a forgotten one; nothing changes if it breaks
+/// the rule.
+pub async fn set_password(app: &App, email: &str, password: &str) -> anyhow::Result<()> {
+    let user = app
+        .account_by_email(&Actor::Operator, email)
+        .await
+        .map_err(crate::refused)?;
+    match app
+        .reset_password(&Actor::Operator, &user.id, password)
+        .await
+    {
+        Ok(()) => {
+            println!(
+                "account {}: new password set, its sessions ended",
+                user.email
+            );
+            Ok(())
+        }
+        Err(AppError::InvalidAccount(problems)) => bail!("nothing changed: {problems}"),
         Err(e) => Err(crate::refused(e)),
     }
 }

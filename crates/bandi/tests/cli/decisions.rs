@@ -483,3 +483,70 @@ async fn officials_decide_from_the_command_line() {
     assert!(e.stderr.contains("(not_found)"), "{}", e.stderr);
     assert!(verify(&db.url).starts_with("ok:"));
 }
+
+/// Runs `bandi users set-password --email EMAIL --password-stdin` with `password` on stdin.
+fn set_password(db: &str, email: &str, password: &str) -> Run {
+    let mut child = Command::new(BIN)
+        .args(["--database", db, "users", "set-password", "--email", email])
+        .arg("--password-stdin")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("bandi runs");
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    Run {
+        args: format!("users set-password --email {email}"),
+        success: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[tokio::test]
+async fn accounts_are_disabled_enabled_and_given_a_new_password_from_the_command_line() {
+    let db = TestDb::sqlite();
+    seed(&db.url, None);
+    add_user(&db.url, "anna@regione.it", "reviewer");
+    let store = bandi_store::Store::connect(&db.url).await.unwrap();
+    let hash = |store: bandi_store::Store| async move {
+        store
+            .user_by_email("anna@regione.it")
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let (before, old_hash) = hash(store.clone()).await;
+    assert!(!before.disabled);
+
+    let r = bandi(&db.url, &["users", "disable", "--email", "Anna@Regione.it"]).ok();
+    assert!(
+        r.stdout.contains("account anna@regione.it disabled"),
+        "{}",
+        r.stdout
+    );
+    assert!(hash(store.clone()).await.0.disabled);
+    bandi(&db.url, &["users", "enable", "--email", "anna@regione.it"]).ok();
+    assert!(!hash(store.clone()).await.0.disabled);
+
+    // A password that breaks the rule changes nothing; a good one replaces the old.
+    let r = set_password(&db.url, "anna@regione.it", "corta").fails();
+    assert!(r.stderr.contains("nothing changed"), "{}", r.stderr);
+    assert_eq!(hash(store.clone()).await.1, old_hash);
+    let r = set_password(&db.url, "anna@regione.it", "una nuova password lunga").ok();
+    assert!(r.stdout.contains("new password set"), "{}", r.stdout);
+    assert_ne!(hash(store.clone()).await.1, old_hash);
+
+    // Nobody with that address: said, exit non-zero.
+    for args in [
+        &["users", "disable", "--email", "nessuno@regione.it"][..],
+        &["users", "enable", "--email", "x"][..],
+    ] {
+        let r = bandi(&db.url, args).fails();
+        assert!(r.stderr.contains("(not_found)"), "{args:?}: {}", r.stderr);
+    }
+    let r = set_password(&db.url, "nessuno@regione.it", "una nuova password lunga").fails();
+    assert!(r.stderr.contains("(not_found)"), "{}", r.stderr);
+}
