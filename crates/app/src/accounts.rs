@@ -289,6 +289,21 @@ impl App {
         if !self.passwords().verify(current, phc.as_deref()).await? {
             return Err(AppError::WrongCredentials);
         }
+        let ended = self
+            .replace_password(&user.id, new, Some(session_csrf))
+            .await?;
+        tracing::info!(user = %user.id, other_sessions_ended = ended, "password changed");
+        Ok(())
+    }
+
+    /// Sets `new` as the account's password if it follows the rule, and ends its sessions
+    /// but `keep` (by its CSRF token); how many ended.
+    async fn replace_password(
+        &self,
+        user_id: &str,
+        new: &str,
+        keep: Option<&str>,
+    ) -> Result<u64, AppError> {
         if let Some(problem) = password_problem(new) {
             return Err(AppError::InvalidAccount(Box::new(AccountProblems {
                 password: Some(problem),
@@ -296,10 +311,9 @@ impl App {
             })));
         }
         let hash = self.passwords().hash(new).await?;
-        store.set_password_hash(&user.id, &hash).await?;
-        let ended = store.end_other_sessions(&user.id, session_csrf).await?;
-        tracing::info!(user = %user.id, other_sessions_ended = ended, "password changed");
-        Ok(())
+        let store = self.store();
+        store.set_password_hash(user_id, &hash).await?;
+        Ok(store.end_sessions(user_id, keep).await?)
     }
 
     /// The account with this e-mail, for an admin or the operator.
@@ -324,18 +338,12 @@ impl App {
         new: &str,
     ) -> Result<(), AppError> {
         actor.require(Role::Admin)?;
-        if let Some(problem) = password_problem(new) {
-            return Err(AppError::InvalidAccount(Box::new(AccountProblems {
-                password: Some(problem),
-                ..AccountProblems::default()
-            })));
-        }
-        let store = self.store();
-        let user = store.user(user_id).await?.ok_or(AppError::NotFound)?;
-        let hash = self.passwords().hash(new).await?;
-        store.set_password_hash(&user.id, &hash).await?;
-        // No session has an empty CSRF token: every one ends.
-        let ended = store.end_other_sessions(&user.id, "").await?;
+        let user = self
+            .store()
+            .user(user_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let ended = self.replace_password(&user.id, new, None).await?;
         tracing::info!(user = %user.id, by = %actor, sessions_ended = ended, "password reset");
         Ok(())
     }

@@ -188,14 +188,24 @@ impl Store {
         Ok(())
     }
 
-    /// Ends every session of `user_id` but the one with `keep_csrf` (a password changed:
-    /// other devices sign in again).
-    pub async fn end_other_sessions(&self, user_id: &str, keep_csrf: &str) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND csrf_token <> $2")
-            .bind(user_id)
-            .bind(keep_csrf)
-            .execute(self.pool())
-            .await?;
+    /// Ends every session of `user_id`, but the one whose CSRF token is `keep` (a password
+    /// changed: the other devices sign in again).
+    pub async fn end_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<u64> {
+        let done = match keep {
+            Some(csrf) => {
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND csrf_token <> $2")
+                    .bind(user_id)
+                    .bind(csrf)
+                    .execute(self.pool())
+                    .await?
+            }
+            None => {
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(user_id)
+                    .execute(self.pool())
+                    .await?
+            }
+        };
         Ok(done.rows_affected())
     }
 

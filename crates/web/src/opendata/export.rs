@@ -82,7 +82,9 @@ pub async fn export(
         }
         None => super::all(store).await?,
     };
-    let title = match code.and(calls.first()) {
+    // The one call asked for, if one was.
+    let one = code.and(calls.first());
+    let title = match one {
         Some(one) => format!(
             "{} – contributi concessi ({})",
             one.call().title.it,
@@ -93,7 +95,7 @@ pub async fn export(
     let body = match format {
         Format::Csv => sheet::grants_csv(&calls, site)?,
         Format::Giving360 => pretty(&giving360::package(&calls, &title, site))?,
-        Format::Transparency => pretty(&match code.and(calls.first()) {
+        Format::Transparency => pretty(&match one {
             Some(one) => json::call(one, site),
             None => json::all(&calls, site),
         })?,
@@ -101,7 +103,7 @@ pub async fn export(
     Ok(Export {
         body,
         format,
-        file_name: format.file_name(code.and(calls.first()).map(|c| c.code())),
+        file_name: format.file_name(one.map(|c| c.code())),
     })
 }
 

@@ -410,6 +410,17 @@ pub(crate) fn labelled(label: Option<String>, message: &str) -> String {
     }
 }
 
+/// "Mancano 3 elementi" / "Manca 1 elemento": what a draft lacks, in a few words (the form's
+/// completeness check, its bar, the dashboard).
+pub(crate) fn missing_words(n: usize, locale: Locale) -> String {
+    match (locale, n) {
+        (Locale::It, 1) => "Manca 1 elemento".to_string(),
+        (Locale::It, n) => format!("Mancano {n} elementi"),
+        (Locale::En, 1) => "1 item missing".to_string(),
+        (Locale::En, n) => format!("{n} items missing"),
+    }
+}
+
 /// Each problem as a link to its field, named: the error summary, the completeness check.
 pub(crate) fn error_links(errors: &[FieldError], call: &Call, locale: Locale) -> Vec<ErrorLink> {
     errors

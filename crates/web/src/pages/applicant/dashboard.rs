@@ -11,7 +11,7 @@ use bandi_store::Role;
 use super::*;
 use crate::pages::account::{PageResult, Signed, require, see_other};
 use crate::pages::calls::precise_local;
-use crate::pages::form::FormInput;
+use crate::pages::form::{FormInput, missing_words};
 use crate::pages::i18n::{state_label, status_label};
 use crate::pages::{Crumb, Ctx, Layout, Nav, PageState, encode, render};
 
@@ -47,9 +47,15 @@ pub(crate) struct CallOption {
     pub closes: String,
     pub time_zone: String,
     pub href: String,
-    pub has_draft: bool,
-    /// What the saved draft lacks to be submitted (0: complete); None without a draft.
-    pub missing: Option<usize>,
+    /// The saved draft, if any.
+    pub draft: Option<DraftState>,
+}
+
+/// A saved draft on the dashboard: what it lacks to be submitted.
+pub(crate) struct DraftState {
+    pub complete: bool,
+    /// "Mancano 2 elementi", when not complete.
+    pub missing: String,
 }
 
 #[derive(Template)]
@@ -264,8 +270,7 @@ pub async fn dashboard(
             closes: call.local_time(call.closes_at),
             time_zone: call.time_zone.clone(),
             href: form_href(&code, call.code.as_str()),
-            has_draft: draft.is_some(),
-            missing: draft.map(|input| {
+            draft: draft.map(|input| {
                 let attached: Vec<AttachedDocument> = documents
                     .iter()
                     .map(|d| AttachedDocument {
@@ -274,10 +279,9 @@ pub async fn dashboard(
                     })
                     .collect();
                 let checked = input.check(call, &attached);
-                if checked.valid.is_some() {
-                    0
-                } else {
-                    checked.errors.len()
+                DraftState {
+                    complete: checked.valid.is_some(),
+                    missing: missing_words(checked.errors.len(), locale),
                 }
             }),
         });

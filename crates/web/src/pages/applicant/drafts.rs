@@ -19,7 +19,7 @@ use crate::ApiError;
 use crate::auth::random_token;
 use crate::pages::account::{PageResult, Signed, check_csrf, require, see_other};
 use crate::pages::calls::ClockView;
-use crate::pages::form::{ErrorLink, FormInput, FormView, error_links, notice_text};
+use crate::pages::form::{ErrorLink, FormInput, FormView, error_links, missing_words, notice_text};
 use crate::pages::i18n::state_label;
 use crate::pages::{Crumb, Ctx, Layout, Nav, PageState, encode, render};
 
@@ -69,6 +69,8 @@ struct FormPage {
     clock: ClockView,
     /// What the saved draft still lacks to be submitted; empty when it is complete.
     missing: Vec<ErrorLink>,
+    /// The same in a few words ("Mancano 3 elementi").
+    missing_words: String,
 }
 
 /// One of the call's attachments on the form: its file control and the document kept.
@@ -237,6 +239,7 @@ impl<'a> FormCtx<'a> {
                 Some(_) => Vec::new(),
                 None => error_links(&result.errors, call, locale),
             },
+            missing_words: missing_words(result.errors.len(), locale),
         };
         render(status, &page)
     }
