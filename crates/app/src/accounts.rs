@@ -1,7 +1,7 @@
 //! Accounts, with the same rules wherever one is made: the officials' page, `bandi users
 //! add`, the demo. Passwords are hashed in the pool ([`crate::passwords`]).
 
-use bandi_domain::account::Role;
+use bandi_domain::account::{FiscalCode, Role};
 use bandi_domain::i18n::{FieldError, Locale, Text};
 use bandi_domain::text::strip_format_chars;
 use bandi_store::{StoreError, User, normalise_email};
@@ -21,6 +21,7 @@ pub struct AccountProblems {
     pub role: Option<Text>,
     pub password: Option<Text>,
     pub entities: Option<Text>,
+    pub fiscal_code: Option<Text>,
 }
 
 impl AccountProblems {
@@ -28,11 +29,12 @@ impl AccountProblems {
         self.field_errors().is_empty()
     }
 
-    fn fields(&self) -> [(&'static str, &Option<Text>); 5] {
+    fn fields(&self) -> [(&'static str, &Option<Text>); 6] {
         [
             ("email", &self.email),
             ("name", &self.name),
             ("role", &self.role),
+            ("fiscal_code", &self.fiscal_code),
             ("password", &self.password),
             ("entities", &self.entities),
         ]
@@ -63,14 +65,24 @@ impl std::fmt::Display for AccountProblems {
     }
 }
 
-/// A new account as typed. `role` is `None` when none (or no known one) was chosen.
-#[derive(Debug, Clone)]
+/// A new account as typed. `role` is `None` when none (or no known one) was chosen. With
+/// a fiscal code its person signs in with SPID or CIE, and the password may stay empty
+/// (no password then opens the account).
+#[derive(Debug, Clone, Default)]
 pub struct NewAccount {
     pub email: String,
     pub name: String,
     pub role: Option<Role>,
     pub password: String,
     pub entities: Vec<String>,
+    pub fiscal_code: String,
+}
+
+impl NewAccount {
+    /// The fiscal code as typed, read; None when empty or not a fiscal code.
+    fn fiscal_code(&self) -> Option<FiscalCode> {
+        FiscalCode::parse(&self.fiscal_code)
+    }
 }
 
 /// Entity codes separated by commas, semicolons or spaces.
@@ -91,6 +103,13 @@ fn password_problem(password: &str) -> Option<Text> {
             format!("The password must have at least {MIN_PASSWORD_CHARS} characters."),
         )
     })
+}
+
+fn fiscal_code_taken(code: &FiscalCode) -> Text {
+    Text::new(
+        format!("Il codice fiscale {code} è già associato a un altro account."),
+        format!("The fiscal code {code} is already bound to another account."),
+    )
 }
 
 pub(crate) fn email_is_valid(e: &str) -> bool {
@@ -143,7 +162,23 @@ impl App {
                 "Choose the role: administration, review or local authority.",
             ));
         }
-        p.password = password_problem(&new.password);
+        let typed_code = !new.fiscal_code.trim().is_empty();
+        match new.fiscal_code() {
+            None if typed_code => {
+                p.fiscal_code = Some(Text::new(
+                    "Codice fiscale non valido: sedici caratteri, l'ultimo di controllo.",
+                    "Invalid fiscal code: sixteen characters, the last a check letter.",
+                ));
+            }
+            Some(code) if store.user_by_fiscal_code(&code).await?.is_some() => {
+                p.fiscal_code = Some(fiscal_code_taken(&code));
+            }
+            _ => {}
+        }
+        // With a fiscal code (SPID/CIE) the password is optional; when given, the rule.
+        if !(typed_code && new.password.is_empty()) {
+            p.password = password_problem(&new.password);
+        }
         let mut unknown = Vec::new();
         for code in &new.entities {
             if code.len() > 40 || store.entity(code).await?.is_none() {
@@ -173,13 +208,30 @@ impl App {
         let Some(role) = new.role.filter(|_| problems.is_empty()) else {
             return Err(AppError::InvalidAccount(Box::new(problems)));
         };
-        let hash = self.passwords().hash(&new.password).await?;
+        // No password (a SPID/CIE account): an empty hash, which no password matches.
+        let hash = match new.password.is_empty() {
+            true => String::new(),
+            false => self.passwords().hash(&new.password).await?,
+        };
         let store = self.store();
+        let fiscal_code = new.fiscal_code();
         let mut user = store
-            .create_user(new.email.trim(), &clean_name(&new.name), &hash, role)
+            .create_user_bound(
+                new.email.trim(),
+                &clean_name(&new.name),
+                &hash,
+                role,
+                fiscal_code.as_ref(),
+            )
             .await
             .map_err(|e| match e {
                 StoreError::EmailTaken { email } => AppError::EmailTaken { email },
+                StoreError::FiscalCodeTaken { .. } => {
+                    AppError::InvalidAccount(Box::new(AccountProblems {
+                        fiscal_code: fiscal_code.as_ref().map(fiscal_code_taken),
+                        ..AccountProblems::default()
+                    }))
+                }
                 other => other.into(),
             })?;
         for code in &new.entities {

@@ -133,6 +133,14 @@ pub enum AppError {
     /// An admin may not disable their own account: the Region would lose its last way in.
     #[error("cannot disable one's own account")]
     OwnAccount,
+    /// Signed in with SPID or CIE, but no account is bound to this fiscal code (or the one
+    /// bound is disabled).
+    #[error("no account bound to fiscal code {fiscal_code}")]
+    NotBound { fiscal_code: String },
+    /// The identity provider's answer was refused (its state, code, token or signature):
+    /// what went wrong, for the person.
+    #[error("identity refused: {}", .0.en)]
+    IdentityRefused(Box<Text>),
 }
 
 impl AppError {
@@ -144,6 +152,8 @@ impl AppError {
             AppError::Forbidden => "forbidden",
             AppError::WrongCredentials => "wrong_credentials",
             AppError::OwnAccount => "own_account",
+            AppError::NotBound { .. } => "fiscal_code_not_bound",
+            AppError::IdentityRefused(_) => "identity_refused",
             AppError::Throttled { .. } => "too_many_attempts",
             AppError::NotEligible(_) => "not_eligible",
             AppError::OutsideWindow(OutsideWindow::NotOpenYet { .. }) => "call_not_open",
@@ -191,7 +201,8 @@ impl AppError {
             AppError::Forbidden | AppError::NotEligible(_) | AppError::OutsideWindow(_) => {
                 Kind::Forbidden
             }
-            AppError::WrongCredentials => Kind::Unauthorized,
+            AppError::WrongCredentials | AppError::IdentityRefused(_) => Kind::Unauthorized,
+            AppError::NotBound { .. } => Kind::Forbidden,
             AppError::OwnAccount => Kind::Conflict,
             AppError::Throttled { .. } | AppError::TooManyInFlight => Kind::TooMany,
             AppError::InvalidApplication(_)
@@ -316,6 +327,24 @@ impl AppError {
             AppError::WrongCredentials => Text::new(
                 "Indirizzo e-mail o password non corretti.",
                 "E-mail address or password not correct.",
+            ),
+            AppError::NotBound { fiscal_code } => Text::new(
+                format!(
+                    "L'identità è stata verificata, ma il codice fiscale {fiscal_code} non è abilitato ad agire per alcun ente su questa piattaforma. Chiedere all'ufficio della Regione che gestisce i bandi (i contatti sono in fondo alla pagina) di associarlo al proprio ente, o all'ente di farne richiesta."
+                ),
+                format!(
+                    "Your identity was verified, but the fiscal code {fiscal_code} may not act for any body on this platform. Ask the Region's office that runs the calls (contacts at the foot of the page) to bind it to your body, or ask your body to request it."
+                ),
+            ),
+            AppError::IdentityRefused(why) => Text::new(
+                format!(
+                    "Accesso non riuscito: {} Nessun accesso è stato concesso; ripartire da «Accedi».",
+                    why.it
+                ),
+                format!(
+                    "Signing in failed: {} No access was granted; start again from «Sign in».",
+                    why.en
+                ),
             ),
             AppError::OwnAccount => Text::new(
                 "Non si può disattivare il proprio account: lo faccia un altro amministratore.",

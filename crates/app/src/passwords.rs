@@ -85,6 +85,8 @@ impl Passwords {
     /// (`None`): the same work, and so the same time, either way.
     pub async fn verify(&self, password: &str, phc: Option<&str>) -> Result<bool, AppError> {
         let password = password.to_string();
+        // An account without a password (SPID/CIE only) is checked like no account at all.
+        let phc = phc.filter(|p| !p.is_empty());
         let known = phc.is_some();
         let phc = phc.unwrap_or_else(|| dummy_hash()).to_string();
         let ok = self.run(move || verify_blocking(&password, &phc)).await?;
@@ -120,7 +122,8 @@ mod tests {
         assert!(matches!(pool.hash("x").await, Err(AppError::Busy)));
         drop(held);
         assert!(pool.verify("a password", Some(&h)).await.unwrap());
-        // No account: the same work, never a match.
+        // No account, or one without a password: the same work, never a match.
         assert!(!pool.verify("a password", None).await.unwrap());
+        assert!(!pool.verify("", Some("")).await.unwrap());
     }
 }

@@ -16,6 +16,8 @@
 
 use std::time::Duration;
 
+use bandi_domain::account::FiscalCode;
+use bandi_domain::i18n::Text;
 use bandi_store::{User, normalise_email};
 use jiff::SignedDuration;
 
@@ -90,6 +92,38 @@ impl App {
             .create_session(&user.id, SignedDuration::from_hours(SESSION_HOURS))
             .await?;
         tracing::info!(user = %user.id, role = user.role.as_str(), "signed in");
+        Ok(NewSession { token, csrf, user })
+    }
+
+    /// Opens a session for the person an identity provider (SPID, CIE) vouched for, known
+    /// by their fiscal code: the account bound to it, if any and not disabled. The
+    /// provider's answer has been checked by the caller (the web layer's OpenID Connect
+    /// relying party); `provider` names it in the log.
+    pub async fn sign_in_with_fiscal_code(
+        &self,
+        fiscal_code: &str,
+        provider: &str,
+    ) -> Result<NewSession, AppError> {
+        let Some(code) = FiscalCode::parse(fiscal_code) else {
+            return Err(AppError::IdentityRefused(Box::new(Text::new(
+                "il gestore dell'identità non ha fornito un codice fiscale valido.",
+                "the identity provider gave no valid fiscal code.",
+            ))));
+        };
+        let store = self.store();
+        let user = match store.user_by_fiscal_code(&code).await? {
+            Some(user) if !user.disabled => user,
+            _ => {
+                tracing::info!(provider, "signed in with no account bound");
+                return Err(AppError::NotBound {
+                    fiscal_code: code.to_string(),
+                });
+            }
+        };
+        let (token, csrf) = store
+            .create_session(&user.id, SignedDuration::from_hours(SESSION_HOURS))
+            .await?;
+        tracing::info!(user = %user.id, role = user.role.as_str(), provider, "signed in");
         Ok(NewSession { token, csrf, user })
     }
 

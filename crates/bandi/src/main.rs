@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use bandi_app::accounts::NewAccount;
 use bandi_app::outbox::Mailer;
 use bandi_app::{Actor, App, AppError};
 use bandi_domain::account::Role;
@@ -310,8 +311,13 @@ enum UsersCommand {
         /// An entity code the account acts for; repeat for several.
         #[arg(long = "entity")]
         entities: Vec<String>,
-        /// Read the password from standard input (never from the command line).
-        #[arg(long, required = true)]
+        /// The person's fiscal code: they sign in with SPID or CIE (through the identity
+        /// providers of the site file) as this account.
+        #[arg(long)]
+        fiscal_code: Option<String>,
+        /// Read the password from standard input (never from the command line); required
+        /// unless the account has a fiscal code.
+        #[arg(long, required_unless_present = "fiscal_code")]
         password_stdin: bool,
     },
     /// Disable an account: it cannot sign in, and its sessions end.
@@ -550,10 +556,22 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
             name,
             role,
             entities,
-            password_stdin: _,
+            fiscal_code,
+            password_stdin,
         }) => {
-            let password = users::read_password(std::io::stdin().lock())?;
-            let user = users::add_user(&app, &email, &name, role, &password, &entities).await?;
+            let password = match password_stdin {
+                true => users::read_password(std::io::stdin().lock())?,
+                false => String::new(),
+            };
+            let new = NewAccount {
+                email,
+                name,
+                role: Some(role),
+                password,
+                entities,
+                fiscal_code: fiscal_code.unwrap_or_default(),
+            };
+            let user = users::add_user(&app, new).await?;
             println!("{}", user.id);
         }
         Command::Users(UsersCommand::Disable { email }) => {

@@ -10,7 +10,6 @@ use std::io::BufRead;
 use anyhow::{Context, bail};
 use bandi_app::accounts::NewAccount;
 use bandi_app::{Actor, App, AppError};
-use bandi_domain::account::Role;
 use bandi_store::User;
 
 /// The first line of `input`, without its line ending.
@@ -27,27 +26,17 @@ pub fn read_password(mut input: impl BufRead) -> anyhow::Result<String> {
 }
 
 /// Creates the account and binds it to `entities`; nothing is created if anything is wrong.
-pub async fn add_user(
-    app: &App,
-    email: &str,
-    name: &str,
-    role: Role,
-    password: &str,
-    entities: &[String],
-) -> anyhow::Result<User> {
-    let new = NewAccount {
-        email: email.into(),
-        name: name.into(),
-        role: Some(role),
-        password: password.into(),
-        entities: entities.to_vec(),
-    };
+pub async fn add_user(app: &App, new: NewAccount) -> anyhow::Result<User> {
     match app.create_account(&Actor::Operator, new).await {
         Ok(user) => {
             eprintln!(
-                "account {} ({}) created{}",
+                "account {} ({}) created{}{}",
                 user.email,
                 user.role.as_str(),
+                match &user.fiscal_code {
+                    Some(code) => format!(", signing in with SPID/CIE as {code}"),
+                    None => String::new(),
+                },
                 if user.entities.is_empty() {
                     String::new()
                 } else {

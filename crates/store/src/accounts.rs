@@ -12,7 +12,7 @@ use sqlx::any::AnyRow;
 use crate::applications::{RANKING_SELECT, StoredApplication, application_from_row, ranking_row};
 use crate::{Result, Store, StoreError};
 
-pub use bandi_domain::account::Role;
+pub use bandi_domain::account::{FiscalCode, Role};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct User {
@@ -24,6 +24,8 @@ pub struct User {
     pub entities: Vec<String>,
     /// A disabled account cannot sign in, and its sessions end.
     pub disabled: bool,
+    /// The person's fiscal code, when they sign in with SPID or CIE.
+    pub fiscal_code: Option<FiscalCode>,
 }
 
 impl User {
@@ -46,7 +48,10 @@ pub const SESSION_IDLE: SignedDuration = SignedDuration::from_mins(60);
 /// write a minute per session, not one per request.
 const TOUCH_EVERY_US: i64 = 60_000_000;
 
-fn sha(s: &str) -> String {
+/// The columns every account is read from.
+const USER_SELECT: &str = "SELECT id, email, name, role, disabled_us, fiscal_code FROM users";
+
+pub(crate) fn sha(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
@@ -63,13 +68,28 @@ impl Store {
         password_hash: &str,
         role: Role,
     ) -> Result<User> {
+        self.create_user_bound(email, name, password_hash, role, None)
+            .await
+    }
+
+    /// A new account, known also by `fiscal_code` when its person signs in with SPID or
+    /// CIE (an empty `password_hash` then: no password opens it).
+    pub async fn create_user_bound(
+        &self,
+        email: &str,
+        name: &str,
+        password_hash: &str,
+        role: Role,
+        fiscal_code: Option<&FiscalCode>,
+    ) -> Result<User> {
         let email = normalise_email(email);
         if self.user_by_email(&email).await?.is_some() {
             return Err(StoreError::EmailTaken { email });
         }
         let id = crate::random_hex(12);
         let inserted = sqlx::query(
-            "INSERT INTO users (id, email, name, password_hash, role, created_us) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO users (id, email, name, password_hash, role, created_us, fiscal_code) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&id)
         .bind(&email)
@@ -77,12 +97,21 @@ impl Store {
         .bind(password_hash)
         .bind(role.as_str())
         .bind(crate::now_us())
+        .bind(fiscal_code.map(FiscalCode::as_str))
         .execute(self.pool())
         .await;
         if let Err(e) = inserted {
-            // Two accounts created at once with one address: the second finds it taken.
+            // Two accounts created at once with one address (or one fiscal code): the
+            // second finds it taken.
             return Err(match e.as_database_error() {
-                Some(d) if d.is_unique_violation() => StoreError::EmailTaken { email },
+                Some(d) if d.is_unique_violation() => match fiscal_code {
+                    Some(code) if self.user_by_fiscal_code(code).await?.is_some() => {
+                        StoreError::FiscalCodeTaken {
+                            fiscal_code: code.to_string(),
+                        }
+                    }
+                    _ => StoreError::EmailTaken { email },
+                },
                 _ => e.into(),
             });
         }
@@ -93,13 +122,29 @@ impl Store {
             role,
             entities: Vec::new(),
             disabled: false,
+            fiscal_code: fiscal_code.cloned(),
         })
+    }
+
+    /// The account bound to this fiscal code.
+    pub async fn user_by_fiscal_code(&self, code: &FiscalCode) -> Result<Option<User>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{USER_SELECT} WHERE fiscal_code = $1"
+        )))
+        .bind(code.as_str())
+        .fetch_optional(self.pool())
+        .await?;
+        match row {
+            Some(r) => Ok(Some(self.user_from_row(&r).await?)),
+            None => Ok(None),
+        }
     }
 
     /// The user with this e-mail and their password hash.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>> {
         let row = sqlx::query(
-            "SELECT id, email, name, role, disabled_us, password_hash FROM users WHERE email = $1",
+            "SELECT id, email, name, role, disabled_us, fiscal_code, password_hash FROM users \
+             WHERE email = $1",
         )
         .bind(normalise_email(email))
         .fetch_optional(self.pool())
@@ -110,7 +155,7 @@ impl Store {
     }
 
     pub async fn user(&self, id: &str) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT id, email, name, role, disabled_us FROM users WHERE id = $1")
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{USER_SELECT} WHERE id = $1")))
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
@@ -121,10 +166,9 @@ impl Store {
     }
 
     pub async fn users(&self) -> Result<Vec<User>> {
-        let rows =
-            sqlx::query("SELECT id, email, name, role, disabled_us FROM users ORDER BY email")
-                .fetch_all(self.pool())
-                .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{USER_SELECT} ORDER BY email")))
+            .fetch_all(self.pool())
+            .await?;
         let mut users = Vec::with_capacity(rows.len());
         for r in &rows {
             users.push(self.user_from_row(r).await?);
@@ -148,6 +192,13 @@ impl Store {
                 .ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
             entities: entities.into_iter().map(|(e,)| e).collect(),
             disabled: r.try_get::<Option<i64>, _>("disabled_us")?.is_some(),
+            fiscal_code: match r.try_get::<Option<String>, _>("fiscal_code")? {
+                Some(c) => Some(
+                    FiscalCode::parse(&c)
+                        .ok_or_else(|| StoreError::Corrupt(format!("fiscal code {c:?}")))?,
+                ),
+                None => None,
+            },
             id,
         })
     }

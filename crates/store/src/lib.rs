@@ -31,6 +31,7 @@ mod outbox;
 mod proofs;
 mod reports;
 mod review;
+mod sign_in_flows;
 mod statistics;
 pub mod testing;
 mod tokens;
@@ -39,7 +40,7 @@ mod verify_review;
 
 pub use verify_review::answer_sha256;
 
-pub use accounts::{Role, SESSION_IDLE, Session, User, normalise_email};
+pub use accounts::{FiscalCode, Role, SESSION_IDLE, Session, User, normalise_email};
 pub use applications::{RankingRow, Receipt, StoredApplication};
 pub use calls::{CallSummary, ImportedCall, StoredCall};
 pub use documents::{CHUNK_BYTES, DocumentInfo, NewDocument};
@@ -53,6 +54,7 @@ pub use reports::{
     AwardReporting, GrantRow, Payment, ReportChange, Reporting, StoredReport, report_document_code,
 };
 pub use review::{Applied, Moved, UnderReview};
+pub use sign_in_flows::{SIGN_IN_FLOW_TTL, SignInFlow};
 pub use statistics::Indicators;
 pub use verify::VerifyReport;
 

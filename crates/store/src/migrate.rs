@@ -35,6 +35,10 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0010_keys_and_checkpoints.sql"),
     ),
     (11, include_str!("../migrations/sqlite/0011_reports.sql")),
+    (
+        12,
+        include_str!("../migrations/sqlite/0012_sign_in_flows.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -66,6 +70,10 @@ const POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0010_keys_and_checkpoints.sql"),
     ),
     (11, include_str!("../migrations/postgres/0011_reports.sql")),
+    (
+        12,
+        include_str!("../migrations/postgres/0012_sign_in_flows.sql"),
+    ),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<usize> {

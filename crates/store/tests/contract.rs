@@ -83,5 +83,6 @@ contract!(
     accounts::accounts_sessions_and_drafts,
     accounts::lookups_for_pages,
     accounts::sign_in_attempts_are_counted_exactly,
+    accounts::fiscal_codes_and_sign_in_flows,
     documents::documents_belong_to_drafts_until_sealed,
 );

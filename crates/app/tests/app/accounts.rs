@@ -15,6 +15,7 @@ fn new(email: &str, role: Option<Role>, password: &str, entities: &[&str]) -> Ne
         role,
         password: password.into(),
         entities: entities.iter().map(|e| e.to_string()).collect(),
+        fiscal_code: String::new(),
     }
 }
 

@@ -77,6 +77,7 @@ pub async fn person(app: &App, email: &str, role: Role, entities: &[&str]) -> Ac
                 role: Some(role),
                 password: PASSWORD.into(),
                 entities: entities.iter().map(|e| e.to_string()).collect(),
+                fiscal_code: String::new(),
             },
         )
         .await

@@ -189,3 +189,67 @@ pub async fn sign_in_attempts_are_counted_exactly(db: &TestDb) {
     );
     raw.close().await;
 }
+
+/// SPID/CIE accounts: found by their fiscal code, one account per code, and the flows that
+/// carry a sign-in through the provider taken once.
+pub async fn fiscal_codes_and_sign_in_flows(db: &TestDb) {
+    use bandi_store::{FiscalCode, SignInFlow};
+    let call = er_call_open();
+    let store = open_with(db, &call, &comuni(1)).await;
+    let code = FiscalCode::parse("RSSMRA80A01H501U").unwrap();
+    let user = store
+        .create_user_bound(
+            "mario@cervia.it",
+            "Mario Rossi",
+            "",
+            Role::Applicant,
+            Some(&code),
+        )
+        .await
+        .unwrap();
+    assert_eq!(user.fiscal_code.as_ref(), Some(&code));
+    let found = store.user_by_fiscal_code(&code).await.unwrap().unwrap();
+    assert_eq!(
+        (found.id.as_str(), found.fiscal_code),
+        (user.id.as_str(), Some(code.clone()))
+    );
+    let other = FiscalCode::parse("VRDGPP70A01F205V").unwrap();
+    assert!(store.user_by_fiscal_code(&other).await.unwrap().is_none());
+    let dup = store
+        .create_user_bound("altro@cervia.it", "Altro", "", Role::Applicant, Some(&code))
+        .await;
+    assert!(
+        matches!(&dup, Err(StoreError::FiscalCodeTaken { fiscal_code }) if fiscal_code == code.as_str()),
+        "{dup:?}"
+    );
+    assert!(
+        store
+            .user_by_email("altro@cervia.it")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let flow = SignInFlow {
+        provider: "spid".into(),
+        state: "s".repeat(43),
+        nonce: "n".repeat(43),
+        pkce_verifier: "v".repeat(43),
+        next_path: "/area-riservata".into(),
+    };
+    store.create_sign_in_flow("cookie-1", &flow).await.unwrap();
+    assert!(store.take_sign_in_flow("cookie-2").await.unwrap().is_none());
+    assert_eq!(
+        store.take_sign_in_flow("cookie-1").await.unwrap(),
+        Some(flow.clone())
+    );
+    // Taken once: the same answer again finds nothing.
+    assert!(store.take_sign_in_flow("cookie-1").await.unwrap().is_none());
+    // Two answers racing for one flow: exactly one gets it.
+    store.create_sign_in_flow("cookie-3", &flow).await.unwrap();
+    let (a, b) = tokio::join!(
+        store.take_sign_in_flow("cookie-3"),
+        store.take_sign_in_flow("cookie-3")
+    );
+    assert_eq!(a.unwrap().is_some() as u8 + b.unwrap().is_some() as u8, 1);
+}

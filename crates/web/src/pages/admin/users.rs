@@ -29,6 +29,8 @@ pub(crate) struct UserRow {
     pub state_action: String,
     /// The admin looking at the page: their own account cannot be disabled here.
     pub is_me: bool,
+    /// Signs in with SPID/CIE as this fiscal code.
+    pub fiscal_code: Option<String>,
 }
 
 /// The form that creates an account, as typed, with its problems.
@@ -38,11 +40,13 @@ pub(crate) struct NewUser {
     pub name: String,
     pub role: String,
     pub entities: String,
+    pub fiscal_code: String,
     pub email_error: Option<String>,
     pub name_error: Option<String>,
     pub role_error: Option<String>,
     pub password_error: Option<String>,
     pub entities_error: Option<String>,
+    pub fiscal_code_error: Option<String>,
 }
 
 #[derive(Template)]
@@ -90,6 +94,7 @@ async fn users_page(
             disabled: u.disabled,
             state_action: format!("/amministrazione/utenti/{}/stato", encode(&u.id)),
             is_me: u.id == session.user.id,
+            fiscal_code: u.fiscal_code.map(|c| c.to_string()),
             email: u.email,
             name: u.name,
             role: role_label(u.role, ctx.locale),
@@ -174,6 +179,8 @@ pub struct NewUserForm {
     password: String,
     #[serde(default)]
     entities: String,
+    #[serde(default)]
+    fiscal_code: String,
 }
 
 /// The entities typed in the new account's field, separated by commas: each a name, a
@@ -206,6 +213,7 @@ pub async fn create_user(
         role: Role::parse(f.role.trim()),
         password: f.password.clone(),
         entities: entity_codes_by_name(&s, &f.entities).await?,
+        fiscal_code: f.fiscal_code.clone(),
     };
     let user = match s
         .app
@@ -222,11 +230,13 @@ pub async fn create_user(
                 name: f.name.trim().to_string(),
                 role: f.role.clone(),
                 entities: f.entities.clone(),
+                fiscal_code: f.fiscal_code.trim().to_string(),
                 email_error: text(p.email),
                 name_error: text(p.name),
                 role_error: text(p.role),
                 password_error: text(p.password),
                 entities_error: text(p.entities),
+                fiscal_code_error: text(p.fiscal_code),
             };
             return Ok(users_page(
                 &s,
