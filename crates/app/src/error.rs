@@ -141,6 +141,9 @@ pub enum AppError {
     /// what went wrong, for the person.
     #[error("identity refused: {}", .0.en)]
     IdentityRefused(Box<Text>),
+    /// The identity provider (named: "SPID", "CIE") cannot be reached or answers nonsense.
+    #[error("identity provider {0} unavailable")]
+    IdentityUnavailable(&'static str),
 }
 
 impl AppError {
@@ -154,6 +157,7 @@ impl AppError {
             AppError::OwnAccount => "own_account",
             AppError::NotBound { .. } => "fiscal_code_not_bound",
             AppError::IdentityRefused(_) => "identity_refused",
+            AppError::IdentityUnavailable(_) => "identity_provider_unavailable",
             AppError::Throttled { .. } => "too_many_attempts",
             AppError::NotEligible(_) => "not_eligible",
             AppError::OutsideWindow(OutsideWindow::NotOpenYet { .. }) => "call_not_open",
@@ -232,7 +236,10 @@ impl AppError {
             | AppError::ProtocolPrefixTaken { .. }
             | AppError::CallNotOpenForBudget { .. }
             | AppError::EmailTaken { .. } => Kind::Conflict,
-            AppError::Overloaded | AppError::Busy | AppError::Unavailable(_) => Kind::Unavailable,
+            AppError::Overloaded
+            | AppError::Busy
+            | AppError::Unavailable(_)
+            | AppError::IdentityUnavailable(_) => Kind::Unavailable,
             AppError::Internal(_) => Kind::Internal,
         }
     }
@@ -344,6 +351,14 @@ impl AppError {
                 format!(
                     "Signing in failed: {} No access was granted; start again from «Sign in».",
                     why.en
+                ),
+            ),
+            AppError::IdentityUnavailable(label) => Text::new(
+                format!(
+                    "Il servizio di accesso con {label} non risponde: riprovare tra qualche minuto, o accedere con e-mail e password se si ha un account locale."
+                ),
+                format!(
+                    "The {label} sign-in service does not answer: try again in a few minutes, or sign in with e-mail and password if you have a local account."
                 ),
             ),
             AppError::OwnAccount => Text::new(

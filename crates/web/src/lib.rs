@@ -25,6 +25,7 @@ use tower_http::timeout::{DeadlineBody, TimeoutBody};
 mod api;
 pub mod auth;
 pub mod error;
+pub mod identity;
 pub mod limits;
 pub mod net;
 pub mod openapi;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub limits: limits::Limits,
     /// Who runs the deployment: its header, footer and open data name it.
     pub site: Arc<site::Site>,
+    /// SPID and CIE as the site file configures them.
+    pub identity: Arc<identity::IdentityProviders>,
 }
 
 impl AppState {
@@ -63,11 +66,15 @@ impl AppState {
             app,
             net,
             site: Arc::new(site::Site::default()),
+            identity: Arc::new(identity::IdentityProviders::new(Vec::new())),
         }
     }
 
     /// The same with the deployment's own site file.
     pub fn with_site(mut self, site: site::Site) -> AppState {
+        self.identity = Arc::new(identity::IdentityProviders::new(
+            site.identity_providers.clone(),
+        ));
         self.site = Arc::new(site);
         self
     }

@@ -31,6 +31,107 @@ pub struct Site {
     /// The logo's bytes and type, once read.
     #[serde(skip)]
     pub logo_file: Option<(Vec<u8>, &'static str)>,
+    /// SPID and CIE, through the identity gateways that speak OpenID Connect
+    /// (`[[identity_providers]]`); none: e-mail and password only.
+    #[serde(default)]
+    pub identity_providers: Vec<IdentityProvider>,
+}
+
+/// Which public digital identity a provider gives: its button on the sign-in page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdentityKind {
+    Spid,
+    Cie,
+}
+
+impl IdentityKind {
+    pub const ALL: [IdentityKind; 2] = [IdentityKind::Spid, IdentityKind::Cie];
+
+    /// In paths (`/accedi/spid`) and the flow's record.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentityKind::Spid => "spid",
+            IdentityKind::Cie => "cie",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<IdentityKind> {
+        IdentityKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// "SPID", "CIE": as the buttons and messages name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            IdentityKind::Spid => "SPID",
+            IdentityKind::Cie => "CIE",
+        }
+    }
+
+    /// Where the provider sends the person back: the redirect URI registered with it
+    /// ends with this path.
+    pub fn return_path(self) -> String {
+        format!("/accedi/{}/ritorno", self.as_str())
+    }
+}
+
+/// One OpenID Connect provider (a regional identity gateway, or SPID/CIE's own).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityProvider {
+    pub kind: IdentityKind,
+    /// The issuer: its discovery document is at `ISSUER/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    /// The client's secret, when the provider gave one (keep this file readable only by
+    /// the service).
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    /// This platform's address as registered with the provider, ending with
+    /// `/accedi/spid/ritorno` (or `cie`).
+    pub redirect_uri: String,
+    /// The claim that carries the fiscal code (SPID's `fiscal_number`, `TINIT-…`).
+    #[serde(default = "fiscal_number")]
+    pub fiscal_code_claim: String,
+    /// Scopes asked besides `openid`.
+    #[serde(default = "profile_scope")]
+    pub scopes: Vec<String>,
+}
+
+fn fiscal_number() -> String {
+    "fiscal_number".into()
+}
+
+fn profile_scope() -> Vec<String> {
+    vec!["profile".into()]
+}
+
+impl IdentityProvider {
+    fn problem(&self) -> Option<String> {
+        let kind = self.kind.as_str();
+        let web = |u: &str| u.starts_with("https://") || u.starts_with("http://");
+        if !web(&self.issuer) {
+            Some(format!(
+                "identity_providers.{kind}.issuer: deve iniziare con https:// / must start with https://"
+            ))
+        } else if self.client_id.trim().is_empty() {
+            Some(format!(
+                "identity_providers.{kind}.client_id: vuoto / empty"
+            ))
+        } else if !web(&self.redirect_uri) || !self.redirect_uri.ends_with(&self.kind.return_path())
+        {
+            Some(format!(
+                "identity_providers.{kind}.redirect_uri: deve finire con / must end with {}",
+                self.kind.return_path()
+            ))
+        } else if self.fiscal_code_claim.trim().is_empty() {
+            Some(format!(
+                "identity_providers.{kind}.fiscal_code_claim: vuoto / empty"
+            ))
+        } else {
+            None
+        }
+    }
 }
 
 impl Default for Site {
@@ -46,6 +147,7 @@ impl Default for Site {
             office: "Regione Emilia-Romagna – ufficio responsabile del bando".into(),
             logo: None,
             logo_file: None,
+            identity_providers: Vec::new(),
         }
     }
 }
@@ -69,6 +171,20 @@ impl Site {
         };
         if let Some(p) = problem {
             return Err(p.to_string());
+        }
+        for (i, p) in site.identity_providers.iter().enumerate() {
+            if let Some(problem) = p.problem() {
+                return Err(problem);
+            }
+            if site.identity_providers[..i]
+                .iter()
+                .any(|q| q.kind == p.kind)
+            {
+                return Err(format!(
+                    "identity_providers: {} due volte / twice",
+                    p.kind.as_str()
+                ));
+            }
         }
         if let Some(path) = &site.logo {
             site.logo_file = Some(read_logo(path)?);
@@ -143,5 +259,37 @@ mod tests {
             assert!(e.contains(needle), "{needle}: {e}");
         }
         assert_eq!(Site::default().funder_id(), "IT-CF-80062590379");
+    }
+
+    #[test]
+    fn identity_providers_and_their_mistakes() {
+        let base = "name = \"Regione Toscana\"\nurl = \"https://www.regione.toscana.it\"\nfiscal_code = \"01386030488\"\noffice = \"Settore innovazione\"\n";
+        let spid = "[[identity_providers]]\nkind = \"spid\"\nissuer = \"https://id.example.it\"\nclient_id = \"bandi\"\nclient_secret = \"s3cret\"\nredirect_uri = \"https://bandi.example.it/accedi/spid/ritorno\"\n";
+        let site = Site::from_toml(&format!("{base}{spid}")).unwrap();
+        let p = &site.identity_providers[0];
+        assert_eq!(
+            (p.kind, p.fiscal_code_claim.as_str()),
+            (IdentityKind::Spid, "fiscal_number")
+        );
+        assert_eq!(p.scopes, vec!["profile".to_string()]);
+        assert!(Site::default().identity_providers.is_empty());
+        for (bad, needle) in [
+            (
+                spid.replace("/accedi/spid/", "/accedi/cie/"),
+                "redirect_uri",
+            ),
+            (spid.replace("https://id.", "id."), "issuer"),
+            (spid.replace("\"bandi\"", "\" \""), "client_id"),
+            (spid.replace("\"spid\"", "\"eidas\""), "eidas"),
+            (format!("{spid}{spid}"), "twice"),
+            (format!("{spid}scope = \"x\"\n"), "scope"),
+        ] {
+            let e = Site::from_toml(&format!("{base}{bad}")).unwrap_err();
+            assert!(e.contains(needle), "{needle}: {e}");
+        }
+        for k in IdentityKind::ALL {
+            assert_eq!(IdentityKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(IdentityKind::parse("SPID"), None);
     }
 }

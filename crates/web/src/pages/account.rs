@@ -16,6 +16,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bandi_app::AppError;
+use bandi_app::sign_in::NewSession;
 use bandi_store::{Role, Session, StoreError};
 use serde::Deserialize;
 
@@ -146,7 +147,7 @@ fn home_of(role: Role) -> &'static str {
 }
 
 /// A page of this site to come back to, never another site's.
-fn local_path(next: &str) -> Option<&str> {
+pub(crate) fn local_path(next: &str) -> Option<&str> {
     let ok = next.starts_with('/')
         && !next.starts_with("//")
         && !next.starts_with("/\\")
@@ -163,9 +164,12 @@ struct SignInPage {
     email: String,
     next: String,
     problem: Option<String>,
+    /// "Entra con SPID" and "Entra con CIE", as configured: (label, path).
+    identity: Vec<(&'static str, String)>,
 }
 
 fn sign_in_page(
+    s: &PageState,
     ctx: &Ctx,
     secure: bool,
     status: StatusCode,
@@ -184,6 +188,19 @@ fn sign_in_page(
         email: email.to_string(),
         next: next.to_string(),
         problem,
+        identity: s
+            .app
+            .identity
+            .kinds()
+            .into_iter()
+            .map(|k| {
+                let path = match next {
+                    "" => format!("/accedi/{}", k.as_str()),
+                    n => format!("/accedi/{}?dopo={}", k.as_str(), super::encode(n)),
+                };
+                (k.label(), path)
+            })
+            .collect(),
     };
     let mut res = render(status, &page)?;
     let secure = if secure { "; Secure" } else { "" };
@@ -213,7 +230,7 @@ pub async fn form(
         return Ok(see_other(to));
     }
     let secure = s.app.net.is_secure(&headers, peer);
-    sign_in_page(&ctx, secure, StatusCode::OK, "", next, None)
+    sign_in_page(&s, &ctx, secure, StatusCode::OK, "", next, None)
 }
 
 #[derive(Deserialize)]
@@ -263,6 +280,7 @@ pub async fn sign_in(
             "Il modulo di accesso era scaduto: ripetere l'accesso."
         };
         return sign_in_page(
+            &s,
             &ctx,
             secure,
             StatusCode::FORBIDDEN,
@@ -278,6 +296,7 @@ pub async fn sign_in(
         Err(e @ (AppError::WrongCredentials | AppError::Throttled { .. } | AppError::Busy)) => {
             let status = ApiError::from(e.clone()).status;
             let mut res = sign_in_page(
+                &s,
                 &ctx,
                 secure,
                 status,
@@ -293,24 +312,34 @@ pub async fn sign_in(
         }
         Err(e) => return Err(e.into()),
     };
-    // A new session at every sign-in: a session id planted before cannot be reused.
-    if let Some(old) = session_token(&headers) {
-        s.app.app.sign_out(&old).await?;
-    }
-    let to = if next.is_empty() {
-        home_of(session.user.role).to_string()
-    } else {
-        next
-    };
-    let mut res = see_other(&to);
-    let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&session_cookie(&session.token, secure)) {
-        h.append(header::SET_COOKIE, v);
-    }
-    h.append(
+    let mut res = session_opened(&s, &headers, &session, &next, secure).await?;
+    res.headers_mut().append(
         header::SET_COOKIE,
         HeaderValue::from_static("bandi_login=; Path=/accedi; HttpOnly; SameSite=Lax; Max-Age=0"),
     );
+    Ok(res)
+}
+
+/// After any way of signing in: the session's cookie, and on to `next` (or the person's
+/// home). A new session at every sign-in: a session id planted before cannot be reused.
+pub(crate) async fn session_opened(
+    s: &PageState,
+    headers: &HeaderMap,
+    session: &NewSession,
+    next: &str,
+    secure: bool,
+) -> Result<Response, ApiError> {
+    if let Some(old) = session_token(headers) {
+        s.app.app.sign_out(&old).await?;
+    }
+    let to = match local_path(next) {
+        Some(next) if !next.is_empty() => next,
+        _ => home_of(session.user.role),
+    };
+    let mut res = see_other(to);
+    if let Ok(v) = HeaderValue::from_str(&session_cookie(&session.token, secure)) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
     Ok(res)
 }
 

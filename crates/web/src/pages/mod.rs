@@ -34,6 +34,7 @@ mod calls;
 mod export;
 mod form;
 mod i18n;
+mod identity;
 mod info;
 mod ledger;
 mod ledger_words;
@@ -83,6 +84,8 @@ impl FromRef<PageState> for SharedState {
 pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
     Router::new()
         .route("/accedi", get(account::form).post(account::sign_in))
+        .route("/accedi/{kind}", get(identity::start))
+        .route("/accedi/{kind}/ritorno", get(identity::back))
         .route("/esci", post(account::sign_out))
         .route("/area-riservata", get(applicant::dashboard))
         .route("/area-riservata/stati", get(applicant::statuses))
