@@ -85,7 +85,7 @@ provider.use(async (ctx, next) => {
 });
 
 const page = (title, body) =>
-  `<!doctype html><html lang="it"><head><meta charset="utf-8"><title>${title}</title></head><body><main><h1>${title}</h1>${body}</main></body></html>`;
+  `<!doctype html><html lang="it"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>${title}</title></head><body><main><h1>${title}</h1>${body}</main></body></html>`;
 
 async function readForm(req) {
   let body = '';
@@ -126,7 +126,10 @@ const callback = provider.callback();
 const server = createServer(async (req, res) => {
   try {
     const url = new URL(req.url, issuer);
-    if (url.pathname === '/__test/tamper' && req.method === 'POST') {
+    if (url.pathname === '/favicon.ico') {
+      res.statusCode = 204;
+      res.end();
+    } else if (url.pathname === '/__test/tamper' && req.method === 'POST') {
       tamper = url.searchParams.get('mode');
       res.end('ok');
     } else if (url.pathname.startsWith('/interaction/')) {

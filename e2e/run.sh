@@ -75,8 +75,36 @@ review_entities=(039007:Cervia 037006:Bologna 036023:Modena 039014:Ravenna 03901
 review_tokens=()
 for e in "${review_entities[@]}"; do review_tokens+=("$(run tokens issue --entity "${e%%:*}" | tail -n 1)"); done
 
-port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-"$bin" --database "$db" serve --listen "127.0.0.1:$port" >"$tmp/server.log" 2>&1 &
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+port=$(free_port)
+# SPID and CIE through an OpenID Connect provider that e2e/identity.test.mjs starts on this
+# port (e2e/oidc-provider.mjs); the site file is the default Region's, with both providers.
+oidc_port=$(free_port)
+oidc_secret="e2e-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+cat >"$tmp/site.toml" <<EOF
+name = "Regione Emilia-Romagna"
+url = "https://www.regione.emilia-romagna.it"
+fiscal_code = "80062590379"
+pec = "urp@postacert.regione.emilia-romagna.it"
+phone = "800 66 22 00"
+address = "Viale Aldo Moro 52, 40127 Bologna"
+office = "Regione Emilia-Romagna – ufficio responsabile del bando"
+
+[[identity_providers]]
+kind = "spid"
+issuer = "http://127.0.0.1:$oidc_port"
+client_id = "bandi-e2e"
+client_secret = "$oidc_secret"
+redirect_uri = "http://127.0.0.1:$port/accedi/spid/ritorno"
+
+[[identity_providers]]
+kind = "cie"
+issuer = "http://127.0.0.1:$oidc_port"
+client_id = "bandi-e2e"
+client_secret = "$oidc_secret"
+redirect_uri = "http://127.0.0.1:$port/accedi/cie/ritorno"
+EOF
+"$bin" --database "$db" --site "$tmp/site.toml" serve --listen "127.0.0.1:$port" >"$tmp/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
@@ -86,7 +114,7 @@ done
 
 export BANDI_URL="http://127.0.0.1:$port" BANDI_CALL="$call" BANDI_FUTURE_CALL="$future" BANDI_TOKEN="$token" \
   BANDI_CLICK_CALL="$click" BANDI_CLICK_OPENS_AT="$click_opens" BANDI_ACCOUNTS="$accounts" BANDI_PASSWORD="$password" \
-  BANDI_REVIEW_CALL="$review"
+  BANDI_REVIEW_CALL="$review" BANDI_OIDC_PORT="$oidc_port" BANDI_OIDC_CLIENT=bandi-e2e BANDI_OIDC_SECRET="$oidc_secret"
 status=0
 tests=()
 # Arguments name the test files to run (e.g. e2e/layout.test.mjs); all of them by default.
