@@ -53,6 +53,7 @@ on_both_backends!(
     drafts::drafts_documents_and_their_refusals,
     calls::calls_and_their_refusals,
     accounts::accounts_and_their_refusals,
+    accounts::fiscal_code_accounts_sign_in_with_spid_only,
     sign_in::sign_in_throttles_without_locking_the_owner_out,
     sign_in::the_throttle_holds_across_nodes,
     review::reviews_decisions_and_the_waitlist,

@@ -599,10 +599,20 @@ pub async fn for_people(req: Request, next: Next) -> Response {
     let for_script = applicant::is_preview(&ctx.path);
     if (status.is_client_error() || status.is_server_error()) && !is_html && !for_script {
         let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
+        // A refusal may still clear a cookie (the sign-in flow's): kept on the page.
+        let cookies: Vec<HeaderValue> = res
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .cloned()
+            .collect();
         let error = res.extensions().get::<ApiError>().cloned();
         res = error_page(&ctx, status, error.as_ref());
         if let Some(v) = retry_after {
             res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        for v in cookies {
+            res.headers_mut().append(header::SET_COOKIE, v);
         }
     }
     let h = res.headers_mut();

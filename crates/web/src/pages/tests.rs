@@ -499,3 +499,62 @@ fn the_language_switch_after_a_form_leads_to_the_page_it_was_on() {
         "/registro?lang=en&voce=3"
     );
 }
+
+on_both_backends! {
+    async fn spid_and_cie_refuse_what_no_flow_of_this_browser_started(db: TestDb) {
+    // A provider that cannot be reached (nothing listens on port 9 here).
+    let site = crate::site::Site::from_toml(
+        "name = \"Regione Toscana\"\nurl = \"https://www.regione.toscana.it\"\nfiscal_code = \"01386030488\"\noffice = \"Settore innovazione\"\n\
+         [[identity_providers]]\nkind = \"spid\"\nissuer = \"http://127.0.0.1:9\"\nclient_id = \"bandi\"\nredirect_uri = \"http://127.0.0.1/accedi/spid/ritorno\"\n",
+    )
+    .unwrap();
+    let server = TestServer::start_for_site(
+        db,
+        &[entity("039007", "Cervia", EntityKind::Comune, "08")],
+        &crate::testing::er_call(SignedDuration::from_mins(-1)),
+        100,
+        crate::NetConfig::default(),
+        site,
+    )
+    .await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |path: &str, cookie: Option<&str>| {
+        let mut req = client.get(format!("{}{path}", server.origin));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        req.send()
+    };
+    let html = get("/accedi", None).await.unwrap().text().await.unwrap();
+    assert!(html.contains("href=\"/accedi/spid\""), "the SPID button");
+    assert!(!html.contains("/accedi/cie"), "no CIE provider, no CIE button");
+    for path in ["/accedi/cie", "/accedi/eidas", "/accedi/cie/ritorno?code=a&state=b"] {
+        assert_eq!(get(path, None).await.unwrap().status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    // The provider does not answer: said so, and no flow is started.
+    let res = get("/accedi/spid", None).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(res.headers().get("set-cookie").is_none());
+    assert!(res.text().await.unwrap().contains("Il servizio di accesso con SPID non risponde"));
+    // An answer with no flow cookie, or a cookie no flow has: refused, the cookie cleared.
+    for cookie in [None, Some("bandi_identita=0123456789abcdef0123456789abcdef")] {
+        let res = get("/accedi/spid/ritorno?code=a-code&state=a-state", cookie).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        let cleared = res.headers()["set-cookie"].to_str().unwrap().to_string();
+        assert!(cleared.starts_with("bandi_identita=;") && cleared.contains("Max-Age=0"), "{cleared}");
+        let body = res.text().await.unwrap();
+        assert!(body.contains("Accesso non riuscito: la richiesta di accesso è scaduta"), "{body}");
+    }
+    // The API speaks JSON for the same refusal.
+    let res = client
+        .get(format!("{}/accedi/spid/ritorno?code=a&state=b", server.origin))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+}
