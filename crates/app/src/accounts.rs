@@ -95,7 +95,7 @@ pub fn entity_codes(s: &str) -> Vec<String> {
 }
 
 /// What is wrong with a new password, if anything: the one rule of every password set here.
-fn password_problem(password: &str) -> Option<Text> {
+pub(crate) fn password_problem(password: &str) -> Option<Text> {
     let chars = password.chars().count();
     (!(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars)).then(|| {
         Text::new(
@@ -350,7 +350,7 @@ impl App {
 
     /// Sets `new` as the account's password if it follows the rule, and ends its sessions
     /// but `keep` (by its CSRF token); how many ended.
-    async fn replace_password(
+    pub(crate) async fn replace_password(
         &self,
         user_id: &str,
         new: &str,

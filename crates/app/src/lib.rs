@@ -21,6 +21,7 @@ pub mod drafts;
 pub mod error;
 pub mod intake;
 pub mod outbox;
+pub mod password_reset;
 pub mod passwords;
 pub mod proofs;
 pub mod reports;

@@ -61,6 +61,7 @@ on_both_backends!(
     outbox::a_notice_reaches_the_entity_by_smtp,
     outbox::a_crash_between_commit_and_send_loses_nothing_and_sends_once,
     outbox::without_smtp_messages_stay_in_the_outbox,
+    outbox::a_password_reset_link_reaches_its_person_by_smtp,
     proofs::a_rotation_ends_the_old_key_and_keeps_it_published,
     proofs::the_checkpointer_mirrors_and_signs_at_shutdown,
     reports::reports_verification_payments_and_revocation,

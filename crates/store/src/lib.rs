@@ -28,6 +28,7 @@ mod ledger;
 mod migrate;
 mod naive;
 mod outbox;
+mod password_resets;
 mod proofs;
 mod reports;
 mod review;
@@ -49,6 +50,7 @@ pub use history::{
     HistoryEntry, IntegrationAnswer, IntegrationRequest, PublishedVersion, ReviewSummary,
 };
 pub use outbox::{Contacts, Delivery, StoredNotice};
+pub use password_resets::AccountMail;
 pub use proofs::{Checkpoint, PublishedKey};
 pub use reports::{
     AwardReporting, GrantRow, Payment, ReportChange, Reporting, StoredReport, report_document_code,

@@ -39,6 +39,10 @@ const SQLITE: &[(i64, &str)] = &[
         12,
         include_str!("../migrations/sqlite/0012_sign_in_flows.sql"),
     ),
+    (
+        13,
+        include_str!("../migrations/sqlite/0013_password_resets.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -73,6 +77,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         12,
         include_str!("../migrations/postgres/0012_sign_in_flows.sql"),
+    ),
+    (
+        13,
+        include_str!("../migrations/postgres/0013_password_resets.sql"),
     ),
 ];
 

@@ -31,6 +31,7 @@ pub struct StoredNotice {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
     pub id: i64,
+    /// The notice, or the account mail, it carries (its `Message-ID`).
     pub notice_id: String,
     pub address: String,
     pub subject: String,
@@ -159,7 +160,7 @@ impl Store {
             "UPDATE deliveries SET lease_until_us = $1, attempts = attempts + 1 WHERE id = \
              (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_us <= $2 \
               AND lease_until_us < $2 ORDER BY next_attempt_us, id LIMIT 1{skip_locked}) \
-             RETURNING id, notice_id, address, attempts"
+             RETURNING id, notice_id, mail_id, address, attempts"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(now + lease_us)
@@ -167,12 +168,18 @@ impl Store {
             .fetch_optional(self.pool())
             .await?;
         let Some(row) = row else { return Ok(None) };
-        let notice_id: String = row.try_get("notice_id")?;
-        let (subject, body): (String, String) =
-            sqlx::query_as("SELECT subject, body FROM notices WHERE id = $1")
-                .bind(&notice_id)
-                .fetch_one(self.pool())
-                .await?;
+        let (notice_id, sql) = match row.try_get::<Option<String>, _>("notice_id")? {
+            Some(id) => (id, "SELECT subject, body FROM notices WHERE id = $1"),
+            None => (
+                row.try_get::<Option<String>, _>("mail_id")?
+                    .ok_or_else(|| StoreError::Corrupt("a delivery of nothing".into()))?,
+                "SELECT subject, body FROM account_mails WHERE id = $1",
+            ),
+        };
+        let (subject, body): (String, String) = sqlx::query_as(sql)
+            .bind(&notice_id)
+            .fetch_one(self.pool())
+            .await?;
         Ok(Some(Delivery {
             id: row.try_get("id")?,
             notice_id,
@@ -185,13 +192,23 @@ impl Store {
 
     /// The delivery went through: it is never sent again.
     pub async fn delivery_sent(&self, id: i64) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
         sqlx::query(
             "UPDATE deliveries SET state = 'sent', sent_us = $1, last_error = NULL WHERE id = $2",
         )
         .bind(crate::now_us())
         .bind(id)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        // An account mail's link is a secret: once sent, the outbox keeps no copy of it.
+        sqlx::query(
+            "UPDATE account_mails SET body = '' \
+             WHERE id = (SELECT mail_id FROM deliveries WHERE id = $1)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 

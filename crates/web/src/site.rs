@@ -31,6 +31,11 @@ pub struct Site {
     /// The logo's bytes and type, once read.
     #[serde(skip)]
     pub logo_file: Option<(Vec<u8>, &'static str)>,
+    /// This platform's own public address (`https://bandi.regione.example`): the links it
+    /// sends by e-mail (a password reset) start with it, never with a request's `Host`.
+    /// Without it, no link is sent.
+    #[serde(default)]
+    pub public_url: Option<String>,
     /// SPID and CIE, through the identity gateways that speak OpenID Connect
     /// (`[[identity_providers]]`); none: e-mail and password only.
     #[serde(default)]
@@ -147,6 +152,7 @@ impl Default for Site {
             office: "Regione Emilia-Romagna – ufficio responsabile del bando".into(),
             logo: None,
             logo_file: None,
+            public_url: None,
             identity_providers: Vec::new(),
         }
     }
@@ -166,6 +172,12 @@ impl Site {
             Some("fiscal_code: undici cifre / eleven digits")
         } else if site.office.trim().is_empty() {
             Some("office: vuoto / empty")
+        } else if site
+            .public_url
+            .as_ref()
+            .is_some_and(|u| !(u.starts_with("https://") || u.starts_with("http://")))
+        {
+            Some("public_url: deve iniziare con https:// / must start with https://")
         } else {
             None
         };
@@ -250,6 +262,10 @@ mod tests {
                 "neither SVG nor PNG",
             ),
             (format!("{good}colour = \"red\"\n"), "colour"),
+            (
+                format!("{good}public_url = \"bandi.example.it\"\n"),
+                "public_url",
+            ),
             (
                 good.replace("name = \"Regione Toscana\"", "name = \" \""),
                 "name",

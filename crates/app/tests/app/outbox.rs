@@ -488,3 +488,86 @@ pub async fn without_smtp_messages_stay_in_the_outbox(db: TestDb) {
         .expect("the sender stops when told")
         .expect("the sender does not panic");
 }
+
+/// A forgotten password: the link reaches the person's own address by SMTP, sets a new
+/// password once, ends every session, and the outbox keeps no copy of it once sent. An
+/// unknown address gets the same answer and no mail; a flood of requests sends at most
+/// three links.
+pub async fn a_password_reset_link_reaches_its_person_by_smtp(db: TestDb) {
+    use bandi_app::AppError;
+    use bandi_domain::account::Role;
+    let smtp = SmtpServer::start().await;
+    let app = app(&db, SignedDuration::from_mins(60)).await;
+    let Actor::User(anna) = person(&app, "anna@comune.example", Role::Applicant, &["080001"]).await
+    else {
+        unreachable!()
+    };
+    let (old_session, _) = app
+        .store()
+        .create_session(&anna.id, SignedDuration::from_hours(1))
+        .await
+        .unwrap();
+    let base = "https://bandi.regione.example";
+    app.request_password_reset("nobody@comune.example", "10.0.0.1", base)
+        .await
+        .unwrap();
+    app.request_password_reset(" Anna@Comune.example ", "10.0.0.1", base)
+        .await
+        .unwrap();
+    let mailer = Mailer::from_url(&smtp.url(), FROM).unwrap();
+    assert_eq!(send_due(&app, Some(&mailer)).await.unwrap().sent, 1);
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1, "{mails:#?}");
+    assert_eq!(mails[0].to, "anna@comune.example");
+    assert!(mails[0].subject.contains("reimpostazione della password"));
+    let link = mails[0]
+        .body
+        .lines()
+        .find(|l| l.starts_with(base))
+        .expect("the link in the body")
+        .trim()
+        .to_string();
+    let token = link.split("token=").nth(1).unwrap().to_string();
+    assert_eq!(token.len(), 64);
+    // The outbox keeps no copy of the link once the relay took it.
+    sqlx::any::install_default_drivers();
+    let raw = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    let bodies: Vec<(String,)> = sqlx::query_as("SELECT body FROM account_mails")
+        .fetch_all(&raw)
+        .await
+        .unwrap();
+    assert_eq!(bodies, vec![(String::new(),)]);
+
+    assert!(app.password_reset_is_live(&token).await.unwrap());
+    // A short password is refused and leaves the link usable.
+    assert!(matches!(
+        app.reset_password_with_link(&token, "short").await,
+        Err(AppError::InvalidAccount(_))
+    ));
+    let new_password = "una nuova password lunga";
+    let user = app
+        .reset_password_with_link(&token, new_password)
+        .await
+        .unwrap();
+    assert_eq!(user.id, anna.id);
+    assert!(app.store().session(&old_session).await.unwrap().is_none());
+    app.sign_in("anna@comune.example", new_password, "10.0.0.1")
+        .await
+        .unwrap();
+    // Once only; a made-up token neither.
+    for t in [token.as_str(), &"0".repeat(64), "not-a-token"] {
+        assert!(!app.password_reset_is_live(t).await.unwrap());
+        assert!(matches!(
+            app.reset_password_with_link(t, "yet another long password")
+                .await,
+            Err(AppError::IdentityRefused(_))
+        ));
+    }
+    // A flood of requests for one address: at most three links in the window.
+    for _ in 0..10 {
+        app.request_password_reset("anna@comune.example", "10.0.0.2", base)
+            .await
+            .unwrap();
+    }
+    assert_eq!(send_due(&app, Some(&mailer)).await.unwrap().sent, 2);
+}

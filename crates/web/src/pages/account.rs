@@ -166,6 +166,8 @@ struct SignInPage {
     problem: Option<String>,
     /// "Entra con SPID" and "Entra con CIE", as configured: (label, path).
     identity: Vec<(&'static str, String)>,
+    /// Back from a password reset.
+    reset: bool,
 }
 
 fn sign_in_page(
@@ -187,6 +189,7 @@ fn sign_in_page(
         csrf: csrf.clone(),
         email: email.to_string(),
         next: next.to_string(),
+        reset: ctx.param("reimpostata").is_some() && problem.is_none(),
         problem,
         identity: s
             .app
@@ -203,6 +206,13 @@ fn sign_in_page(
             .collect(),
     };
     let mut res = render(status, &page)?;
+    set_login_csrf(&mut res, &csrf, secure);
+    Ok(res)
+}
+
+/// The forms before any session (under `/accedi`) carry a token that must match this
+/// short-lived cookie (double submit).
+pub(crate) fn set_login_csrf(res: &mut Response, csrf: &str, secure: bool) {
     let secure = if secure { "; Secure" } else { "" };
     let cookie = format!(
         "{LOGIN_COOKIE}={csrf}; Path=/accedi; HttpOnly; SameSite=Lax; Max-Age=3600{secure}"
@@ -210,7 +220,12 @@ fn sign_in_page(
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
-    Ok(res)
+}
+
+/// The token of a form posted before any session matches its cookie.
+pub(crate) fn login_csrf_ok(headers: &HeaderMap, given: &str) -> bool {
+    let expected = cookie(headers, LOGIN_COOKIE).unwrap_or_default();
+    !expected.is_empty() && tokens_match(&expected, given)
 }
 
 pub async fn form(
@@ -272,8 +287,7 @@ pub async fn sign_in(
     let email = f.email.trim().chars().take(254).collect::<String>();
     let en = ctx.en();
     let secure = s.app.net.is_secure(&headers, peer);
-    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
-    if expected.is_empty() || !tokens_match(&expected, &f.csrf) {
+    if !login_csrf_ok(&headers, &f.csrf) {
         let problem = if en {
             "The sign-in form had expired: please sign in again."
         } else {

@@ -32,6 +32,7 @@ mod applicant;
 mod assets;
 mod calls;
 mod export;
+mod forgotten;
 mod form;
 mod i18n;
 mod identity;
@@ -84,6 +85,14 @@ impl FromRef<PageState> for SharedState {
 pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
     Router::new()
         .route("/accedi", get(account::form).post(account::sign_in))
+        .route(
+            "/accedi/password-dimenticata",
+            get(forgotten::ask_form).post(forgotten::ask),
+        )
+        .route(
+            "/accedi/nuova-password",
+            get(forgotten::choose_form).post(forgotten::choose),
+        )
         .route("/accedi/{kind}", get(identity::start))
         .route("/accedi/{kind}/ritorno", get(identity::back))
         .route("/esci", post(account::sign_out))

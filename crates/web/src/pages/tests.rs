@@ -558,3 +558,119 @@ on_both_backends! {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 }
+
+/// The value of `name="NAME" value="…"` in a page.
+fn hidden_value(html: &str, name: &str) -> String {
+    let at = html
+        .find(&format!("name=\"{name}\" value=\""))
+        .unwrap_or_else(|| panic!("no {name} field"));
+    let rest = &html[at + name.len() + 15..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+on_both_backends! {
+    async fn a_forgotten_password_is_reset_by_a_link_to_the_public_address(db: TestDb) {
+    let site = crate::site::Site::from_toml(
+        "name = \"Regione Toscana\"\nurl = \"https://www.regione.toscana.it\"\nfiscal_code = \"01386030488\"\noffice = \"Settore innovazione\"\npublic_url = \"https://bandi.regione.example\"\n",
+    )
+    .unwrap();
+    let server = TestServer::start_for_site(
+        db,
+        &[entity("039007", "Cervia", EntityKind::Comune, "08")],
+        &crate::testing::er_call(SignedDuration::from_mins(-1)),
+        100,
+        crate::NetConfig::default(),
+        site,
+    )
+    .await;
+    server
+        .store
+        .create_user("anna@comune.example", "Anna", "$argon2id$not-checked-here", bandi_store::Role::Applicant)
+        .await
+        .unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = |p: &str| format!("{}{p}", server.origin);
+    let form = client.get(url("/accedi/password-dimenticata")).send().await.unwrap();
+    assert_eq!(form.status(), StatusCode::OK);
+    let cookie = form.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let html = form.text().await.unwrap();
+    let csrf = hidden_value(&html, "csrf");
+    // Without its cookie the form is refused; with it, the same answer for any address,
+    // and the link starts with the public address whatever Host the request claims.
+    let res = client
+        .post(url("/accedi/password-dimenticata"))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded").body(crate::pages::reserved_tests::form_body(&[("csrf", csrf.as_str()), ("email", "anna@comune.example")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    for email in ["nobody@comune.example", "anna@comune.example"] {
+        let res = client
+            .post(url("/accedi/password-dimenticata"))
+            .header("cookie", &cookie)
+            .header("host", "evil.example")
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded").body(crate::pages::reserved_tests::form_body(&[("csrf", csrf.as_str()), ("email", email)]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(res.headers()["location"], "/accedi/password-dimenticata?inviata=1");
+    }
+    sqlx::any::install_default_drivers();
+    let raw = sqlx::AnyPool::connect(&server.db.url).await.unwrap();
+    let bodies: Vec<(String,)> = sqlx::query_as("SELECT body FROM account_mails").fetch_all(&raw).await.unwrap();
+    assert_eq!(bodies.len(), 1, "one mail, for the account that exists");
+    let link = bodies[0].0.lines().find(|l| l.contains("/accedi/nuova-password")).unwrap().trim();
+    assert!(link.starts_with("https://bandi.regione.example/accedi/nuova-password?token="), "{link}");
+    let token = link.rsplit('=').next().unwrap();
+    let path = format!("/accedi/nuova-password?token={token}");
+
+    let res = client.get(url(&path)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let html = res.text().await.unwrap();
+    let csrf = hidden_value(&html, "csrf");
+    assert_eq!(hidden_value(&html, "token"), token);
+    let choose = |new: &'static str, repeat: &'static str| {
+        client
+            .post(url("/accedi/nuova-password"))
+            .header("cookie", &cookie)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded").body(crate::pages::reserved_tests::form_body(&[("csrf", csrf.as_str()), ("token", token), ("new", new), ("repeat", repeat)]))
+            .send()
+    };
+    let res = choose("una password lunga", "un'altra password").await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("Le due password non coincidono"));
+    let res = choose("corta", "corta").await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("almeno 12 caratteri"));
+    let res = choose("una password lunga", "una password lunga").await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/accedi?reimpostata=1");
+    let html = client.get(url("/accedi?reimpostata=1")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Password reimpostata"));
+    // Used once: the same link again is gone.
+    let res = client.get(url(&path)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::GONE);
+    assert!(res.text().await.unwrap().contains("scaduto o è già stato usato"));
+    let res = choose("una password lunga", "una password lunga").await.unwrap();
+    assert_eq!(res.status(), StatusCode::GONE);
+}
+}
+
+on_both_backends! {
+    async fn without_a_public_address_the_reset_page_says_whom_to_ask(db: TestDb) {
+    let app = start(db).await;
+    let (status, _, html) = app.get("/accedi/password-dimenticata", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"reset-unavailable\""));
+    assert!(!html.contains("id=\"reset-ask\""));
+    let (status, _, html) = app.get("/accedi", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("href=\"/accedi/password-dimenticata\""));
+}
+}

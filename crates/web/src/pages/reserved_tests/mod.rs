@@ -98,7 +98,7 @@ pub(super) struct Browser {
     pub cookies: BTreeMap<String, String>,
 }
 
-fn form_body(fields: &[(&str, &str)]) -> String {
+pub(crate) fn form_body(fields: &[(&str, &str)]) -> String {
     fields
         .iter()
         .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
