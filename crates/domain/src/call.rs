@@ -11,6 +11,7 @@ use crate::money::{Money, Rate, grant_for};
 
 mod dates_text;
 mod file;
+mod to_file;
 
 pub use dates_text::PLACEHOLDERS;
 
@@ -105,6 +106,16 @@ pub enum IndicatorKind {
     /// A count (people, processes...): an integer, zero or more.
     Integer,
     Text,
+}
+
+impl IndicatorKind {
+    /// As the call file writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IndicatorKind::Integer => "integer",
+            IndicatorKind::Text => "text",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

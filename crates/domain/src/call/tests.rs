@@ -302,3 +302,29 @@ fn a_text_may_name_only_the_calls_dates() {
         assert!(e.message_it().contains("{opens_at}"), "{}", e.message_it());
     }
 }
+
+#[test]
+fn a_call_written_back_as_its_file_reads_as_the_same_call() {
+    let er = Call::from_toml(ER_2020).unwrap();
+    let text = er.to_toml();
+    assert_eq!(Call::from_toml(&text).unwrap(), er, "{text}");
+    assert!(text.contains("opens_at = 2020-04-03T09:30:00"), "{text}");
+    assert!(text.contains("co_financing = \"70%\""), "{text}");
+    assert!(
+        text.contains("{opens_at}"),
+        "the text keeps its placeholders"
+    );
+    // Every optional part set, a fractional rate, another time zone, no checklist.
+    let mut other = er.clone();
+    other.min_cost = Some(crate::money::Money::from_cents(1_000_000));
+    other.max_cost = Some(crate::money::Money::from_cents(20_000_000));
+    other.advance = Some(crate::money::Rate::parse_percent("12,5%").unwrap());
+    other.rate = crate::money::Rate::parse_percent("62,25%").unwrap();
+    other.time_zone = "America/New_York".into();
+    other.applications_per_entity = 0;
+    other.checklist.clear();
+    other.eligible_regions.clear();
+    other.completion_deadline = None;
+    let text = other.to_toml();
+    assert_eq!(Call::from_toml(&text).unwrap(), other, "{text}");
+}
