@@ -158,16 +158,63 @@ impl Locator<'_> {
     }
 }
 
+/// The reader's English message said in Italian, with the key it names when it names one.
+fn in_italian(message: &str) -> (Option<String>, String) {
+    // serde writes the names it means between backticks: `budget`.
+    let quoted: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
+    let first = quoted.first().map(|k| k.to_string());
+    if message.starts_with("missing field") {
+        let k = first.unwrap_or_default();
+        return (
+            Some(k.clone()),
+            format!("manca la chiave obbligatoria «{k}»"),
+        );
+    }
+    if message.starts_with("unknown field") {
+        let k = first.unwrap_or_default();
+        let known = quoted[1..].join(", ");
+        return (
+            Some(k.clone()),
+            format!("chiave sconosciuta «{k}»; le chiavi possibili qui sono: {known}"),
+        );
+    }
+    if message.starts_with("unknown variant") {
+        let v = first.unwrap_or_default();
+        let known = quoted[1..].join(", ");
+        return (
+            None,
+            format!("valore «{v}» non ammesso; i valori possibili sono: {known}"),
+        );
+    }
+    if message.starts_with("invalid type") || message.starts_with("invalid value") {
+        return (
+            None,
+            "valore del tipo sbagliato (per esempio un numero dove serve un testo tra virgolette, o il contrario)".into(),
+        );
+    }
+    if message.starts_with("duplicate key") {
+        let k = first.unwrap_or_default();
+        return (
+            Some(k.clone()),
+            format!("la chiave «{k}» è scritta due volte"),
+        );
+    }
+    (
+        None,
+        "il testo non è TOML valido: controllare virgolette, segni «=» e parentesi quadre".into(),
+    )
+}
+
 pub(super) fn parse(text: &str) -> Result<Call, CallFileError> {
     let loc = Locator { text };
-    let file: CallFile = toml::from_str(text).map_err(|e| CallFileError {
-        key: None,
-        line: e.span().map(|s| loc.line(s.start)),
-        message: e.message().trim().to_string(),
-        message_it: format!(
-            "il file non è un TOML valido per un bando ({})",
-            e.message().trim()
-        ),
+    let file: CallFile = toml::from_str(text).map_err(|e| {
+        let (key, message_it) = in_italian(e.message().trim());
+        CallFileError {
+            key,
+            line: e.span().map(|s| loc.line(s.start)),
+            message: e.message().trim().to_string(),
+            message_it,
+        }
     })?;
 
     let code = CallCode::parse(file.code.get_ref()).map_err(|m| {
@@ -523,7 +570,14 @@ fn instant(
             .and_then(|c| c.to_zoned_datetime(tz.clone()).map_err(|e| e.to_string()))
             .map(|z| z.timestamp())
     };
-    result.map_err(|m| loc.err(key, value, format!("data e ora non valide: {m}"), m))
+    result.map_err(|m| {
+        loc.err(
+            key,
+            value,
+            "data e ora non valide, o inesistenti nel fuso orario del bando (per esempio 2020-04-03T09:30:00)",
+            m,
+        )
+    })
 }
 
 fn optional_date(
@@ -538,7 +592,14 @@ fn optional_date(
             .to_string()
             .parse::<civil::Date>()
             .map(Some)
-            .map_err(|e| loc.err(key, v, format!("data non valida: {e}"), e.to_string())),
+            .map_err(|e| {
+                loc.err(
+                    key,
+                    v,
+                    "data non valida (per esempio 2020-12-31)",
+                    e.to_string(),
+                )
+            }),
         _ => Err(loc.err(
             key,
             v,

@@ -140,6 +140,70 @@ fn an_unknown_key_is_named_with_its_line() {
     );
     assert_eq!(e.line, Some(line_of("budget = \"2000000.00\"") + 1));
     assert!(e.to_string().contains("bugdet"), "{e}");
+    assert_eq!(e.key.as_deref(), Some("bugdet"));
+    assert!(
+        e.message_it()
+            .starts_with("chiave sconosciuta «bugdet»; le chiavi possibili qui sono: code, "),
+        "{}",
+        e.message_it()
+    );
+}
+
+#[test]
+fn the_readers_mistakes_are_said_in_italian_with_their_key() {
+    for (from, to, key, italian) in [
+        (
+            "budget = \"2000000.00\"\n",
+            "",
+            Some("budget"),
+            "manca la chiave obbligatoria «budget»",
+        ),
+        (
+            "when_not_fits = \"waitlist\"",
+            "when_not_fits = \"lottery\"",
+            None,
+            "valore «lottery» non ammesso; i valori possibili sono: waitlist, partial, skip",
+        ),
+        (
+            "applications_per_entity = 1",
+            "applications_per_entity = \"uno\"",
+            None,
+            "valore del tipo sbagliato",
+        ),
+        (
+            "budget = \"2000000.00\"",
+            "budget = \"2000000.00",
+            None,
+            "il testo non è TOML valido",
+        ),
+        (
+            "budget = \"2000000.00\"",
+            "budget = \"2000000.00\"\nbudget = \"1.00\"",
+            None,
+            "",
+        ),
+        (
+            "closes_at = 2020-07-31T18:00:00",
+            "closes_at = 2020-03-29T02:30:00",
+            Some("closes_at"),
+            "",
+        ),
+    ] {
+        let e = broken(from, to);
+        if key.is_some() {
+            assert_eq!(e.key.as_deref(), key, "{to}");
+        }
+        assert!(e.message_it().contains(italian), "{to}: {}", e.message_it());
+        // No English, and no reader's message, in the Italian one.
+        for english in ["missing", "unknown", "invalid", "expected", "duplicate"] {
+            assert!(
+                !e.message_it().contains(english),
+                "{to}: {}",
+                e.message_it()
+            );
+        }
+        assert!(e.line.is_some(), "{to}: the line is named");
+    }
 }
 
 #[test]
