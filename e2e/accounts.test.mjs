@@ -135,8 +135,8 @@ describe('reserved area', { skip: SKIP }, () => {
     assert.equal(r.status(), 403);
     const alert = await text(page, '#form-alert');
     assert.match(alert, /Il bando non è ancora aperto/);
-    assert.match(alert, /Apre il \d{2}\/\d{2}\/\d{4} \d{2}:\d{2}:\d{2} \(Europe\/Rome\)/);
-    assert.match(alert, /Ora del server: \d{2}\/\d{2}\/\d{4} \d{2}:\d{2}:\d{2} \(Europe\/Rome\) · \d{4}-\d{2}-\d{2}T[\d:.]+Z UTC/);
+    assert.match(alert, /Apre il \d{2}\/\d{2}\/\d{4} \d{2}:\d{2}:\d{2} \(ora italiana\)/);
+    assert.match(alert, /Ora del server: \d{2}\/\d{2}\/\d{4} \d{2}:\d{2}:\d{2} \(ora italiana\) · \d{4}-\d{2}-\d{2}T[\d:.]+Z UTC/);
     assert.equal(await page.inputValue('#line-1-amount'), '25.000,00', 'shown back as understood');
     await check(page, 'application form (not open yet)', { status: 403, shot: 'not-open-yet.png' });
 

@@ -187,6 +187,18 @@ describe('public pages', () => {
     assert.equal(await text(page, '#entry-seq'), String(receipt.ledger_seq));
     assert.equal(await text(page, '#entry-hash'), receipt.ledger_hash);
     assert.match(await text(page, 'main'), /Cervia/);
+    // The entry in words (ledger_words.rs): «La domanda n. … (protocollo …) di Comune di
+    // Cervia è ricevuta e sigillata; …», and the raw JSON beside it, in the same card.
+    const card = page.locator('section[aria-labelledby="entry-title"]');
+    const sentence = await text(page, '#entry-sentence');
+    assert.ok(sentence.includes(`(protocollo ${receipt.protocol})`), sentence);
+    assert.match(sentence, /di Comune di Cervia è ricevuta e sigillata/);
+    assert.ok(await card.locator('#entry-sentence').isVisible());
+    const raw = card.locator('pre.payload');
+    assert.ok(await raw.isVisible());
+    const payload = (await raw.textContent()).trim();
+    assert.doesNotThrow(() => JSON.parse(payload), `the payload is JSON: ${payload}`);
+    assert.ok(payload.includes(receipt.protocol), payload);
     await page.screenshot({ path: join(SHOTS, 'ledger.png'), fullPage: true });
 
     // Something that is not a protocol number gets a clear message, not an error page.

@@ -288,7 +288,7 @@ describe('review after the click day', () => {
     assert.match(now.Ravenna, new RegExp(FUNDED));
     assert.match(now.Faenza, new RegExp(WAITING));
     assert.match(await text(page, '#first-come'), /ordine cronologico di arrivo/);
-    assert.equal(await fact(page, 'Ancora disponibile'), '6.000,00 €');
+    assert.equal(await fact(page, 'Risorse disponibili'), '6.000,00 €');
     await page.screenshot({ path: join(SHOTS, 'review-ranking.png'), fullPage: true });
   });
 
@@ -306,7 +306,7 @@ describe('review after the click day', () => {
     assert.match(page.url(), /\?esito=stanziamento$/);
     assert.match(await outcome(page), /^Dotazione modificata/);
     assert.equal(await fact(page, 'Dotazione'), '210.000,00 €');
-    assert.equal(await fact(page, 'Ancora disponibile'), '3.500,00 €');
+    assert.equal(await fact(page, 'Risorse disponibili'), '3.500,00 €');
     await check(page, 'call page (budget changed)');
     const before = await ranking(page);
     assert.match(before.Faenza, new RegExp(FUNDED));
@@ -431,7 +431,7 @@ describe('review after the click day', () => {
     // The subject is the cell's first child: a link to the application, or its text.
     const subjects = await page.locator('#notices tbody td:nth-child(3)')
       .evaluateAll((cells) => cells.map((c) => c.firstChild.textContent.trim()));
-    assert.equal(await text(page, `#notices tbody tr:has(a:text-is("Domanda ${cervia} ammessa")) td:nth-child(2)`), '039007');
+    assert.equal(await text(page, `#notices tbody tr:has(a:text-is("Domanda ${cervia} ammessa")) td:nth-child(2)`), 'Comune di Cervia (codice ISTAT 039007)');
     for (const s of [`Ricevuta della domanda ${cervia}`, `Domanda ${cervia} ammessa`,
       `Domanda ${cervia}: CUP registrato`, `Richiesta di integrazione per la domanda ${cervia}`,
       `Domanda ${cervia}: pubblicato l'elenco delle domande`]) {

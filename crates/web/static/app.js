@@ -1,10 +1,11 @@
 // bandi's pages: the menu on small screens, the server's clock, the countdown to the
 // opening and the live counters of a call (server-sent events); in the reserved area, the
 // amounts of the application form computed by the server as the person types, the
-// statuses of the entity's applications on its dashboard (server-sent events), and the
-// receipt's print button. The pages work without this file: it only keeps the figures
-// moving. The server's clock counts, never the browser's: the offset between the two is
-// taken from the time the server wrote into the page.
+// statuses of the entity's applications on its dashboard (server-sent events), the name
+// of the file chosen in an upload field, and the receipt's print button. The pages work
+// without this file: it only keeps the figures moving. The server's clock counts, never
+// the browser's: the offset between the two is taken from the time the server wrote into
+// the page.
 (function () {
   'use strict';
   document.documentElement.classList.add('js');
@@ -220,6 +221,19 @@
     });
   }
 
+  // Bootstrap Italia's upload fields hide the file input behind its button: the name of
+  // the file chosen is written under it (the browser would show it in the input).
+  function uploads() {
+    document.querySelectorAll('input.upload[type="file"]').forEach(function (input) {
+      var out = document.getElementById(input.id + '-chosen');
+      if (!out) return;
+      input.addEventListener('change', function () {
+        var names = Array.prototype.map.call(input.files || [], function (f) { return f.name; });
+        out.textContent = names.length ? (out.dataset.label || '') + ' ' + names.join(', ') : '';
+      });
+    });
+  }
+
   // The entity's applications on its dashboard: the server sends the status and the
   // amount reserved of each whenever they change; a change is also announced.
   function statuses(table) {
@@ -255,6 +269,7 @@
 
   ready(function () {
     menu();
+    uploads();
     var form = document.getElementById('application-form');
     if (form) applicationForm(form);
     // After a refused submission, the list of problems is read first.

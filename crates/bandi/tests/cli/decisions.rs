@@ -550,3 +550,71 @@ async fn accounts_are_disabled_enabled_and_given_a_new_password_from_the_command
     let r = set_password(&db.url, "nessuno@regione.it", "una nuova password lunga").fails();
     assert!(r.stderr.contains("(not_found)"), "{}", r.stderr);
 }
+
+#[tokio::test]
+async fn an_account_for_spid_and_cie_is_added_with_a_fiscal_code_and_no_password() {
+    let db = TestDb::sqlite();
+    seed(&db.url, None);
+    let add = |code: &'static str, email: &'static str| {
+        bandi(
+            &db.url,
+            &[
+                "users",
+                "add",
+                "--email",
+                email,
+                "--name",
+                "Mario Rossi",
+                "--role",
+                "applicant",
+                "--entity",
+                "039007",
+                "--fiscal-code",
+                code,
+            ],
+        )
+    };
+    // A wrong check letter: nothing created, the field named.
+    let r = add("RSSMRA80A01H501V", "mario@cervia.it").fails();
+    assert!(
+        r.stderr.contains("nothing created") && r.stderr.contains("fiscal code"),
+        "{}",
+        r.stderr
+    );
+    let r = add("rssmra80a01h501u", "mario@cervia.it").ok();
+    assert!(
+        r.stderr
+            .contains("signing in with SPID/CIE as RSSMRA80A01H501U"),
+        "{}",
+        r.stderr
+    );
+    let store = bandi_store::Store::connect(&db.url).await.unwrap();
+    let (user, hash) = store
+        .user_by_email("mario@cervia.it")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(hash, "", "no password opens it");
+    assert_eq!(
+        user.fiscal_code.map(|c| c.to_string()).as_deref(),
+        Some("RSSMRA80A01H501U")
+    );
+    // Without a fiscal code a password is still required.
+    let r = bandi(
+        &db.url,
+        &[
+            "users",
+            "add",
+            "--email",
+            "x@cervia.it",
+            "--name",
+            "X",
+            "--role",
+            "applicant",
+            "--entity",
+            "039007",
+        ],
+    )
+    .fails();
+    assert!(r.stderr.contains("--password-stdin"), "{}", r.stderr);
+}

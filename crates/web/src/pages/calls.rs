@@ -218,12 +218,7 @@ pub async fn show(
             vec![Crumb::new(ui.home, "/"), Crumb::new(ui.calls, "/bandi")],
             Nav::Calls,
         ),
-        paragraphs: call
-            .text_in(locale)
-            .split("\n\n")
-            .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
-            .filter(|p| !p.is_empty())
-            .collect(),
+        paragraphs: paragraphs(call, locale),
         rate: call.rate.to_string(),
         max_grant: call.max_grant.map(|m| m.in_locale(locale)),
         cost_range,
@@ -251,6 +246,16 @@ pub async fn show(
         c: view,
     };
     render(StatusCode::OK, &page)
+}
+
+/// The call's text as the public page shows it: its dates spelt out, one paragraph per
+/// block separated by an empty line.
+pub(crate) fn paragraphs(call: &Call, locale: Locale) -> Vec<String> {
+    call.text_in(locale)
+        .split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 pub(crate) struct Row {

@@ -119,10 +119,10 @@ pub static IT: Ui = Ui {
     api: "API e dati aperti",
     footer_about: "Piattaforma per la presentazione delle domande di contributo degli enti locali, il loro elenco cronologico e la trasparenza dei contributi.",
     footer_links: "Informazioni",
-    calls_intro: "I bandi con cui la Regione cofinanzia i progetti degli enti locali. Per ogni bando: il testo, la dotazione, le date e, durante il click day, il contributo ancora disponibile aggiornato in tempo reale.",
+    calls_intro: "I bandi con cui la Regione cofinanzia i progetti degli enti locali. Per ogni bando: il testo, la dotazione, le date e, durante il click day, le risorse disponibili aggiornate in tempo reale.",
     no_calls: "Nessun bando pubblicato.",
     budget: "Dotazione",
-    remaining: "Ancora disponibile",
+    remaining: "Risorse disponibili",
     reserved: "Riservato",
     applications: "Domande presentate",
     waitlisted: "Domande in attesa di fondi",
@@ -167,7 +167,7 @@ pub static IT: Ui = Ui {
     col_requested: "Contributo richiesto",
     col_reserved: "Contributo riservato",
     col_status: "Stato",
-    times_in: "orari in",
+    times_in: "Orari",
     ledger_intro: "Ogni evento dei bandi (pubblicazione, domanda presentata, ritiro, revoca...) è una voce di un registro in cui ogni voce contiene l'impronta SHA-256 della precedente: chiunque può verificare che nessuna voce sia stata cambiata o tolta.",
     protocol_label: "Numero di protocollo",
     protocol_hint: "Per esempio ER-SW-2020/0000001.",
@@ -213,10 +213,10 @@ pub static EN: Ui = Ui {
     api: "API and open data",
     footer_about: "Platform for the applications of local authorities to regional grants, their chronological list and the transparency of the grants.",
     footer_links: "Information",
-    calls_intro: "The calls through which the Region co-finances the projects of local authorities. For each call: its text, budget, dates and, during the click day, the funds still available, updated live.",
+    calls_intro: "The calls through which the Region co-finances the projects of local authorities. For each call: its text, budget, dates and, during the click day, the funds available, updated live.",
     no_calls: "No call published.",
     budget: "Budget",
-    remaining: "Still available",
+    remaining: "Funds available",
     reserved: "Reserved",
     applications: "Applications",
     waitlisted: "Applications waiting for funds",
@@ -261,7 +261,7 @@ pub static EN: Ui = Ui {
     col_requested: "Grant requested",
     col_reserved: "Grant reserved",
     col_status: "Status",
-    times_in: "times in",
+    times_in: "Times",
     ledger_intro: "Every event of the calls (publication, application received, withdrawal, revocation...) is an entry of a ledger in which each entry holds the SHA-256 hash of the one before: anyone can check that no entry was changed or removed.",
     protocol_label: "Protocol number",
     protocol_hint: "For example ER-SW-2020/0000001.",
@@ -288,6 +288,23 @@ pub static EN: Ui = Ui {
     error_back_home: "Back to the home page",
     error_help: "If the problem persists, report it with the error code and the time.",
 };
+
+/// A call's time zone as people read it: «ora italiana» for Europe/Rome, the zone of
+/// every call unless its file says otherwise; any other zone by its IANA name.
+pub fn zone_name(tz: &str, locale: Locale) -> &str {
+    match (tz, locale) {
+        ("Europe/Rome", Locale::It) => "ora italiana",
+        ("Europe/Rome", Locale::En) => "Italian time",
+        _ => tz,
+    }
+}
+
+impl super::Layout {
+    /// [`zone_name`] in the page's language: `{{ l.zone(c.time_zone) }}`.
+    pub fn zone<'a>(&self, tz: &'a str) -> &'a str {
+        zone_name(tz, if self.en { Locale::En } else { Locale::It })
+    }
+}
 
 pub fn ui(locale: Locale) -> &'static Ui {
     match locale {
@@ -419,5 +436,12 @@ mod tests {
             "1 hour, 0 minutes and 0 seconds"
         );
         assert_eq!(duration(-5, Locale::En), "0 seconds");
+    }
+
+    #[test]
+    fn the_italian_zone_is_named_in_words() {
+        assert_eq!(zone_name("Europe/Rome", Locale::It), "ora italiana");
+        assert_eq!(zone_name("Europe/Rome", Locale::En), "Italian time");
+        assert_eq!(zone_name("Europe/Berlin", Locale::It), "Europe/Berlin");
     }
 }

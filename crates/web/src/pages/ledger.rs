@@ -14,7 +14,7 @@ use bandi_domain::protocol::{ProtocolNumber, parse_protocol};
 use bandi_store::{RankingRow, Store};
 
 use super::calls::precise_local;
-use super::i18n::{kind_label, status_label};
+use super::i18n::{kind_label, status_label, zone_name};
 use super::ledger_words::sentence;
 use super::{Crumb, Ctx, Layout, Nav, PageState, render};
 use crate::ApiError;
@@ -127,7 +127,11 @@ fn view(
         _ => None,
     };
     let at_local = match call {
-        Some(c) => format!("{} ({})", precise_local(c, &e.at, locale), c.time_zone),
+        Some(c) => format!(
+            "{} ({})",
+            precise_local(c, &e.at, locale),
+            zone_name(&c.time_zone, locale)
+        ),
         None => e.at.clone(),
     };
     EntryView {
@@ -228,7 +232,7 @@ pub async fn explorer(
                 received: format!(
                     "{} ({})",
                     precise_local(&call, &row.received_at, locale),
-                    call.time_zone
+                    zone_name(&call.time_zone, locale)
                 ),
                 requested: row.requested_cents.in_locale(locale),
                 reserved: row.reserved_cents.in_locale(locale),

@@ -132,6 +132,10 @@ pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
         )
         .route("/amministrazione", get(admin::calls))
         .route("/amministrazione/bandi", post(admin::import))
+        .route(
+            "/amministrazione/modulo-bando",
+            get(admin::call_form).post(admin::call_form_submit),
+        )
         .route("/amministrazione/bandi/{code}", get(admin::call))
         .route(
             "/amministrazione/bandi/{code}/domande/{seq}",

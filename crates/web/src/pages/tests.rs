@@ -559,15 +559,6 @@ on_both_backends! {
 }
 }
 
-/// The value of `name="NAME" value="…"` in a page.
-fn hidden_value(html: &str, name: &str) -> String {
-    let at = html
-        .find(&format!("name=\"{name}\" value=\""))
-        .unwrap_or_else(|| panic!("no {name} field"));
-    let rest = &html[at + name.len() + 15..];
-    rest[..rest.find('"').unwrap()].to_string()
-}
-
 on_both_backends! {
     async fn a_forgotten_password_is_reset_by_a_link_to_the_public_address(db: TestDb) {
     let site = crate::site::Site::from_toml(
@@ -597,7 +588,7 @@ on_both_backends! {
     assert_eq!(form.status(), StatusCode::OK);
     let cookie = form.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
     let html = form.text().await.unwrap();
-    let csrf = hidden_value(&html, "csrf");
+    let csrf = crate::pages::reserved_tests::hidden(&html, "csrf");
     // Without its cookie the form is refused; with it, the same answer for any address,
     // and the link starts with the public address whatever Host the request claims.
     let res = client
@@ -633,8 +624,8 @@ on_both_backends! {
     assert_eq!(res.headers()["cache-control"], "no-store");
     let cookie = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
     let html = res.text().await.unwrap();
-    let csrf = hidden_value(&html, "csrf");
-    assert_eq!(hidden_value(&html, "token"), token);
+    let csrf = crate::pages::reserved_tests::hidden(&html, "csrf");
+    assert_eq!(crate::pages::reserved_tests::hidden(&html, "token"), token);
     let choose = |new: &'static str, repeat: &'static str| {
         client
             .post(url("/accedi/nuova-password"))

@@ -76,7 +76,7 @@ struct ApplicationPage {
     call_href: String,
     protocol: String,
     entity: String,
-    entity_code: String,
+    entity_istat: Option<String>,
     fiscal_code: Option<String>,
     received: String,
     time_zone: String,
@@ -316,7 +316,7 @@ async fn page(
             .map(|e| e.name.clone())
             .unwrap_or_else(|| app.entity.clone()),
         fiscal_code: entity.as_ref().and_then(|e| e.fiscal_code.clone()),
-        entity_code: app.entity.clone(),
+        entity_istat: entity.as_ref().and_then(|e| e.istat_code.clone()),
         received: precise_local(call, &r.received_at, locale),
         time_zone: call.time_zone.clone(),
         content_sha256: r.content_sha256.clone(),

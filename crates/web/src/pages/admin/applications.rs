@@ -33,7 +33,9 @@ pub(crate) struct AdminApplicationRow {
     pub open_request: bool,
     pub protocol: String,
     pub entity: String,
-    pub entity_code: String,
+    /// The entity's ISTAT code, when it has one: people know entities by name and ISTAT
+    /// code, never by the platform's internal code.
+    pub entity_istat: Option<String>,
     pub received: String,
     pub title: String,
     pub requested: String,
@@ -129,6 +131,26 @@ pub(crate) async fn applications(
         .collect())
 }
 
+/// The name and ISTAT code of each entity in `codes`, by internal code; an entity no
+/// longer in the registry keeps its code as its name.
+pub(crate) async fn entity_labels(
+    s: &PageState,
+    codes: Vec<String>,
+) -> Result<HashMap<String, (String, Option<String>)>, ApiError> {
+    let mut out = HashMap::new();
+    for code in codes {
+        if out.contains_key(&code) {
+            continue;
+        }
+        let label = match s.app.store().entity(&code).await? {
+            Some(e) => (e.name, e.istat_code),
+            None => (code.to_string(), None),
+        };
+        out.insert(code.to_string(), label);
+    }
+    Ok(out)
+}
+
 /// The call in the path: a missing one is «no such call» (a page, as for the API a JSON).
 pub(crate) async fn load_call(
     s: &PageState,
@@ -221,8 +243,10 @@ pub(crate) async fn call_page(
         }
     }
     let now = now();
-    let rows = applications(s, &code, filter)
-        .await?
+    let apps = applications(s, &code, filter).await?;
+    let codes = apps.iter().map(|(a, _)| a.receipt.entity.clone()).collect();
+    let labels = entity_labels(s, codes).await?;
+    let rows = apps
         .into_iter()
         .map(|(a, entity)| {
             let r = &a.receipt;
@@ -240,8 +264,8 @@ pub(crate) async fn call_page(
                 cup: review.and_then(|v| v.cup.clone()),
                 open_request: review.and_then(|v| v.open_request).is_some_and(|d| d > now),
                 protocol: r.protocol.clone(),
+                entity_istat: labels.get(&r.entity).and_then(|l| l.1.clone()),
                 entity,
-                entity_code: r.entity.clone(),
                 received: precise_local(call, &r.received_at, locale),
                 title: a.content.title.clone(),
                 requested: r.requested_cents.in_locale(locale),

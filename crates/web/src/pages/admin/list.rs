@@ -153,7 +153,9 @@ pub async fn publish(
 pub(crate) struct NoticeView {
     pub subject: String,
     pub body: String,
+    /// The entity's name and ISTAT code (if any), not its internal code.
     pub entity: String,
+    pub entity_istat: Option<String>,
     pub created: String,
     pub application_href: Option<String>,
     /// Per address: the address, its state's words, attempts, last error.
@@ -189,17 +191,23 @@ pub async fn notices(
     let call = &stored.call;
     let code = call.code.as_str();
     let call_href = format!("/amministrazione/bandi/{}", encode(code));
-    let notices = s
-        .app
-        .store()
-        .call_notices(code)
-        .await?
+    let stored_notices = s.app.store().call_notices(code).await?;
+    let labels = super::applications::entity_labels(
+        &s,
+        stored_notices.iter().map(|n| n.entity.clone()).collect(),
+    )
+    .await?;
+    let notices = stored_notices
         .into_iter()
         .map(|n| NoticeView {
             application_href: n.seq.map(|seq| super::application::href(code, seq)),
             subject: n.subject,
             body: n.body,
-            entity: n.entity,
+            entity_istat: labels.get(&n.entity).and_then(|l| l.1.clone()),
+            entity: labels
+                .get(&n.entity)
+                .map(|l| l.0.clone())
+                .unwrap_or(n.entity),
             created: call.local_time(n.created_at),
             deliveries: n
                 .deliveries

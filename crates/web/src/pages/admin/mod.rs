@@ -4,6 +4,7 @@
 
 mod application;
 mod applications;
+mod call_form;
 mod calls;
 mod list;
 mod report;
@@ -13,6 +14,7 @@ pub(crate) use application::href as application_href;
 pub use application::{act, show as application};
 pub use applications::call;
 pub(crate) use applications::{act_href, applications, load_call, public_list_href, status_filter};
+pub use call_form::{form as call_form, submit as call_form_submit};
 pub use calls::{calls, import};
 pub use list::{budget, notices, publish};
 pub use report::{act_on as report_act, show as report};

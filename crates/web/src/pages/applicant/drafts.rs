@@ -367,20 +367,18 @@ pub async fn save(
             nonce,
         )?);
     }
-    let saved_at = local_seconds(call, now());
     if !submit {
+        // «Salvata il 03/04/2020 alle 09:30», in the call's time zone (the page says which).
+        let saved = now().to_zoned_datetime(call.tz());
+        let (day, time) = (saved.strftime("%d/%m/%Y"), saved.strftime("%H:%M"));
         let alert = Alert {
             kind: "success",
             title: ctx.t("Bozza salvata", "Draft saved").to_string(),
             lines: vec![if en {
-                format!(
-                    "Saved at {saved_at} ({}). The amounts below are those of this draft.",
-                    call.time_zone
-                )
+                format!("Saved on {day} at {time}. The amounts below are those of this draft.")
             } else {
                 format!(
-                    "Salvata alle {saved_at} ({}). Gli importi qui sotto sono quelli di questa bozza.",
-                    call.time_zone
+                    "Salvata il {day} alle {time}. Gli importi qui sotto sono quelli di questa bozza."
                 )
             }],
             link: None,

@@ -12,6 +12,7 @@ use super::drafts::{Alert, FormCtx};
 use super::*;
 use crate::pages::account::{PageError, PageResult, see_other};
 use crate::pages::form::FormInput;
+use crate::pages::i18n::zone_name;
 use crate::pages::{Ctx, PageState};
 
 /// Submits the draft in the form just saved.
@@ -182,7 +183,7 @@ pub(super) async fn submit(
 /// call's time zone and in UTC.
 fn timing_alert(ctx: &Ctx, call: &Call, state: CallState, server_time: Timestamp) -> Alert {
     let en = ctx.en();
-    let tz = &call.time_zone;
+    let tz = zone_name(&call.time_zone, ctx.locale);
     let server = format!(
         "{}: {} ({tz}) · {} UTC",
         ctx.t("Ora del server", "Server time"),

@@ -101,7 +101,7 @@ on_both_backends! {
         r.content_sha256.as_str(),
         r.ledger_hash.as_str(),
         r.received_at.as_str(),
-        "Europe/Rome",
+        "ora italiana",
         "52.500,00 €",
         "print-receipt",
     ] {

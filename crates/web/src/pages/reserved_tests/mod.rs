@@ -107,7 +107,7 @@ pub(crate) fn form_body(fields: &[(&str, &str)]) -> String {
 }
 
 /// The value of the hidden field `name` in a page.
-pub(super) fn hidden(html: &str, name: &str) -> String {
+pub(crate) fn hidden(html: &str, name: &str) -> String {
     let needle = format!("name=\"{name}\" value=\"");
     let start = html
         .find(&needle)
@@ -325,6 +325,7 @@ pub(super) fn good_fields<'a>(
 
 mod applicants;
 mod attacks;
+mod call_form;
 mod documents;
 mod officials;
 mod preview;

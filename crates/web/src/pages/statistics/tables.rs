@@ -145,14 +145,13 @@ fn per_minute(call: &Call, admissions: &[Timestamp], locale: Locale) -> Table {
         id: TABLES[0],
         title: title.clone(),
         caption: format!(
-            "{} ({} {}, {} {})",
+            "{} ({}, {} {})",
             t(
                 locale,
                 "Domande ricevute in ciascun minuto dall'apertura",
                 "Applications received in each minute from the opening"
             ),
-            t(locale, "ora di", "time in"),
-            call.time_zone,
+            crate::pages::i18n::zone_name(&call.time_zone, locale),
             t(locale, "in totale", "in all"),
             admissions.len()
         ),
