@@ -161,14 +161,33 @@ describe('reserved area', { skip: SKIP }, () => {
     await visit(dashboard, '/area-riservata?ente=039007');
     assert.equal(await dashboard.isVisible('#no-applications'), true);
     assert.equal(await dashboard.isVisible('#applications-new'), false);
+    const card = dashboard.locator(`.call-option[data-call="${CLICK}"]`);
+    assert.equal(await card.locator('.call-option-go').isVisible(), true);
+    // The same form open in a third tab (a colleague's, say) learns of it too.
+    const other = await open(ctx);
+    await visit(other, `/area-riservata/domanda/039007/${CLICK}`);
+    assert.equal(await other.isVisible('#submitted-elsewhere'), false);
     await Promise.all([page.waitForURL(/\/area-riservata\/ricevuta\//), page.dblclick('#submit-application')]);
     await dashboard.waitForSelector('#applications-new', { state: 'visible', timeout: 10_000 });
     assert.equal(await dashboard.isVisible('#no-applications'), false, 'it no longer says there is none');
-    await check(dashboard, 'dashboard told of the new application');
-    await dashboard.close();
     await page.waitForLoadState('load');
     receiptUrl = new URL(page.url()).pathname;
     protocol = await text(page, '#receipt-protocol');
+    // Each names the protocol; the call's card offers no second application, nor the form.
+    assert.equal(await text(dashboard, '#applications-new .new-protocol'), protocol);
+    assert.equal(await dashboard.getAttribute('#applications-new .new-protocol', 'href'), receiptUrl);
+    await card.locator('.call-submitted').waitFor({ state: 'visible', timeout: 10_000 });
+    assert.equal(await card.locator('.call-submitted a').textContent(), protocol);
+    assert.equal(await card.locator('.call-option-go').isVisible(), false);
+    await check(dashboard, 'dashboard told of the new application');
+    await other.waitForSelector('#submitted-elsewhere', { state: 'visible', timeout: 10_000 });
+    assert.equal(await text(other, '#submitted-elsewhere-link'), protocol);
+    assert.equal(await other.isDisabled('#submit-application'), true);
+    await other.waitForTimeout(1500);
+    assert.equal(await other.isDisabled('#submit-application'), true, 'the clock does not turn it on again');
+    await check(other, 'form told of the submission elsewhere');
+    await dashboard.close();
+    await other.close();
     assert.match(protocol, /^ER-CD-\d{4}\/\d{7}$/);
     assert.match(await text(page, '#receipt-sha'), /^[0-9a-f]{64}$/);
     assert.match(await text(page, '#receipt-local'), /^\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}:\d{2},\d{3}$/);

@@ -76,7 +76,7 @@
       // The form's submit button is active only while the call is open by the server's
       // clock: it turns on at the opening without a reload (the server checks it anyway).
       var submit = document.getElementById('submit-application');
-      if (submit) submit.disabled = state !== 'open';
+      if (submit && !submit.dataset.submittedElsewhere) submit.disabled = state !== 'open';
     }
     tick();
     setInterval(tick, 1000);
@@ -236,6 +236,50 @@
 
   // The entity's applications on its dashboard: the server sends the status and the
   // amount reserved of each whenever they change; a change is also announced.
+  // The newest application to `call` among `rows` once there are more than `made`.
+  function submittedTo(rows, call, made) {
+    var mine = rows.filter(function (r) { return r.call === call; });
+    return mine.length > made ? { row: mine[0], count: mine.length } : null;
+  }
+
+  function showLink(a, r) {
+    if (!a) return;
+    a.textContent = r.protocol;
+    a.setAttribute('href', r.href);
+  }
+
+  // A form, or a call's card, whose application was submitted elsewhere says so with the
+  // protocol, and offers no more to submit.
+  function followCards(rows) {
+    document.querySelectorAll('.call-option[data-call]').forEach(function (card) {
+      var done = submittedTo(rows, card.dataset.call, Number(card.dataset.made));
+      if (!done) return;
+      var note = card.querySelector('.call-submitted');
+      if (note) { showLink(note.querySelector('a'), done.row); note.hidden = false; }
+      var limit = Number(card.dataset.limit);
+      var go = card.querySelector('.call-option-go');
+      if (go && limit > 0 && done.count >= limit) go.hidden = true;
+    });
+  }
+
+  function submittedElsewhere(box) {
+    if (!window.EventSource || !box.dataset.events) return;
+    var source = new EventSource(box.dataset.events);
+    source.addEventListener('statuses', function (e) {
+      var rows;
+      try { rows = JSON.parse(e.data); } catch (err) { return; }
+      var done = submittedTo(rows, box.dataset.call, Number(box.dataset.made));
+      if (!done) return;
+      showLink(document.getElementById('submitted-elsewhere-link'), done.row);
+      box.hidden = false;
+      ['submit-application', 'save-draft'].forEach(function (id) {
+        var b = document.getElementById(id);
+        if (b) { b.disabled = true; b.dataset.submittedElsewhere = '1'; }
+      });
+      source.close();
+    });
+  }
+
   function statuses(table) {
     if (!window.EventSource || !table.dataset.events) return;
     var said = document.getElementById('applications-live');
@@ -245,12 +289,16 @@
       var rows;
       try { rows = JSON.parse(e.data); } catch (err) { return; }
       var news = [];
+      followCards(rows);
       rows.forEach(function (r) {
         var tr = table.querySelector('tr[data-id="' + (window.CSS && CSS.escape ? CSS.escape(r.id) : r.id) + '"]');
         if (!tr) {
           // An application this page does not list (sent from another tab or person):
-          // never go on saying there is none.
-          if (fresh) fresh.hidden = false;
+          // never go on saying there is none, and name it.
+          if (fresh) {
+            showLink(fresh.querySelector('.new-protocol'), r);
+            fresh.hidden = false;
+          }
           if (table.id === 'no-applications') table.hidden = true;
           return;
         }
@@ -283,5 +331,7 @@
     if (box) live(box, clockRoot);
     var applications = document.getElementById('applications') || document.getElementById('no-applications');
     if (applications) statuses(applications);
+    var elsewhere = document.getElementById('submitted-elsewhere');
+    if (elsewhere) submittedElsewhere(elsewhere);
   });
 })();

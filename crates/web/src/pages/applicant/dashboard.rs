@@ -49,6 +49,11 @@ pub(crate) struct CallOption {
     pub href: String,
     /// The saved draft, if any.
     pub draft: Option<DraftState>,
+    /// The call's code, the entity's applications to it, and how many it may make (0:
+    /// no limit): the card follows the live statuses.
+    pub code: String,
+    pub made: usize,
+    pub limit: usize,
 }
 
 /// A saved draft on the dashboard: what it lacks to be submitted.
@@ -270,6 +275,9 @@ pub async fn dashboard(
             closes: call.local_time(call.closes_at),
             time_zone: call.time_zone.clone(),
             href: form_href(&code, call.code.as_str()),
+            code: call.code.to_string(),
+            made,
+            limit,
             draft: draft.map(|input| {
                 let attached: Vec<AttachedDocument> = documents
                     .iter()

@@ -60,7 +60,8 @@ struct FormPage {
     eligible: Option<String>,
     requested: Option<String>,
     rate: String,
-    max_grant: Option<String>,
+    /// The call's limits on the amounts, in sentences.
+    caps: Vec<String>,
     can_submit: bool,
     attachments: Vec<AttachmentView>,
     /// Every notice of the amounts, as the live preview lists them too.
@@ -71,6 +72,10 @@ struct FormPage {
     missing: Vec<ErrorLink>,
     /// The same in a few words ("Mancano 3 elementi").
     missing_words: String,
+    /// The entity's live statuses, and the call's applications when the page was made.
+    events_href: String,
+    call_code: String,
+    made: usize,
 }
 
 /// One of the call's attachments on the form: its file control and the document kept.
@@ -93,6 +98,9 @@ pub(super) struct FormCtx<'a> {
     pub documents: Vec<DocumentInfo>,
     /// Files of this request that were refused, each next to its control.
     pub upload_errors: Vec<FieldError>,
+    /// The entity's applications to this call when the page is made: one more, seen on the
+    /// live statuses, is a submission from another tab or person.
+    pub made: usize,
 }
 
 impl<'a> FormCtx<'a> {
@@ -109,6 +117,14 @@ impl<'a> FormCtx<'a> {
             .store()
             .draft_documents(entity.code.as_str(), stored.call.code.as_str())
             .await?;
+        let made = s
+            .app
+            .store()
+            .entity_applications(entity.code.as_str())
+            .await?
+            .iter()
+            .filter(|a| a.receipt.call == stored.call.code.as_str())
+            .count();
         Ok(FormCtx {
             ctx,
             session,
@@ -116,6 +132,7 @@ impl<'a> FormCtx<'a> {
             stored,
             documents,
             upload_errors: Vec::new(),
+            made,
         })
     }
 
@@ -201,6 +218,9 @@ impl<'a> FormCtx<'a> {
                 )
                 .signed(self.session),
             action: form_href(code, call.code.as_str()),
+            events_href: super::statuses::events_href(code),
+            call_code: call.code.to_string(),
+            made: self.made,
             csrf: self.session.csrf_token.clone(),
             nonce,
             entity_name: self.entity.name.clone(),
@@ -230,7 +250,7 @@ impl<'a> FormCtx<'a> {
             eligible: counted.then(|| result.estimate.eligible_cost.in_locale(locale)),
             requested: counted.then(|| result.estimate.requested.in_locale(locale)),
             rate: call.rate.to_string(),
-            max_grant: call.max_grant.map(|m| m.in_locale(locale)),
+            caps: crate::pages::form::caps_in_words(call, locale),
             can_submit: state != CallState::Closed,
             attachments,
             amount_notices: notices.iter().map(|n| notice_text(n, locale)).collect(),

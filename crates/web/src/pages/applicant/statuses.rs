@@ -34,6 +34,10 @@ const LIFETIME: Duration = Duration::from_secs(10 * 60);
 pub(crate) struct Row {
     pub id: String,
     pub protocol: String,
+    /// The call's code, and the receipt's page: a form or a call's card learns that its
+    /// application was submitted elsewhere.
+    pub call: String,
+    pub href: String,
     pub status: &'static str,
     pub status_class: &'static str,
     pub reserved: String,
@@ -54,6 +58,8 @@ pub(crate) async fn rows(
             status_class: status_class(a.status),
             reserved: a.reserved.in_locale(locale),
             protocol: a.receipt.protocol,
+            call: a.receipt.call,
+            href: super::receipt_href(&a.receipt.id),
             id: a.receipt.id,
         })
         .collect())
