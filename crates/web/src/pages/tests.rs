@@ -393,6 +393,19 @@ on_both_backends! {
 }
 }
 
+/// A server for Cervia and the open 2020 call, run by the deployment of `site`.
+async fn start_for_site(db: TestDb, site: crate::site::Site) -> TestServer {
+    TestServer::start_for_site(
+        db,
+        &[entity("039007", "Cervia", EntityKind::Comune, "08")],
+        &crate::testing::er_call(SignedDuration::from_mins(-1)),
+        100,
+        crate::NetConfig::default(),
+        site,
+    )
+    .await
+}
+
 on_both_backends! {
     async fn the_deployment_names_itself_from_its_site_file(db: TestDb) {
     let dir = std::env::temp_dir().join(format!(
@@ -412,15 +425,7 @@ on_both_backends! {
         logo.display()
     ))
     .unwrap();
-    let server = TestServer::start_for_site(
-        db,
-        &[entity("039007", "Cervia", EntityKind::Comune, "08")],
-        &crate::testing::er_call(SignedDuration::from_mins(-1)),
-        100,
-        crate::NetConfig::default(),
-        site,
-    )
-    .await;
+    let server = start_for_site(db, site).await;
     let client = reqwest::Client::new();
     let html = client.get(format!("{}/", server.origin)).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("<a class=\"navbar-brand\" href=\"https://www.regione.toscana.it\">Regione Toscana</a>"));
@@ -508,15 +513,7 @@ on_both_backends! {
          [[identity_providers]]\nkind = \"spid\"\nissuer = \"http://127.0.0.1:9\"\nclient_id = \"bandi\"\nredirect_uri = \"http://127.0.0.1/accedi/spid/ritorno\"\n",
     )
     .unwrap();
-    let server = TestServer::start_for_site(
-        db,
-        &[entity("039007", "Cervia", EntityKind::Comune, "08")],
-        &crate::testing::er_call(SignedDuration::from_mins(-1)),
-        100,
-        crate::NetConfig::default(),
-        site,
-    )
-    .await;
+    let server = start_for_site(db, site).await;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -565,15 +562,7 @@ on_both_backends! {
         "name = \"Regione Toscana\"\nurl = \"https://www.regione.toscana.it\"\nfiscal_code = \"01386030488\"\noffice = \"Settore innovazione\"\npublic_url = \"https://bandi.regione.example\"\n",
     )
     .unwrap();
-    let server = TestServer::start_for_site(
-        db,
-        &[entity("039007", "Cervia", EntityKind::Comune, "08")],
-        &crate::testing::er_call(SignedDuration::from_mins(-1)),
-        100,
-        crate::NetConfig::default(),
-        site,
-    )
-    .await;
+    let server = start_for_site(db, site).await;
     server
         .store
         .create_user("anna@comune.example", "Anna", "$argon2id$not-checked-here", bandi_store::Role::Applicant)

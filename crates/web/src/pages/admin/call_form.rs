@@ -10,17 +10,17 @@ use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use bandi_app::{Actor, AppError};
+use bandi_app::AppError;
 use bandi_domain::call::Call;
 use bandi_domain::i18n::Locale;
 use bandi_domain::money::Money;
-use bandi_store::{ImportedCall, Role, Session};
+use bandi_store::{Role, Session};
 use serde::Deserialize;
 
 use super::crumbs;
 use crate::ApiError;
-use crate::pages::account::{PageResult, Signed, check_csrf, require, see_other};
-use crate::pages::{Ctx, Layout, Nav, PageState, encode, render};
+use crate::pages::account::{PageResult, Signed, check_csrf, require};
+use crate::pages::{Ctx, Layout, Nav, PageState, render};
 
 /// The fields of the form, as typed (and as shown back).
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -542,38 +542,19 @@ pub async fn submit(
         )
         .await?);
     }
-    let actor = Actor::User(session.user.clone());
-    match s.app.app.import_call(&actor, &call).await {
-        Ok(outcome) => {
-            let what = match outcome {
-                ImportedCall::Created => "pubblicato",
-                ImportedCall::Replaced => "modificato",
-                ImportedCall::Unchanged => "invariato",
-            };
-            Ok(see_other(&format!(
-                "/amministrazione/bandi/{}?esito={what}",
-                encode(call.code.as_str())
-            )))
-        }
-        Err(
-            e @ (AppError::CallOpened { .. }
-            | AppError::CallHasApplications { .. }
-            | AppError::ProtocolPrefixTaken { .. }),
-        ) => {
-            let refusal = Some(e.text().get(ctx.locale).to_string());
-            Ok(page(
-                &s,
-                &ctx,
-                &session,
-                StatusCode::CONFLICT,
-                f,
-                Shown {
-                    refusal,
-                    ..Shown::default()
-                },
-            )
-            .await?)
-        }
-        Err(e) => Err(ApiError::from(e).into()),
+    match super::calls::publish(&s, &ctx, &session, &call).await? {
+        Ok(done) => Ok(done),
+        Err(refusal) => Ok(page(
+            &s,
+            &ctx,
+            &session,
+            StatusCode::CONFLICT,
+            f,
+            Shown {
+                refusal: Some(refusal),
+                ..Shown::default()
+            },
+        )
+        .await?),
     }
 }

@@ -187,27 +187,12 @@ pub async fn import(
             .await?);
         }
     };
-    let actor = Actor::User(session.user.clone());
-    match s.app.app.import_call(&actor, &call).await {
-        Ok(outcome) => {
-            let what = match outcome {
-                ImportedCall::Created => "pubblicato",
-                ImportedCall::Replaced => "modificato",
-                ImportedCall::Unchanged => "invariato",
-            };
-            Ok(see_other(&format!(
-                "/amministrazione/bandi/{}?esito={what}",
-                encode(call.code.as_str())
-            )))
-        }
-        Err(
-            e @ (AppError::CallOpened { .. }
-            | AppError::CallHasApplications { .. }
-            | AppError::ProtocolPrefixTaken { .. }),
-        ) => {
+    match publish(&s, &ctx, &session, &call).await? {
+        Ok(done) => Ok(done),
+        Err(refusal) => {
             let problem = ImportProblem {
                 place: None,
-                message: e.text().get(ctx.locale).to_string(),
+                message: refusal,
             };
             Ok(calls_page(
                 &s,
@@ -219,6 +204,36 @@ pub async fn import(
             )
             .await?)
         }
-        Err(e) => Err(ApiError::from(e).into()),
+    }
+}
+
+/// Publishes (or changes) `call` through the import's use case, from the file or the
+/// form: on to the call's page with the outcome, or the refusal to show beside what was
+/// sent (the call opened, has applications, or another holds its protocol prefix).
+pub(crate) async fn publish(
+    s: &PageState,
+    ctx: &Ctx,
+    session: &Session,
+    call: &Call,
+) -> Result<Result<Response, String>, ApiError> {
+    let actor = Actor::User(session.user.clone());
+    match s.app.app.import_call(&actor, call).await {
+        Ok(outcome) => {
+            let what = match outcome {
+                ImportedCall::Created => "pubblicato",
+                ImportedCall::Replaced => "modificato",
+                ImportedCall::Unchanged => "invariato",
+            };
+            Ok(Ok(see_other(&format!(
+                "/amministrazione/bandi/{}?esito={what}",
+                encode(call.code.as_str())
+            ))))
+        }
+        Err(
+            e @ (AppError::CallOpened { .. }
+            | AppError::CallHasApplications { .. }
+            | AppError::ProtocolPrefixTaken { .. }),
+        ) => Ok(Err(e.text().get(ctx.locale).to_string())),
+        Err(e) => Err(e.into()),
     }
 }
