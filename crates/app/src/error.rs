@@ -103,6 +103,15 @@ pub enum AppError {
     /// A report with problems, field by field.
     #[error("the report has {} problems", .0.len())]
     InvalidReport(Vec<FieldError>),
+    /// A practice with problems, field by field.
+    #[error("the practice has {} problems", .0.len())]
+    InvalidPractice(Vec<FieldError>),
+    /// A practice that is not (or no longer) waiting for an official's decision.
+    #[error("practice {0} is not waiting for a decision")]
+    PracticeDecided(i64),
+    /// An authority cannot say it reuses its own practice.
+    #[error("an authority does not reuse its own practice")]
+    OwnPractice,
     #[error("invalid date {0:?}")]
     InvalidDate(String),
     /// A budget changed by an act before the call opened: its file is changed instead.
@@ -185,6 +194,9 @@ impl AppError {
             AppError::InvalidKeyFile(_) => "invalid_key_file",
             AppError::Report(e) => e.code(),
             AppError::InvalidReport(_) => "invalid_report",
+            AppError::InvalidPractice(_) => "invalid_practice",
+            AppError::PracticeDecided(_) => "practice_decided",
+            AppError::OwnPractice => "own_practice",
             AppError::InvalidDate(_) => "invalid_date",
             AppError::CallNotOpenForBudget { .. } => "call_not_open",
             AppError::InvalidReceipt(_) => "invalid_receipt",
@@ -217,9 +229,11 @@ impl AppError {
             AppError::Review(e) if e.is_conflict() => Kind::Conflict,
             AppError::Review(ReviewError::TakeoverNotAllowed) => Kind::Forbidden,
             AppError::Report(e) if e.is_conflict() => Kind::Conflict,
-            AppError::Report(_) | AppError::InvalidReport(_) | AppError::InvalidDate(_) => {
-                Kind::Invalid
-            }
+            AppError::Report(_)
+            | AppError::InvalidReport(_)
+            | AppError::InvalidPractice(_)
+            | AppError::InvalidDate(_) => Kind::Invalid,
+            AppError::PracticeDecided(_) | AppError::OwnPractice => Kind::Conflict,
             AppError::Review(_)
             | AppError::InvalidContact(_)
             | AppError::InvalidAmount(_)
@@ -266,7 +280,9 @@ impl AppError {
     /// The problems field by field, for the errors that have them.
     pub fn field_errors(&self) -> Vec<FieldError> {
         match self {
-            AppError::InvalidApplication(d) | AppError::InvalidReport(d) => d.clone(),
+            AppError::InvalidApplication(d)
+            | AppError::InvalidReport(d)
+            | AppError::InvalidPractice(d) => d.clone(),
             AppError::InvalidAccount(p) => p.field_errors(),
             AppError::InvalidDocument {
                 attachment,
@@ -506,6 +522,18 @@ impl AppError {
             AppError::InvalidReport(d) => Text::new(
                 format!("Il rendiconto contiene {} errori da correggere.", d.len()),
                 format!("The report has {} problems to fix.", d.len()),
+            ),
+            AppError::InvalidPractice(d) => Text::new(
+                format!("La pratica contiene {} errori da correggere.", d.len()),
+                format!("The practice has {} problems to fix.", d.len()),
+            ),
+            AppError::PracticeDecided(n) => Text::new(
+                format!("La pratica {n} è già stata pubblicata o respinta."),
+                format!("Practice {n} was published or refused already."),
+            ),
+            AppError::OwnPractice => Text::new(
+                "Un ente non dichiara il riuso di una propria pratica.",
+                "A body does not declare that it reuses its own practice.",
             ),
             AppError::InvalidDate(d) => Text::new(
                 format!("«{d}» non è una data valida e futura (AAAA-MM-GG)."),

@@ -23,6 +23,7 @@ pub mod intake;
 pub mod outbox;
 pub mod password_reset;
 pub mod passwords;
+pub mod practices;
 pub mod proofs;
 pub mod reports;
 pub mod review;

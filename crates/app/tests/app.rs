@@ -12,6 +12,8 @@ mod drafts;
 mod intake;
 #[path = "app/outbox.rs"]
 mod outbox;
+#[path = "app/practices.rs"]
+mod practices;
 #[path = "app/proofs.rs"]
 mod proofs;
 #[path = "app/reports.rs"]
@@ -54,6 +56,7 @@ on_both_backends!(
     calls::calls_and_their_refusals,
     accounts::accounts_and_their_refusals,
     accounts::fiscal_code_accounts_sign_in_with_spid_only,
+    practices::practices_are_proposed_decided_and_reused,
     sign_in::sign_in_throttles_without_locking_the_owner_out,
     sign_in::the_throttle_holds_across_nodes,
     review::reviews_decisions_and_the_waitlist,

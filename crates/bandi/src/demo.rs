@@ -13,6 +13,31 @@ use jiff::Timestamp;
 const CALL: &str = include_str!("../../../calls/er-2020-smart-working.toml");
 const COMUNI: &str = include_str!("../../../data/istat-comuni.csv");
 const UNIONI: &str = include_str!("../../../data/er-unioni.csv");
+const PRACTICES: &str = include_str!("../../../data/demo-practices.toml");
+
+/// The example practices' file.
+#[derive(serde::Deserialize)]
+struct DemoPractices {
+    practice: Vec<DemoPractice>,
+}
+
+#[derive(serde::Deserialize)]
+struct DemoPractice {
+    entity: String,
+    #[serde(flatten)]
+    content: bandi_domain::practice::PracticeContent,
+}
+
+/// The example practices, published at once and marked as examples on their pages.
+async fn seed_practices(app: &App) -> anyhow::Result<usize> {
+    let file: DemoPractices = toml::from_str(PRACTICES).context("the demo practices")?;
+    for p in &file.practice {
+        app.propose_practice(&Actor::Operator, &p.entity, p.content.clone(), true)
+            .await
+            .map_err(crate::refused)?;
+    }
+    Ok(file.practice.len())
+}
 
 /// Who gets a demo token: Cervia, Bologna, the Distretto Ceramico and the Circondario Imolese.
 const DEMO_ENTITIES: [&str; 4] = ["039007", "037006", "ucdc", "circondario_imolese"];
@@ -394,6 +419,8 @@ pub async fn seed(app: &App, opens_in_minutes: i64, listen: SocketAddr) -> anyho
             .await
             .map_err(crate::refused)?;
         seed_review_call(app, &entities).await?;
+        let practices = seed_practices(app).await?;
+        println!("Seeded {practices} example practices (written for the demo) at /pratiche.");
         println!(
             "Seeded {} entities of Emilia-Romagna and the 2020 smart-working call.",
             entities.len()

@@ -29,6 +29,7 @@ mod migrate;
 mod naive;
 mod outbox;
 mod password_resets;
+mod practices;
 mod proofs;
 mod reports;
 mod review;
@@ -51,6 +52,7 @@ pub use history::{
 };
 pub use outbox::{Contacts, Delivery, StoredNotice};
 pub use password_resets::AccountMail;
+pub use practices::{PracticeQuery, StoredPractice};
 pub use proofs::{Checkpoint, PublishedKey};
 pub use reports::{
     AwardReporting, GrantRow, Payment, ReportChange, Reporting, StoredReport, report_document_code,

@@ -43,6 +43,7 @@ const SQLITE: &[(i64, &str)] = &[
         13,
         include_str!("../migrations/sqlite/0013_password_resets.sql"),
     ),
+    (14, include_str!("../migrations/sqlite/0014_practices.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -81,6 +82,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         13,
         include_str!("../migrations/postgres/0013_password_resets.sql"),
+    ),
+    (
+        14,
+        include_str!("../migrations/postgres/0014_practices.sql"),
     ),
 ];
 

@@ -16,6 +16,8 @@ mod durability;
 mod intake;
 #[path = "contract/nodes.rs"]
 mod nodes;
+#[path = "contract/practices.rs"]
+mod practices;
 #[path = "contract/registry.rs"]
 mod registry;
 #[path = "contract/support.rs"]
@@ -84,5 +86,6 @@ contract!(
     accounts::lookups_for_pages,
     accounts::sign_in_attempts_are_counted_exactly,
     accounts::fiscal_codes_and_sign_in_flows,
+    practices::practices_are_found_in_italian_moderated_and_reused,
     documents::documents_belong_to_drafts_until_sealed,
 );

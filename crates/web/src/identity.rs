@@ -53,20 +53,7 @@ pub struct HttpError(String);
 
 impl IdentityProviders {
     pub fn new(providers: Vec<IdentityProvider>) -> IdentityProviders {
-        // rustls wants one process-wide crypto provider; a second install is refused and
-        // harmless (tests build many states in one process). ring, deprecated for lacking
-        // post-quantum key exchange, builds in a fraction of aws-lc's time; the tokens it
-        // carries live minutes.
-        #[allow(deprecated)]
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = Http(
-            reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .connect_timeout(Duration::from_secs(5))
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap_or_default(),
-        );
+        let http = Http(https_client());
         IdentityProviders {
             providers,
             http,
@@ -211,8 +198,43 @@ impl IdentityProviders {
     }
 }
 
-/// The relying party's HTTP client, as `openidconnect` calls it.
-struct Http(reqwest::Client);
+type HyperClient = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    http_body_util::Full<bytes::Bytes>,
+>;
+
+/// An HTTPS (and plain HTTP, for a gateway on the same host) client whose TLS uses the ring
+/// provider given here and the system's certificates; without readable system
+/// certificates, no HTTPS provider is trusted (and says so when asked).
+fn https_client() -> HyperClient {
+    // ring, deprecated for lacking post-quantum key exchange, builds in a fraction of
+    // aws-lc's time; what it carries (a code, an ID token) lives minutes.
+    #[allow(deprecated)]
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let builder = hyper_rustls::HttpsConnectorBuilder::new();
+    let connector = match builder.with_provider_and_native_roots(provider.clone()) {
+        Ok(b) => b.https_or_http().enable_http1().build(),
+        Err(e) => {
+            tracing::warn!(error = %e, "no system certificates: HTTPS identity providers will fail");
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .expect("ring supports the default versions")
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth();
+            hyper_rustls::HttpsConnectorBuilder::new()
+                .with_tls_config(config)
+                .https_or_http()
+                .enable_http1()
+                .build()
+        }
+    };
+    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build(connector)
+}
+
+/// The relying party's HTTP client, as `openidconnect` calls it: no redirect followed, a
+/// time limit, a size limit.
+struct Http(HyperClient);
 
 impl<'c> openidconnect::AsyncHttpClient<'c> for Http {
     type Error = HttpError;
@@ -221,35 +243,33 @@ impl<'c> openidconnect::AsyncHttpClient<'c> for Http {
     >;
 
     fn call(&'c self, request: openidconnect::HttpRequest) -> Self::Future {
-        Box::pin(send(&self.0, request))
+        Box::pin(async move {
+            tokio::time::timeout(Duration::from_secs(10), send(&self.0, request))
+                .await
+                .map_err(|_| HttpError("the provider did not answer within 10 s".into()))?
+        })
     }
 }
 
 async fn send(
-    http: &reqwest::Client,
+    client: &HyperClient,
     request: openidconnect::HttpRequest,
 ) -> Result<openidconnect::HttpResponse, HttpError> {
-    let request = reqwest::Request::try_from(request).map_err(|e| HttpError(e.to_string()))?;
-    let mut response = http
-        .execute(request)
+    use http_body_util::BodyExt;
+    let (parts, body) = request.into_parts();
+    let request =
+        axum::http::Request::from_parts(parts, http_body_util::Full::new(bytes::Bytes::from(body)));
+    let response = client
+        .request(request)
         .await
         .map_err(|e| HttpError(e.to_string()))?;
-    let mut builder = axum::http::Response::builder().status(response.status());
-    for (name, value) in response.headers() {
-        builder = builder.header(name, value);
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
+    let (parts, body) = response.into_parts();
+    let body = http_body_util::Limited::new(body, MAX_RESPONSE_BYTES)
+        .collect()
         .await
-        .map_err(|e| HttpError(e.to_string()))?
-    {
-        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-            return Err(HttpError("the provider's answer is too large".into()));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    builder.body(body).map_err(|e| HttpError(e.to_string()))
+        .map_err(|e| HttpError(format!("the provider's answer: {e}")))?
+        .to_bytes();
+    Ok(axum::http::Response::from_parts(parts, body.to_vec()))
 }
 
 /// The string claim `name` of a (verified) JWT's payload.

@@ -41,8 +41,10 @@ mod ledger;
 mod ledger_words;
 mod list;
 mod live;
+mod markdown;
 mod open_data;
 mod password;
+mod practices;
 // The transparency page, the open data and the statistics of a call (issue 12).
 mod charts;
 mod statistics;
@@ -198,6 +200,15 @@ pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
             get(statistics::table_csv),
         )
         .route("/registro", get(ledger::explorer))
+        .route("/pratiche", get(practices::catalog))
+        .route("/pratiche/{n}", get(practices::show))
+        .route("/pratiche/{n}/riuso", post(practices::reuse))
+        .route(
+            "/area-riservata/pratiche",
+            get(practices::own).post(practices::propose),
+        )
+        .route("/amministrazione/pratiche", get(practices::to_decide))
+        .route("/amministrazione/pratiche/{n}", post(practices::decide))
         .route("/dati-aperti", get(open_data::show))
         .route("/accessibilita", get(info::accessibility))
         .route("/privacy", get(info::privacy))
@@ -383,6 +394,8 @@ pub(crate) fn encode(s: &str) -> String {
 pub(crate) enum Nav {
     Calls,
     Ledger,
+    /// The community's practices.
+    Practices,
     /// The applicants' reserved area.
     Reserved,
     Admin,
@@ -471,6 +484,10 @@ impl Layout {
 
     pub fn ledger_current(&self) -> bool {
         self.nav == Nav::Ledger
+    }
+
+    pub fn practices_current(&self) -> bool {
+        self.nav == Nav::Practices
     }
 }
 

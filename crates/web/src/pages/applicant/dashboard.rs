@@ -82,6 +82,7 @@ struct DashboardPage {
     notices: Vec<NoticeView>,
     notices_href: String,
     contacts_href: String,
+    practices_href: String,
 }
 
 pub async fn dashboard(
@@ -110,6 +111,7 @@ pub async fn dashboard(
             notices: Vec::new(),
             notices_href: String::new(),
             contacts_href: String::new(),
+            practices_href: String::new(),
         };
         return Ok(render(StatusCode::OK, &page)?);
     };
@@ -303,6 +305,7 @@ pub async fn dashboard(
         self_href: format!("/area-riservata?ente={}", encode(&code)),
         notices_href: notices_href(&code),
         contacts_href: contacts_href(&code),
+        practices_href: format!("/area-riservata/pratiche?ente={}", encode(&code)),
         istat_code: entity.istat_code.clone(),
         applications: rows,
         calls: options,

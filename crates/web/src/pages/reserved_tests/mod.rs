@@ -328,6 +328,7 @@ mod attacks;
 mod call_form;
 mod documents;
 mod officials;
+mod practices;
 mod preview;
 mod reports;
 mod review;

@@ -1,0 +1,116 @@
+//! Practices through the use cases: who may propose, decide and reuse; every problem said
+//! field by field; what is not published is not found.
+
+use bandi_app::{Actor, AppError};
+use bandi_domain::account::Role;
+use bandi_domain::practice::{Lever, Licence, PracticeContent};
+use bandi_store::PracticeQuery;
+use bandi_store::testing::TestDb;
+use jiff::SignedDuration;
+
+use crate::support::*;
+
+fn content() -> PracticeContent {
+    PracticeContent {
+        title: "Percorsi formativi per i dirigenti".into(),
+        summary: "Tre percorsi brevi in aula virtuale per chi guida squadre a distanza.".into(),
+        body: "Materiali riusabili.".into(),
+        levers: vec![Lever::Training],
+        licence: Licence::DOCUMENTS,
+        links: vec![],
+        call: None,
+    }
+}
+
+pub async fn practices_are_proposed_decided_and_reused(db: TestDb) {
+    let app = app(&db, SignedDuration::from_mins(60)).await;
+    let staff = person(&app, "staff@comune.example", Role::Applicant, &["080001"]).await;
+    let other = person(&app, "altro@comune.example", Role::Applicant, &["080002"]).await;
+    let reviewer = person(&app, "rev@regione.example", Role::Reviewer, &[]).await;
+
+    // Only for one's own body; examples only from the command line.
+    assert!(matches!(
+        app.propose_practice(&staff, "080002", content(), false)
+            .await,
+        Err(AppError::Forbidden)
+    ));
+    assert!(matches!(
+        app.propose_practice(&staff, "080001", content(), true)
+            .await,
+        Err(AppError::Forbidden)
+    ));
+    // Every problem at once, the call included.
+    let bad = PracticeContent {
+        title: "X".into(),
+        levers: vec![],
+        links: vec!["javascript:alert(1)".into()],
+        call: Some("no-such-call".into()),
+        ..content()
+    };
+    match app.propose_practice(&staff, "080001", bad, false).await {
+        Err(AppError::InvalidPractice(errors)) => {
+            let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+            assert_eq!(fields, ["title", "levers", "links", "call"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    let n = app
+        .propose_practice(&staff, "080001", content(), false)
+        .await
+        .unwrap();
+    // Not published: found by nobody, read by nobody.
+    assert!(matches!(
+        app.published_practice(n).await,
+        Err(AppError::NotFound)
+    ));
+    assert!(
+        app.search_practices("formazione", PracticeQuery::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        app.reuse_practice(&other, n, "080002").await,
+        Err(AppError::NotFound)
+    ));
+    // An applicant does not decide; an official does, once.
+    assert!(matches!(
+        app.decide_practice(&staff, n, true).await,
+        Err(AppError::Forbidden)
+    ));
+    app.decide_practice(&reviewer, n, true).await.unwrap();
+    assert!(
+        matches!(app.decide_practice(&reviewer, n, false).await, Err(AppError::PracticeDecided(m)) if m == n)
+    );
+    let found = app
+        .search_practices("la formazione", PracticeQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(found.iter().map(|p| p.n).collect::<Vec<_>>(), vec![n]);
+    // The lever's name is a word it is found by too.
+    assert_eq!(
+        app.search_practices("training", PracticeQuery::default())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // Reuse: not one's own, not for another's body, once counted.
+    assert!(matches!(
+        app.reuse_practice(&staff, n, "080001").await,
+        Err(AppError::OwnPractice)
+    ));
+    assert!(matches!(
+        app.reuse_practice(&other, n, "080001").await,
+        Err(AppError::Forbidden)
+    ));
+    assert!(app.reuse_practice(&other, n, "080002").await.unwrap());
+    assert!(!app.reuse_practice(&other, n, "080002").await.unwrap());
+    assert_eq!(app.published_practice(n).await.unwrap().reuses, 1);
+    // The operator's examples are published at once.
+    let example = app
+        .propose_practice(&Actor::Operator, "080002", content(), true)
+        .await
+        .unwrap();
+    assert!(app.published_practice(example).await.unwrap().example);
+}

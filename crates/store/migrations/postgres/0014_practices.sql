@@ -1,0 +1,30 @@
+-- Good practices and reusable solutions published by authorities, moderated by officials;
+-- `terms` is their text as the Italian stemmer of the domain reduced it, indexed below.
+CREATE TABLE practices (
+    n            BIGSERIAL PRIMARY KEY,
+    entity_code  TEXT NOT NULL REFERENCES entities (code),
+    title        TEXT NOT NULL,
+    summary      TEXT NOT NULL,
+    body         TEXT NOT NULL,
+    levers       TEXT NOT NULL,
+    licence      TEXT NOT NULL,
+    links        TEXT NOT NULL,
+    call_code    TEXT,
+    status       TEXT NOT NULL CHECK (status IN ('proposed', 'published', 'refused')),
+    terms        TEXT NOT NULL,
+    example      BIGINT NOT NULL DEFAULT 0,
+    created_us   BIGINT NOT NULL,
+    decided_us   BIGINT,
+    decided_by   TEXT
+);
+CREATE INDEX practices_by_status ON practices (status, n);
+-- The full-text index of the stems ('simple': the stemming is the domain's, as on SQLite).
+CREATE INDEX practices_terms ON practices USING GIN (to_tsvector('simple', terms));
+
+-- Who reuses what ("riuso"): once per authority and practice.
+CREATE TABLE practice_reuses (
+    practice_n  BIGINT NOT NULL REFERENCES practices (n),
+    entity_code TEXT NOT NULL REFERENCES entities (code),
+    created_us  BIGINT NOT NULL,
+    PRIMARY KEY (practice_n, entity_code)
+);
