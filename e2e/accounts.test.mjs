@@ -3,7 +3,7 @@
 // before the click day and submits it in one click at the opening, another entity gets
 // 404 for everything of the first, a bad form shows every problem next to its field, an
 // official imports a call and exports the applications. Every page passes axe-core.
-// This file runs first (alphabetical order): the click-day call opens 30 s after the
+// This file runs first (alphabetical order): the click-day call opens 50 s after the
 // server starts, and the draft must be ready before that.
 
 import { after, before, describe, test } from 'node:test';

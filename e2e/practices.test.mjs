@@ -58,8 +58,8 @@ describe('good practices', { skip: SKIP }, () => {
     await page.fill('#p-title', TITLE);
     await page.fill('#p-summary', 'Tre percorsi brevi in aula virtuale, con materiali riusabili e questionari.');
     await page.fill('#p-body', BODY);
-    await page.check('#leva-training');
-    await page.check('#leva-change_management');
+    await page.click('label[for="leva-training"]');
+    await page.click('label[for="leva-change_management"]');
     await page.selectOption('#p-licence', 'CC-BY-SA-4.0');
     r = await press(page, '#practice-form button[type="submit"]');
     assert.equal(r.status(), 200);

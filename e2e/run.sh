@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Browser tests against the real server: builds `bandi`, seeds a fresh SQLite database with
 # its CLI (the Emilia-Romagna authorities, the 2020 call opening now, a copy opening in an
-# hour, a copy opening 30 s after the server starts for the click day of the reserved area,
+# hour, a copy opening 50 s after it is seeded for the click day of the reserved area,
 # a token for Cervia, and accounts: applicants for Cervia and for the Unione del Distretto
 # Ceramico, an official, a reviewer), serves it on a free port and runs e2e/*.test.mjs with
 # node's test runner: Playwright (playwright-core) driving Debian's Chromium, axe-core on every
@@ -58,7 +58,7 @@ accounts=1
 sed -e '0,/^code = .*/s//code = "er-2020-smart-working-click"/' \
     -e 's/^protocol_prefix = .*/protocol_prefix = "ER-CD"/' \
     -e 's/^title = "/title = "Click day: /' calls/er-2020-smart-working.toml >"$tmp/click.toml"
-click_opens=$(date -u -d '+30 seconds' +%Y-%m-%dT%H:%M:%SZ)
+click_opens=$(date -u -d '+50 seconds' +%Y-%m-%dT%H:%M:%SZ)
 click=$(run calls import "$tmp/click.toml" --opens-at "$click_opens" | tail -n 1)
 
 # The review after the click day: a copy open now with a budget of 160,000.00, so that of five

@@ -4,6 +4,7 @@
 //! the calls, not in their ledger.
 
 use bandi_domain::i18n::FieldError;
+use bandi_domain::money::Money;
 use bandi_domain::practice::{PracticeContent, PracticeStatus, problems, search_terms};
 use bandi_store::{PracticeQuery, StoredPractice};
 
@@ -28,7 +29,66 @@ fn terms_of(content: &PracticeContent) -> String {
     ))
 }
 
+/// A funded project whose title or summary holds every word searched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundProject {
+    pub call: String,
+    pub call_title: String,
+    pub protocol: String,
+    pub entity_name: String,
+    pub title: String,
+    pub summary: String,
+    pub awarded: Money,
+}
+
+/// Whether `text` holds every stem of `query` (as [`search_terms`] makes both).
+pub fn holds_every_stem(text: &str, query: &str) -> bool {
+    let stems: std::collections::HashSet<String> =
+        search_terms(text).split(' ').map(str::to_string).collect();
+    query.split_whitespace().all(|q| stems.contains(q))
+}
+
 impl App {
+    /// The funded projects (applications admitted, in every call or the one asked) whose
+    /// title or summary holds the words of `text`, filtered by kind of body and province as
+    /// the practices are. Few per call: read and matched here, with the practices' stems.
+    pub async fn search_projects(
+        &self,
+        text: &str,
+        q: &PracticeQuery,
+    ) -> Result<Vec<FoundProject>, AppError> {
+        let query = search_terms(&text.chars().take(500).collect::<String>());
+        let store = self.store();
+        let mut found = Vec::new();
+        for c in store.calls().await? {
+            let code = c.call.code.to_string();
+            if q.call.as_ref().is_some_and(|wanted| *wanted != code) {
+                continue;
+            }
+            for g in store.grants(&code).await? {
+                let kind_ok = q.kind.is_none_or(|k| k.as_str() == g.entity_kind);
+                let province_ok = q.province.is_none() || q.province == g.province;
+                if g.awarded.is_positive()
+                    && kind_ok
+                    && province_ok
+                    && holds_every_stem(&format!("{} {}", g.title, g.summary), &query)
+                {
+                    found.push(FoundProject {
+                        call: code.clone(),
+                        call_title: c.call.title.it.clone(),
+                        protocol: g.protocol,
+                        entity_name: g.entity_name,
+                        title: g.title,
+                        summary: g.summary,
+                        awarded: g.awarded,
+                    });
+                }
+            }
+        }
+        found.truncate(100);
+        Ok(found)
+    }
+
     /// `entity` proposes a practice: its staff (or the operator, for the demo's examples,
     /// published at once when `example`). Officials decide before anyone else sees it.
     pub async fn propose_practice(
@@ -133,5 +193,25 @@ impl App {
     ) -> Result<Vec<StoredPractice>, AppError> {
         q.terms = search_terms(&text.chars().take(500).collect::<String>());
         Ok(self.store().search_practices(&q, 100).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_project_is_found_by_any_form_of_its_words() {
+        let text = "Smart working a Cervia: piano formativo, cloud Lepida";
+        assert!(holds_every_stem(text, &search_terms("formazione")));
+        assert!(holds_every_stem(
+            text,
+            &search_terms("la formazione nel cloud")
+        ));
+        assert!(!holds_every_stem(
+            text,
+            &search_terms("formazione postazioni")
+        ));
+        assert!(holds_every_stem(text, ""), "no words: every project");
     }
 }

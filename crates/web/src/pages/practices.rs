@@ -85,6 +85,18 @@ struct CatalogPage {
     calls: Vec<Choice>,
     searched: bool,
     results: Vec<PracticeCard>,
+    /// Funded projects holding the words (none when a lever is chosen: projects have none).
+    projects: Vec<ProjectCard>,
+}
+
+/// A funded project found with the practices.
+pub(crate) struct ProjectCard {
+    pub title: String,
+    pub entity: String,
+    pub call_title: String,
+    pub href: String,
+    pub protocol: String,
+    pub awarded: String,
 }
 
 fn choices<T: Copy + PartialEq>(
@@ -122,6 +134,10 @@ pub async fn catalog(State(s): State<PageState>, ctx: Ctx) -> Result<Response, A
         kind,
         province: province.clone(),
         call: call.clone(),
+    };
+    let projects = match lever {
+        Some(_) => Vec::new(),
+        None => s.app.app.search_projects(&text, &query).await?,
     };
     let results = s.app.app.search_practices(&text, query).await?;
     let locale = ctx.locale;
@@ -170,6 +186,17 @@ pub async fn catalog(State(s): State<PageState>, ctx: Ctx) -> Result<Response, A
             })
             .collect(),
         results: results.iter().map(|p| card(p, locale)).collect(),
+        projects: projects
+            .into_iter()
+            .map(|p| ProjectCard {
+                href: format!("/bandi/{}/trasparenza", p.call),
+                title: p.title,
+                entity: p.entity_name,
+                call_title: p.call_title,
+                protocol: p.protocol,
+                awarded: p.awarded.in_locale(locale),
+            })
+            .collect(),
     };
     render(StatusCode::OK, &page)
 }
