@@ -39,23 +39,21 @@ pub(crate) fn to_html(markdown: &str) -> String {
     let events = Parser::new_ext(markdown, options).map(|event| match event {
         // Raw HTML, block or inline, is text like any other.
         Event::Html(t) | Event::InlineHtml(t) => Event::Text(t),
-        Event::Start(Tag::Link {
-            link_type,
-            dest_url,
-            title,
-            id,
-        }) => Event::Start(Tag::Link {
-            link_type,
-            dest_url: destination(dest_url),
-            title,
-            id,
-        }),
-        Event::Start(Tag::Image {
-            link_type,
-            dest_url,
-            title,
-            id,
-        }) => Event::Start(Tag::Link {
+        // A link keeps a safe destination only; an image becomes a link to it.
+        Event::Start(
+            Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }
+            | Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            },
+        ) => Event::Start(Tag::Link {
             link_type,
             dest_url: destination(dest_url),
             title,
