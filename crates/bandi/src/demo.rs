@@ -418,8 +418,10 @@ pub async fn seed(app: &App, opens_in_minutes: i64, listen: SocketAddr) -> anyho
         app.import_call(&operator, &call)
             .await
             .map_err(crate::refused)?;
-        seed_review_call(app, &entities).await?;
+        // Before the review call's applications: its intake's writer and checkpointer then
+        // keep SQLite busy for a moment, and nothing needs to wait on them here.
         let practices = seed_practices(app).await?;
+        seed_review_call(app, &entities).await?;
         println!("Seeded {practices} example practices (written for the demo) at /pratiche.");
         println!(
             "Seeded {} entities of Emilia-Romagna and the 2020 smart-working call.",
