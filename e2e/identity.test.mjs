@@ -194,6 +194,17 @@ describe('sign-in with SPID and CIE', { skip: SKIP }, () => {
     });
     await toProvider(page, 'SPID');
     assert.ok(state);
+    // Its own state, but an answer that names another provider (RFC 9207 mix-up).
+    const mixedUp = new URL(answered);
+    mixedUp.searchParams.set('state', state);
+    mixedUp.searchParams.set('iss', 'https://evil.example');
+    res = await page.goto(mixedUp.href);
+    assert.equal(res.status(), 401);
+    assert.match(await page.textContent('main'), /diverso da quello scelto/);
+    await check(page, 'sign-in refused: another provider', { status: 401 });
+    state = undefined;
+    await toProvider(page, 'SPID');
+    assert.ok(state);
     const replay = new URL(answered);
     replay.searchParams.set('state', state);
     res = await page.goto(replay.href);

@@ -94,14 +94,4 @@ impl Store {
             .then(|| r.try_get("user_id"))
             .transpose()?)
     }
-
-    /// The stored password hash of an account (empty for one without a password).
-    pub async fn password_hash(&self, user_id: &str) -> Result<Option<String>> {
-        let row: Option<(String,)> =
-            sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
-                .bind(user_id)
-                .fetch_optional(self.pool())
-                .await?;
-        Ok(row.map(|(h,)| h))
-    }
 }

@@ -31,6 +31,14 @@ const METADATA_TTL: Duration = Duration::from_secs(300);
 /// The most a provider's answer may weigh.
 const MAX_RESPONSE_BYTES: usize = 1 << 20;
 
+/// What the provider sent back to the redirect URI.
+pub struct Answer<'a> {
+    pub state: &'a str,
+    pub code: &'a str,
+    /// RFC 9207's `iss`, when the provider sends it.
+    pub iss: Option<&'a str>,
+}
+
 /// The configured providers and what was learnt of them.
 pub struct IdentityProviders {
     providers: Vec<IdentityProvider>,
@@ -153,11 +161,21 @@ impl IdentityProviders {
         &self,
         kind: IdentityKind,
         flow: &SignInFlow,
-        state: &str,
-        code: &str,
+        answer: &Answer<'_>,
     ) -> Result<String, AppError> {
         let p = self.get(kind).ok_or(AppError::NotFound)?;
-        if flow.provider != kind.as_str() || !crate::auth::tokens_match(&flow.state, state) {
+        let code = answer.code;
+        // RFC 9207: a provider that names itself must be the one asked (no mix-up).
+        if answer
+            .iss
+            .is_some_and(|iss| iss.trim_end_matches('/') != p.issuer.trim_end_matches('/'))
+        {
+            return Err(refused(
+                "la risposta proviene da un gestore dell'identità diverso da quello scelto.",
+                "the answer comes from another identity provider than the one chosen.",
+            ));
+        }
+        if flow.provider != kind.as_str() || !crate::auth::tokens_match(&flow.state, answer.state) {
             return Err(refused(
                 "la risposta del gestore dell'identità non corrisponde alla richiesta partita da questo browser.",
                 "the identity provider's answer does not match the request this browser made.",

@@ -174,7 +174,33 @@ impl ClockView {
     }
 }
 
-fn date(d: jiff::civil::Date) -> String {
+/// The project's cost range, as the call page and the form's preview say it.
+pub(crate) fn cost_range(call: &Call, locale: Locale) -> Option<String> {
+    let m = |m: bandi_domain::money::Money| m.in_locale(locale);
+    match (call.min_cost, call.max_cost) {
+        (Some(a), Some(b)) => Some(format!("{} – {}", m(a), m(b))),
+        (Some(a), None) => Some(format!("≥ {}", m(a))),
+        (None, Some(b)) => Some(format!("≤ {}", m(b))),
+        (None, None) => None,
+    }
+}
+
+/// The kinds of body the call admits, in words.
+pub(crate) fn eligible_kinds(call: &Call, locale: Locale) -> String {
+    call.eligible_kinds
+        .iter()
+        .map(|k| {
+            if locale == Locale::En {
+                k.label_en()
+            } else {
+                k.label_it()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(crate) fn date(d: jiff::civil::Date) -> String {
     d.strftime("%d/%m/%Y").to_string()
 }
 
@@ -201,17 +227,6 @@ pub async fn show(
         0
     };
     let sep = if ctx.en() { "." } else { "," };
-    let kinds: Vec<&str> = call
-        .eligible_kinds
-        .iter()
-        .map(|k| if ctx.en() { k.label_en() } else { k.label_it() })
-        .collect();
-    let cost_range = match (call.min_cost, call.max_cost) {
-        (Some(a), Some(b)) => Some(format!("{} – {}", a.in_locale(locale), b.in_locale(locale))),
-        (Some(a), None) => Some(format!("≥ {}", a.in_locale(locale))),
-        (None, Some(b)) => Some(format!("≤ {}", b.in_locale(locale))),
-        (None, None) => None,
-    };
     let page = CallPage {
         l: ctx.layout(
             view.title.clone(),
@@ -221,12 +236,12 @@ pub async fn show(
         paragraphs: paragraphs(call, locale),
         rate: call.rate.to_string(),
         max_grant: call.max_grant.map(|m| m.in_locale(locale)),
-        cost_range,
+        cost_range: cost_range(call, locale),
         per_entity: match call.applications_per_entity {
             0 => ui.unlimited.to_string(),
             n => n.to_string(),
         },
-        eligible: kinds.join(", "),
+        eligible: eligible_kinds(call, locale),
         categories: call
             .categories
             .iter()

@@ -14,6 +14,7 @@ use super::account::{Peer, local_path, see_other, session_opened};
 use super::{Ctx, PageState};
 use crate::ApiError;
 use crate::auth::{cookie, random_token};
+use crate::identity::Answer;
 use crate::site::IdentityKind;
 
 /// The browser's side of a sign-in in progress.
@@ -109,18 +110,14 @@ async fn finish(
             "the identity provider cancelled or refused the sign-in.",
         ));
     }
-    // RFC 9207: a provider that names itself must be the one asked (no mix-up of providers).
-    if let (Some(iss), Some(p)) = (ctx.param("iss"), s.app.identity.get(kind))
-        && iss.trim_end_matches('/') != p.issuer.trim_end_matches('/')
-    {
-        return Err(refused(
-            "la risposta proviene da un gestore dell'identità diverso da quello scelto.",
-            "the answer comes from another identity provider than the one chosen.",
-        ));
-    }
     let state = ctx.param("state").unwrap_or("");
     let code = ctx.param("code").unwrap_or("");
-    let fiscal_code = s.app.identity.finish(kind, &flow, state, code).await?;
+    let answer = Answer {
+        state,
+        code,
+        iss: ctx.param("iss"),
+    };
+    let fiscal_code = s.app.identity.finish(kind, &flow, &answer).await?;
     let session = s
         .app
         .app

@@ -455,7 +455,7 @@ pub async fn propose(
 ) -> PageResult {
     require(&session, Role::Applicant)?;
     let entity = own_entity(&session, &ctx)?;
-    let pairs: Vec<(String, String)> = serde_urlencoded_pairs(&body);
+    let pairs: Vec<(String, String)> = form_pairs(&body);
     let get = |k: &str| {
         pairs
             .iter()
@@ -524,7 +524,7 @@ pub async fn propose(
 }
 
 /// A form body's pairs, repeated names kept (the levers' checkboxes).
-fn serde_urlencoded_pairs(body: &str) -> Vec<(String, String)> {
+fn form_pairs(body: &str) -> Vec<(String, String)> {
     form_urlencoded::parse(body.as_bytes())
         .into_owned()
         .take(100)

@@ -385,8 +385,8 @@ impl CallForm {
 }
 
 fn preview(call: &Call, locale: Locale) -> Preview {
+    use crate::pages::calls;
     let money = |m: Money| m.in_locale(locale);
-    let date = |d: jiff::civil::Date| d.strftime("%d/%m/%Y").to_string();
     Preview {
         title: call.title.get(locale).to_string(),
         opens: call.local_time(call.opens_at),
@@ -394,32 +394,16 @@ fn preview(call: &Call, locale: Locale) -> Preview {
         budget: money(call.budget),
         rate: call.rate.to_string(),
         max_grant: call.max_grant.map(money),
-        cost_range: match (call.min_cost, call.max_cost) {
-            (Some(a), Some(b)) => Some(format!("{} – {}", money(a), money(b))),
-            (Some(a), None) => Some(format!("≥ {}", money(a))),
-            (None, Some(b)) => Some(format!("≤ {}", money(b))),
-            (None, None) => None,
-        },
-        eligible: call
-            .eligible_kinds
-            .iter()
-            .map(|k| {
-                if locale == Locale::En {
-                    k.label_en()
-                } else {
-                    k.label_it()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(", "),
+        cost_range: calls::cost_range(call, locale),
+        eligible: calls::eligible_kinds(call, locale),
         categories: call
             .categories
             .iter()
             .map(|c| c.label.get(locale).to_string())
             .collect(),
-        completion_deadline: call.completion_deadline.map(date),
-        reporting_deadline: call.reporting_deadline.map(date),
-        paragraphs: crate::pages::calls::paragraphs(call, locale),
+        completion_deadline: call.completion_deadline.map(calls::date),
+        reporting_deadline: call.reporting_deadline.map(calls::date),
+        paragraphs: calls::paragraphs(call, locale),
     }
 }
 
