@@ -64,6 +64,9 @@ pub enum AppError {
     InvalidApplication(Vec<FieldError>),
     #[error("invalid call file: {0}")]
     InvalidCallFile(Box<CallFileError>),
+    /// A services catalogue file, with every problem found in it (in Italian).
+    #[error("invalid services catalogue: {}", .0.join(" "))]
+    InvalidCatalogue(Vec<String>),
     #[error("invalid account: {0}")]
     InvalidAccount(Box<AccountProblems>),
     #[error("attachment {attachment} refused: {problem:?}")]
@@ -173,6 +176,7 @@ impl AppError {
             AppError::OutsideWindow(OutsideWindow::Closed { .. }) => "call_closed",
             AppError::InvalidApplication(_) => "invalid_application",
             AppError::InvalidCallFile(_) => "invalid_call_file",
+            AppError::InvalidCatalogue(_) => "invalid_catalogue",
             AppError::InvalidAccount(_) => "invalid_account",
             AppError::InvalidDocument { problem, .. } => problem.code(),
             AppError::UnknownAttachment(_) => "unknown_attachment",
@@ -223,6 +227,7 @@ impl AppError {
             AppError::Throttled { .. } | AppError::TooManyInFlight => Kind::TooMany,
             AppError::InvalidApplication(_)
             | AppError::InvalidCallFile(_)
+            | AppError::InvalidCatalogue(_)
             | AppError::InvalidAccount(_)
             | AppError::InvalidDocument { .. } => Kind::Invalid,
             AppError::UnknownAttachment(_) => Kind::BadRequest,
@@ -539,6 +544,13 @@ impl AppError {
                 format!("«{d}» non è una data valida e futura (AAAA-MM-GG)."),
                 format!("«{d}» is not a valid date to come (YYYY-MM-DD)."),
             ),
+            AppError::InvalidCatalogue(problems) => Text::new(
+                format!("Catalogo dei servizi non valido: {}", problems.join(" ")),
+                format!(
+                    "Services catalogue not valid (problems in Italian): {}",
+                    problems.join(" ")
+                ),
+            ),
             AppError::InvalidKeyFile(why) => Text::new(
                 format!("File della chiave di firma non utilizzabile: {why}."),
                 format!("Signing key file not usable: {why}."),
@@ -707,6 +719,11 @@ mod tests {
             (
                 AppError::InvalidReceipt("changed".into()),
                 "invalid_receipt",
+                Kind::Invalid,
+            ),
+            (
+                AppError::InvalidCatalogue(vec!["Manca il fornitore.".into()]),
+                "invalid_catalogue",
                 Kind::Invalid,
             ),
             (

@@ -85,6 +85,10 @@ impl App {
             Content::Form(c) => c.validate(&call),
         }
         .map_err(AppError::InvalidApplication)?;
+        let problems = self.reference_problems(&application.content).await?;
+        if !problems.is_empty() {
+            return Err(AppError::InvalidApplication(problems));
+        }
         let accepted = self
             .intake()
             .submit(Submission {

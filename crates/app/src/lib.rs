@@ -27,6 +27,7 @@ pub mod practices;
 pub mod proofs;
 pub mod reports;
 pub mod review;
+pub mod services;
 pub mod sign_in;
 
 pub use error::{AppError, Kind};

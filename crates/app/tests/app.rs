@@ -20,6 +20,8 @@ mod proofs;
 mod reports;
 #[path = "app/review.rs"]
 mod review;
+#[path = "app/services.rs"]
+mod services;
 #[path = "app/sign_in.rs"]
 mod sign_in;
 #[path = "app/support.rs"]
@@ -57,6 +59,7 @@ on_both_backends!(
     accounts::accounts_and_their_refusals,
     accounts::fiscal_code_accounts_sign_in_with_spid_only,
     practices::practices_are_proposed_decided_and_reused,
+    services::catalogue_lines_and_cited_practices_are_checked_at_submission,
     sign_in::sign_in_throttles_without_locking_the_owner_out,
     sign_in::the_throttle_holds_across_nodes,
     review::reviews_decisions_and_the_waitlist,

@@ -13,9 +13,11 @@ use crate::money::Money;
 
 mod amounts;
 mod checks;
+mod references;
 
 use amounts::eligible_cost;
 pub use amounts::{Estimate, estimate};
+pub use references::check_references;
 
 /// The eligible cost of a content under a call's categories and caps, and the notices of
 /// what is not eligible: the rule of [`ApplicationContent::validate`], for a review's
@@ -23,7 +25,9 @@ pub use amounts::{Estimate, estimate};
 pub fn eligible_cost_of(content: &ApplicationContent, call: &Call) -> (Money, Vec<Notice>) {
     eligible_cost(content, call)
 }
-use checks::{check_attachments, check_indicators, check_text};
+use checks::{
+    check_attachments, check_indicators, check_practices, check_service_line, check_text,
+};
 
 pub const MAX_TITLE_CHARS: usize = 300;
 pub const MAX_SUMMARY_CHARS: usize = 20_000;
@@ -43,6 +47,10 @@ pub struct ApplicationContent {
     /// empty: contents without attachments keep the hash they always had.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<AttachedDocument>,
+    /// The good practices the project reuses, by their number on `/pratiche`, in the
+    /// applicant's order. Left out when empty, as the attachments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub practices: Vec<u64>,
 }
 
 /// A document attached to an application: which of the call's attachments it is, and the
@@ -58,7 +66,24 @@ pub struct BudgetLine {
     pub category: String,
     pub description: String,
     pub amount_cents: Money,
+    /// When the line buys a service of the regional catalogue. Left out when absent, so
+    /// that lines written by hand keep the hash they always had.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceLine>,
 }
+
+/// A budget line priced from the services catalogue: the line's amount is the quantity
+/// times the unit price, and the unit price is the catalogue's when the line is sent (the
+/// use case checks it against the catalogue; the domain checks the product).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceLine {
+    pub code: String,
+    pub quantity: u32,
+    pub unit_price_cents: Money,
+}
+
+/// The most practices an application cites.
+pub const MAX_PRACTICES: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -117,7 +142,7 @@ impl ApplicationContent {
             return (content, errors, line_index, dropped);
         };
         for key in obj.keys() {
-            if !["title", "summary", "lines", "indicators"].contains(&key.as_str()) {
+            if !["title", "summary", "lines", "indicators", "practices"].contains(&key.as_str()) {
                 errors.push(unknown_field(key));
             }
         }
@@ -180,6 +205,22 @@ impl ApplicationContent {
             }
             Some(Value::Null) | None => {}
             Some(_) => errors.push(wrong_type("indicators", "un oggetto", "an object")),
+        }
+        match obj.get("practices") {
+            Some(Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    match item.as_u64().filter(|n| (1..=i64::MAX as u64).contains(n)) {
+                        Some(n) => content.practices.push(n),
+                        None => errors.push(wrong_type(
+                            &format!("practices[{i}]"),
+                            "il numero di una buona pratica",
+                            "a good practice's number",
+                        )),
+                    }
+                }
+            }
+            Some(Value::Null) | None => {}
+            Some(_) => errors.push(wrong_type("practices", "un elenco", "an array")),
         }
         content.strip_format_chars();
         (content, errors, line_index, dropped)
@@ -250,7 +291,7 @@ fn read_line(i: usize, item: &Value, errors: &mut Vec<FieldError>) -> Option<Bud
     };
     let before = errors.len();
     for key in obj.keys() {
-        if !["category", "description", "amount_cents"].contains(&key.as_str()) {
+        if !["category", "description", "amount_cents", "service"].contains(&key.as_str()) {
             errors.push(unknown_field(&format!("{path}.{key}")));
         }
     }
@@ -304,6 +345,10 @@ fn read_line(i: usize, item: &Value, errors: &mut Vec<FieldError>) -> Option<Bud
             None
         }
     };
+    let service = match obj.get("service") {
+        Some(Value::Null) | None => None,
+        Some(v) => read_service(&format!("{path}.service"), v, errors),
+    };
     if errors.len() > before {
         return None;
     }
@@ -311,6 +356,86 @@ fn read_line(i: usize, item: &Value, errors: &mut Vec<FieldError>) -> Option<Bud
         category: category?,
         description: description?,
         amount_cents: amount?,
+        service,
+    })
+}
+
+/// `{"code": "LEP-IAAS-VM", "quantity": 12, "unit_price_cents": 8500}`.
+fn read_service(path: &str, v: &Value, errors: &mut Vec<FieldError>) -> Option<ServiceLine> {
+    let Some(obj) = v.as_object() else {
+        errors.push(wrong_type(path, "un oggetto", "an object"));
+        return None;
+    };
+    let before = errors.len();
+    for key in obj.keys() {
+        if !["code", "quantity", "unit_price_cents"].contains(&key.as_str()) {
+            errors.push(unknown_field(&format!("{path}.{key}")));
+        }
+    }
+    let code = match obj.get("code") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            errors.push(wrong_type(&format!("{path}.code"), "un testo", "a string"));
+            None
+        }
+        None => {
+            errors.push(required(&format!("{path}.code")));
+            None
+        }
+    };
+    let quantity = match obj.get("quantity") {
+        Some(Value::Number(n)) => match n.as_u64().and_then(|q| u32::try_from(q).ok()) {
+            Some(q) => Some(q),
+            None => {
+                errors.push(wrong_type(
+                    &format!("{path}.quantity"),
+                    "un numero intero positivo",
+                    "a positive whole number",
+                ));
+                None
+            }
+        },
+        Some(_) => {
+            errors.push(wrong_type(
+                &format!("{path}.quantity"),
+                "un numero intero positivo",
+                "a positive whole number",
+            ));
+            None
+        }
+        None => {
+            errors.push(required(&format!("{path}.quantity")));
+            None
+        }
+    };
+    let unit_price = match obj.get("unit_price_cents") {
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(c) => Some(Money::from_cents(c)),
+            None => {
+                errors.push(too_large(&format!("{path}.unit_price_cents")));
+                None
+            }
+        },
+        Some(_) => {
+            errors.push(wrong_type(
+                &format!("{path}.unit_price_cents"),
+                "un numero intero di centesimi",
+                "a whole number of cents",
+            ));
+            None
+        }
+        None => {
+            errors.push(required(&format!("{path}.unit_price_cents")));
+            None
+        }
+    };
+    if errors.len() > before {
+        return None;
+    }
+    Some(ServiceLine {
+        code: code?,
+        quantity: quantity?,
+        unit_price_cents: unit_price?,
     })
 }
 
@@ -382,7 +507,11 @@ fn validate(
         } else if amount > Money::MAX_AMOUNT {
             errors.push(too_large(&format!("{path}.amount_cents")));
         }
+        if let Some(service) = &line.service {
+            check_service_line(&mut errors, &path, service, amount);
+        }
     }
+    check_practices(&mut errors, &content.practices);
     check_indicators(&mut errors, &content, call);
     check_attachments(&mut errors, &content, call);
 

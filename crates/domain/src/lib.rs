@@ -25,4 +25,5 @@ pub mod registry;
 pub mod report;
 pub mod retry;
 pub mod review;
+pub mod service;
 pub mod text;

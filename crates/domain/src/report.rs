@@ -76,6 +76,7 @@ impl ReportContent {
                     category: e.category.clone(),
                     description: e.description.clone(),
                     amount_cents: e.amount_cents,
+                    service: None,
                 })
                 .collect(),
             ..ApplicationContent::default()

@@ -33,6 +33,7 @@ mod practices;
 mod proofs;
 mod reports;
 mod review;
+mod services;
 mod sign_in_flows;
 mod statistics;
 pub mod testing;
@@ -58,6 +59,7 @@ pub use reports::{
     AwardReporting, GrantRow, Payment, ReportChange, Reporting, StoredReport, report_document_code,
 };
 pub use review::{Applied, Moved, UnderReview};
+pub use services::CatalogueImport;
 pub use sign_in_flows::{SIGN_IN_FLOW_TTL, SignInFlow};
 pub use statistics::Indicators;
 pub use verify::VerifyReport;

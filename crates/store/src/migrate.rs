@@ -44,6 +44,7 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0013_password_resets.sql"),
     ),
     (14, include_str!("../migrations/sqlite/0014_practices.sql")),
+    (15, include_str!("../migrations/sqlite/0015_services.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -87,6 +88,7 @@ const POSTGRES: &[(i64, &str)] = &[
         14,
         include_str!("../migrations/postgres/0014_practices.sql"),
     ),
+    (15, include_str!("../migrations/postgres/0015_services.sql")),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<usize> {

@@ -243,6 +243,45 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// The published practices that `entity` said it reuses, by number: those its
+    /// applications can cite.
+    pub async fn practices_reused_by(&self, entity: &str) -> Result<Vec<StoredPractice>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SELECT} WHERE p.status = 'published' AND p.n IN \
+             (SELECT practice_n FROM practice_reuses WHERE entity_code = $1) ORDER BY p.n"
+        )))
+        .bind(entity)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(practice_from_row).collect()
+    }
+
+    /// Which of `numbers` are published practices.
+    pub async fn published_among(&self, numbers: &[u64]) -> Result<Vec<u64>> {
+        let numbers: Vec<i64> = numbers
+            .iter()
+            .filter_map(|n| i64::try_from(*n).ok())
+            .take(100)
+            .collect();
+        if numbers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (1..=numbers.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT n FROM practices WHERE status = 'published' AND n IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
+        for n in &numbers {
+            q = q.bind(*n);
+        }
+        Ok(q.fetch_all(self.pool())
+            .await?
+            .into_iter()
+            .map(|n| n as u64)
+            .collect())
+    }
+
     /// The authorities that reuse practice `n`: `(code, name)`, by name.
     pub async fn practice_reusers(&self, n: i64) -> Result<Vec<(String, String)>> {
         Ok(sqlx::query_as(

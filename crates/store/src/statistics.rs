@@ -15,6 +15,17 @@ impl Store {
     /// The indicators promised by the applications admitted (or later revoked), in protocol
     /// order: `(seq, indicators)`, the same applications as [`Store::grants`].
     pub async fn promised_indicators(&self, call: &str) -> Result<Vec<(u64, Indicators)>> {
+        Ok(self
+            .admitted_contents(call)
+            .await?
+            .into_iter()
+            .map(|(seq, c)| (seq, c.indicators))
+            .collect())
+    }
+
+    /// The contents of the applications admitted (or later revoked), in protocol order, as
+    /// sent: what the statistics read the catalogue's lines and the promises from.
+    pub async fn admitted_contents(&self, call: &str) -> Result<Vec<(u64, ApplicationContent)>> {
         let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT seq, content FROM applications \
              WHERE call_code = $1 AND review_state IN ('admitted', 'revoked') ORDER BY seq",
@@ -26,7 +37,7 @@ impl Store {
             .map(|(seq, content)| {
                 let content: ApplicationContent = serde_json::from_str(&content)
                     .map_err(|e| StoreError::Corrupt(format!("application {call}/{seq}: {e}")))?;
-                Ok((seq as u64, content.indicators))
+                Ok((seq as u64, content))
             })
             .collect()
     }

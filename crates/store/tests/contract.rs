@@ -20,6 +20,8 @@ mod nodes;
 mod practices;
 #[path = "contract/registry.rs"]
 mod registry;
+#[path = "contract/services.rs"]
+mod services;
 #[path = "contract/support.rs"]
 mod support;
 #[path = "contract/tamper.rs"]
@@ -87,5 +89,6 @@ contract!(
     accounts::sign_in_attempts_are_counted_exactly,
     accounts::fiscal_codes_and_sign_in_flows,
     practices::practices_are_found_in_italian_moderated_and_reused,
+    services::the_catalogue_is_imported_whole_and_withdrawn_services_stay_known,
     documents::documents_belong_to_drafts_until_sealed,
 );

@@ -1,8 +1,88 @@
 //! The checks of an application's indicators, attachments and texts against the call.
 
-use super::{ApplicationContent, IndicatorValue, MAX_INDICATOR_TEXT_CHARS, required, wrong_type};
+use super::{
+    ApplicationContent, IndicatorValue, MAX_INDICATOR_TEXT_CHARS, MAX_PRACTICES, ServiceLine,
+    required, wrong_type,
+};
 use crate::call::{Call, IndicatorKind};
-use crate::i18n::FieldError;
+use crate::i18n::{FieldError, Locale};
+use crate::money::Money;
+use crate::service::MAX_QUANTITY;
+
+/// A line from the catalogue: a quantity of at least one, and an amount that is the
+/// quantity times the unit price, to the cent.
+pub(super) fn check_service_line(
+    errors: &mut Vec<FieldError>,
+    path: &str,
+    service: &ServiceLine,
+    amount: Money,
+) {
+    if service.quantity == 0 || service.quantity > MAX_QUANTITY {
+        errors.push(FieldError::new(
+            format!("{path}.service.quantity"),
+            "quantity_out_of_range",
+            format!("La quantità va da 1 a {MAX_QUANTITY}."),
+            format!("The quantity goes from 1 to {MAX_QUANTITY}."),
+        ));
+        return;
+    }
+    if !service.unit_price_cents.is_positive() {
+        errors.push(FieldError::new(
+            format!("{path}.service.unit_price_cents"),
+            "amount_not_positive",
+            "Il prezzo unitario deve essere maggiore di zero.",
+            "The unit price must be greater than zero.",
+        ));
+        return;
+    }
+    let expected = service
+        .unit_price_cents
+        .cents()
+        .checked_mul(i64::from(service.quantity))
+        .map(Money::from_cents);
+    if expected != Some(amount) {
+        let (it, en) = match expected {
+            Some(m) => (m.to_string(), m.in_locale(Locale::En)),
+            None => ("—".into(), "—".into()),
+        };
+        errors.push(FieldError::new(
+            format!("{path}.amount_cents"),
+            "service_amount",
+            format!(
+                "Per una voce del catalogo l'importo è quantità × prezzo unitario: {} × {} = {it}.",
+                service.quantity, service.unit_price_cents
+            ),
+            format!(
+                "For a catalogue line the amount is quantity × unit price: {} × {} = {en}.",
+                service.quantity,
+                service.unit_price_cents.in_locale(Locale::En)
+            ),
+        ));
+    }
+}
+
+/// The practices cited: each once, at most [`MAX_PRACTICES`]. Whether each is published is
+/// for the use case, which can read them.
+pub(super) fn check_practices(errors: &mut Vec<FieldError>, practices: &[u64]) {
+    if practices.len() > MAX_PRACTICES {
+        errors.push(FieldError::new(
+            "practices",
+            "too_many",
+            format!("Al massimo {MAX_PRACTICES} buone pratiche citate."),
+            format!("At most {MAX_PRACTICES} good practices cited."),
+        ));
+    }
+    for (i, n) in practices.iter().enumerate() {
+        if practices[..i].contains(n) {
+            errors.push(FieldError::new(
+                format!("practices[{i}]"),
+                "duplicate",
+                format!("La buona pratica n. {n} è citata due volte."),
+                format!("Good practice no. {n} is cited twice."),
+            ));
+        }
+    }
+}
 
 pub(super) fn check_indicators(
     errors: &mut Vec<FieldError>,

@@ -301,21 +301,25 @@ fn the_estimate_of_an_unfinished_form_uses_the_rules_of_the_submission() {
                 category: "technology".into(),
                 description: String::new(),
                 amount_cents: Money::from_euros(80_000),
+                service: None,
             },
             BudgetLine {
                 category: "nope".into(),
                 description: String::new(),
                 amount_cents: Money::from_euros(5),
+                service: None,
             },
             BudgetLine {
                 category: "training".into(),
                 description: String::new(),
                 amount_cents: Money::ZERO,
+                service: None,
             },
             BudgetLine {
                 category: "devices".into(),
                 description: String::new(),
                 amount_cents: Money::from_euros(30_000),
+                service: None,
             },
         ],
         ..ApplicationContent::default()
@@ -361,6 +365,7 @@ fn notices_of_the_estimate_name_the_lines_as_given() {
         category: category.into(),
         description: String::new(),
         amount_cents: Money::from_euros(euros),
+        service: None,
     };
     let content = ApplicationContent {
         lines: vec![line("nope", 1), line("technology", 10), line("planning", 5)],
@@ -443,4 +448,102 @@ mod properties {
             }
         }
     }
+}
+
+#[test]
+fn a_catalogue_line_is_quantity_times_unit_price_and_hashed_with_it() {
+    let line = |amount: i64, quantity: i64| {
+        json!([{"category": "technology", "description": "VM", "amount_cents": amount,
+            "service": {"code": "LEP-IAAS-VM", "quantity": quantity, "unit_price_cents": 8_500}}])
+    };
+    let v = parse_and_validate(&body(line(102_000, 12)), &call()).unwrap();
+    let service = v.content.lines[0].service.as_ref().unwrap();
+    assert_eq!(
+        (service.code.as_str(), service.quantity),
+        ("LEP-IAAS-VM", 12)
+    );
+    assert!(
+        v.content
+            .canonical_json()
+            .contains(r#""service":{"code":"LEP-IAAS-VM","quantity":12,"unit_price_cents":8500}"#)
+    );
+    let by_hand = parse_and_validate(
+        &body(json!([{"category": "technology", "description": "VM", "amount_cents": 102_000}])),
+        &call(),
+    )
+    .unwrap();
+    assert_ne!(v.content.sha256_hex(), by_hand.content.sha256_hex());
+
+    let e = parse_and_validate(&body(line(100_000, 12)), &call()).unwrap_err();
+    assert_eq!(
+        codes(&e),
+        vec![("lines[0].amount_cents".into(), "service_amount")]
+    );
+    assert!(
+        e[0].message(Locale::It)
+            .contains("12 × 85,00 € = 1.020,00 €"),
+        "{}",
+        e[0].message(Locale::It)
+    );
+    let e = parse_and_validate(&body(line(0, 0)), &call()).unwrap_err();
+    assert!(codes(&e).contains(&("lines[0].service.quantity".into(), "quantity_out_of_range")));
+}
+
+#[test]
+fn a_catalogue_line_of_the_wrong_shape_is_named_field_by_field() {
+    let e = parse_and_validate(
+        &body(json!([{"category": "technology", "amount_cents": 8_500,
+            "service": {"code": 3, "quantity": -1, "price": 1}}])),
+        &call(),
+    )
+    .unwrap_err();
+    let got = codes(&e);
+    for want in [
+        ("lines[0].service.code", "wrong_type"),
+        ("lines[0].service.quantity", "wrong_type"),
+        ("lines[0].service.price", "unknown_field"),
+        ("lines[0].service.unit_price_cents", "required"),
+    ] {
+        assert!(
+            got.contains(&(want.0.into(), want.1)),
+            "{want:?} in {got:?}"
+        );
+    }
+    let e = parse_and_validate(
+        &body(json!([{"category": "technology", "amount_cents": 8_500, "service": "LEP"}])),
+        &call(),
+    )
+    .unwrap_err();
+    assert!(codes(&e).contains(&("lines[0].service".into(), "wrong_type")));
+}
+
+#[test]
+fn practices_are_cited_once_each_and_hashed() {
+    let mut b = body(json!([{"category": "technology", "amount_cents": 7_500_000}]));
+    b["practices"] = json!([3, 1]);
+    let v = parse_and_validate(&b, &call()).unwrap();
+    assert_eq!(v.content.practices, vec![3, 1]);
+    assert!(
+        v.content
+            .canonical_json()
+            .ends_with(r#""practices":[3,1]}"#)
+    );
+
+    b["practices"] = json!([3, 3, 0, "4", -2]);
+    let e = parse_and_validate(&b, &call()).unwrap_err();
+    assert_eq!(
+        codes(&e),
+        vec![
+            ("practices[2]".into(), "wrong_type"),
+            ("practices[3]".into(), "wrong_type"),
+            ("practices[4]".into(), "wrong_type"),
+            ("practices[1]".into(), "duplicate"),
+        ]
+    );
+    b["practices"] = json!((1..=21).collect::<Vec<u64>>());
+    let e = parse_and_validate(&b, &call()).unwrap_err();
+    assert_eq!(codes(&e), vec![("practices".into(), "too_many")]);
+    b["practices"] = json!({"n": 1});
+    let e = parse_and_validate(&b, &call()).unwrap_err();
+    assert_eq!(codes(&e), vec![("practices".into(), "wrong_type")]);
 }

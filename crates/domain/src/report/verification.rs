@@ -323,6 +323,7 @@ pub fn final_grant(
                 category: e.category.clone(),
                 description: String::new(),
                 amount_cents: *a,
+                service: None,
             })
             .collect(),
         ..ApplicationContent::default()

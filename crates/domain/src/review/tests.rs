@@ -21,12 +21,14 @@ fn content(lines: &[(&str, i64)]) -> ApplicationContent {
                 category: c.to_string(),
                 description: String::new(),
                 amount_cents: Money::from_euros(*e),
+                service: None,
             })
             .collect(),
         indicators: [("staff_total".to_string(), IndicatorValue::Integer(10))]
             .into_iter()
             .collect(),
         attachments: vec![],
+        practices: vec![],
     }
 }
 
