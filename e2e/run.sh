@@ -45,6 +45,8 @@ sed -e '0,/^code = .*/s//code = "er-2020-smart-working-prova"/' \
     -e 's/^title = "/title = "Prova: /' calls/er-2020-smart-working.toml >"$tmp/future.toml"
 future=$(run calls import "$tmp/future.toml" --opens-at "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)" | tail -n 1)
 token=$(run tokens issue --entity 039007 | tail -n 1)
+# The services catalogue the demo ships (example prices), for the form's catalogue lines.
+run services import data/demo-services.toml >/dev/null
 
 # The reserved area: accounts (the password on standard input, never on the command line)
 # and a call whose click day comes while the tests run: a draft first, then the submission.

@@ -8,12 +8,14 @@ use bandi_domain::account::Role;
 use bandi_domain::call::Call;
 use bandi_domain::instant::truncate_to_micros;
 use bandi_domain::registry::parse_registry;
+use bandi_domain::service::Catalogue;
 use jiff::Timestamp;
 
 const CALL: &str = include_str!("../../../calls/er-2020-smart-working.toml");
 const COMUNI: &str = include_str!("../../../data/istat-comuni.csv");
 const UNIONI: &str = include_str!("../../../data/er-unioni.csv");
 const PRACTICES: &str = include_str!("../../../data/demo-practices.toml");
+const SERVICES: &str = include_str!("../../../data/demo-services.toml");
 
 /// The example practices' file.
 #[derive(serde::Deserialize)]
@@ -28,15 +30,19 @@ struct DemoPractice {
     content: bandi_domain::practice::PracticeContent,
 }
 
-/// The example practices, published at once and marked as examples on their pages.
-async fn seed_practices(app: &App) -> anyhow::Result<usize> {
+/// The example practices, published at once and marked as examples on their pages: their
+/// numbers and authorities.
+async fn seed_practices(app: &App) -> anyhow::Result<Vec<(i64, String)>> {
     let file: DemoPractices = toml::from_str(PRACTICES).context("the demo practices")?;
+    let mut seeded = Vec::new();
     for p in &file.practice {
-        app.propose_practice(&Actor::Operator, &p.entity, p.content.clone(), true)
+        let n = app
+            .propose_practice(&Actor::Operator, &p.entity, p.content.clone(), true)
             .await
             .map_err(crate::refused)?;
+        seeded.push((n, p.entity.clone()));
     }
-    Ok(file.practice.len())
+    Ok(seeded)
 }
 
 /// Who gets a demo token: Cervia, Bologna, the Distretto Ceramico and the Circondario Imolese.
@@ -93,27 +99,44 @@ const REVIEW_APPLICATIONS: usize = 55;
 const BOLOGNA_AT: usize = 34;
 
 /// The body of an application for a project of `euros`: start-up 20%, training 30%,
-/// technology 50%.
-fn project(name: &str, euros: i64) -> serde_json::Value {
+/// technology 50%, of which `desktops` virtual desktops for a year from the catalogue, and
+/// the practices it cites.
+fn project(
+    name: &str,
+    euros: i64,
+    catalogue: &Catalogue,
+    desktops: u32,
+    practices: &[i64],
+) -> anyhow::Result<serde_json::Value> {
     let cents = euros * 100;
     let planning = cents / 5;
     let training = cents * 3 / 10;
-    serde_json::json!({
+    let vdi = catalogue
+        .service("LEP-VDI")
+        .context("the demo catalogue has LEP-VDI")?;
+    let months = desktops * 12;
+    let vdi_cents = vdi.price_of(months).context("a year of desktops")?.cents();
+    Ok(serde_json::json!({
         "title": format!("Smart working: {name}"),
         "summary": "Avvio e gestione del cambiamento; piano di formazione per dipendenti e dirigenti; roadmap tecnologica con servizi cloud nei datacenter Lepida.",
         "lines": [
             {"category": "planning", "description": "Progettazione e avvio", "amount_cents": planning},
             {"category": "training", "description": "Formazione di dipendenti e dirigenti", "amount_cents": training},
-            {"category": "technology", "description": "Cloud Lepida e strumenti di collaborazione", "amount_cents": cents - planning - training},
+            {"category": "technology", "description": vdi.line_description(months, bandi_domain::i18n::Locale::It), "amount_cents": vdi_cents,
+             "service": {"code": vdi.code, "quantity": months, "unit_price_cents": vdi.unit_price.cents()}},
+            {"category": "technology", "description": "Cloud Lepida e strumenti di collaborazione", "amount_cents": cents - planning - training - vdi_cents},
         ],
-        "indicators": {"staff_total": 40 + euros / 1000, "agile_workers_before": 2, "agile_workers_target": 20 + euros / 5000}
-    })
+        "indicators": {"staff_total": 40 + euros / 1000, "agile_workers_before": 2, "agile_workers_target": 20 + euros / 5000, "people_to_train": 10 + euros / 3000},
+        "practices": practices,
+    }))
 }
 
 /// The review's demo call and its applications, once.
 async fn seed_review_call(
     app: &App,
     entities: &[bandi_domain::entity::Entity],
+    catalogue: &Catalogue,
+    practices: &[(i64, String)],
 ) -> anyhow::Result<()> {
     let operator = Actor::Operator;
     let mut call = Call::from_toml(CALL).context("the shipped call file")?;
@@ -151,15 +174,33 @@ async fn seed_review_call(
         }
         order.push((e.code.to_string(), e.name.clone(), SIZES[i % SIZES.len()]));
     }
-    for (code, name, euros) in &order {
+    for (i, (code, name, euros)) in order.iter().enumerate() {
         let entity = bandi_domain::entity::EntityCode::parse(code).map_err(anyhow::Error::msg)?;
+        // One in three reuses an example practice of another authority, and cites it.
+        let mut cited = Vec::new();
+        if i % 3 == 0
+            && let Some((n, _)) = practices
+                .iter()
+                .cycle()
+                .skip(i / 3)
+                .take(practices.len())
+                .find(|(_, owner)| owner != code)
+        {
+            app.reuse_practice(&Actor::Operator, *n, code)
+                .await
+                .map_err(crate::refused)?;
+            cited.push(*n);
+        }
+        let desktops = 5 + (*euros / 10_000) as u32;
         app.submit(
             &Actor::Entity(code.clone()),
             bandi_app::intake::Submit {
                 call: call.code.clone(),
                 entity,
                 idempotency_key: None,
-                content: bandi_app::intake::Content::Json(project(name, *euros)),
+                content: bandi_app::intake::Content::Json(project(
+                    name, *euros, catalogue, desktops, &cited,
+                )?),
             },
         )
         .await
@@ -421,8 +462,16 @@ pub async fn seed(app: &App, opens_in_minutes: i64, listen: SocketAddr) -> anyho
         // Before the review call's applications: its intake's writer and checkpointer then
         // keep SQLite busy for a moment, and nothing needs to wait on them here.
         let practices = seed_practices(app).await?;
-        seed_review_call(app, &entities).await?;
-        println!("Seeded {practices} example practices (written for the demo) at /pratiche.");
+        let (catalogue, _) = app
+            .import_catalogue_file(&operator, SERVICES)
+            .await
+            .map_err(crate::refused)?;
+        seed_review_call(app, &entities, &catalogue, &practices).await?;
+        println!(
+            "Seeded {} example practices (written for the demo) at /pratiche, and a services catalogue of {} services (example prices) at /servizi.",
+            practices.len(),
+            catalogue.services.len()
+        );
         println!(
             "Seeded {} entities of Emilia-Romagna and the 2020 smart-working call.",
             entities.len()

@@ -71,6 +71,9 @@ enum Command {
     /// API tokens.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// The services catalogue of the region's in-house provider.
+    #[command(subcommand)]
+    Services(ServicesCommand),
     /// Serve the API (several processes may serve one PostgreSQL database).
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -251,6 +254,13 @@ enum EntitiesCommand {
         #[arg(long)]
         region: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum ServicesCommand {
+    /// Replace the catalogue with a TOML file (services left out are withdrawn); prints
+    /// what changed.
+    Import { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -495,6 +505,23 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
             let date = act_date.unwrap_or_else(today);
             decisions::publish_list(&app, &code, &act, &date, act_file.as_deref(), &as_email)
                 .await?
+        }
+        Command::Services(ServicesCommand::Import { file }) => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let (catalogue, o) = app
+                .import_catalogue_file(&operator, &text)
+                .await
+                .map_err(refused)?;
+            println!(
+                "{}: {} services ({} added, {} changed, {} unchanged, {} withdrawn)",
+                catalogue.provider,
+                catalogue.services.len(),
+                o.added,
+                o.changed,
+                o.unchanged,
+                o.withdrawn
+            );
         }
         Command::Review(command) => decisions::review(&app, command).await?,
         Command::Reports(command) => awards::reports(&app, command).await?,

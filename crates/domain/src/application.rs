@@ -17,7 +17,7 @@ mod references;
 
 use amounts::eligible_cost;
 pub use amounts::{Estimate, estimate};
-pub use references::check_references;
+pub use references::{check_references, unknown_service};
 
 /// The eligible cost of a content under a call's categories and caps, and the notices of
 /// what is not eligible: the rule of [`ApplicationContent::validate`], for a review's

@@ -12,17 +12,6 @@ use crate::{Result, Store, StoreError};
 pub type Indicators = BTreeMap<String, IndicatorValue>;
 
 impl Store {
-    /// The indicators promised by the applications admitted (or later revoked), in protocol
-    /// order: `(seq, indicators)`, the same applications as [`Store::grants`].
-    pub async fn promised_indicators(&self, call: &str) -> Result<Vec<(u64, Indicators)>> {
-        Ok(self
-            .admitted_contents(call)
-            .await?
-            .into_iter()
-            .map(|(seq, c)| (seq, c.indicators))
-            .collect())
-    }
-
     /// The contents of the applications admitted (or later revoked), in protocol order, as
     /// sent: what the statistics read the catalogue's lines and the promises from.
     pub async fn admitted_contents(&self, call: &str) -> Result<Vec<(u64, ApplicationContent)>> {

@@ -87,10 +87,21 @@ fn document_without_proofs() -> Value {
                             "properties": {
                                 "category": {"type": "string"},
                                 "description": {"type": "string"},
-                                "amount_cents": {"type": "integer", "minimum": 1}
+                                "amount_cents": {"type": "integer", "minimum": 1},
+                                "service": {
+                                    "type": "object", "additionalProperties": false,
+                                    "description": "A line bought from the services catalogue (GET /api/v1/services): amount_cents must be quantity × unit_price_cents, at the catalogue's current price.",
+                                    "required": ["code", "quantity", "unit_price_cents"],
+                                    "properties": {
+                                        "code": {"type": "string"},
+                                        "quantity": {"type": "integer", "minimum": 1, "maximum": 1000000},
+                                        "unit_price_cents": {"type": "integer", "minimum": 1}
+                                    }
+                                }
                             }
                         }},
-                        "indicators": {"type": "object", "additionalProperties": {"type": ["integer", "string"]}}
+                        "indicators": {"type": "object", "additionalProperties": {"type": ["integer", "string"]}},
+                        "practices": {"type": "array", "maxItems": 20, "uniqueItems": true, "description": "Numbers of published good practices (/pratiche) the project reuses.", "items": {"type": "integer", "minimum": 1}}
                     }
                 },
                 "Act": {
@@ -347,6 +358,23 @@ fn grant_paths() -> Value {
                 }}}},
                 "404": {"description": "unknown call", "content": {"application/json": {"schema": error}}}
             }
+        }},
+        "/services": {"get": {
+            "summary": "The services catalogue of the region's in-house provider: what a budget line's service names", "x-summary-it": "Il catalogo dei servizi della società in-house della Regione: ciò che il servizio di una voce di spesa indica",
+            "responses": {"200": {"description": "{provider, services}; provider null before any catalogue is imported", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["provider", "services"],
+                "properties": {
+                    "provider": {"type": ["string", "null"]},
+                    "services": {"type": "array", "items": {"type": "object", "required": ["code", "kind", "name", "unit", "unit_price_cents"], "properties": {
+                        "code": {"type": "string"},
+                        "kind": {"type": "string", "enum": ["cloud_hosting", "virtual_desktop", "collaboration", "connectivity", "training"]},
+                        "name": {"type": "object", "properties": {"it": {"type": "string"}, "en": {"type": "string"}}},
+                        "unit": {"type": "object", "properties": {"it": {"type": "string"}, "en": {"type": "string"}}},
+                        "unit_price_cents": {"type": "integer"},
+                        "description": {"type": "object", "properties": {"it": {"type": "string"}, "en": {"type": "string"}}}
+                    }}}
+                }
+            }}}}}
         }},
         "/grants": {"get": {
             "summary": "Every call's grants", "x-summary-it": "I contributi di tutti i bandi",

@@ -6,6 +6,16 @@ use super::{ApplicationContent, FieldError};
 use crate::i18n::Locale;
 use crate::service::Catalogue;
 
+/// A line names a service the catalogue does not have (any more).
+pub fn unknown_service(field: &str, code: &str) -> FieldError {
+    FieldError::new(
+        field,
+        "unknown_service",
+        format!("Il servizio «{code}» non è nel catalogo: togliere la voce o sceglierne un altro."),
+        format!("Service «{code}» is not in the catalogue: remove the line or choose another."),
+    )
+}
+
 /// Each catalogue line names a service of `catalogue` at its current unit price; each
 /// practice cited is among `published`.
 pub fn check_references(
@@ -20,18 +30,7 @@ pub fn check_references(
         };
         let path = format!("lines[{i}].service");
         match catalogue.and_then(|c| c.service(&bought.code)) {
-            None => errors.push(FieldError::new(
-                format!("{path}.code"),
-                "unknown_service",
-                format!(
-                    "Il servizio «{}» non è nel catalogo: togliere la voce o sceglierne un altro.",
-                    bought.code
-                ),
-                format!(
-                    "Service «{}» is not in the catalogue: remove the line or choose another.",
-                    bought.code
-                ),
-            )),
+            None => errors.push(unknown_service(&format!("{path}.code"), &bought.code)),
             Some(s) if s.unit_price != bought.unit_price_cents => errors.push(FieldError::new(
                 format!("{path}.unit_price_cents"),
                 "service_price_changed",

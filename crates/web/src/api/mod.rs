@@ -13,6 +13,7 @@ mod grants;
 mod ledger;
 mod proofs;
 mod review;
+mod services;
 
 pub fn routes() -> Router<SharedState> {
     Router::new()
@@ -43,6 +44,7 @@ pub fn routes() -> Router<SharedState> {
         // The grants as open data (issue 12).
         .route("/calls/{code}/grants", get(grants::call))
         .route("/grants", get(grants::all))
+        .route("/services", get(services::catalogue))
         .route("/applications/{id}", get(applications::show))
         .route("/ledger", get(ledger::page))
         .route("/ledger/head", get(proofs::head))

@@ -45,6 +45,7 @@ mod markdown;
 mod open_data;
 mod password;
 mod practices;
+mod services;
 // The transparency page, the open data and the statistics of a call (issue 12).
 mod charts;
 mod statistics;
@@ -206,6 +207,13 @@ pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
         .route(
             "/area-riservata/pratiche",
             get(practices::own).post(practices::propose),
+        )
+        .route("/servizi", get(services::catalogue))
+        .route("/impatto", get(statistics::impact::show))
+        .route("/impatto/{table}", get(statistics::impact::table_csv))
+        .route(
+            "/amministrazione/servizi",
+            get(services::admin).post(services::import),
         )
         .route("/amministrazione/pratiche", get(practices::to_decide))
         .route("/amministrazione/pratiche/{n}", post(practices::decide))

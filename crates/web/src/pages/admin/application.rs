@@ -24,6 +24,7 @@ use crate::pages::account::{PageResult, Signed, check_csrf, require_official, se
 use crate::pages::applicant::{DocumentView, status_class};
 use crate::pages::calls::{CallView, precise_local};
 use crate::pages::i18n::{kind_label, status_label};
+use crate::pages::services::{CitedPractice, bought_words, cited_practices};
 use crate::pages::{Ctx, Layout, Nav, PageState, encode, render};
 
 pub(crate) struct LineView {
@@ -37,6 +38,8 @@ pub(crate) struct LineView {
     pub admitted: Option<String>,
     /// The index of the line in the form's names (`cut-N`, `why-N`).
     pub why: usize,
+    /// What a catalogue line bought.
+    pub bought: Option<String>,
 }
 
 pub(crate) struct CheckView {
@@ -86,6 +89,8 @@ struct ApplicationPage {
     title: String,
     summary: Vec<String>,
     lines: Vec<LineView>,
+    /// The good practices the application says it reuses: the call's «riuso» flag.
+    practices: Vec<CitedPractice>,
     indicators: Vec<(String, String)>,
     documents: Vec<(String, DocumentView)>,
     total: String,
@@ -185,6 +190,7 @@ async fn page(
                 .map(|c| c.label.get(locale).to_string())
                 .unwrap_or_else(|| l.category.clone()),
             description: l.description.clone(),
+            bought: bought_words(l, locale),
             amount: amount(l.amount_cents, ctx),
             admitted: (now.amount_cents != l.amount_cents).then(|| amount(now.amount_cents, ctx)),
             amount_plain: now
@@ -194,6 +200,7 @@ async fn page(
                 .to_string(),
         })
         .collect();
+    let practices = cited_practices(s, &content.practices).await?;
     let indicators = call
         .indicators
         .iter()
@@ -330,6 +337,7 @@ async fn page(
             .filter(|p| !p.is_empty())
             .collect(),
         lines,
+        practices,
         indicators,
         documents,
         total: amount(r.total_cost_cents, ctx),

@@ -240,6 +240,7 @@ pub async fn dashboard(
         .map(NoticeView::of)
         .collect();
     let mut options = Vec::new();
+    let catalogue = s.app.app.catalogue().await?;
     for c in &calls {
         let call = &c.call;
         let state = call.state_at(now);
@@ -288,7 +289,7 @@ pub async fn dashboard(
                         sha256: d.sha256.clone(),
                     })
                     .collect();
-                let checked = input.check(call, &attached);
+                let checked = input.check(call, &attached, catalogue.as_ref());
                 DraftState {
                     complete: checked.valid.is_some(),
                     missing: missing_words(checked.errors.len(), locale),

@@ -11,7 +11,8 @@ use bandi_domain::application::AttachedDocument;
 use bandi_domain::call::CallState;
 use bandi_domain::entity::Entity;
 use bandi_domain::i18n::FieldError;
-use bandi_store::{DocumentInfo, Role, Session, StoredCall};
+use bandi_domain::service::{Catalogue, ServiceKind};
+use bandi_store::{DocumentInfo, Role, Session, StoredCall, StoredPractice};
 
 use super::documents::DocumentView;
 use super::*;
@@ -19,7 +20,9 @@ use crate::ApiError;
 use crate::auth::random_token;
 use crate::pages::account::{PageResult, Signed, check_csrf, require, see_other};
 use crate::pages::calls::ClockView;
-use crate::pages::form::{ErrorLink, FormInput, FormView, error_links, missing_words, notice_text};
+use crate::pages::form::{
+    ErrorLink, FieldView, FormInput, FormView, NotAdded, error_links, missing_words, notice_text,
+};
 use crate::pages::i18n::state_label;
 use crate::pages::{Crumb, Ctx, Layout, Nav, PageState, encode, render};
 
@@ -76,6 +79,29 @@ struct FormPage {
     events_href: String,
     call_code: String,
     made: usize,
+    /// The catalogue's services, by kind, to add a row from; empty without a catalogue.
+    services: Vec<ServiceGroup>,
+    provider: String,
+    add_service: FieldView,
+    add_quantity: FieldView,
+    add_category: FieldView,
+    /// The practices the entity can cite, ticked when the draft cites them.
+    practices: Vec<PracticeOption>,
+    practices_error: Option<String>,
+}
+
+/// Services of one kind, an `<optgroup>`.
+pub(crate) struct ServiceGroup {
+    pub label: String,
+    pub options: Vec<CategoryOption>,
+}
+
+pub(crate) struct PracticeOption {
+    pub n: u64,
+    pub title: String,
+    pub entity: String,
+    pub href: String,
+    pub checked: bool,
 }
 
 /// One of the call's attachments on the form: its file control and the document kept.
@@ -96,11 +122,18 @@ pub(super) struct FormCtx<'a> {
     pub stored: &'a StoredCall,
     /// The draft's documents.
     pub documents: Vec<DocumentInfo>,
-    /// Files of this request that were refused, each next to its control.
+    /// Files of this request that were refused, and what the submission found that the
+    /// form's check cannot see (the catalogue, the practices), each next to its control.
     pub upload_errors: Vec<FieldError>,
     /// The entity's applications to this call when the page is made: one more, seen on the
     /// live statuses, is a submission from another tab or person.
     pub made: usize,
+    /// The services catalogue, to add rows from and price them.
+    pub catalogue: Option<Catalogue>,
+    /// The published practices the entity said it reuses: those it can cite.
+    pub reusable: Vec<StoredPractice>,
+    /// Why the last «add from the catalogue» did not add a row, and what was chosen in it.
+    pub not_added: Option<Box<NotAdded>>,
 }
 
 impl<'a> FormCtx<'a> {
@@ -133,6 +166,13 @@ impl<'a> FormCtx<'a> {
             documents,
             upload_errors: Vec::new(),
             made,
+            catalogue: s.app.app.catalogue().await?,
+            reusable: s
+                .app
+                .store()
+                .practices_reused_by(entity.code.as_str())
+                .await?,
+            not_added: None,
         })
     }
 
@@ -159,7 +199,7 @@ impl<'a> FormCtx<'a> {
     ) -> Result<Response, ApiError> {
         let call = &self.stored.call;
         let locale = self.ctx.locale;
-        let result = input.check(call, &self.attached());
+        let result = input.check(call, &self.attached(), self.catalogue.as_ref());
         let mut errors = match (&result.valid, checked) {
             (None, true) => result.errors.clone(),
             _ => Vec::new(),
@@ -244,7 +284,14 @@ impl<'a> FormCtx<'a> {
                     },
                 })
                 .collect(),
-            f: FormView::new(input, call, &errors, notices, locale),
+            f: FormView::new(
+                input,
+                call,
+                &errors,
+                notices,
+                self.catalogue.as_ref(),
+                locale,
+            ),
             alert,
             total: result.total.in_locale(locale),
             eligible: counted.then(|| result.estimate.eligible_cost.in_locale(locale)),
@@ -260,8 +307,81 @@ impl<'a> FormCtx<'a> {
                 None => error_links(&result.errors, call, locale),
             },
             missing_words: missing_words(result.errors.len(), locale),
+            services: self.service_groups(),
+            provider: self
+                .catalogue
+                .as_ref()
+                .map(|c| c.provider.clone())
+                .unwrap_or_default(),
+            add_service: self.add_field("add-service"),
+            add_quantity: self.add_field("add-quantity"),
+            add_category: self.add_field("add-category"),
+            practices: self
+                .reusable
+                .iter()
+                .map(|p| PracticeOption {
+                    n: p.n as u64,
+                    title: p.content.title.clone(),
+                    entity: p.entity_name.clone(),
+                    href: format!("/pratiche/{}", p.n),
+                    checked: input.practices.contains(&(p.n as u64)),
+                })
+                .collect(),
+            practices_error: {
+                let m: Vec<&str> = errors
+                    .iter()
+                    .filter(|e| e.field.starts_with("practices"))
+                    .map(|e| e.message(locale))
+                    .collect();
+                (!m.is_empty()).then(|| m.join(" "))
+            },
         };
         render(status, &page)
+    }
+
+    /// The catalogue's services as the «add from the catalogue» list offers them: by kind,
+    /// each with its price per unit.
+    fn service_groups(&self) -> Vec<ServiceGroup> {
+        let locale = self.ctx.locale;
+        let Some(c) = &self.catalogue else {
+            return Vec::new();
+        };
+        ServiceKind::ALL
+            .iter()
+            .map(|k| ServiceGroup {
+                label: k.label().get(locale).to_string(),
+                options: c
+                    .services
+                    .iter()
+                    .filter(|s| s.kind == *k)
+                    .map(|s| CategoryOption {
+                        code: s.code.clone(),
+                        label: format!(
+                            "{} · {} × {}",
+                            s.name.get(locale),
+                            s.unit_price.in_locale(locale),
+                            s.unit.get(locale)
+                        ),
+                    })
+                    .collect(),
+            })
+            .filter(|g| !g.options.is_empty())
+            .collect()
+    }
+
+    /// A control of «add from the catalogue», with what was typed when it did not add.
+    fn add_field(&self, id: &'static str) -> FieldView {
+        let not = self.not_added.as_deref();
+        FieldView {
+            id: id.to_string(),
+            value: not
+                .and_then(|n| n.typed.iter().find(|(k, _)| *k == id))
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default(),
+            error: not
+                .filter(|n| n.control == id)
+                .map(|n| n.error.message(self.ctx.locale).to_string()),
+        }
     }
 }
 
@@ -320,7 +440,10 @@ pub async fn save(
     let fields = &posted.fields;
     check_csrf(&session, field(fields, "csrf"))?;
     let call = &stored.call;
-    let input = FormInput::from_fields(fields, call).normalised();
+    let catalogue = s.app.app.catalogue().await?;
+    let mut input = FormInput::from_fields(fields, call)
+        .priced(catalogue.as_ref())
+        .normalised();
     let nonce = field(fields, "nonce");
     let nonce = if nonce.len() == 32 && nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
         nonce.to_string()
@@ -328,6 +451,17 @@ pub async fn save(
         random_token()
     };
     let submit = field(fields, "action") == "submit";
+    // «Add from the catalogue»: a row priced by the catalogue, then saved with the rest.
+    let added = (field(fields, "action") == "catalogue").then(|| {
+        input.add_service(
+            catalogue.as_ref(),
+            field(fields, "add-service"),
+            field(fields, "add-quantity"),
+            field(fields, "add-category"),
+            call,
+            ctx.locale,
+        )
+    });
     let en = ctx.en();
     if let Some(done) = s.app.app.limit_reached(&entity_code, &call.code).await? {
         if !posted.files.is_empty() {
@@ -387,6 +521,62 @@ pub async fn save(
             nonce,
         )?);
     }
+    if let Some(added) = added {
+        return Ok(match added {
+            Ok(row) => {
+                let line = &input.lines[row];
+                let alert = Alert {
+                    kind: "success",
+                    title: ctx
+                        .t(
+                            "Voce aggiunta dal catalogo",
+                            "Line added from the catalogue",
+                        )
+                        .to_string(),
+                    lines: vec![format!(
+                        "{} {}: {} — {} €. {}",
+                        ctx.t("Riga", "Row"),
+                        row + 1,
+                        line.description,
+                        line.amount,
+                        ctx.t("La bozza è salvata.", "The draft is saved.")
+                    )],
+                    link: Some((
+                        format!("#line-{row}-quantity"),
+                        ctx.t("Vai alla riga", "Go to the row").to_string(),
+                    )),
+                };
+                fc.page(StatusCode::OK, &input, true, Some(alert), nonce)?
+            }
+            Err(not_added) => {
+                fc.not_added = Some(not_added);
+                let alert = Alert {
+                    kind: "danger",
+                    title: ctx
+                        .t("Voce non aggiunta", "Line not added")
+                        .to_string(),
+                    lines: vec![
+                        ctx.t(
+                            "Il problema è indicato accanto alla scelta dal catalogo; il resto della bozza è salvato.",
+                            "The problem is shown next to the choice from the catalogue; the rest of the draft is saved.",
+                        )
+                        .to_string(),
+                    ],
+                    link: Some((
+                        "#catalogue".into(),
+                        ctx.t("Vai al catalogo", "Go to the catalogue").to_string(),
+                    )),
+                };
+                fc.page(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &input,
+                    true,
+                    Some(alert),
+                    nonce,
+                )?
+            }
+        });
+    }
     if !submit {
         // «Salvata il 03/04/2020 alle 09:30», in the call's time zone (the page says which).
         let saved = now().to_zoned_datetime(call.tz());
@@ -406,5 +596,5 @@ pub async fn save(
         return Ok(fc.page(StatusCode::OK, &input, true, Some(alert), nonce)?);
     }
 
-    submit::submit(&s, &fc, &input, nonce).await
+    submit::submit(&s, fc, &input, nonce).await
 }

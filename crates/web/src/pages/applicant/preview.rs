@@ -84,7 +84,13 @@ async fn compute(
         .unwrap_or("");
     check_csrf(&session, csrf)?;
     let call = &stored.call;
-    let checked = FormInput::from_fields(&fields, call).check(call, &[]);
+    let input = FormInput::from_fields(&fields, call);
+    // The catalogue is read only for a form with catalogue rows.
+    let catalogue = match input.lines.iter().any(|l| !l.service.is_empty()) {
+        true => s.app.app.catalogue().await?,
+        false => None,
+    };
+    let checked = input.check(call, &[], catalogue.as_ref());
     let e = &checked.estimate;
     let notices: Vec<serde_json::Value> = e
         .notices

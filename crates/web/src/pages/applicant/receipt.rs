@@ -16,12 +16,15 @@ use crate::ApiError;
 use crate::pages::account::{PageResult, Signed, require, see_other};
 use crate::pages::calls::precise_local;
 use crate::pages::i18n::status_label;
+use crate::pages::services::{CitedPractice, bought_words, cited_practices};
 use crate::pages::{Crumb, Ctx, Layout, Nav, PageState, encode, render};
 
 pub(crate) struct ReceiptLine {
     pub category: String,
     pub description: String,
     pub amount: String,
+    /// What a catalogue line bought.
+    pub bought: Option<String>,
 }
 
 pub(crate) struct ReceiptIndicator {
@@ -46,6 +49,7 @@ struct ReceiptPage {
     project_title: String,
     summary: Vec<String>,
     lines: Vec<ReceiptLine>,
+    practices: Vec<CitedPractice>,
     indicators: Vec<ReceiptIndicator>,
     total: String,
     eligible: String,
@@ -148,8 +152,10 @@ pub(crate) async fn page(
                 .unwrap_or_else(|| l.category.clone()),
             description: l.description.clone(),
             amount: l.amount_cents.in_locale(locale),
+            bought: bought_words(l, locale),
         })
         .collect();
+    let practices = cited_practices(s, &content.practices).await?;
     let documents = s
         .app
         .store()
@@ -219,6 +225,7 @@ pub(crate) async fn page(
             .filter(|p| !p.is_empty())
             .collect(),
         lines,
+        practices,
         indicators,
         documents,
         total: r.total_cost_cents.in_locale(locale),

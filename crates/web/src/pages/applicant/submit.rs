@@ -18,7 +18,7 @@ use crate::pages::{Ctx, PageState};
 /// Submits the draft in the form just saved.
 pub(super) async fn submit(
     s: &PageState,
-    fc: &FormCtx<'_>,
+    mut fc: FormCtx<'_>,
     input: &FormInput,
     nonce: String,
 ) -> PageResult {
@@ -29,7 +29,7 @@ pub(super) async fn submit(
     let entity_code = entity.code.as_str().to_string();
     let en = ctx.en();
     let attached = fc.attached();
-    let checked = input.check(call, &attached);
+    let checked = input.check(call, &attached, fc.catalogue.as_ref());
     let Some(valid) = checked.valid else {
         let n = checked.errors.len();
         let alert = Alert {
@@ -174,6 +174,35 @@ pub(super) async fn submit(
                 axum::http::HeaderValue::from_static("2"),
             );
             Ok(res)
+        }
+        // What the form cannot see: a service that left the catalogue or changed price
+        // since the page was made, a practice cited that is not published.
+        Err(AppError::InvalidApplication(problems)) => {
+            fc.upload_errors.extend(problems);
+            let alert = Alert {
+                kind: "danger",
+                title: ctx
+                    .t(
+                        "La domanda non è stata presentata",
+                        "The application was not submitted",
+                    )
+                    .to_string(),
+                lines: vec![
+                    ctx.t(
+                        "Ogni errore è indicato accanto al suo campo. La bozza è salvata.",
+                        "Each problem is shown next to its field. The draft is saved.",
+                    )
+                    .to_string(),
+                ],
+                link: None,
+            };
+            Ok(fc.page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                input,
+                true,
+                Some(alert),
+                nonce,
+            )?)
         }
         Err(e) => Err(PageError::Api(e.into())),
     }

@@ -7,12 +7,13 @@
 use std::collections::BTreeMap;
 
 use bandi_domain::application::{
-    ApplicationContent, AttachedDocument, BudgetLine, Estimate, IndicatorValue, MAX_LINES, Notice,
-    ValidApplication, estimate,
+    ApplicationContent, AttachedDocument, BudgetLine, Estimate, IndicatorValue, MAX_LINES,
+    MAX_PRACTICES, Notice, ServiceLine, ValidApplication, estimate, unknown_service,
 };
 use bandi_domain::call::{Call, IndicatorKind};
 use bandi_domain::i18n::{FieldError, Locale};
 use bandi_domain::money::{Money, parse_count};
+use bandi_domain::service::{Catalogue, MAX_QUANTITY};
 use serde::{Deserialize, Serialize};
 
 /// Rows of budget lines the form shows at least.
@@ -28,6 +29,8 @@ pub(crate) struct FormInput {
     pub lines: Vec<LineInput>,
     /// By indicator code, only the call's indicators.
     pub indicators: BTreeMap<String, String>,
+    /// The good practices ticked, by number.
+    pub practices: Vec<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +39,10 @@ pub(crate) struct LineInput {
     pub category: String,
     pub description: String,
     pub amount: String,
+    /// The catalogue service the row buys (its code), or empty for a row written by hand.
+    pub service: String,
+    /// How many units of the service, as typed.
+    pub quantity: String,
 }
 
 impl LineInput {
@@ -43,7 +50,25 @@ impl LineInput {
         self.category.trim().is_empty()
             && self.description.trim().is_empty()
             && self.amount.trim().is_empty()
+            && self.service.trim().is_empty()
     }
+
+    /// The quantity of a catalogue row, when it reads as one the catalogue can sell.
+    fn units(&self) -> Option<u32> {
+        parse_count(self.quantity.trim())
+            .and_then(|q| u32::try_from(q).ok())
+            .filter(|q| (1..=MAX_QUANTITY).contains(q))
+    }
+}
+
+/// Why a service could not be added to the form from the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NotAdded {
+    /// `add-service`, `add-quantity` or `add-category`: the control to fix.
+    pub control: &'static str,
+    pub error: FieldError,
+    /// What was chosen in each of the three controls, to show it again.
+    pub typed: [(&'static str, String); 3],
 }
 
 /// The outcome of checking a form.
@@ -88,7 +113,17 @@ impl FormInput {
                             "category" => line.category = v.clone(),
                             "description" => line.description = v.clone(),
                             "amount" => line.amount = v.clone(),
+                            "service" => line.service = v.trim().to_string(),
+                            "quantity" => line.quantity = v.clone(),
                             _ => {}
+                        }
+                    } else if k == "practice" {
+                        if let Ok(n) = v.trim().parse::<u64>()
+                            && n > 0
+                            && !f.practices.contains(&n)
+                            && f.practices.len() < MAX_PRACTICES
+                        {
+                            f.practices.push(n);
                         }
                     } else if let Some(code) = k.strip_prefix("ind-")
                         && call.indicators.iter().any(|i| i.code == code)
@@ -110,11 +145,107 @@ impl FormInput {
     pub fn normalised(mut self) -> FormInput {
         for line in &mut self.lines {
             if let Ok(m) = Money::parse_euros(line.amount.trim()) {
-                let shown = m.to_string();
-                line.amount = shown.strip_suffix(" €").unwrap_or(&shown).to_string();
+                line.amount = form_amount(m);
             }
         }
         self
+    }
+
+    /// The rows bought from the catalogue priced by it: quantity × unit price, written the
+    /// way the form writes amounts. Rows whose service or quantity is wrong stay as typed.
+    pub fn priced(mut self, catalogue: Option<&Catalogue>) -> FormInput {
+        for line in &mut self.lines {
+            if let Some(s) = catalogue.and_then(|c| c.service(&line.service))
+                && let Some(m) = line.units().and_then(|q| s.price_of(q))
+            {
+                line.amount = form_amount(m);
+            }
+        }
+        self
+    }
+
+    /// Adds a row that buys `quantity` of catalogue service `code` under `category`, in
+    /// the first empty row; its number (0-based).
+    pub fn add_service(
+        &mut self,
+        catalogue: Option<&Catalogue>,
+        code_typed: &str,
+        quantity: &str,
+        category: &str,
+        call: &Call,
+        locale: Locale,
+    ) -> Result<usize, Box<NotAdded>> {
+        let not = |control, code, it: String, en: String| {
+            Box::new(NotAdded {
+                control,
+                error: FieldError::new(control, code, it, en),
+                typed: [
+                    ("add-service", code_typed.to_string()),
+                    ("add-quantity", quantity.to_string()),
+                    ("add-category", category.to_string()),
+                ],
+            })
+        };
+        let Some(service) = catalogue.and_then(|c| c.service(code_typed.trim())) else {
+            return Err(not(
+                "add-service",
+                "required",
+                "Scegliere un servizio del catalogo.".into(),
+                "Choose a service of the catalogue.".into(),
+            ));
+        };
+        let line = LineInput {
+            quantity: quantity.trim().to_string(),
+            ..LineInput::default()
+        };
+        let Some(units) = line.units() else {
+            return Err(not(
+                "add-quantity",
+                "quantity_out_of_range",
+                format!("Indicare la quantità con un numero intero da 1 a {MAX_QUANTITY}."),
+                format!("Enter the quantity as a whole number from 1 to {MAX_QUANTITY}."),
+            ));
+        };
+        if call.category(category.trim()).is_none() {
+            return Err(not(
+                "add-category",
+                "required",
+                "Scegliere la categoria di spesa della voce.".into(),
+                "Choose the cost category of the line.".into(),
+            ));
+        }
+        let Some(amount) = service.price_of(units) else {
+            return Err(not(
+                "add-quantity",
+                "too_large",
+                "La quantità è troppo grande.".into(),
+                "The quantity is too large.".into(),
+            ));
+        };
+        let row = self
+            .lines
+            .iter()
+            .position(LineInput::is_empty)
+            .unwrap_or(self.lines.len());
+        if row >= MAX_LINES {
+            return Err(not(
+                "add-service",
+                "too_many",
+                format!("Al massimo {MAX_LINES} voci di spesa."),
+                format!("At most {MAX_LINES} budget lines."),
+            ));
+        }
+        if self.lines.len() <= row {
+            self.lines.resize(row + 1, LineInput::default());
+        }
+        self.lines[row] = LineInput {
+            category: category.trim().to_string(),
+            description: service.line_description(units, locale),
+            amount: form_amount(amount),
+            service: service.code.clone(),
+            quantity: units.to_string(),
+        };
+        Ok(row)
     }
 
     /// A saved draft; one that cannot be read (written by an older version) is an empty form.
@@ -134,12 +265,18 @@ impl FormInput {
     /// Reads the content and checks it against the call: the form's own problems
     /// (unreadable amounts, missing categories) and the domain's, all at once. The
     /// documents are those kept for the draft, not typed: they come from the store.
-    pub fn check(&self, call: &Call, attached: &[AttachedDocument]) -> Checked {
+    pub fn check(
+        &self,
+        call: &Call,
+        attached: &[AttachedDocument],
+        catalogue: Option<&Catalogue>,
+    ) -> Checked {
         let mut errors = Vec::new();
         let mut content = ApplicationContent {
             title: self.title.clone(),
             summary: self.summary.clone(),
             attachments: attached.to_vec(),
+            practices: self.practices.clone(),
             ..ApplicationContent::default()
         };
         // For each line of the content, the form row it came from.
@@ -158,8 +295,41 @@ impl FormInput {
                     "Choose the cost category.",
                 ));
             }
+            // A catalogue row: its amount is the catalogue's price of its quantity.
+            let (service, priced) = match line.service.trim() {
+                "" => (None, None),
+                code => {
+                    match (catalogue.and_then(|c| c.service(code)), line.units()) {
+                        (None, _) => {
+                            errors.push(unknown_service(&format!("lines[{i}].service.code"), code));
+                            (None, None)
+                        }
+                        (Some(_), None) => {
+                            errors.push(FieldError::new(
+                            format!("lines[{i}].service.quantity"),
+                            "quantity_out_of_range",
+                            format!("Indicare la quantità con un numero intero da 1 a {MAX_QUANTITY}."),
+                            format!("Enter the quantity as a whole number from 1 to {MAX_QUANTITY}."),
+                        ));
+                            (None, None)
+                        }
+                        (Some(s), Some(q)) => (
+                            Some(ServiceLine {
+                                code: s.code.clone(),
+                                quantity: q,
+                                unit_price_cents: s.unit_price,
+                            }),
+                            s.price_of(q),
+                        ),
+                    }
+                }
+            };
             let typed = line.amount.trim();
-            let amount = if typed.is_empty() {
+            let amount = if let Some(m) = priced {
+                Some(m)
+            } else if !line.service.trim().is_empty() {
+                None
+            } else if typed.is_empty() {
                 errors.push(FieldError::new(
                     format!("lines[{i}].amount_cents"),
                     "required",
@@ -194,7 +364,7 @@ impl FormInput {
                         category: category.to_string(),
                         description: line.description.trim().to_string(),
                         amount_cents: m,
-                        service: None,
+                        service,
                     });
                     rows.push(i);
                 }
@@ -263,6 +433,12 @@ impl FormInput {
     }
 }
 
+/// An amount the way the form writes it: `52.500,00`.
+fn form_amount(m: Money) -> String {
+    let shown = m.to_string();
+    shown.strip_suffix(" €").unwrap_or(&shown).to_string()
+}
+
 /// `lines[K]…` of the content is `lines[ROW]…` of the form.
 fn remap(field: &str, rows: &[usize]) -> String {
     if let Some(rest) = field.strip_prefix("lines[")
@@ -306,9 +482,12 @@ fn position(field: &str, call: &Call) -> (u8, usize, u8) {
                     .iter()
                     .position(|a| a.code == code)
                     .unwrap_or(usize::MAX);
-                return (5, i, 0);
+                return (6, i, 0);
             }
-            (6, 0, 0)
+            if field.starts_with("practices") {
+                return (5, 0, 0);
+            }
+            (7, 0, 0)
         }
     }
 }
@@ -337,9 +516,13 @@ pub(crate) fn control_id(field: &str) -> String {
         let part = match tail {
             ".description" => "description",
             ".amount_cents" => "amount",
+            t if t.starts_with(".service") => "quantity",
             _ => "category",
         };
         return format!("line-{k}-{part}");
+    }
+    if field.starts_with("practices") {
+        return "practices".to_string();
     }
     if let Some(code) = field.strip_prefix("indicators.") {
         return format!("ind-{code}");
@@ -369,6 +552,9 @@ pub(crate) fn field_label(field: &str, call: &Call, locale: Locale) -> Option<St
             ".category" => t("Categoria di spesa", "Cost category"),
             ".description" => t("Descrizione", "Description"),
             ".amount_cents" => t("Importo", "Amount"),
+            x if x.starts_with(".service") => {
+                t("Quantità dal catalogo", "Quantity from the catalogue")
+            }
             _ => return Some(format!("{row} {n}")),
         };
         return Some(format!("{row} {n} — {part}"));
@@ -391,6 +577,9 @@ pub(crate) fn field_label(field: &str, call: &Call, locale: Locale) -> Option<St
         "title" => Some(t("Titolo del progetto", "Title of the project")),
         "summary" => Some(t("Sintesi del progetto", "Summary of the project")),
         "lines" => Some(t("Voci di spesa", "Cost lines")),
+        f if f.starts_with("practices") => {
+            Some(t("Buone pratiche riusate", "Good practices reused"))
+        }
         _ => None,
     }
 }

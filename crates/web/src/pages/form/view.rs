@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use bandi_domain::application::Notice;
 use bandi_domain::call::{Call, IndicatorKind};
 use bandi_domain::i18n::{FieldError, Locale};
+use bandi_domain::service::Catalogue;
 
 use super::{FormInput, LineInput, control_id, error_links};
 
@@ -23,6 +24,16 @@ pub(crate) struct LineView {
     pub amount: FieldView,
     /// What is not eligible in this row, once the form is valid.
     pub notice: Option<String>,
+    /// When the row buys a service of the catalogue.
+    pub service: Option<LineService>,
+}
+
+/// A row bought from the catalogue: what it is, and its quantity's control.
+pub(crate) struct LineService {
+    pub code: String,
+    /// The service's name and price per unit, or that it left the catalogue.
+    pub words: String,
+    pub quantity: FieldView,
 }
 
 pub(crate) struct IndicatorView {
@@ -54,6 +65,7 @@ impl FormView {
         call: &Call,
         errors: &[FieldError],
         notices: &[Notice],
+        catalogue: Option<&Catalogue>,
         locale: Locale,
     ) -> FormView {
         let mut by_id: BTreeMap<String, Vec<&str>> = BTreeMap::new();
@@ -78,6 +90,23 @@ impl FormView {
                     category: field(format!("line-{i}-category"), &l.category),
                     description: field(format!("line-{i}-description"), &l.description),
                     amount: field(format!("line-{i}-amount"), &l.amount),
+                    service: (!l.service.is_empty()).then(|| LineService {
+                        code: l.service.clone(),
+                        words: match catalogue.and_then(|c| c.service(&l.service)) {
+                            Some(s) => format!(
+                                "{} ({}) · {} × {}",
+                                s.name.get(locale),
+                                s.code,
+                                s.unit_price.in_locale(locale),
+                                s.unit.get(locale)
+                            ),
+                            None => match locale {
+                                Locale::It => format!("{}: non più nel catalogo", l.service),
+                                Locale::En => format!("{}: no longer in the catalogue", l.service),
+                            },
+                        },
+                        quantity: field(format!("line-{i}-quantity"), &l.quantity),
+                    }),
                     notice: notices
                         .iter()
                         .find(|n| n.field == format!("lines[{i}]"))

@@ -332,6 +332,7 @@ mod practices;
 mod preview;
 mod reports;
 mod review;
+mod services;
 mod sign_in;
 // The transparency page, the open data and the statistics (issue 12).
 mod statistics;

@@ -89,7 +89,17 @@ on_both_backends! {
         assert!(html.contains(&format!("href=\"/bandi/{CODE}/statistiche/{id}.csv\"")), "{id}");
         assert!(html.contains(&format!("id=\"table-{id}\"")), "{id}");
     }
-    assert_eq!(html.matches("<caption>").count(), 5);
+    assert_eq!(html.matches("<caption>").count(), 6);
+    // The catalogue's share: Cervia's and the Distretto's 100 desktop-months each (Bologna's
+    // grant is revoked), 4.400 € of the 125.000 € their projects cost.
+    assert_eq!(
+        cells(&table(&html, "servizi-del-catalogo")),
+        [
+            ["Postazione virtuale (LEP-VDI)", "2", "200", "4.400,00 €"],
+            ["Totale", "2", "200", "4.400,00 €"],
+        ]
+    );
+    assert!(html.contains("4.400,00 € su 125.000,00 € del loro costo, 3,5%"));
 
     // Four applications, all in the minutes after the opening.
     let minutes = table(&html, "domande-per-minuto");
@@ -174,5 +184,60 @@ on_both_backends! {
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
         assert!(res.text().await.unwrap().contains("<html lang=\"it\">"), "{path}");
     }
+    }
+}
+
+on_both_backends! {
+    async fn impact_by_kind_and_province_with_charts_and_csv(db: TestDb) {
+    let app = seeded(db).await;
+    let res = get(&app, &format!("/impatto?bando={CODE}&indicatore=agile_workers_target")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    for id in crate::pages::statistics::impact::IMPACT_TABLES {
+        let chart = svg(&html, id);
+        assert!(chart.contains("role=\"img\"") && !chart.contains("style="), "{id}");
+        assert!(
+            html.contains(&format!("href=\"/impatto/{id}.csv?bando={CODE}&#38;indicatore=agile_workers_target\"")),
+            "{id}"
+        );
+    }
+    // Cervia (a comune) and the Distretto (a union), both in RA, promised 90 agile workers
+    // each; Cervia's report says 85; Bologna's revoked grant counts nowhere.
+    let all = table(&html, "indicatori");
+    let target = all.iter().find(|r| r[0] == "Lavoratori agili previsti a fine progetto").unwrap();
+    assert_eq!(target[1..], ["180", "2", "85", "1"]);
+    assert_eq!(
+        cells(&table(&html, "per-tipo-di-ente")),
+        [["Comune", "90", "1", "85", "1"], ["Unione di Comuni", "90", "1", "0", "0"]]
+    );
+    assert_eq!(cells(&table(&html, "per-provincia")), [["RA", "180", "2", "85", "1"]]);
+    assert!(svg(&html, "per-tipo-di-ente").contains("Previsto 90, Raggiunto 85."));
+    let (headers, rows) = read_csv(
+        &get(&app, &format!("/impatto/per-provincia.csv?bando={CODE}&indicatore=agile_workers_target"))
+            .await
+            .bytes()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(headers, ["Provincia", "Previsto", "Progetti", "Raggiunto", "Rendiconti"]);
+    assert_eq!(rows, [["RA", "180", "2", "85", "1"]]);
+
+    // Across calls (there is one) and with a query that names nothing: the same numbers,
+    // the first indicator chosen, nothing of the query echoed.
+    let html = get(&app, "/impatto?bando=%3Cscript%3E&indicatore=%3Cscript%3Ealert(1)")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("<script>alert"));
+    assert_eq!(cells(&table(&html, "per-provincia")), [["RA", "360", "2", "0", "0"]]);
+    assert!(html.contains("tutti i bandi"));
+    for path in ["/impatto/nessuna.csv", "/impatto/indicatori", "/impatto/indicatori.json"] {
+        let res = get(&app, path).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    // The call's statistics link here.
+    let stats = get(&app, &format!("/bandi/{CODE}/statistiche")).await.text().await.unwrap();
+    assert!(stats.contains(&format!("href=\"/impatto?bando={CODE}\"")));
     }
 }

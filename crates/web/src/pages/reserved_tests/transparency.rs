@@ -44,7 +44,9 @@ async fn submit(app: &App, entity: &str, euros: i64) {
             "summary": "Formazione e cloud",
             "lines": [
                 {"category": "training", "description": "Formazione", "amount_cents": cents / 3},
-                {"category": "technology", "description": "Cloud", "amount_cents": cents - cents / 3}
+                {"category": "technology", "description": "Postazioni virtuali", "amount_cents": 220_000,
+                 "service": {"code": "LEP-VDI", "quantity": 100, "unit_price_cents": 2_200}},
+                {"category": "technology", "description": "Cloud", "amount_cents": cents - cents / 3 - 220_000}
             ],
             "indicators": {"staff_total": 180, "agile_workers_before": 4, "agile_workers_target": 90}
         }))
@@ -169,6 +171,14 @@ pub(super) async fn seeded(db: TestDb) -> App {
     let mut call = er_call(SignedDuration::from_mins(-1));
     call.budget = Money::from_euros(200_000);
     let app = start_with(db, &call).await;
+    let catalogue = bandi_domain::service::Catalogue::from_toml(
+        "provider = \"Lepida (prova)\"\n[[service]]\ncode = \"LEP-VDI\"\nname = \"Postazione virtuale\"\nkind = \"virtual_desktop\"\nunit = \"postazione al mese\"\nunit_price = \"22.00\"\n",
+    )
+    .unwrap();
+    app.store
+        .import_catalogue(&catalogue, jiff::Timestamp::now())
+        .await
+        .unwrap();
     let mut cervia = body_entity("039007", "Comune di Cervia", EntityKind::Comune, "RA");
     cervia.istat_code = Some("039007".into());
     let mut bologna = body_entity("037006", "Comune di Bologna", EntityKind::Comune, "BO");

@@ -4,6 +4,7 @@
 //! the server ([`super::charts`]) beside a table with the same numbers, which downloads as
 //! CSV (`/bandi/{code}/statistiche/{table}.csv`, the open data's dialect). No JavaScript.
 
+pub(crate) mod impact;
 mod tables;
 
 use askama::Template;
@@ -41,6 +42,7 @@ struct StatisticsPage {
     c: CallView,
     sections: Vec<Section>,
     transparency_href: String,
+    impact_href: String,
     updated: String,
 }
 
@@ -54,7 +56,12 @@ async fn load(
     let code = stored.call.code.to_string();
     let admissions = store.admissions(&code).await?;
     let ranking = store.ranking(&code).await?;
-    let promised = store.promised_indicators(&code).await?;
+    let contents = store.admitted_contents(&code).await?;
+    let promised: Vec<(u64, bandi_store::Indicators)> = contents
+        .iter()
+        .map(|(seq, c)| (*seq, c.indicators.clone()))
+        .collect();
+    let services = store.services_ever().await?;
     let achieved = store.achieved_indicators(&code).await?;
     let grants = CallGrants::load(store, stored).await?;
     let tables = tables::all(
@@ -64,6 +71,8 @@ async fn load(
             ranking: &ranking,
             promised: &promised,
             achieved: &achieved,
+            contents: &contents,
+            services: &services,
         },
         locale,
     );
@@ -100,6 +109,7 @@ pub async fn show(
             })
             .collect(),
         transparency_href: format!("/bandi/{}/trasparenza", encode(&code)),
+        impact_href: format!("/impatto?bando={}", encode(&code)),
         updated: grants.call().local_time(now()),
         c: view,
     };

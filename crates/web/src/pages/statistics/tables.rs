@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use bandi_domain::application::IndicatorValue;
+use bandi_domain::application::{ApplicationContent, IndicatorValue};
 use bandi_domain::call::{Call, IndicatorKind};
 use bandi_domain::i18n::Locale;
 use bandi_domain::money::Money;
+use bandi_domain::service::Service;
 use bandi_store::{Indicators, RankingRow};
 use jiff::Timestamp;
 
@@ -25,7 +26,7 @@ pub(crate) struct Cell {
 }
 
 impl Cell {
-    fn label(s: impl Into<String>) -> Cell {
+    pub(crate) fn label(s: impl Into<String>) -> Cell {
         let s = s.into();
         Cell {
             csv: sheet::inert(&s),
@@ -34,7 +35,7 @@ impl Cell {
         }
     }
 
-    fn count(n: i64) -> Cell {
+    pub(crate) fn count(n: i64) -> Cell {
         Cell {
             text: n.to_string(),
             csv: n.to_string(),
@@ -65,12 +66,13 @@ pub(crate) struct Table {
 }
 
 /// The names of the tables, in the page's order.
-pub const TABLES: [&str; 5] = [
+pub const TABLES: [&str; 6] = [
     "domande-per-minuto",
     "contributi-per-provincia",
     "contributi-per-tipo-di-ente",
     "percorso-delle-risorse",
     "indicatori",
+    "servizi-del-catalogo",
 ];
 
 /// What the tables are computed from.
@@ -80,6 +82,10 @@ pub(crate) struct Inputs<'a> {
     pub ranking: &'a [RankingRow],
     pub promised: &'a [(u64, Indicators)],
     pub achieved: &'a [(u64, Indicators)],
+    /// The funded applications' contents, as sent.
+    pub contents: &'a [(u64, ApplicationContent)],
+    /// Every service ever in the catalogue, to name those of the lines.
+    pub services: &'a [Service],
 }
 
 fn t(locale: Locale, it: &'static str, en: &'static str) -> &'static str {
@@ -98,6 +104,7 @@ pub(crate) fn all(i: &Inputs<'_>, locale: Locale) -> Vec<Table> {
         by_group(i.grants, locale, Group::Kind),
         money_path(i, locale),
         indicators(i, locale),
+        catalogue_services(i, locale),
     ]
 }
 
@@ -477,6 +484,135 @@ fn indicators(i: &Inputs<'_>, locale: Locale) -> Table {
                     label: label.clone(),
                     values: vec![*p, *a],
                     shown: vec![p.to_string(), a.to_string()],
+                })
+                .collect(),
+        },
+    }
+}
+
+/// How much of the funded projects' cost buys services of the catalogue: by service, the
+/// projects, the units and the amount as the applications priced them (revoked grants left
+/// out), and the share of the projects' whole cost.
+fn catalogue_services(i: &Inputs<'_>, locale: Locale) -> Table {
+    let funded: Vec<u64> = i
+        .grants
+        .grants
+        .iter()
+        .filter(|g| g.revocation.is_none())
+        .map(|g| g.row.seq)
+        .collect();
+    let mut by_code: BTreeMap<String, (i64, i64, Money)> = BTreeMap::new();
+    let mut whole = Money::ZERO;
+    for (_, content) in i.contents.iter().filter(|(seq, _)| funded.contains(seq)) {
+        let mut seen = Vec::new();
+        for line in &content.lines {
+            whole = add(whole, line.amount_cents);
+            let Some(s) = &line.service else { continue };
+            let e = by_code.entry(s.code.clone()).or_insert((0, 0, Money::ZERO));
+            if !seen.contains(&s.code) {
+                e.0 += 1;
+                seen.push(s.code.clone());
+            }
+            e.1 = e.1.saturating_add(i64::from(s.quantity));
+            e.2 = add(e.2, line.amount_cents);
+        }
+    }
+    let name = |code: &str| {
+        i.services
+            .iter()
+            .find(|s| s.code == code)
+            .map(|s| format!("{} ({code})", s.name.get(locale)))
+            .unwrap_or_else(|| code.to_string())
+    };
+    let mut rows: Vec<(String, (i64, i64, Money))> = by_code
+        .into_iter()
+        .map(|(code, v)| (name(&code), v))
+        .collect();
+    rows.sort_by(|a, b| b.1.2.cents().cmp(&a.1.2.cents()).then(a.0.cmp(&b.0)));
+    let total = rows.iter().fold(Money::ZERO, |a, r| add(a, r.1.2));
+    // Per mille in integers, shown with one decimal the Italian way.
+    let share = match whole.cents() {
+        0 => "0".to_string(),
+        w => {
+            let pm = i128::from(total.cents()) * 1000 / i128::from(w);
+            format!("{},{}", pm / 10, pm % 10)
+        }
+    };
+    let title = t(
+        locale,
+        "Servizi del catalogo regionale",
+        "Services of the regional catalogue",
+    );
+    let mut cells: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|(label, (projects, units, amount))| {
+            vec![
+                Cell::label(label.clone()),
+                Cell::count(*projects),
+                Cell::count(*units),
+                Cell::money(*amount, locale),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        cells.push(vec![
+            Cell::label(t(locale, "Totale", "Total")),
+            Cell::count(
+                i.contents
+                    .iter()
+                    .filter(|(seq, c)| {
+                        funded.contains(seq) && c.lines.iter().any(|l| l.service.is_some())
+                    })
+                    .count() as i64,
+            ),
+            Cell::count(rows.iter().map(|r| r.1.1).sum()),
+            Cell::money(total, locale),
+        ]);
+    }
+    Table {
+        id: TABLES[5],
+        title: title.into(),
+        caption: match locale {
+            Locale::En => format!(
+                "{title}: projects, units and amount of the funded projects' lines that buy them ({} of {} of their cost, {share}%)",
+                total.in_locale(locale),
+                whole.in_locale(locale)
+            ),
+            Locale::It => format!(
+                "{title}: progetti, unità e importo delle voci dei progetti finanziati che li acquistano ({} su {} del loro costo, {share}%)",
+                total.in_locale(locale),
+                whole.in_locale(locale)
+            ),
+        },
+        headers: vec![
+            t(locale, "Servizio", "Service").into(),
+            t(locale, "Progetti", "Projects").into(),
+            t(locale, "Unità", "Units").into(),
+            t(locale, "Importo", "Amount").into(),
+        ],
+        rows: cells,
+        empty: t(
+            locale,
+            "Nessun progetto finanziato acquista servizi del catalogo.",
+            "No funded project buys services of the catalogue.",
+        )
+        .into(),
+        chart: BarChart {
+            id: format!("chart-{}", TABLES[5]),
+            title: title.into(),
+            summary: t(
+                locale,
+                "Importo delle voci per servizio del catalogo, dal maggiore.",
+                "Amount of the lines by catalogue service, largest first.",
+            )
+            .into(),
+            series: vec![t(locale, "Importo", "Amount").into()],
+            bars: rows
+                .iter()
+                .map(|(label, (_, _, m))| Bar {
+                    label: label.clone(),
+                    values: vec![m.cents()],
+                    shown: vec![m.in_locale(locale)],
                 })
                 .collect(),
         },
