@@ -75,7 +75,9 @@ describe('catalogue, reuse and impact', { skip: SKIP }, () => {
     // A new quantity is priced again at the save; the practice it reuses is offered.
     await page.fill('#line-0-quantity', '120');
     const box = page.locator('#practices .form-check', { hasText: PRACTICE });
-    await box.locator('input[type="checkbox"]').check();
+    // Bootstrap Italia draws the box on the label, which takes the click.
+    await box.locator('label').click();
+    assert.equal(await box.locator('input[type="checkbox"]').isChecked(), true);
     r = await press(page, '#save-draft');
     assert.equal(r.status(), 200);
     assert.equal(await page.inputValue('#line-0-amount'), '2.640,00');
@@ -88,6 +90,37 @@ describe('catalogue, reuse and impact', { skip: SKIP }, () => {
     assert.match(await text(page, '#form-alert'), /Bozza salvata/);
     assert.equal(await page.locator('input[name="line-1-service"]').count(), 0);
     await ctx.close();
+  });
+
+  test('Cervia attaches a file to its published practice, and a citizen finds it there', async () => {
+    const ctx = await context(browser);
+    const page = await open(ctx);
+    await signIn(page, 'cervia@e2e.example');
+    await visit(page, '/area-riservata/pratiche?ente=039007');
+    const item = page.locator('#my-practices > li', { hasText: PRACTICE });
+    await item.locator('input[type="file"]').setInputFiles({
+      name: 'kit-formativo.pdf',
+      mimeType: 'application/pdf',
+      buffer: Buffer.from('%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n'),
+    });
+    const [res] = await Promise.all([page.waitForNavigation(), item.locator('button', { hasText: 'Allega' }).click()]);
+    assert.equal(res.status(), 200);
+    assert.match(await text(page, '#file-outcome'), /File allegato/);
+    await check(page, 'practice with a file (its body)');
+    const href = await item.locator('a', { hasText: PRACTICE }).getAttribute('href');
+    await ctx.close();
+
+    const anon = await context(browser);
+    const reader = await open(anon);
+    await visit(reader, href);
+    assert.match(await text(reader, '#practice-files'), /kit-formativo\.pdf/);
+    const file = await reader.locator('#practice-files a').getAttribute('href');
+    const got = await reader.request.get(BASE + file);
+    assert.equal(got.status(), 200);
+    assert.equal(got.headers()['content-type'], 'application/pdf');
+    assert.match(got.headers()['content-disposition'], /^attachment; filename="kit-formativo\.pdf"/);
+    await check(reader, 'practice page with its file');
+    await anon.close();
   });
 
   test('a citizen reads the catalogue and the impact of the calls', async () => {

@@ -65,6 +65,8 @@ pub enum AppError {
     #[error("invalid call file: {0}")]
     InvalidCallFile(Box<CallFileError>),
     /// A services catalogue file, with every problem found in it (in Italian).
+    #[error("the practice holds the most files already")]
+    PracticeFilesFull,
     #[error("invalid services catalogue: {}", .0.join(" "))]
     InvalidCatalogue(Vec<String>),
     #[error("invalid account: {0}")]
@@ -177,6 +179,7 @@ impl AppError {
             AppError::InvalidApplication(_) => "invalid_application",
             AppError::InvalidCallFile(_) => "invalid_call_file",
             AppError::InvalidCatalogue(_) => "invalid_catalogue",
+            AppError::PracticeFilesFull => "too_many_files",
             AppError::InvalidAccount(_) => "invalid_account",
             AppError::InvalidDocument { problem, .. } => problem.code(),
             AppError::UnknownAttachment(_) => "unknown_attachment",
@@ -238,7 +241,9 @@ impl AppError {
             | AppError::InvalidReport(_)
             | AppError::InvalidPractice(_)
             | AppError::InvalidDate(_) => Kind::Invalid,
-            AppError::PracticeDecided(_) | AppError::OwnPractice => Kind::Conflict,
+            AppError::PracticeDecided(_) | AppError::OwnPractice | AppError::PracticeFilesFull => {
+                Kind::Conflict
+            }
             AppError::Review(_)
             | AppError::InvalidContact(_)
             | AppError::InvalidAmount(_)
@@ -544,6 +549,16 @@ impl AppError {
                 format!("«{d}» non è una data valida e futura (AAAA-MM-GG)."),
                 format!("«{d}» is not a valid date to come (YYYY-MM-DD)."),
             ),
+            AppError::PracticeFilesFull => Text::new(
+                format!(
+                    "La pratica ha già {} allegati: toglierne uno prima di aggiungerne un altro.",
+                    bandi_store::MAX_PRACTICE_FILES
+                ),
+                format!(
+                    "The practice has {} files already: remove one before adding another.",
+                    bandi_store::MAX_PRACTICE_FILES
+                ),
+            ),
             AppError::InvalidCatalogue(problems) => Text::new(
                 format!("Catalogo dei servizi non valido: {}", problems.join(" ")),
                 format!(
@@ -720,6 +735,11 @@ mod tests {
                 AppError::InvalidReceipt("changed".into()),
                 "invalid_receipt",
                 Kind::Invalid,
+            ),
+            (
+                AppError::PracticeFilesFull,
+                "too_many_files",
+                Kind::Conflict,
             ),
             (
                 AppError::InvalidCatalogue(vec!["Manca il fornitore.".into()]),

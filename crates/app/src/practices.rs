@@ -3,11 +3,13 @@
 //! and anyone searches them in Italian. Community content, not money: it is kept beside
 //! the calls, not in their ledger.
 
+use bandi_domain::document::{DocumentKind, clean_file_name, download_name};
 use bandi_domain::i18n::FieldError;
 use bandi_domain::money::Money;
 use bandi_domain::practice::{PracticeContent, PracticeStatus, problems, search_terms};
-use bandi_store::{PracticeQuery, StoredPractice};
+use bandi_store::{PracticeFile, PracticeQuery, StoredPractice};
 
+use crate::drafts::check_upload;
 use crate::{Actor, App, AppError};
 
 /// What a practice is found by: its words and its levers' names.
@@ -174,6 +176,92 @@ impl App {
         let new = store.mark_reuse(n, entity).await?;
         tracing::info!(practice = n, entity, new, "practice reused");
         Ok(new)
+    }
+
+    /// The authority of practice `n` attaches a file (a regulation, a kit): a PDF, a signed
+    /// PDF, PNG or JPEG told by its bytes, at most 10 MiB, at most
+    /// [`bandi_store::MAX_PRACTICE_FILES`] per practice. Not to a refused practice.
+    pub async fn attach_to_practice(
+        &self,
+        actor: &Actor,
+        n: i64,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<PracticeFile, AppError> {
+        let practice = self.store().practice(n).await?.ok_or(AppError::NotFound)?;
+        if !actor.may_act_for(&practice.entity) {
+            return Err(AppError::NotFound);
+        }
+        if practice.status == PracticeStatus::Refused {
+            return Err(AppError::PracticeDecided(n));
+        }
+        let head = &bytes[..bytes.len().min(64)];
+        let kind = check_upload(head, bytes.len() as u64).map_err(|problem| {
+            AppError::InvalidDocument {
+                attachment: "file".into(),
+                problem,
+            }
+        })?;
+        let file = self
+            .store()
+            .add_practice_file(
+                n,
+                &clean_file_name(file_name),
+                kind.content_type(),
+                bytes,
+                &actor.to_string(),
+            )
+            .await?
+            .ok_or(AppError::PracticeFilesFull)?;
+        tracing::info!(practice = n, file = %file.id, by = %actor, "practice file attached");
+        Ok(file)
+    }
+
+    /// The authority of practice `n` takes a file out of it.
+    pub async fn remove_practice_file(
+        &self,
+        actor: &Actor,
+        n: i64,
+        id: &str,
+    ) -> Result<(), AppError> {
+        let practice = self.store().practice(n).await?.ok_or(AppError::NotFound)?;
+        if !actor.may_act_for(&practice.entity) || !self.store().remove_practice_file(n, id).await?
+        {
+            return Err(AppError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// A file of a practice with its bytes and the name it downloads under (the uploaded
+    /// name made safe, with the extension of the kind its bytes are): anyone's once the
+    /// practice is published; before, its authority's and the officials'.
+    pub async fn practice_file(
+        &self,
+        actor: Option<&Actor>,
+        n: i64,
+        id: &str,
+    ) -> Result<(PracticeFile, Vec<u8>, String), AppError> {
+        let practice = self.store().practice(n).await?.ok_or(AppError::NotFound)?;
+        let may = practice.status == PracticeStatus::Published
+            || actor.is_some_and(|a| a.is_official() || a.may_act_for(&practice.entity));
+        if !may {
+            return Err(AppError::NotFound);
+        }
+        let (file, bytes) = self
+            .store()
+            .practice_file(n, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let stem = file
+            .file_name
+            .rsplit_once('.')
+            .map_or(file.file_name.as_str(), |(stem, _)| stem);
+        let name = download_name(
+            "",
+            stem,
+            DocumentKind::from_content_type(&file.content_type),
+        );
+        Ok((file, bytes, name))
     }
 
     /// A practice anyone may read: published ones only (the others are "not found").

@@ -59,6 +59,7 @@ on_both_backends!(
     accounts::accounts_and_their_refusals,
     accounts::fiscal_code_accounts_sign_in_with_spid_only,
     practices::practices_are_proposed_decided_and_reused,
+    practices::practice_files_are_attached_by_their_authority_and_read_once_published,
     services::catalogue_lines_and_cited_practices_are_checked_at_submission,
     sign_in::sign_in_throttles_without_locking_the_owner_out,
     sign_in::the_throttle_holds_across_nodes,

@@ -29,6 +29,7 @@ mod migrate;
 mod naive;
 mod outbox;
 mod password_resets;
+mod practice_files;
 mod practices;
 mod proofs;
 mod reports;
@@ -53,6 +54,7 @@ pub use history::{
 };
 pub use outbox::{Contacts, Delivery, StoredNotice};
 pub use password_resets::AccountMail;
+pub use practice_files::{MAX_PRACTICE_FILES, PracticeFile};
 pub use practices::{PracticeQuery, StoredPractice};
 pub use proofs::{Checkpoint, PublishedKey};
 pub use reports::{

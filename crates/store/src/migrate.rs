@@ -45,6 +45,10 @@ const SQLITE: &[(i64, &str)] = &[
     ),
     (14, include_str!("../migrations/sqlite/0014_practices.sql")),
     (15, include_str!("../migrations/sqlite/0015_services.sql")),
+    (
+        16,
+        include_str!("../migrations/sqlite/0016_practice_files.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -89,6 +93,10 @@ const POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0014_practices.sql"),
     ),
     (15, include_str!("../migrations/postgres/0015_services.sql")),
+    (
+        16,
+        include_str!("../migrations/postgres/0016_practice_files.sql"),
+    ),
 ];
 
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<usize> {

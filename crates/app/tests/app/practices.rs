@@ -114,3 +114,97 @@ pub async fn practices_are_proposed_decided_and_reused(db: TestDb) {
         .unwrap();
     assert!(app.published_practice(example).await.unwrap().example);
 }
+
+const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
+
+pub async fn practice_files_are_attached_by_their_authority_and_read_once_published(db: TestDb) {
+    let app = app(&db, SignedDuration::from_mins(60)).await;
+    let staff = person(&app, "staff@comune.example", Role::Applicant, &["080001"]).await;
+    let other = person(&app, "altro@comune.example", Role::Applicant, &["080002"]).await;
+    let official = person(&app, "rev@regione.example", Role::Reviewer, &[]).await;
+    let n = app
+        .propose_practice(&staff, "080001", content(), false)
+        .await
+        .unwrap();
+
+    // Another body's staff: as if it did not exist. Bytes that are no accepted kind: named.
+    assert!(matches!(
+        app.attach_to_practice(&other, n, "a.pdf", PDF).await,
+        Err(AppError::NotFound)
+    ));
+    assert!(matches!(
+        app.attach_to_practice(&staff, n, "virus.pdf", b"MZ\x90\x00 not a pdf")
+            .await,
+        Err(AppError::InvalidDocument { .. })
+    ));
+    assert!(matches!(
+        app.attach_to_practice(&staff, n, "vuoto.pdf", b"").await,
+        Err(AppError::InvalidDocument { .. })
+    ));
+    let first = app
+        .attach_to_practice(&staff, n, "../Regolamento\u{202e}.pdf.hta", PDF)
+        .await
+        .unwrap();
+    assert_eq!(
+        first.file_name, "Regolamento.pdf.hta",
+        "path and bidi override dropped"
+    );
+    assert_eq!(first.content_type, "application/pdf");
+    for i in 2..=5 {
+        app.attach_to_practice(&staff, n, &format!("kit-{i}.pdf"), PDF)
+            .await
+            .unwrap();
+    }
+    assert!(matches!(
+        app.attach_to_practice(&staff, n, "sesto.pdf", PDF).await,
+        Err(AppError::PracticeFilesFull)
+    ));
+
+    // Before publication: its authority and the officials read it, nobody else.
+    assert!(matches!(
+        app.practice_file(None, n, &first.id).await,
+        Err(AppError::NotFound)
+    ));
+    assert!(matches!(
+        app.practice_file(Some(&other), n, &first.id).await,
+        Err(AppError::NotFound)
+    ));
+    let (_, bytes, name) = app
+        .practice_file(Some(&official), n, &first.id)
+        .await
+        .unwrap();
+    assert_eq!(bytes, PDF);
+    assert_eq!(name, "Regolamento_pdf.pdf", "never the uploaded extension");
+    assert!(app.practice_file(Some(&staff), n, &first.id).await.is_ok());
+    // Published: anyone; a file of another practice is not found under this one.
+    app.decide_practice(&official, n, true).await.unwrap();
+    assert!(app.practice_file(None, n, &first.id).await.is_ok());
+    let m = app
+        .propose_practice(&other, "080002", content(), false)
+        .await
+        .unwrap();
+    assert!(matches!(
+        app.practice_file(Some(&official), m, &first.id).await,
+        Err(AppError::NotFound)
+    ));
+
+    // Taken out by its authority only; then gone.
+    assert!(matches!(
+        app.remove_practice_file(&other, n, &first.id).await,
+        Err(AppError::NotFound)
+    ));
+    app.remove_practice_file(&staff, n, &first.id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        app.practice_file(None, n, &first.id).await,
+        Err(AppError::NotFound)
+    ));
+    assert_eq!(app.store().practice_files(n).await.unwrap().len(), 4);
+    // A refused practice takes no file.
+    app.decide_practice(&official, m, false).await.unwrap();
+    assert!(matches!(
+        app.attach_to_practice(&other, m, "a.pdf", PDF).await,
+        Err(AppError::PracticeDecided(_))
+    ));
+}

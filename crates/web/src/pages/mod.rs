@@ -44,6 +44,7 @@ mod live;
 mod markdown;
 mod open_data;
 mod password;
+mod practice_files;
 mod practices;
 mod services;
 // The transparency page, the open data and the statistics of a call (issue 12).
@@ -204,6 +205,15 @@ pub fn routes<S>(app: SharedState, live: Arc<Live>) -> Router<S> {
         .route("/pratiche", get(practices::catalog))
         .route("/pratiche/{n}", get(practices::show))
         .route("/pratiche/{n}/riuso", post(practices::reuse))
+        .route("/pratiche/{n}/allegati/{id}", get(practice_files::download))
+        .route(
+            "/area-riservata/pratiche/{n}/allegati",
+            post(practice_files::attach).layer(DefaultBodyLimit::max(applicant::MAX_UPLOAD_BODY)),
+        )
+        .route(
+            "/area-riservata/pratiche/{n}/allegati/{id}/rimuovi",
+            post(practice_files::remove),
+        )
         .route(
             "/area-riservata/pratiche",
             get(practices::own).post(practices::propose),

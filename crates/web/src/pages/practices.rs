@@ -16,6 +16,7 @@ use bandi_store::{PracticeQuery, Role, Session, StoredPractice};
 use serde::Deserialize;
 
 use super::account::{PageResult, Signed, check_csrf, require, require_official, see_other};
+use super::practice_files::FileView;
 use super::{Crumb, Ctx, Layout, Nav, PageState, encode, render};
 use crate::ApiError;
 use crate::auth::MaybeSession;
@@ -33,6 +34,32 @@ pub(crate) struct PracticeCard {
     pub status_label: &'static str,
     pub n: i64,
     pub body_html: String,
+    /// Its files, where the page lists them (filled by the page).
+    pub files: Vec<FileView>,
+    /// Not refused: its authority may still attach files.
+    pub open: bool,
+}
+
+/// Cards of `practices` with their files.
+async fn cards_with_files(
+    s: &PageState,
+    practices: &[StoredPractice],
+    locale: Locale,
+) -> Result<Vec<PracticeCard>, ApiError> {
+    let mut cards = Vec::with_capacity(practices.len());
+    for p in practices {
+        let mut c = card(p, locale);
+        c.files = s
+            .app
+            .store()
+            .practice_files(p.n)
+            .await?
+            .iter()
+            .map(|f| FileView::of(f, locale))
+            .collect();
+        cards.push(c);
+    }
+    Ok(cards)
 }
 
 fn status_label(s: PracticeStatus, locale: Locale) -> &'static str {
@@ -48,6 +75,8 @@ fn status_label(s: PracticeStatus, locale: Locale) -> &'static str {
 
 fn card(p: &StoredPractice, locale: Locale) -> PracticeCard {
     PracticeCard {
+        files: Vec::new(),
+        open: p.status != PracticeStatus::Refused,
         href: format!("/pratiche/{}", p.n),
         title: p.content.title.clone(),
         entity: p.entity_name.clone(),
@@ -282,7 +311,9 @@ pub async fn show(
         may_reuse,
         csrf,
         reused: ctx.param("riuso").is_some(),
-        p: card(&p, ctx.locale),
+        p: cards_with_files(&s, std::slice::from_ref(&p), ctx.locale)
+            .await?
+            .remove(0),
     };
     render(StatusCode::OK, &page)
 }
@@ -325,6 +356,7 @@ struct ProposePage {
     errors: Vec<(String, String)>,
     mine: Vec<PracticeCard>,
     proposed: bool,
+    file_outcome: Option<String>,
 }
 
 impl ProposePage {
@@ -420,13 +452,25 @@ async fn propose_page(
                 chosen: f.call == c.call.code.as_str(),
             })
             .collect(),
-        mine: store
-            .entity_practices(&entity)
-            .await?
-            .iter()
-            .map(|p| card(p, locale))
-            .collect(),
+        mine: cards_with_files(s, &store.entity_practices(&entity).await?, locale).await?,
         proposed: ctx.param("proposta").is_some(),
+        file_outcome: match (ctx.param("allegato"), ctx.param("tolto")) {
+            (Some(_), _) => Some(
+                ctx.t(
+                    "File allegato alla pratica.",
+                    "File attached to the practice.",
+                )
+                .to_string(),
+            ),
+            (None, Some(_)) => Some(
+                ctx.t(
+                    "File tolto dalla pratica.",
+                    "File removed from the practice.",
+                )
+                .to_string(),
+            ),
+            _ => None,
+        },
         entity_name,
         entity,
         f,
@@ -574,7 +618,7 @@ pub async fn to_decide(
             )
             .signed(&session),
         csrf: session.csrf_token.clone(),
-        waiting: waiting.iter().map(|p| card(p, ctx.locale)).collect(),
+        waiting: cards_with_files(&s, &waiting, ctx.locale).await?,
         outcome,
     };
     Ok(render(StatusCode::OK, &page)?)

@@ -12,10 +12,10 @@ use bandi_domain::i18n::Locale;
 use bandi_domain::service::{Catalogue, ServiceKind};
 use bandi_store::{Role, Session};
 
-use super::account::{PageResult, Signed, csrf_refused, require};
+use super::account::{PageResult, Signed, require};
+use super::admin::{not_utf8, read_toml_form};
 use super::{Crumb, Ctx, Layout, Nav, PageState, encode, render};
 use crate::ApiError;
-use crate::auth::tokens_match;
 
 /// What a catalogue line of an application bought, in words: «Dal catalogo: LEP-VDI,
 /// 240 × 22,00 €».
@@ -218,55 +218,24 @@ pub async fn import(
     State(s): State<PageState>,
     ctx: Ctx,
     Signed(session): Signed,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> PageResult {
     require(&session, Role::Admin)?;
-    let (mut csrf, mut typed, mut file) = (String::new(), String::new(), None::<Vec<u8>>);
-    let bad_form = || {
-        ApiError::bad_request(
-            "invalid_form",
-            "Il modulo inviato non è leggibile.",
-            "The form sent cannot be read.",
-        )
-    };
-    for _ in 0..10 {
-        let Some(field) = multipart.next_field().await.map_err(|_| bad_form())? else {
-            break;
-        };
-        match field.name().unwrap_or("") {
-            "csrf" => csrf = field.text().await.map_err(|_| bad_form())?,
-            "toml" => typed = field.text().await.map_err(|_| bad_form())?,
-            "file" => {
-                let bytes = field.bytes().await.map_err(|_| bad_form())?;
-                if !bytes.is_empty() {
-                    file = Some(bytes.to_vec());
-                }
-            }
-            _ => {}
-        }
-    }
-    if !tokens_match(&session.csrf_token, &csrf) {
-        return Err(csrf_refused().into());
-    }
-    let text = match file.map(String::from_utf8) {
-        Some(Ok(t)) => t,
-        Some(Err(_)) => {
-            let problem = ctx.t(
-                "Il file non è testo UTF-8: salvarlo come testo (TOML, UTF-8) e riprovare.",
-                "The file is not UTF-8 text: save it as text (TOML, UTF-8) and try again.",
-            );
+    let text = match read_toml_form(&session, multipart).await? {
+        Ok(text) => text,
+        Err(typed) => {
+            let problems = vec![not_utf8(&ctx).to_string()];
             return admin_page(
                 &s,
                 &ctx,
                 &session,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 typed,
-                vec![problem.to_string()],
+                problems,
                 None,
             )
             .await;
         }
-        None => typed,
     };
     let actor = Actor::User(session.user.clone());
     match s.app.app.import_catalogue_file(&actor, &text).await {

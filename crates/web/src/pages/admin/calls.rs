@@ -10,10 +10,7 @@ use bandi_store::{ImportedCall, Role, Session};
 
 use super::*;
 use crate::ApiError;
-use crate::auth::tokens_match;
-use crate::pages::account::{
-    PageResult, Signed, csrf_refused, require, require_official, see_other,
-};
+use crate::pages::account::{PageResult, Signed, require, require_official, see_other};
 use crate::pages::i18n::state_label;
 use crate::pages::{Crumb, Ctx, Layout, Nav, PageState, encode, render};
 
@@ -97,63 +94,26 @@ pub async fn import(
     State(s): State<PageState>,
     ctx: Ctx,
     Signed(session): Signed,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> PageResult {
     require(&session, Role::Admin)?;
-    let mut csrf = String::new();
-    let mut typed = String::new();
-    let mut file: Option<Vec<u8>> = None;
-    let bad_form = || {
-        ApiError::bad_request(
-            "invalid_form",
-            "Il modulo inviato non è leggibile.",
-            "The form sent cannot be read.",
-        )
-    };
-    for _ in 0..10 {
-        let Some(field) = multipart.next_field().await.map_err(|_| bad_form())? else {
-            break;
-        };
-        match field.name().unwrap_or("") {
-            "csrf" => csrf = field.text().await.map_err(|_| bad_form())?,
-            "toml" => typed = field.text().await.map_err(|_| bad_form())?,
-            "file" => {
-                let bytes = field.bytes().await.map_err(|_| bad_form())?;
-                if !bytes.is_empty() {
-                    file = Some(bytes.to_vec());
-                }
-            }
-            _ => {}
+    let text = match read_toml_form(&session, multipart).await? {
+        Ok(text) => text,
+        Err(typed) => {
+            let problem = ImportProblem {
+                place: None,
+                message: not_utf8(&ctx).to_string(),
+            };
+            return Ok(calls_page(
+                &s,
+                &ctx,
+                &session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                typed,
+                Some(problem),
+            )
+            .await?);
         }
-    }
-    if !tokens_match(&session.csrf_token, &csrf) {
-        return Err(csrf_refused().into());
-    }
-    let text = match file {
-        Some(bytes) => match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(_) => {
-                let problem = ImportProblem {
-                    place: None,
-                    message: ctx
-                        .t(
-                            "Il file non è testo UTF-8: salvarlo come testo (TOML, UTF-8) e riprovare.",
-                            "The file is not UTF-8 text: save it as text (TOML, UTF-8) and try again.",
-                        )
-                        .to_string(),
-                };
-                return Ok(calls_page(
-                    &s,
-                    &ctx,
-                    &session,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    typed,
-                    Some(problem),
-                )
-                .await?);
-            }
-        },
-        None => typed,
     };
     let en = ctx.en();
     let call = match Call::from_toml(&text) {

@@ -47,6 +47,55 @@ impl Outcome {
     }
 }
 
+/// Reads a form that posts a TOML file (`csrf`, the pasted `toml`, an uploaded `file`) and
+/// checks its token: the file's text when one came, else the pasted text; `Err` with the
+/// pasted text when the file is not UTF-8.
+pub(crate) async fn read_toml_form(
+    session: &bandi_store::Session,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Result<String, String>, crate::pages::account::PageError> {
+    let (mut csrf, mut typed, mut file) = (String::new(), String::new(), None::<Vec<u8>>);
+    let bad_form = || {
+        crate::ApiError::bad_request(
+            "invalid_form",
+            "Il modulo inviato non è leggibile.",
+            "The form sent cannot be read.",
+        )
+    };
+    for _ in 0..10 {
+        let Some(field) = multipart.next_field().await.map_err(|_| bad_form())? else {
+            break;
+        };
+        match field.name().unwrap_or("") {
+            "csrf" => csrf = field.text().await.map_err(|_| bad_form())?,
+            "toml" => typed = field.text().await.map_err(|_| bad_form())?,
+            "file" => {
+                let bytes = field.bytes().await.map_err(|_| bad_form())?;
+                if !bytes.is_empty() {
+                    file = Some(bytes.to_vec());
+                }
+            }
+            _ => {}
+        }
+    }
+    if !crate::auth::tokens_match(&session.csrf_token, &csrf) {
+        return Err(crate::pages::account::csrf_refused().into());
+    }
+    Ok(match file.map(String::from_utf8) {
+        Some(Ok(text)) => Ok(text),
+        Some(Err(_)) => Err(typed),
+        None => Ok(typed),
+    })
+}
+
+/// Why an uploaded TOML file was not read.
+pub(crate) fn not_utf8(ctx: &Ctx) -> &'static str {
+    ctx.t(
+        "Il file non è testo UTF-8: salvarlo come testo (TOML, UTF-8) e riprovare.",
+        "The file is not UTF-8 text: save it as text (TOML, UTF-8) and try again.",
+    )
+}
+
 pub(crate) fn now() -> Timestamp {
     truncate_to_micros(Timestamp::now())
 }

@@ -20,7 +20,7 @@ pub(crate) mod uploads;
 
 pub use dashboard::dashboard;
 pub use documents::download;
-pub(crate) use documents::{DocumentView, document_href, file_response};
+pub(crate) use documents::{DocumentView, document_href, file_response, human_size};
 pub use drafts::{form, save};
 pub use follow::act;
 pub(crate) use notices::{NoticeView, contacts_href, notices_href};

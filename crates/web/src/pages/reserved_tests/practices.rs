@@ -125,3 +125,88 @@ on_both_backends! {
     assert_eq!(app.store.practice(n).await.unwrap().unwrap().reuses, 1);
 }
 }
+
+const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
+
+on_both_backends! {
+    async fn practice_files_are_attached_checked_and_downloaded_safely(db: TestDb) {
+    use bandi_domain::practice::{Lever, Licence, PracticeContent, PracticeStatus};
+    let app = start(db, SignedDuration::from_mins(-1)).await;
+    let content = PracticeContent {
+        title: "Regolamento del lavoro agile".into(),
+        summary: "Il regolamento adottato dalla giunta, con i moduli.".into(),
+        body: String::new(),
+        levers: vec![Lever::ChangeManagement],
+        licence: Licence::DOCUMENTS,
+        links: vec![],
+        call: None,
+    };
+    let n = app
+        .store
+        .create_practice("039007", &content, "regol", PracticeStatus::Proposed, false)
+        .await
+        .unwrap();
+    let path = format!("/area-riservata/pratiche/{n}/allegati");
+    let mut cervia = Browser::new(&app);
+    cervia.sign_in("cervia@example.it", PASSWORD).await;
+    let csrf = cervia.csrf().await;
+    let page = cervia.get("/area-riservata/pratiche?ente=039007").await;
+    assert!(page.body.contains(&format!("action=\"{path}\"")));
+
+    // A page named .pdf, a forged token, another body's staff: refused, nothing kept.
+    let r = post_files(&mut cervia, &path, &[("csrf", &csrf)], &[("att-file", "atto.pdf", "application/pdf", b"<html><script>alert(1)</script>")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("<html lang=\"it\">"));
+    let r = post_files(&mut cervia, &path, &[("csrf", "falso")], &[("att-file", "a.pdf", "application/pdf", PDF)]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let mut ucdc = Browser::new(&app);
+    ucdc.sign_in("ucdc@example.it", PASSWORD).await;
+    let ucsrf = ucdc.csrf().await;
+    let r = post_files(&mut ucdc, &path, &[("csrf", &ucsrf)], &[("att-file", "a.pdf", "application/pdf", PDF)]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = post_files(&mut cervia, &path, &[("csrf", &csrf)], &[]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(app.store.practice_files(n).await.unwrap().is_empty());
+
+    let r = post_files(&mut cervia, &path, &[("csrf", &csrf)], &[("att-file", "Regolamento.pdf.exe", "application/x-msdownload", PDF)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(r.location().ends_with(&format!("allegato=1#practice-{n}")));
+    let page = cervia.get(r.location()).await;
+    assert!(page.body.contains("File allegato alla pratica."));
+    let file = &app.store.practice_files(n).await.unwrap()[0];
+    let href = format!("/pratiche/{n}/allegati/{}", file.id);
+    assert!(page.body.contains(&href));
+
+    // Not published: nobody else downloads it. Published: anyone, as a PDF with a name we
+    // made, never sniffed.
+    let anyone = reqwest::Client::new();
+    let r = anyone.get(format!("{}{href}", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    app.store
+        .decide_practice(n, PracticeStatus::Published, "test")
+        .await
+        .unwrap();
+    let r = anyone.get(format!("{}{href}", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    let disposition = r.headers()["content-disposition"].to_str().unwrap().to_string();
+    assert!(disposition.starts_with("attachment; filename=\"Regolamento_pdf.pdf\""), "{disposition}");
+    assert_eq!(r.bytes().await.unwrap().as_ref(), PDF);
+    let public = anyone.get(format!("{}/pratiche/{n}", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(public.contains("id=\"practice-files\"") && public.contains(&file.sha256));
+
+    // Taken out by its authority; a forged id is not found.
+    let r = cervia
+        .post(&format!("{path}/{}/rimuovi", "0000"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = cervia
+        .post(&format!("{path}/{}/rimuovi", file.id), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(app.store.practice_files(n).await.unwrap().is_empty());
+    let r = anyone.get(format!("{}{href}", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    }
+}

@@ -19,7 +19,7 @@ use bandi_store::Indicators;
 use super::Section;
 use super::tables::{Cell, Table};
 use crate::ApiError;
-use crate::opendata::{self, CallGrants, sheet};
+use crate::opendata::{self, CallGrants};
 use crate::pages::charts::{Bar, BarChart};
 use crate::pages::{Crumb, Ctx, Layout, Nav, PageState, encode, render};
 
@@ -372,15 +372,9 @@ pub async fn show(State(s): State<PageState>, ctx: Ctx) -> Result<Response, ApiE
             .count(),
         sections: tables(&impact, locale)
             .into_iter()
-            .map(|t| Section {
-                csv_href: format!("/impatto/{}.csv{qs}", t.id),
-                svg: t.chart.svg(),
-                id: t.id,
-                title: t.title,
-                caption: t.caption,
-                headers: t.headers,
-                rows: t.rows,
-                empty: t.empty,
+            .map(|t| {
+                let csv = format!("/impatto/{}.csv{qs}", t.id);
+                Section::of(t, csv)
             })
             .collect(),
     };
@@ -406,18 +400,6 @@ pub async fn table_csv(
         .into_iter()
         .find(|t| t.id == name)
         .ok_or_else(ApiError::not_found)?;
-    let headers: Vec<&str> = table.headers.iter().map(String::as_str).collect();
-    let body = sheet::write(
-        &headers,
-        table
-            .rows
-            .into_iter()
-            .map(|r| r.into_iter().map(|c| c.csv).collect()),
-    )?;
     let scope = impact.chosen_call.as_deref().unwrap_or("tutti-i-bandi");
-    Ok(sheet::download(
-        body,
-        "text/csv; charset=utf-8",
-        &format!("impatto-{name}-{scope}.csv"),
-    ))
+    super::csv_download(table, &format!("impatto-{name}-{scope}.csv"))
 }

@@ -35,6 +35,22 @@ pub(crate) struct Section {
     pub csv_href: String,
 }
 
+impl Section {
+    /// A table as the page shows it, its CSV at `csv_href`.
+    fn of(t: Table, csv_href: String) -> Section {
+        Section {
+            csv_href,
+            svg: t.chart.svg(),
+            id: t.id,
+            title: t.title,
+            caption: t.caption,
+            headers: t.headers,
+            rows: t.rows,
+            empty: t.empty,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "statistics.html")]
 struct StatisticsPage {
@@ -97,15 +113,9 @@ pub async fn show(
         ),
         sections: tables
             .into_iter()
-            .map(|t| Section {
-                csv_href: format!("/bandi/{}/statistiche/{}.csv", encode(&code), t.id),
-                svg: t.chart.svg(),
-                id: t.id,
-                title: t.title,
-                caption: t.caption,
-                headers: t.headers,
-                rows: t.rows,
-                empty: t.empty,
+            .map(|t| {
+                let csv = format!("/bandi/{}/statistiche/{}.csv", encode(&code), t.id);
+                Section::of(t, csv)
             })
             .collect(),
         transparency_href: format!("/bandi/{}/trasparenza", encode(&code)),
@@ -135,6 +145,11 @@ pub async fn table_csv(
         .into_iter()
         .find(|t| t.id == name)
         .ok_or_else(ApiError::not_found)?;
+    csv_download(table, &format!("{name}-{}.csv", grants.code()))
+}
+
+/// A table as a CSV download, in the open data's dialect.
+fn csv_download(table: Table, file_name: &str) -> Result<Response, ApiError> {
     let headers: Vec<&str> = table.headers.iter().map(String::as_str).collect();
     let body = sheet::write(
         &headers,
@@ -143,9 +158,5 @@ pub async fn table_csv(
             .into_iter()
             .map(|r| r.into_iter().map(|c| c.csv).collect()),
     )?;
-    Ok(sheet::download(
-        body,
-        "text/csv; charset=utf-8",
-        &format!("{name}-{}.csv", grants.code()),
-    ))
+    Ok(sheet::download(body, "text/csv; charset=utf-8", file_name))
 }
