@@ -107,10 +107,35 @@ impl App {
         if store.entity(entity).await?.is_none() {
             return Err(AppError::EntityNotFound(entity.to_string()));
         }
+        let mut content = content;
         let mut errors: Vec<FieldError> = problems(&content)
             .into_iter()
             .map(|(field, t)| FieldError::new(field, "invalid", t.it, t.en))
             .collect();
+        // The project: one of the authority's own applications; its call is the practice's.
+        if let Some(protocol) = content.project.clone() {
+            let own = store
+                .entity_applications(entity)
+                .await?
+                .into_iter()
+                .find(|a| a.receipt.protocol == protocol);
+            match own {
+                None => errors.push(FieldError::new(
+                    "project",
+                    "invalid",
+                    "Nessuna domanda dell'ente ha questo protocollo.",
+                    "No application of the body has this protocol number.",
+                )),
+                Some(a) if content.call.as_ref().is_some_and(|c| *c != a.receipt.call) => errors
+                    .push(FieldError::new(
+                        "project",
+                        "invalid",
+                        "Il progetto è di un altro bando di quello indicato.",
+                        "The project belongs to another call than the one given.",
+                    )),
+                Some(a) => content.call = Some(a.receipt.call),
+            }
+        }
         if let Some(call) = &content.call
             && (call.len() > 64 || store.call(call).await?.is_none())
         {

@@ -194,6 +194,9 @@ pub struct PracticeContent {
     pub links: Vec<String>,
     /// The call its project was funded by, if any.
     pub call: Option<String>,
+    /// The project it came from: the protocol number of its authority's application.
+    #[serde(default)]
+    pub project: Option<String>,
 }
 
 pub const MAX_TITLE: usize = 200;
@@ -452,6 +455,7 @@ mod tests {
             licence: Licence::DOCUMENTS,
             links: vec!["https://example.it/regolamento.pdf".into()],
             call: None,
+            project: None,
         };
         assert!(problems(&good).is_empty());
         let bad = PracticeContent {

@@ -49,6 +49,10 @@ const SQLITE: &[(i64, &str)] = &[
         16,
         include_str!("../migrations/sqlite/0016_practice_files.sql"),
     ),
+    (
+        17,
+        include_str!("../migrations/sqlite/0017_practice_project.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -96,6 +100,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         16,
         include_str!("../migrations/postgres/0016_practice_files.sql"),
+    ),
+    (
+        17,
+        include_str!("../migrations/postgres/0017_practice_project.sql"),
     ),
 ];
 

@@ -40,7 +40,7 @@ pub struct PracticeQuery {
 }
 
 const SELECT: &str = "SELECT p.n, p.entity_code, e.name, e.kind, e.province, p.title, p.summary, \
-     p.body, p.levers, p.licence, p.links, p.call_code, p.status, p.example, p.created_us, \
+     p.body, p.levers, p.licence, p.links, p.call_code, p.project, p.status, p.example, p.created_us, \
      (SELECT COUNT(*) FROM practice_reuses r WHERE r.practice_n = p.n) AS reuses \
      FROM practices p JOIN entities e ON e.code = p.entity_code";
 
@@ -72,6 +72,7 @@ fn practice_from_row(r: &AnyRow) -> Result<StoredPractice> {
             licence: Licence::parse(&licence).ok_or_else(|| corrupt("licence", &licence))?,
             links: serde_json::from_str(&links).map_err(|_| corrupt("links", &links))?,
             call: r.try_get("call_code")?,
+            project: r.try_get("project")?,
         },
         status: PracticeStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
         example: r.try_get::<i64, _>("example")? != 0,
@@ -118,8 +119,8 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         let n: i64 = sqlx::query_scalar(
             "INSERT INTO practices (entity_code, title, summary, body, levers, licence, links, call_code, \
-             status, terms, example, created_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             RETURNING n",
+             status, terms, example, created_us, project) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING n",
         )
         .bind(entity)
         .bind(content.title.trim())
@@ -133,6 +134,7 @@ impl Store {
         .bind(terms)
         .bind(i64::from(example))
         .bind(crate::now_us())
+        .bind(content.project.as_deref())
         .fetch_one(&mut *tx)
         .await?;
         if self.backend() == Backend::Sqlite {

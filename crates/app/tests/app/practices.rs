@@ -19,6 +19,7 @@ fn content() -> PracticeContent {
         licence: Licence::DOCUMENTS,
         links: vec![],
         call: None,
+        project: None,
     }
 }
 
@@ -45,6 +46,7 @@ pub async fn practices_are_proposed_decided_and_reused(db: TestDb) {
         levers: vec![],
         links: vec!["javascript:alert(1)".into()],
         call: Some("no-such-call".into()),
+        project: None,
         ..content()
     };
     match app.propose_practice(&staff, "080001", bad, false).await {

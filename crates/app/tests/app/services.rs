@@ -98,6 +98,7 @@ pub async fn catalogue_lines_and_cited_practices_are_checked_at_submission(db: T
                 licence: Licence::DOCUMENTS,
                 links: vec![],
                 call: None,
+                project: None,
             },
             false,
         )
@@ -133,4 +134,44 @@ pub async fn catalogue_lines_and_cited_practices_are_checked_at_submission(db: T
     let line = stored.content.lines[1].service.as_ref().unwrap();
     assert_eq!((line.code.as_str(), line.quantity), ("LEP-IAAS-VM", 12));
     assert_eq!(stored.content.practices, vec![n as u64]);
+
+    // A practice born of that project: its call is the project's; another body's project,
+    // or a protocol nobody has, is refused beside the field.
+    let from_project = |project: &str| PracticeContent {
+        title: "Il kit del progetto".into(),
+        summary: "Quanto il progetto ha prodotto, da riusare.".into(),
+        body: String::new(),
+        levers: vec![Lever::Cloud],
+        licence: Licence::SOFTWARE,
+        links: vec![],
+        call: None,
+        project: Some(project.into()),
+    };
+    let m = app
+        .propose_practice(
+            &Actor::Operator,
+            "080001",
+            from_project(&receipt.protocol),
+            false,
+        )
+        .await
+        .unwrap();
+    let kept = app.store().practice(m).await.unwrap().unwrap();
+    assert_eq!(kept.content.call.as_deref(), Some(code().as_str()));
+    assert_eq!(
+        kept.content.project.as_deref(),
+        Some(receipt.protocol.as_str())
+    );
+    for (entity, protocol) in [
+        ("080002", receipt.protocol.as_str()),
+        ("080001", "ER-SW-0000"),
+    ] {
+        match app
+            .propose_practice(&Actor::Operator, entity, from_project(protocol), false)
+            .await
+        {
+            Err(AppError::InvalidPractice(e)) => assert_eq!(e[0].field, "project"),
+            other => panic!("{other:?}"),
+        }
+    }
 }

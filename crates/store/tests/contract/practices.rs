@@ -17,6 +17,7 @@ fn practice(title: &str, summary: &str, levers: Vec<Lever>, call: Option<&str>) 
         licence: Licence::DOCUMENTS,
         links: vec!["https://example.it/a".into()],
         call: call.map(str::to_string),
+        project: None,
     }
 }
 

@@ -238,6 +238,8 @@ struct PracticePage {
     licence: &'static str,
     licence_url: &'static str,
     call: Option<(String, String)>,
+    /// «ER-SW-2020-000012 — Smart working a Cervia».
+    project: Option<String>,
     links: Vec<String>,
     reusers: Vec<String>,
     /// The signed-in authority's bodies that may say they reuse it: (code, name).
@@ -290,6 +292,18 @@ pub async fn show(
         }),
         None => None,
     };
+    let project = match &p.content.project {
+        Some(protocol) => Some(
+            store
+                .entity_applications(&p.entity)
+                .await?
+                .into_iter()
+                .find(|a| a.receipt.protocol == *protocol)
+                .map(|a| format!("{protocol} — {}", a.content.title))
+                .unwrap_or_else(|| protocol.clone()),
+        ),
+        None => None,
+    };
     let mut l = ctx.layout(
         p.content.title.clone(),
         vec![
@@ -306,6 +320,7 @@ pub async fn show(
         licence: p.content.licence.as_str(),
         licence_url: p.content.licence.url(),
         call,
+        project,
         links: p.content.links.clone(),
         reusers: reusers.into_iter().map(|(_, name)| name).collect(),
         may_reuse,
@@ -353,6 +368,8 @@ struct ProposePage {
     levers: Vec<Choice>,
     licences: Vec<Choice>,
     calls: Vec<Choice>,
+    /// The body's applications, by protocol number.
+    projects: Vec<Choice>,
     errors: Vec<(String, String)>,
     mine: Vec<PracticeCard>,
     proposed: bool,
@@ -381,6 +398,7 @@ pub struct ProposeForm {
     licence: String,
     links: String,
     call: String,
+    project: String,
 }
 
 /// The entity the page is about: one the person acts for (the first when none is named).
@@ -452,6 +470,16 @@ async fn propose_page(
                 chosen: f.call == c.call.code.as_str(),
             })
             .collect(),
+        projects: store
+            .entity_applications(&entity)
+            .await?
+            .iter()
+            .map(|a| Choice {
+                value: a.receipt.protocol.clone(),
+                label: format!("{} — {}", a.receipt.protocol, a.content.title),
+                chosen: f.project == a.receipt.protocol,
+            })
+            .collect(),
         mine: cards_with_files(s, &store.entity_practices(&entity).await?, locale).await?,
         proposed: ctx.param("proposta").is_some(),
         file_outcome: match (ctx.param("allegato"), ctx.param("tolto")) {
@@ -520,6 +548,7 @@ pub async fn propose(
         licence: get("licence"),
         links: get("links"),
         call: get("call"),
+        project: get("project"),
     };
     check_csrf(&session, &f.csrf)?;
     let content = PracticeContent {
@@ -536,6 +565,8 @@ pub async fn propose(
             .map(str::to_string)
             .collect(),
         call: Some(f.call.trim().to_string()).filter(|c| !c.is_empty()),
+        project: Some(f.project.trim().chars().take(64).collect::<String>())
+            .filter(|p| !p.is_empty()),
     };
     match s
         .app

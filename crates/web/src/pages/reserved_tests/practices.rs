@@ -140,6 +140,7 @@ on_both_backends! {
         licence: Licence::DOCUMENTS,
         links: vec![],
         call: None,
+        project: None,
     };
     let n = app
         .store

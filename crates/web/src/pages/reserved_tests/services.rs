@@ -171,6 +171,7 @@ on_both_backends! {
         licence: Licence::DOCUMENTS,
         links: vec![],
         call: None,
+        project: None,
     };
     let published = app
         .store
@@ -222,5 +223,30 @@ on_both_backends! {
         .get(&format!("/amministrazione/bandi/{CODE}/domande/{}", applications[0].receipt.seq))
         .await;
     assert!(admin_page.body.contains("La domanda riusa"), "{}", admin_page.body);
+
+    // A practice born of the project: the form offers Cervia's application, and the
+    // practice's page names it.
+    let protocol = applications[0].receipt.protocol.clone();
+    let own = cervia.get("/area-riservata/pratiche?ente=039007").await;
+    assert!(own.body.contains(&format!("<option value=\"{protocol}\"")), "{}", own.body);
+    let r = cervia
+        .post(
+            "/area-riservata/pratiche?ente=039007",
+            &[
+                ("csrf", &ccsrf),
+                ("title", "Il kit del progetto di Cervia"),
+                ("summary", "Le macchine virtuali e i materiali del progetto, da riusare."),
+                ("leva", "cloud"),
+                ("licence", "EUPL-1.2"),
+                ("project", &protocol),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let n = app.store.entity_practices("039007").await.unwrap()[0].n;
+    app.store.decide_practice(n, PracticeStatus::Published, "test").await.unwrap();
+    let page = reqwest::get(format!("{}/pratiche/{n}", app.base)).await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("{protocol} — Smart working a Cervia")), "{page}");
+    assert!(page.contains(&format!("href=\"/bandi/{CODE}\"")), "the project's call");
     }
 }
