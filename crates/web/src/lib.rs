@@ -57,6 +57,8 @@ pub struct AppState {
     pub site: Arc<site::Site>,
     /// SPID and CIE as the site file configures them.
     pub identity: Arc<identity::IdentityProviders>,
+    /// What the impact page reads of every call, kept briefly and loaded once at a time.
+    pub(crate) impact: Arc<pages::ImpactMemo>,
 }
 
 impl AppState {
@@ -67,6 +69,7 @@ impl AppState {
             net,
             site: Arc::new(site::Site::default()),
             identity: Arc::new(identity::IdentityProviders::new(Vec::new())),
+            impact: Arc::default(),
         }
     }
 

@@ -47,6 +47,7 @@ mod password;
 mod practice_files;
 mod practices;
 mod services;
+pub(crate) use statistics::impact::ImpactMemo;
 // The transparency page, the open data and the statistics of a call (issue 12).
 mod charts;
 mod statistics;

@@ -11,10 +11,13 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use bandi_domain::application::IndicatorValue;
 use bandi_domain::call::IndicatorKind;
 use bandi_domain::i18n::Locale;
-use bandi_store::Indicators;
+use bandi_store::{Indicators, Store};
 
 use super::Section;
 use super::tables::{Cell, Table};
@@ -92,9 +95,58 @@ fn totals<'a>(projects: impl Iterator<Item = &'a Project>, code: &str) -> [i64; 
     })
 }
 
+/// A call as the page reads it: its grants, the funded applications' contents, the
+/// indicators their reports achieved.
+pub(crate) struct CallData {
+    grants: CallGrants,
+    promised: BTreeMap<u64, Indicators>,
+    achieved: BTreeMap<u64, Indicators>,
+}
+
+/// How long what the page read stays: every request would otherwise read every call's
+/// grants and contents, which a flood of requests would turn into a flood of reads.
+const FRESH_FOR: Duration = Duration::from_secs(15);
+
+/// Every call's data, read at most once per [`FRESH_FOR`] and by one request at a time
+/// (the others wait for it and share it).
+#[derive(Default)]
+pub(crate) struct ImpactMemo(tokio::sync::Mutex<Option<(Instant, Arc<Vec<CallData>>)>>);
+
+impl ImpactMemo {
+    async fn get(&self, store: &Store) -> Result<Arc<Vec<CallData>>, ApiError> {
+        let mut held = self.0.lock().await;
+        if let Some((at, data)) = held.as_ref()
+            && at.elapsed() < FRESH_FOR
+        {
+            return Ok(data.clone());
+        }
+        let mut calls = Vec::new();
+        for grants in opendata::all(store).await? {
+            let code = grants.code().to_string();
+            calls.push(CallData {
+                promised: store
+                    .admitted_contents(&code)
+                    .await?
+                    .into_iter()
+                    .map(|(seq, c)| (seq, c.indicators))
+                    .collect(),
+                achieved: store
+                    .achieved_indicators(&code)
+                    .await?
+                    .into_iter()
+                    .collect(),
+                grants,
+            });
+        }
+        let data = Arc::new(calls);
+        *held = Some((Instant::now(), data.clone()));
+        Ok(data)
+    }
+}
+
 async fn load(s: &PageState, q: &ImpactQuery, locale: Locale) -> Result<Impact, ApiError> {
-    let store = s.app.store();
-    let all = opendata::all(store).await?;
+    let data = s.app.impact.get(s.app.store()).await?;
+    let all: Vec<&CallGrants> = data.iter().map(|c| &c.grants).collect();
     let calls: Vec<(String, String)> = all
         .iter()
         .map(|c| (c.code().to_string(), c.call().title.get(locale).to_string()))
@@ -103,13 +155,15 @@ async fn load(s: &PageState, q: &ImpactQuery, locale: Locale) -> Result<Impact, 
         .iter()
         .find(|(code, _)| *code == q.bando)
         .map(|(code, _)| code.clone());
-    let read: Vec<&CallGrants> = all
-        .iter()
-        .filter(|c| chosen_call.as_deref().is_none_or(|code| c.code() == code))
-        .collect();
+    let read = data.iter().filter(|c| {
+        chosen_call
+            .as_deref()
+            .is_none_or(|code| c.grants.code() == code)
+    });
     let mut indicators: Vec<IndicatorName> = Vec::new();
     let mut projects = Vec::new();
-    for c in read {
+    for d in read {
+        let c = &d.grants;
         for ind in c.call().indicators.iter() {
             if ind.kind == IndicatorKind::Integer && !indicators.iter().any(|i| i.code == ind.code)
             {
@@ -119,14 +173,9 @@ async fn load(s: &PageState, q: &ImpactQuery, locale: Locale) -> Result<Impact, 
                 });
             }
         }
-        let promised = store.admitted_contents(c.code()).await?;
-        let achieved: BTreeMap<u64, Indicators> = store
-            .achieved_indicators(c.code())
-            .await?
-            .into_iter()
-            .collect();
+        let (promised, achieved) = (&d.promised, &d.achieved);
         for g in c.grants.iter().filter(|g| g.revocation.is_none()) {
-            let Some((_, content)) = promised.iter().find(|(seq, _)| *seq == g.row.seq) else {
+            let Some(indicators) = promised.get(&g.row.seq) else {
                 continue;
             };
             projects.push(Project {
@@ -136,7 +185,7 @@ async fn load(s: &PageState, q: &ImpactQuery, locale: Locale) -> Result<Impact, 
                     .province
                     .clone()
                     .unwrap_or_else(|| t(locale, "non indicata", "not given").into()),
-                promised: content.indicators.clone(),
+                promised: indicators.clone(),
                 achieved: achieved.get(&g.row.seq).cloned(),
             });
         }

@@ -2,7 +2,7 @@
 //! in the page's language for the page and in Italian for the CSV (whose cells are the same
 //! in both: counts, and amounts as `52500,00`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use bandi_domain::application::{ApplicationContent, IndicatorValue};
 use bandi_domain::call::{Call, IndicatorKind};
@@ -389,7 +389,7 @@ fn money_path(i: &Inputs<'_>, locale: Locale) -> Table {
 type Total = (i64, i64);
 
 /// The sum of an integer indicator over the projects of `seqs`, and how many gave it.
-fn sum(list: &[(u64, Indicators)], seqs: &[u64], code: &str) -> Total {
+fn sum(list: &[(u64, Indicators)], seqs: &BTreeSet<u64>, code: &str) -> Total {
     list.iter()
         .filter(|(seq, _)| seqs.contains(seq))
         .filter_map(|(_, ind)| match ind.get(code) {
@@ -403,7 +403,7 @@ fn sum(list: &[(u64, Indicators)], seqs: &[u64], code: &str) -> Total {
 /// according to their submitted reports (revoked grants left out).
 fn indicators(i: &Inputs<'_>, locale: Locale) -> Table {
     let call = i.grants.call();
-    let seqs: Vec<u64> = i
+    let seqs: BTreeSet<u64> = i
         .grants
         .grants
         .iter()
@@ -494,7 +494,7 @@ fn indicators(i: &Inputs<'_>, locale: Locale) -> Table {
 /// projects, the units and the amount as the applications priced them (revoked grants left
 /// out), and the share of the projects' whole cost.
 fn catalogue_services(i: &Inputs<'_>, locale: Locale) -> Table {
-    let funded: Vec<u64> = i
+    let funded: BTreeSet<u64> = i
         .grants
         .grants
         .iter()
