@@ -638,13 +638,7 @@ pub async fn to_decide(
         l: ctx
             .layout(
                 ctx.t("Pratiche da pubblicare", "Practices to publish"),
-                vec![
-                    Crumb::new(ctx.ui().home, "/"),
-                    Crumb::new(
-                        ctx.t("Amministrazione", "Administration"),
-                        "/amministrazione",
-                    ),
-                ],
+                super::admin::crumbs(&ctx),
                 Nav::Admin,
             )
             .signed(&session),

@@ -175,13 +175,7 @@ async fn admin_page(
         l: ctx
             .layout(
                 ctx.t("Catalogo dei servizi", "Services catalogue"),
-                vec![
-                    Crumb::new(ctx.ui().home, "/"),
-                    Crumb::new(
-                        ctx.t("Amministrazione", "Administration"),
-                        "/amministrazione",
-                    ),
-                ],
+                super::admin::crumbs(ctx),
                 Nav::Admin,
             )
             .signed(session),

@@ -299,17 +299,14 @@ async fn page(
         l: ctx
             .layout(
                 format!("{} {}", ctx.t("Domanda", "Application"), r.protocol),
-                vec![
-                    crate::pages::Crumb::new(ctx.ui().home, "/"),
-                    crate::pages::Crumb::new(
-                        ctx.t("Amministrazione", "Administration"),
-                        "/amministrazione",
-                    ),
-                    crate::pages::Crumb::new(
+                {
+                    let mut c = super::crumbs(ctx);
+                    c.push(crate::pages::Crumb::new(
                         view.title.clone(),
                         format!("/amministrazione/bandi/{}", encode(call.code.as_str())),
-                    ),
-                ],
+                    ));
+                    c
+                },
                 Nav::Admin,
             )
             .signed(session),

@@ -100,7 +100,8 @@ pub(crate) fn now() -> Timestamp {
     truncate_to_micros(Timestamp::now())
 }
 
-fn crumbs(ctx: &Ctx) -> Vec<Crumb> {
+/// Home › Administration, where every officials' page starts.
+pub(crate) fn crumbs(ctx: &Ctx) -> Vec<Crumb> {
     vec![
         Crumb::new(ctx.ui().home, "/"),
         Crumb::new(
