@@ -102,6 +102,8 @@ struct Inner {
     intake: Intake,
     passwords: Passwords,
     purged: EveryMinute,
+    /// The funded projects the practices' search also finds.
+    projects: practices::ProjectIndex,
 }
 
 impl App {
@@ -116,6 +118,7 @@ impl App {
                 intake,
                 passwords,
                 purged: EveryMinute::default(),
+                projects: practices::ProjectIndex::default(),
             }),
         }
     }

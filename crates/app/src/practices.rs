@@ -3,6 +3,10 @@
 //! and anyone searches them in Italian. Community content, not money: it is kept beside
 //! the calls, not in their ledger.
 
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use bandi_domain::document::{DocumentKind, clean_file_name, download_name};
 use bandi_domain::i18n::FieldError;
 use bandi_domain::money::Money;
@@ -43,39 +47,45 @@ pub struct FoundProject {
     pub awarded: Money,
 }
 
-/// Whether `text` holds every stem of `query` (as [`search_terms`] makes both).
-pub fn holds_every_stem(text: &str, query: &str) -> bool {
-    let stems: std::collections::HashSet<String> =
-        search_terms(text).split(' ').map(str::to_string).collect();
-    query.split_whitespace().all(|q| stems.contains(q))
+/// A funded project as the search reads it, its words stemmed once.
+pub(crate) struct IndexedProject {
+    kind: String,
+    province: Option<String>,
+    stems: HashSet<String>,
+    found: FoundProject,
 }
 
-impl App {
-    /// The funded projects (applications admitted, in every call or the one asked) whose
-    /// title or summary holds the words of `text`, filtered by kind of body and province as
-    /// the practices are. Few per call: read and matched here, with the practices' stems.
-    pub async fn search_projects(
-        &self,
-        text: &str,
-        q: &PracticeQuery,
-    ) -> Result<Vec<FoundProject>, AppError> {
-        let query = search_terms(&text.chars().take(500).collect::<String>());
-        let store = self.store();
-        let mut found = Vec::new();
+/// How long the index of funded projects is kept: rebuilt from every call's grants at most
+/// this often, by one request at a time (the others wait and share it), so that a flood of
+/// searches is not a flood of reads of every grant.
+const PROJECT_INDEX_FRESH: Duration = Duration::from_secs(15);
+
+#[derive(Default)]
+pub(crate) struct ProjectIndex(tokio::sync::Mutex<Option<(Instant, Arc<Vec<IndexedProject>>)>>);
+
+impl ProjectIndex {
+    async fn get(&self, store: &bandi_store::Store) -> Result<Arc<Vec<IndexedProject>>, AppError> {
+        let mut held = self.0.lock().await;
+        if let Some((at, index)) = held.as_ref()
+            && at.elapsed() < PROJECT_INDEX_FRESH
+        {
+            return Ok(index.clone());
+        }
+        let mut index = Vec::new();
         for c in store.calls().await? {
             let code = c.call.code.to_string();
-            if q.call.as_ref().is_some_and(|wanted| *wanted != code) {
-                continue;
-            }
             for g in store.grants(&code).await? {
-                let kind_ok = q.kind.is_none_or(|k| k.as_str() == g.entity_kind);
-                let province_ok = q.province.is_none() || q.province == g.province;
-                if g.awarded.is_positive()
-                    && kind_ok
-                    && province_ok
-                    && holds_every_stem(&format!("{} {}", g.title, g.summary), &query)
-                {
-                    found.push(FoundProject {
+                if !g.awarded.is_positive() {
+                    continue;
+                }
+                index.push(IndexedProject {
+                    stems: search_terms(&format!("{} {}", g.title, g.summary))
+                        .split(' ')
+                        .map(str::to_string)
+                        .collect(),
+                    kind: g.entity_kind,
+                    province: g.province,
+                    found: FoundProject {
                         call: code.clone(),
                         call_title: c.call.title.it.clone(),
                         protocol: g.protocol,
@@ -83,12 +93,46 @@ impl App {
                         title: g.title,
                         summary: g.summary,
                         awarded: g.awarded,
-                    });
-                }
+                    },
+                });
             }
         }
-        found.truncate(100);
-        Ok(found)
+        let index = Arc::new(index);
+        *held = Some((Instant::now(), index.clone()));
+        Ok(index)
+    }
+}
+
+/// Whether `text` holds every stem of `query` (as [`search_terms`] makes both).
+pub fn holds_every_stem(text: &str, query: &str) -> bool {
+    let stems: HashSet<String> = search_terms(text).split(' ').map(str::to_string).collect();
+    holds(&stems, query)
+}
+
+fn holds(stems: &HashSet<String>, query: &str) -> bool {
+    query.split_whitespace().all(|q| stems.contains(q))
+}
+
+impl App {
+    /// The funded projects (applications admitted, in every call or the one asked) whose
+    /// title or summary holds the words of `text`, filtered by kind of body and province as
+    /// the practices are: matched in memory against [`ProjectIndex`].
+    pub async fn search_projects(
+        &self,
+        text: &str,
+        q: &PracticeQuery,
+    ) -> Result<Vec<FoundProject>, AppError> {
+        let query = search_terms(&text.chars().take(500).collect::<String>());
+        let index = self.inner.projects.get(self.store()).await?;
+        Ok(index
+            .iter()
+            .filter(|p| q.call.as_ref().is_none_or(|wanted| *wanted == p.found.call))
+            .filter(|p| q.kind.is_none_or(|k| k.as_str() == p.kind))
+            .filter(|p| q.province.is_none() || q.province == p.province)
+            .filter(|p| holds(&p.stems, &query))
+            .take(100)
+            .map(|p| p.found.clone())
+            .collect())
     }
 
     /// `entity` proposes a practice: its staff (or the operator, for the demo's examples,

@@ -38,6 +38,8 @@ pub(crate) struct AdminApplicationRow {
     pub entity_istat: Option<String>,
     pub received: String,
     pub title: String,
+    /// How many good practices it cites: the call's «riuso» flag.
+    pub reuses: usize,
     pub requested: String,
     pub reserved: String,
     pub status: &'static str,
@@ -268,6 +270,7 @@ pub(crate) async fn call_page(
                 entity,
                 received: precise_local(call, &r.received_at, locale),
                 title: a.content.title.clone(),
+                reuses: a.content.practices.len(),
                 requested: r.requested_cents.in_locale(locale),
                 reserved: a.reserved.in_locale(locale),
                 status: status_label(a.status, locale),

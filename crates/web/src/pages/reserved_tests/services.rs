@@ -223,6 +223,8 @@ on_both_backends! {
         .get(&format!("/amministrazione/bandi/{CODE}/domande/{}", applications[0].receipt.seq))
         .await;
     assert!(admin_page.body.contains("La domanda riusa"), "{}", admin_page.body);
+    let list = official.get(&format!("/amministrazione/bandi/{CODE}")).await;
+    assert!(list.body.contains("Riuso<span class=\"visually-hidden\"> di buone pratiche</span>: 1"), "{}", list.body);
 
     // A practice born of the project: the form offers Cervia's application, and the
     // practice's page names it.

@@ -241,3 +241,29 @@ on_both_backends! {
     assert!(stats.contains(&format!("href=\"/impatto?bando={CODE}\"")));
     }
 }
+
+on_both_backends! {
+    async fn funded_projects_are_found_with_the_practices(db: TestDb) {
+    let app = seeded(db).await;
+    let found = |html: &str| -> Vec<String> {
+        let Some(start) = html.find("id=\"found-projects\"") else {
+            return Vec::new();
+        };
+        let list = &html[start..html[start..].find("</ul>").unwrap() + start];
+        list.match_indices("Lavoro agile ")
+            .map(|(i, _)| list[i..].split('<').next().unwrap().trim().to_string())
+            .collect()
+    };
+    // «formativi» finds «Formazione»; Bologna's revoked grant is no funded project.
+    let html = get(&app, "/pratiche?q=formativi").await.text().await.unwrap();
+    let mut titles = found(&html);
+    titles.sort();
+    assert_eq!(titles, ["Lavoro agile 039007", "Lavoro agile ucdc"], "{html}");
+    let html = get(&app, "/pratiche?q=formazione&tipo=unione").await.text().await.unwrap();
+    assert_eq!(found(&html), ["Lavoro agile ucdc"]);
+    let html = get(&app, "/pratiche?q=formazione&provincia=BO").await.text().await.unwrap();
+    assert!(found(&html).is_empty() && html.contains("id=\"no-projects\""));
+    let html = get(&app, "/pratiche?q=ragioneria").await.text().await.unwrap();
+    assert!(found(&html).is_empty());
+    }
+}
