@@ -357,6 +357,33 @@ impl App {
 mod tests {
     use super::*;
 
+    /// Searches at once share one read of the grants, and the next ones reuse it while
+    /// it is fresh.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_read_of_the_grants_serves_every_search_while_fresh() {
+        let db = bandi_store::testing::TestDb::sqlite();
+        let store = bandi_store::Store::connect(&db.url).await.unwrap();
+        store.migrate().await.unwrap();
+        let index = Arc::new(ProjectIndex::default());
+        let reads: Vec<_> = (0..16)
+            .map(|_| {
+                let (index, store) = (index.clone(), store.clone());
+                tokio::spawn(async move { index.get(&store).await.unwrap() })
+            })
+            .collect();
+        let mut got = Vec::new();
+        for r in reads {
+            got.push(r.await.unwrap());
+        }
+        assert!(
+            got.iter().all(|d| Arc::ptr_eq(d, &got[0])),
+            "one read for all"
+        );
+        assert!(Arc::ptr_eq(&index.get(&store).await.unwrap(), &got[0]));
+        index.0.lock().await.as_mut().unwrap().0 = Instant::now() - PROJECT_INDEX_FRESH;
+        assert!(!Arc::ptr_eq(&index.get(&store).await.unwrap(), &got[0]));
+    }
+
     #[test]
     fn a_project_is_found_by_any_form_of_its_words() {
         let text = "Smart working a Cervia: piano formativo, cloud Lepida";
