@@ -94,7 +94,7 @@ const REVIEW_HEADERS_IT: [&str; 5] = [
     "CUP",
 ];
 
-const LINE_COLUMNS: [&str; 8] = [
+const LINE_COLUMNS: [&str; 11] = [
     "seq",
     "protocol",
     "entity_code",
@@ -103,9 +103,12 @@ const LINE_COLUMNS: [&str; 8] = [
     "category",
     "description",
     "amount",
+    "service_code",
+    "service_quantity",
+    "service_unit_price",
 ];
 
-const LINE_HEADERS_IT: [&str; 8] = [
+const LINE_HEADERS_IT: [&str; 11] = [
     "N.",
     "Protocollo",
     "Codice ente",
@@ -114,6 +117,9 @@ const LINE_HEADERS_IT: [&str; 8] = [
     "Categoria",
     "Descrizione",
     "Importo",
+    "Servizio del catalogo",
+    "Quantità",
+    "Prezzo unitario",
 ];
 
 struct Row {
@@ -290,6 +296,18 @@ pub async fn lines_csv(
                     line.category.clone(),
                     inert(&line.description),
                     decimal(line.amount_cents),
+                    line.service
+                        .as_ref()
+                        .map(|b| b.code.clone())
+                        .unwrap_or_default(),
+                    line.service
+                        .as_ref()
+                        .map(|b| b.quantity.to_string())
+                        .unwrap_or_default(),
+                    line.service
+                        .as_ref()
+                        .map(|b| decimal(b.unit_price_cents))
+                        .unwrap_or_default(),
                 ])?;
             }
         }
@@ -413,9 +431,17 @@ fn workbook(export: &Export, ctx: &Ctx) -> Result<Vec<u8>, XlsxError> {
             lines.write_string(n, 5, export.category_label(&line.category))?;
             lines.write_string(n, 6, &line.description)?;
             lines.write_number_with_format(n, 7, euros(line.amount_cents), &money)?;
+            if let Some(bought) = &line.service {
+                lines.write_string(n, 8, &bought.code)?;
+                lines.write_number(n, 9, f64::from(bought.quantity))?;
+                lines.write_number_with_format(n, 10, euros(bought.unit_price_cents), &money)?;
+            }
         }
     }
-    for (col, width) in [6, 22, 12, 40, 6, 40, 60, 16].into_iter().enumerate() {
+    for (col, width) in [6, 22, 12, 40, 6, 40, 60, 16, 20, 10, 16]
+        .into_iter()
+        .enumerate()
+    {
         lines.set_column_width(col as u16, width)?;
     }
     lines.set_freeze_panes(1, 0)?;

@@ -342,9 +342,9 @@ on_both_backends! {
     assert!(first.contains(";E41B20000150002;180;4;90;"), "{first}");
     let lines = r1.get(&format!("/amministrazione/bandi/{CODE}/voci.csv")).await;
     let rows: Vec<&str> = lines.body.lines().collect();
-    assert_eq!(rows[0], "\u{feff}seq;protocol;entity_code;entity_name;line;category;description;amount");
+    assert_eq!(rows[0], "\u{feff}seq;protocol;entity_code;entity_name;line;category;description;amount;service_code;service_quantity;service_unit_price");
     assert_eq!(rows.len(), 5, "two lines each, after the header");
-    assert!(rows[1].ends_with(";1;training;Formazione;25000,00"), "{}", rows[1]);
+    assert!(rows[1].ends_with(";1;training;Formazione;25000,00;;;"), "{}", rows[1]);
     let xlsx = r1
         .client
         .get(format!("{}/amministrazione/bandi/{CODE}/domande.xlsx", r1.base))

@@ -223,6 +223,10 @@ on_both_backends! {
         .get(&format!("/amministrazione/bandi/{CODE}/domande/{}", applications[0].receipt.seq))
         .await;
     assert!(admin_page.body.contains("La domanda riusa"), "{}", admin_page.body);
+    // The officials' export of the lines says what each catalogue line bought.
+    let lines = official.get(&format!("/amministrazione/bandi/{CODE}/voci.csv")).await;
+    assert!(lines.body.contains(";3;technology;VM;1020,00;LEP-IAAS-VM;12;85,00"), "{}", lines.body);
+    assert!(lines.body.contains(";1;training;Formazione;25000,00;;;"));
     let list = official.get(&format!("/amministrazione/bandi/{CODE}")).await;
     assert!(list.body.contains("Riuso<span class=\"visually-hidden\"> di buone pratiche</span>: 1"), "{}", list.body);
 
