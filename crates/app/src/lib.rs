@@ -20,6 +20,7 @@ pub mod calls;
 pub mod drafts;
 pub mod error;
 pub mod intake;
+pub mod memo;
 pub mod outbox;
 pub mod password_reset;
 pub mod passwords;
@@ -103,7 +104,7 @@ struct Inner {
     passwords: Passwords,
     purged: EveryMinute,
     /// The funded projects the practices' search also finds.
-    projects: practices::ProjectIndex,
+    projects: memo::Memo<Vec<practices::IndexedProject>>,
 }
 
 impl App {
@@ -118,7 +119,7 @@ impl App {
                 intake,
                 passwords,
                 purged: EveryMinute::default(),
-                projects: practices::ProjectIndex::default(),
+                projects: memo::Memo::default(),
             }),
         }
     }

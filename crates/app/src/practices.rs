@@ -4,8 +4,8 @@
 //! the calls, not in their ledger.
 
 use std::collections::HashSet;
+#[cfg(test)]
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use bandi_domain::document::{DocumentKind, clean_file_name, download_name};
 use bandi_domain::i18n::FieldError;
@@ -55,52 +55,36 @@ pub(crate) struct IndexedProject {
     found: FoundProject,
 }
 
-/// How long the index of funded projects is kept: rebuilt from every call's grants at most
-/// this often, by one request at a time (the others wait and share it), so that a flood of
-/// searches is not a flood of reads of every grant.
-const PROJECT_INDEX_FRESH: Duration = Duration::from_secs(15);
-
-#[derive(Default)]
-pub(crate) struct ProjectIndex(tokio::sync::Mutex<Option<(Instant, Arc<Vec<IndexedProject>>)>>);
-
-impl ProjectIndex {
-    async fn get(&self, store: &bandi_store::Store) -> Result<Arc<Vec<IndexedProject>>, AppError> {
-        let mut held = self.0.lock().await;
-        if let Some((at, index)) = held.as_ref()
-            && at.elapsed() < PROJECT_INDEX_FRESH
-        {
-            return Ok(index.clone());
-        }
-        let mut index = Vec::new();
-        for c in store.calls().await? {
-            let code = c.call.code.to_string();
-            for g in store.grants(&code).await? {
-                if !g.awarded.is_positive() {
-                    continue;
-                }
-                index.push(IndexedProject {
-                    stems: search_terms(&format!("{} {}", g.title, g.summary))
-                        .split(' ')
-                        .map(str::to_string)
-                        .collect(),
-                    kind: g.entity_kind,
-                    province: g.province,
-                    found: FoundProject {
-                        call: code.clone(),
-                        call_title: c.call.title.it.clone(),
-                        protocol: g.protocol,
-                        entity_name: g.entity_name,
-                        title: g.title,
-                        summary: g.summary,
-                        awarded: g.awarded,
-                    },
-                });
+/// Every call's funded projects, stemmed: what [`App::search_projects`] matches, kept in a
+/// [`crate::memo::Memo`].
+async fn index_projects(store: &bandi_store::Store) -> Result<Vec<IndexedProject>, AppError> {
+    let mut index = Vec::new();
+    for c in store.calls().await? {
+        let code = c.call.code.to_string();
+        for g in store.grants(&code).await? {
+            if !g.awarded.is_positive() {
+                continue;
             }
+            index.push(IndexedProject {
+                stems: search_terms(&format!("{} {}", g.title, g.summary))
+                    .split(' ')
+                    .map(str::to_string)
+                    .collect(),
+                kind: g.entity_kind,
+                province: g.province,
+                found: FoundProject {
+                    call: code.clone(),
+                    call_title: c.call.title.it.clone(),
+                    protocol: g.protocol,
+                    entity_name: g.entity_name,
+                    title: g.title,
+                    summary: g.summary,
+                    awarded: g.awarded,
+                },
+            });
         }
-        let index = Arc::new(index);
-        *held = Some((Instant::now(), index.clone()));
-        Ok(index)
     }
+    Ok(index)
 }
 
 /// Whether `text` holds every stem of `query` (as [`search_terms`] makes both).
@@ -123,7 +107,8 @@ impl App {
         q: &PracticeQuery,
     ) -> Result<Vec<FoundProject>, AppError> {
         let query = search_terms(&text.chars().take(500).collect::<String>());
-        let index = self.inner.projects.get(self.store()).await?;
+        let store = self.store();
+        let index = self.inner.projects.get(|| index_projects(store)).await?;
         Ok(index
             .iter()
             .filter(|p| q.call.as_ref().is_none_or(|wanted| *wanted == p.found.call))
@@ -364,11 +349,11 @@ mod tests {
         let db = bandi_store::testing::TestDb::sqlite();
         let store = bandi_store::Store::connect(&db.url).await.unwrap();
         store.migrate().await.unwrap();
-        let index = Arc::new(ProjectIndex::default());
+        let index = Arc::new(crate::memo::Memo::default());
         let reads: Vec<_> = (0..16)
             .map(|_| {
                 let (index, store) = (index.clone(), store.clone());
-                tokio::spawn(async move { index.get(&store).await.unwrap() })
+                tokio::spawn(async move { index.get(|| index_projects(&store)).await.unwrap() })
             })
             .collect();
         let mut got = Vec::new();
@@ -379,9 +364,11 @@ mod tests {
             got.iter().all(|d| Arc::ptr_eq(d, &got[0])),
             "one read for all"
         );
-        assert!(Arc::ptr_eq(&index.get(&store).await.unwrap(), &got[0]));
-        index.0.lock().await.as_mut().unwrap().0 = Instant::now() - PROJECT_INDEX_FRESH;
-        assert!(!Arc::ptr_eq(&index.get(&store).await.unwrap(), &got[0]));
+        let again = index.get(|| index_projects(&store)).await.unwrap();
+        assert!(Arc::ptr_eq(&again, &got[0]));
+        index.expire().await;
+        let stale = index.get(|| index_projects(&store)).await.unwrap();
+        assert!(!Arc::ptr_eq(&stale, &got[0]));
     }
 
     #[test]

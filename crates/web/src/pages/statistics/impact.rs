@@ -11,8 +11,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use bandi_app::memo::Memo;
 
 use bandi_domain::application::IndicatorValue;
 use bandi_domain::call::IndicatorKind;
@@ -103,49 +102,34 @@ pub(crate) struct CallData {
     achieved: BTreeMap<u64, Indicators>,
 }
 
-/// How long what the page read stays: every request would otherwise read every call's
-/// grants and contents, which a flood of requests would turn into a flood of reads.
-const FRESH_FOR: Duration = Duration::from_secs(15);
+/// Every call's data, kept in a [`Memo`] (what the page shows may be 15 s old).
+pub(crate) type ImpactMemo = Memo<Vec<CallData>>;
 
-/// Every call's data, read at most once per [`FRESH_FOR`] and by one request at a time
-/// (the others wait for it and share it).
-#[derive(Default)]
-pub(crate) struct ImpactMemo(tokio::sync::Mutex<Option<(Instant, Arc<Vec<CallData>>)>>);
-
-impl ImpactMemo {
-    async fn get(&self, store: &Store) -> Result<Arc<Vec<CallData>>, ApiError> {
-        let mut held = self.0.lock().await;
-        if let Some((at, data)) = held.as_ref()
-            && at.elapsed() < FRESH_FOR
-        {
-            return Ok(data.clone());
-        }
-        let mut calls = Vec::new();
-        for grants in opendata::all(store).await? {
-            let code = grants.code().to_string();
-            calls.push(CallData {
-                promised: store
-                    .admitted_contents(&code)
-                    .await?
-                    .into_iter()
-                    .map(|(seq, c)| (seq, c.indicators))
-                    .collect(),
-                achieved: store
-                    .achieved_indicators(&code)
-                    .await?
-                    .into_iter()
-                    .collect(),
-                grants,
-            });
-        }
-        let data = Arc::new(calls);
-        *held = Some((Instant::now(), data.clone()));
-        Ok(data)
+async fn load_calls(store: &Store) -> Result<Vec<CallData>, ApiError> {
+    let mut calls = Vec::new();
+    for grants in opendata::all(store).await? {
+        let code = grants.code().to_string();
+        calls.push(CallData {
+            promised: store
+                .admitted_contents(&code)
+                .await?
+                .into_iter()
+                .map(|(seq, c)| (seq, c.indicators))
+                .collect(),
+            achieved: store
+                .achieved_indicators(&code)
+                .await?
+                .into_iter()
+                .collect(),
+            grants,
+        });
     }
+    Ok(calls)
 }
 
 async fn load(s: &PageState, q: &ImpactQuery, locale: Locale) -> Result<Impact, ApiError> {
-    let data = s.app.impact.get(s.app.store()).await?;
+    let store = s.app.store();
+    let data = s.app.impact.get(|| load_calls(store)).await?;
     let all: Vec<&CallGrants> = data.iter().map(|c| &c.grants).collect();
     let calls: Vec<(String, String)> = all
         .iter()
@@ -455,6 +439,8 @@ pub async fn table_csv(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     /// Many requests at once share one read, and the next ones reuse it while it is fresh.
@@ -467,7 +453,7 @@ mod tests {
         let reads: Vec<_> = (0..16)
             .map(|_| {
                 let (memo, store) = (memo.clone(), store.clone());
-                tokio::spawn(async move { memo.get(&store).await.unwrap() })
+                tokio::spawn(async move { memo.get(|| load_calls(&store)).await.unwrap() })
             })
             .collect();
         let mut got = Vec::new();
@@ -478,11 +464,11 @@ mod tests {
             got.iter().all(|d| Arc::ptr_eq(d, &got[0])),
             "one read for all"
         );
-        let later = memo.get(&store).await.unwrap();
+        let later = memo.get(|| load_calls(&store)).await.unwrap();
         assert!(Arc::ptr_eq(&later, &got[0]), "fresh: not read again");
         // Once stale, read again.
-        memo.0.lock().await.as_mut().unwrap().0 = Instant::now() - FRESH_FOR;
-        let again = memo.get(&store).await.unwrap();
+        memo.expire().await;
+        let again = memo.get(|| load_calls(&store)).await.unwrap();
         assert!(!Arc::ptr_eq(&again, &got[0]));
     }
 }
