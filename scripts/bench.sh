@@ -11,10 +11,19 @@
 # that run alone (so that its VmHWM is the peak of that load). Ratios are taken inside one
 # run, because the machine is shared: compare ratios more than absolute figures.
 #
-#   ./scripts/bench.sh                          # everything, about 5 minutes on 2 cores
-#   CLIENTS="64" BACKENDS=sqlite INTAKES=sequencer ./scripts/bench.sh
+# Then, per backend with the sequencer, the same from outside with `wrk` (a C load generator
+# that costs the server's cores little) and scripts/wrk-submit.lua: WRK_SECONDS of GET
+# /api/v1/health, then WRK_SECONDS of submissions, one distinct entity's each (prepared by
+# `bandi rehearse --requests-out`), at WRK_CONNECTIONS; with the server's CPU time per
+# submission and bytes written per application (/proc/PID/stat and /proc/PID/io, over the
+# submission phase), its peak RSS, and `bandi verify` of what it took.
 #
-# Environment: CLIENTS, BACKENDS (sqlite postgres), INTAKES (sequencer naive), ENTITIES
+#   ./scripts/bench.sh                          # everything, about 7 minutes on 2 cores
+#   CLIENTS="64" BACKENDS=sqlite INTAKES=sequencer ./scripts/bench.sh
+#   LOADS=wrk BACKENDS=sqlite ./scripts/bench.sh
+#
+# Environment: LOADS (rehearse wrk), WRK_SECONDS (10), WRK_CONNECTIONS (64), WRK_ENTITIES
+# (300000: more than a run can send), CLIENTS, BACKENDS (sqlite postgres), INTAKES (sequencer naive), ENTITIES
 # (per run, default 5000: at 10,000/s, 2,000 lasted 0.2 s and runs spread widely),
 # OVERLOAD_FACTOR, OVERLOAD_ADDRESSES (default "1 256"), BENCH_POSTGRES_URL (server URL
 # without database, default postgres://postgres@127.0.0.1:5432), BANDI (binary; default
@@ -23,6 +32,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+LOADS=${LOADS:-"rehearse wrk"}
+WRK_SECONDS=${WRK_SECONDS:-10}
+WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
+WRK_ENTITIES=${WRK_ENTITIES:-300000}
 CLIENTS=${CLIENTS:-"1 8 64 256"}
 BACKENDS=${BACKENDS:-"sqlite postgres"}
 INTAKES=${INTAKES:-"sequencer naive"}
@@ -35,7 +48,9 @@ if [[ -z "${BANDI:-}" ]]; then
   cargo build --release -p bandi
   BANDI=target/release/bandi
 fi
-for tool in curl jq; do
+tools="curl jq"
+[[ $LOADS == *wrk* ]] && tools="$tools wrk"
+for tool in $tools; do
   command -v "$tool" >/dev/null || { echo "bench.sh needs $tool" >&2; exit 1; }
 done
 
@@ -94,13 +109,54 @@ stop_server() {
 }
 
 rss_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+# CPU time (user + system, in clock ticks of 10 ms) and bytes written to storage so far.
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+write_bytes() { awk '/^write_bytes:/ {print $2}' "/proc/$1/io"; }
+# One field of the wrk-result line that scripts/wrk-submit.lua prints.
+wrk_field() { sed -n "s/.*wrk-result.* $2=\([^ ]*\).*/\1/p" "$1"; }
+
+# The wrk phases on database $2 of backend $1 (see the header); one line in wrk.tsv.
+wrk_runs() {
+  local backend=$1 db=$2 requests="$OUT/$1.requests.tsv" url
+  echo "== $backend-wrk: preparing $WRK_ENTITIES entities"
+  "$BANDI" --database "$db" rehearse --entities "$WRK_ENTITIES" --requests-out "$requests" >"$OUT/$backend-wrk.prepare.txt" 2>&1
+  start_server "$db" sequencer "$OUT/$backend-wrk.server.log"
+  url="http://127.0.0.1:$PORT"
+  local load; load=$(cut -d' ' -f1-3 /proc/loadavg)
+  # Warm the connections and the tokens (the first authenticated request loads them).
+  wrk -t1 -c"$WRK_CONNECTIONS" -d1s -s scripts/wrk-submit.lua "$url" >/dev/null 2>&1
+  wrk -t1 -c"$WRK_CONNECTIONS" -d"${WRK_SECONDS}s" --latency -s scripts/wrk-submit.lua "$url" >"$OUT/$backend-wrk.health.txt" 2>&1
+  local cpu0 io0 cpu1 io1
+  cpu0=$(cpu_ticks "$SERVER_PID"); io0=$(write_bytes "$SERVER_PID")
+  wrk -t1 -c"$WRK_CONNECTIONS" -d"${WRK_SECONDS}s" --latency -s scripts/wrk-submit.lua "$url" -- "$requests" 1 >"$OUT/$backend-wrk.submit.txt" 2>&1
+  cpu1=$(cpu_ticks "$SERVER_PID"); io1=$(write_bytes "$SERVER_PID")
+  local rss; rss=$(rss_kib "$SERVER_PID")
+  stop_server
+  local h="$OUT/$backend-wrk.health.txt" w="$OUT/$backend-wrk.submit.txt"
+  local created health_per_s per_s; created=$(wrk_field "$w" status_201)
+  health_per_s=$(awk -v n="$(wrk_field "$h" status_200)" -v d="$(wrk_field "$h" duration_us)" 'BEGIN { printf "%.0f", n / (d / 1e6) }')
+  per_s=$(awk -v n="$created" -v d="$(wrk_field "$w" duration_us)" 'BEGIN { printf "%.0f", n / (d / 1e6) }')
+  local t0; t0=$(now_ms)
+  "$BANDI" --database "$db" verify >"$OUT/$backend-wrk.verify.txt" 2>&1 && verified=ok || verified=FAILED
+  local verify_ms=$(( $(now_ms) - t0 ))
+  awk -v b="$backend" -v c="$WRK_CONNECTIONS" -v s="$per_s" -v h="$health_per_s" -v n="$created" \
+    -v p50="$(wrk_field "$w" p50_us)" -v p99="$(wrk_field "$w" p99_us)" \
+    -v other="$(wrk_field "$w" other)" -v err="$(wrk_field "$w" errors)" -v ex="$(wrk_field "$w" exhausted)" \
+    -v cpu=$(( (cpu1 - cpu0) * 10000 )) -v io=$(( io1 - io0 )) -v rss="$rss" -v la="$load" -v v="$verified" -v vms="$verify_ms" \
+    'BEGIN { printf "%s\t%s\t%s\t%s\t%.3f\t%.1f\t%.1f\t%s\t%s\t%s\t%.1f\t%.0f\t%.1f\t%s\t%s\t%s\n",
+      b, c, s, h, (h > 0 ? s / h : 0), p50 / 1000, p99 / 1000, n, other + err, ex,
+      (n > 0 ? cpu / n : 0), (n > 0 ? io / n : 0), rss / 1024, la, v, vms }' >>"$OUT/wrk.tsv"
+  tail -n 1 "$OUT/wrk.tsv" | awk -F'\t' '{printf "   wrk: %s submissions/s (p99 %s ms), health %s/s, ratio %s; %s µs server CPU and %s bytes written per submission; peak RSS %s MiB; verify %s\n", $3, $7, $4, $5, $11, $12, $13, $15}'
+}
 
 printf 'backend\tintake\tclients\tentities\tsubmit_per_s\tsubmit_p50\tsubmit_p99\thealth_per_s\thealth_p99\tratio\trss_mib\tstartup_ms\tloadavg\tok\n' >"$OUT/runs.tsv"
 : >"$OUT/after.tsv"
 : >"$OUT/overload.tsv"
+: >"$OUT/wrk.tsv"
 
 for backend in $BACKENDS; do
   for intake in $INTAKES; do
+    [[ $LOADS == *rehearse* ]] || continue
     case $backend in
       sqlite) db="sqlite:$OUT/$backend-$intake.db" ;;
       postgres)
@@ -170,6 +226,22 @@ for backend in $BACKENDS; do
   done
 done
 
+if [[ $LOADS == *wrk* ]]; then
+  for backend in $BACKENDS; do
+    case $backend in
+      sqlite) db="sqlite:$OUT/$backend-wrk.db" ;;
+      postgres)
+        name="bandi_bench_${STAMP//-/_}_wrk"
+        psql -q -d "$PG/postgres" -c "CREATE DATABASE $name" >/dev/null
+        PG_DBS+=("$name")
+        db="$PG/$name"
+        ;;
+    esac
+    "$BANDI" --database "$db" migrate >/dev/null
+    wrk_runs "$backend" "$db"
+  done
+fi
+
 # The markdown table: each intake's figures, and the sequencer ÷ naive ratio per row.
 {
   echo "| backend | clients | entities | sequencer subm./s | p50 ms | p99 ms | health req/s | subm. ÷ health | server peak RSS MiB | naive subm./s | naive p99 ms | naive RSS MiB | sequencer ÷ naive | load avg |"
@@ -194,6 +266,12 @@ done
   echo "| backend | intake | \`bandi verify\` ms | start-up ms (spawn → first 200) | verify says |"
   echo "|---|---|---:|---:|---|"
   awk -F'\t' '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5 }' "$OUT/after.tsv"
+  if [[ -s "$OUT/wrk.tsv" ]]; then
+    echo
+    echo "| backend (wrk, ${WRK_SECONDS} s a phase) | connections | submissions/s | health req/s | subm. ÷ health | p50 ms | p99 ms | created | other answers | ran out | server CPU µs/subm. | bytes written/subm. | peak RSS MiB | load avg | verify | verify ms |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---|---:|"
+    awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 }' "$OUT/wrk.tsv"
+  fi
   if [[ -s "$OUT/overload.tsv" ]]; then
     echo
     echo "| backend | offered rate /s | addresses | admitted (201) | admitted p50 ms | admitted p99 ms | refused for load (429/503) | refused p50 ms | refused p99 ms | server peak RSS MiB | duration s | load avg | all checks |"

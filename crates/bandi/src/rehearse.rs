@@ -100,6 +100,11 @@ pub struct RehearseArgs {
     /// Seed of the synthetic bodies and of who retries or errs [default: from the clock].
     #[arg(long)]
     seed: Option<u64>,
+    /// Only prepare: seed the call, the entities and their tokens in --database, write one
+    /// line per entity (`path TAB token TAB body`) to this file for another load generator
+    /// (scripts/wrk-submit.lua), and send nothing.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["target", "naive_intake", "json"])]
+    requests_out: Option<PathBuf>,
 }
 
 impl RehearseArgs {
@@ -182,6 +187,9 @@ pub async fn run(args: RehearseArgs, database: Option<String>) -> anyhow::Result
         }
         None => None,
     };
+    if args.requests_out.is_some() && database.is_none() {
+        bail!("with --requests-out, also give --database: the server's that will take the load");
+    }
     let (url, temp_dir) = match database {
         Some(url) => (url, None),
         None => {
@@ -278,6 +286,17 @@ pub async fn run(args: RehearseArgs, database: Option<String>) -> anyhow::Result
     let bar = progress(entities as u64, "preparazione (setup): token");
     let tokens = issue_tokens(&setup_app, entities, &bar).await?;
     bar.finish_and_clear();
+    if let Some(out) = &args.requests_out {
+        let path = format!("/api/v1/calls/{code}/applications");
+        let mut rng = load::Rng::new(seed);
+        write_requests(out, &path, entities, &tokens, &mut rng)?;
+        println!(
+            "{entities} requests written to {} (call {code})",
+            out.display()
+        );
+        store.close().await;
+        return Ok(());
+    }
 
     // The server.
     let (base, server) = match target {
@@ -420,6 +439,26 @@ pub async fn run(args: RehearseArgs, database: Option<String>) -> anyhow::Result
     if failed > 0 {
         bail!("{failed} check(s) failed: the platform did not hold its rules under this load");
     }
+    Ok(())
+}
+
+/// One line per entity, in entity order: `path TAB token TAB body` (JSON on one line).
+fn write_requests(
+    out: &std::path::Path,
+    path: &str,
+    entities: usize,
+    tokens: &HashMap<usize, String>,
+    rng: &mut load::Rng,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let file =
+        std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    for i in 1..=entities {
+        writeln!(w, "{path}\t{}\t{}", tokens[&i], load::body(i, rng))?;
+    }
+    w.flush()
+        .with_context(|| format!("cannot write {}", out.display()))?;
     Ok(())
 }
 

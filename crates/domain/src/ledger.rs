@@ -435,6 +435,49 @@ impl Entry {
     pub fn record(&self) -> Result<Record, String> {
         Record::from_payload(&self.payload)
     }
+
+    /// What the entry says of itself, whatever its neighbours: its hash is that of its
+    /// fields, and its payload is a record of its kind in that record's one written form
+    /// (so that two texts never stand for one record, docs/ledger.md). Independent for
+    /// each entry: the part of a chain's check that can run on several threads.
+    pub fn self_check(&self) -> Result<Record, ChainError> {
+        let recomputed = entry_hash(
+            self.seq,
+            &self.prev_hash,
+            &self.kind,
+            &self.at,
+            &self.payload,
+        );
+        if recomputed != self.hash {
+            return Err(self.error(format!(
+                "hash mismatch: stored {}, recomputed {recomputed}",
+                self.hash
+            )));
+        }
+        match self.record() {
+            Ok(r) if r.kind() == self.kind => {
+                if serde_json::to_string(&r).ok().as_deref() != Some(self.payload.as_str()) {
+                    return Err(
+                        self.error("the payload is not in its canonical written form".into())
+                    );
+                }
+                Ok(r)
+            }
+            Ok(r) => Err(self.error(format!(
+                "kind {:?} but payload of kind {:?}",
+                self.kind,
+                r.kind()
+            ))),
+            Err(m) => Err(self.error(format!("unreadable payload: {m}"))),
+        }
+    }
+
+    fn error(&self, problem: String) -> ChainError {
+        ChainError {
+            seq: self.seq,
+            problem,
+        }
+    }
 }
 
 pub fn entry_hash(seq: u64, prev_hash: &str, kind: &str, at: &str, payload: &str) -> String {
@@ -478,46 +521,47 @@ impl ChainVerifier {
         }
     }
 
-    pub fn check(&mut self, e: &Entry) -> Result<(), ChainError> {
-        let fail = |problem: String| {
-            Err(ChainError {
-                seq: e.seq,
-                problem,
-            })
-        };
+    /// Checks the next entry: it follows the last one checked, and says what it is
+    /// ([`Entry::self_check`]). Gives its record.
+    pub fn check(&mut self, e: &Entry) -> Result<Record, ChainError> {
+        self.link(e)?;
+        let record = e.self_check()?;
+        self.advance(e);
+        Ok(record)
+    }
+
+    /// Checks consecutive entries as [`ChainVerifier::check`] would one by one (the same
+    /// first error), the hashes and payloads on up to `threads` threads; the links, which
+    /// are cheap, in order. Gives their records.
+    pub fn check_run(
+        &mut self,
+        entries: &[Entry],
+        threads: usize,
+    ) -> Result<Vec<Record>, ChainError> {
+        let checked = crate::parallel::map(entries, threads, Entry::self_check);
+        let mut records = Vec::with_capacity(entries.len());
+        for (e, record) in entries.iter().zip(checked) {
+            self.link(e)?;
+            records.push(record?);
+            self.advance(e);
+        }
+        Ok(records)
+    }
+
+    /// The entry follows the last one checked: the next number, and the previous hash.
+    fn link(&self, e: &Entry) -> Result<(), ChainError> {
         if e.seq != self.last_seq + 1 {
-            return fail(format!("expected entry number {}", self.last_seq + 1));
+            return Err(e.error(format!("expected entry number {}", self.last_seq + 1)));
         }
         if e.prev_hash != self.last_hash {
-            return fail("prev_hash does not match the previous entry's hash".into());
+            return Err(e.error("prev_hash does not match the previous entry's hash".into()));
         }
-        let recomputed = entry_hash(e.seq, &e.prev_hash, &e.kind, &e.at, &e.payload);
-        if recomputed != e.hash {
-            return fail(format!(
-                "hash mismatch: stored {}, recomputed {recomputed}",
-                e.hash
-            ));
-        }
-        match e.record() {
-            // The payload must be the record's one written form, so that two texts never
-            // stand for one record (docs/ledger.md).
-            Ok(r) if r.kind() == e.kind => {
-                if serde_json::to_string(&r).ok().as_deref() != Some(e.payload.as_str()) {
-                    return fail("the payload is not in its canonical written form".into());
-                }
-            }
-            Ok(r) => {
-                return fail(format!(
-                    "kind {:?} but payload of kind {:?}",
-                    e.kind,
-                    r.kind()
-                ));
-            }
-            Err(m) => return fail(format!("unreadable payload: {m}")),
-        }
-        self.last_seq = e.seq;
-        self.last_hash = e.hash.clone();
         Ok(())
+    }
+
+    fn advance(&mut self, e: &Entry) {
+        self.last_seq = e.seq;
+        self.last_hash.clone_from(&e.hash);
     }
 
     pub fn last(&self) -> (u64, &str) {
@@ -576,6 +620,41 @@ mod tests {
                 e
             })
             .collect()
+    }
+
+    /// Whatever is wrong and wherever, checking a run on several threads finds the same
+    /// first error as checking one entry after the other.
+    #[test]
+    fn a_run_checked_on_threads_fails_as_one_by_one() {
+        let good = chain(300);
+        let mut run = ChainVerifier::new();
+        let records = run.check_run(&good, 3).expect("a good chain");
+        assert_eq!(records.len(), 300);
+        assert_eq!(records[41], good[41].record().unwrap());
+        assert_eq!(run.last(), (300, good[299].hash.as_str()));
+        let tamper: [(usize, fn(&mut Entry)); 4] = [
+            (250, |e| e.payload = e.payload.replace("5250000", "5250001")),
+            (120, |e| e.prev_hash = "00".repeat(32)),
+            (7, |e| e.seq += 1),
+            (299, |e| e.payload = e.payload.replace("{", "{ ")),
+        ];
+        for (at, change) in tamper {
+            let mut bad = good.clone();
+            change(&mut bad[at]);
+            // A later entry broken too: the first one is named.
+            bad[at + 1..]
+                .iter_mut()
+                .take(1)
+                .for_each(|e| e.hash = "ff".repeat(32));
+            let mut one_by_one = ChainVerifier::new();
+            let expected = bad.iter().try_for_each(|e| one_by_one.check(e).map(drop));
+            let expected = expected.expect_err("tampered");
+            assert_eq!(expected.seq, bad[at].seq);
+            for threads in [1, 2, 4] {
+                let got = ChainVerifier::new().check_run(&bad, threads);
+                assert_eq!(got, Err(expected.clone()), "{threads} threads, entry {at}");
+            }
+        }
     }
 
     #[test]

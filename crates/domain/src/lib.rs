@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod list;
 pub mod money;
 pub mod notice;
+pub mod parallel;
 pub mod practice;
 pub mod proof;
 pub mod protocol;

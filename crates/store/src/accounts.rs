@@ -220,7 +220,7 @@ impl Store {
 
     /// Disables an account (its sessions end with it) or enables it again.
     pub async fn set_disabled(&self, user_id: &str, disabled: bool) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("UPDATE users SET disabled_us = $1 WHERE id = $2")
             .bind(disabled.then(crate::now_us))
             .bind(user_id)
@@ -394,7 +394,7 @@ impl Store {
     /// application: what a submission does in its own transaction, again for a draft that a
     /// racing save (a double click) wrote back after it.
     pub async fn delete_draft(&self, entity: &str, call: &str) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM drafts WHERE entity_code = $1 AND call_code = $2")
             .bind(entity)
             .bind(call)

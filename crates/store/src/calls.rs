@@ -69,7 +69,7 @@ impl Store {
     /// ledger entry that carries the hash of the rules.
     pub async fn import_call(&self, call: &Call) -> Result<ImportedCall> {
         let (rules, json, sha) = rules_json(call);
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut head = ledger::lock_head(&mut tx).await?;
         let existing: Option<(String, i64)> =
             sqlx::query_as("SELECT rules_sha256, applications FROM calls WHERE code = $1")

@@ -108,7 +108,7 @@ impl Store {
     ) -> Result<DocumentInfo> {
         let id = crate::random_hex(16);
         let now = crate::now_us();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let inserted: std::result::Result<i64, sqlx::Error> = sqlx::query_scalar(
             "INSERT INTO documents (id, entity_code, call_code, attachment_code, file_name, content_type, \
              size_bytes, sha256, uploaded_us, uploaded_by, application_id, content, integration_request, report) \
@@ -197,7 +197,7 @@ impl Store {
         attachment: &str,
     ) -> Result<u64> {
         let now = crate::now_us();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE documents SET removed_us = $1 WHERE entity_code = $2 AND call_code = $3 \
              AND attachment_code = $4 AND application_id IS NULL AND removed_us IS NULL",

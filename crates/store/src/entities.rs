@@ -37,7 +37,7 @@ impl Store {
     /// Inserts or updates every entity in one transaction: importing a file twice changes
     /// nothing the second time.
     pub async fn upsert_entities(&self, entities: &[Entity]) -> Result<usize> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for e in entities {
             sqlx::query(
                 "INSERT INTO entities (code, name, kind, fiscal_code, province, region_code, istat_code, pec, members) \

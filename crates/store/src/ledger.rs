@@ -120,7 +120,7 @@ impl Store {
 }
 
 /// How many ledger entries one query of [`call_records_after`] returns, as one JSON array.
-const RECORDS_PER_QUERY: i64 = 20_000;
+pub(crate) const RECORDS_PER_QUERY: i64 = 20_000;
 
 /// The records of one call after ledger entry `after`, in order.
 ///
@@ -142,6 +142,25 @@ async fn records_in_pages(
     after: u64,
     per_query: i64,
 ) -> Result<Vec<(u64, Record)>> {
+    let mut records = Vec::new();
+    call_record_pages(conn, call, after, per_query, |page| {
+        records.extend(page);
+        Ok(())
+    })
+    .await?;
+    Ok(records)
+}
+
+/// The records of one call after ledger entry `after`, in order, handed to `each` a page
+/// at a time: a call of a million is folded without holding all its records at once. Each
+/// page's payloads are parsed on every core while nothing else waits on this task.
+pub(crate) async fn call_record_pages(
+    conn: &mut AnyConnection,
+    call: &str,
+    after: u64,
+    per_query: i64,
+    mut each: impl FnMut(Vec<(u64, Record)>) -> Result<()>,
+) -> Result<()> {
     let sql = if conn.backend_name() == "PostgreSQL" {
         "SELECT json_agg(json_build_array(seq, payload) ORDER BY seq)::text FROM \
          (SELECT seq, payload FROM ledger WHERE call_code = $1 AND seq > $2 ORDER BY seq LIMIT $3) AS t"
@@ -149,7 +168,6 @@ async fn records_in_pages(
         "SELECT json_group_array(json_array(seq, payload)) FROM \
          (SELECT seq, payload FROM ledger WHERE call_code = $1 AND seq > $2 ORDER BY seq LIMIT $3)"
     };
-    let mut records = Vec::new();
     let mut last = after;
     loop {
         let json: Option<String> = sqlx::query_scalar(sql)
@@ -165,14 +183,22 @@ async fn records_in_pages(
         };
         page.sort_unstable_by_key(|(seq, _)| *seq);
         let full = page.len() as i64 == per_query;
-        for (seq, payload) in page {
-            let record = Record::from_payload(&payload)
-                .map_err(|m| StoreError::Corrupt(format!("ledger entry {seq}: {m}")))?;
-            records.push((seq, record));
-            last = seq;
+        if let Some((seq, _)) = page.last() {
+            last = *seq;
         }
+        let records = tokio::task::spawn_blocking(move || {
+            let threads = bandi_domain::parallel::cores();
+            bandi_domain::parallel::map(&page, threads, |(seq, payload)| {
+                Record::from_payload(payload)
+                    .map(|r| (*seq, r))
+                    .map_err(|m| StoreError::Corrupt(format!("ledger entry {seq}: {m}")))
+            })
+        })
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("ledger of call {call}: {e}")))?;
+        each(records.into_iter().collect::<Result<Vec<_>>>()?)?;
         if !full {
-            return Ok(records);
+            return Ok(());
         }
     }
 }

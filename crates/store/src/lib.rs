@@ -148,6 +148,11 @@ impl Store {
         &self.pool
     }
 
+    /// A transaction that will write, on a connection of the pool ([`begin_write`]).
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        begin_write_on(&self.pool, self.backend).await
+    }
+
     pub(crate) fn writer(&self) -> &AnyPool {
         &self.writer
     }
@@ -204,6 +209,35 @@ fn pool_options(backend: Backend, max_connections: u32, cache_kib: u32) -> AnyPo
             }),
         Backend::Postgres => options,
     }
+}
+
+const BEGIN_IMMEDIATE: &str = "BEGIN IMMEDIATE";
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`, waiting up to the busy timeout): a deferred transaction that reads
+/// first and writes later fails at once with "database is locked", without waiting, when
+/// another connection committed in between (its snapshot is stale). Seen at a server's
+/// start, which registers its key while the other tasks begin to write.
+pub(crate) async fn begin_write(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+) -> Result<sqlx::Transaction<'_, sqlx::Any>> {
+    use sqlx::Connection;
+    Ok(match backend {
+        Backend::Sqlite => conn.begin_with(BEGIN_IMMEDIATE).await?,
+        Backend::Postgres => conn.begin().await?,
+    })
+}
+
+/// [`begin_write`] on a connection of `pool`.
+pub(crate) async fn begin_write_on(
+    pool: &AnyPool,
+    backend: Backend,
+) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+    Ok(match backend {
+        Backend::Sqlite => pool.begin_with(BEGIN_IMMEDIATE).await?,
+        Backend::Postgres => pool.begin().await?,
+    })
 }
 
 /// Random bytes as lower-case hex: ids and tokens.

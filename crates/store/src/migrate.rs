@@ -112,7 +112,7 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<usize> {
         Backend::Sqlite => SQLITE,
         Backend::Postgres => POSTGRES,
     };
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::begin_write_on(pool, backend).await?;
     if backend == Backend::Postgres {
         // CREATE TABLE IF NOT EXISTS is not safe against itself on PostgreSQL (two nodes
         // starting at once both create the table's type): serialise it.
@@ -126,7 +126,7 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<usize> {
     tx.commit().await?;
     let mut applied = 0;
     for (version, sql) in migrations {
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::begin_write_on(pool, backend).await?;
         // Two nodes starting at once must not both apply the same migration.
         match backend {
             Backend::Postgres => {

@@ -6,7 +6,7 @@ use bandi_domain::call::Call;
 use bandi_domain::instant::{from_micros, truncate_to_micros};
 use bandi_domain::money::Money;
 use jiff::Timestamp;
-use sqlx::{AnyConnection, Connection, Row};
+use sqlx::{AnyConnection, Row};
 
 use crate::intake::{
     Accepted, Counters, IntakeError, Submission, answer, classify_from_db, new_application,
@@ -38,7 +38,7 @@ async fn submit_in_one_transaction(
     signer: Option<&bandi_domain::proof::SigningKeyPair>,
 ) -> Result<Result<Accepted, IntakeError>> {
     let now = truncate_to_micros(Timestamp::now());
-    let mut tx = conn.begin().await?;
+    let mut tx = crate::begin_write(conn, backend).await?;
     // The ledger head first, as every writer takes it: another order deadlocks with them.
     let mut head = ledger::lock_head(&mut tx).await?;
     if backend == Backend::Postgres {

@@ -8,7 +8,7 @@ use bandi_domain::instant::from_micros;
 use bandi_domain::notice::NoticeKind;
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
-use sqlx::{Connection, Row};
+use sqlx::Row;
 
 use crate::{Result, Store, StoreError};
 
@@ -99,8 +99,7 @@ impl Store {
     /// reserved area only. Returns how many notices were dispatched.
     pub async fn dispatch_notices(&self) -> Result<usize> {
         let now = crate::now_us();
-        let mut conn = self.pool().acquire().await?;
-        let mut tx = conn.begin().await?;
+        let mut tx = self.begin_write().await?;
         let pending: Vec<(String, String)> = sqlx::query_as(
             "SELECT id, entity_code FROM notices WHERE dispatched_us IS NULL ORDER BY created_us LIMIT 200",
         )
@@ -192,7 +191,7 @@ impl Store {
 
     /// The delivery went through: it is never sent again.
     pub async fn delivery_sent(&self, id: i64) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE deliveries SET state = 'sent', sent_us = $1, last_error = NULL WHERE id = $2",
         )
@@ -325,8 +324,7 @@ impl Store {
     /// answer nor reminder: each gets its reminder notice, once. Returns how many.
     pub async fn remind_deadlines(&self, within_us: i64) -> Result<usize> {
         let now = crate::now_us();
-        let mut conn = self.pool().acquire().await?;
-        let mut tx = conn.begin().await?;
+        let mut tx = self.begin_write().await?;
         let due: Vec<(String, i64, i64)> = sqlx::query_as(
             "SELECT call_code, seq, request FROM integration_requests WHERE answer_ledger_seq IS NULL \
              AND closed_ledger_seq IS NULL AND reminded_us IS NULL AND deadline_us > $1 AND deadline_us <= $2",

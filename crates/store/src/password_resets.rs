@@ -28,7 +28,7 @@ impl Store {
     ) -> Result<()> {
         let now = crate::now_us();
         let mail_id = crate::random_hex(12);
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM password_resets WHERE user_id = $1 OR expires_us < $2")
             .bind(user_id)
             .bind(now)

@@ -48,7 +48,7 @@ impl Store {
         bytes: &[u8],
         by: &str,
     ) -> Result<Option<PracticeFile>> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         // Serialises the uploads of one practice on PostgreSQL; SQLite's writer is one.
         if self.backend() == crate::Backend::Postgres {
             sqlx::query("SELECT n FROM practices WHERE n = $1 FOR UPDATE")

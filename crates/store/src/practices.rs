@@ -116,7 +116,7 @@ impl Store {
     ) -> Result<i64> {
         let levers: Vec<&str> = content.levers.iter().map(|l| l.as_str()).collect();
         let links = serde_json::to_string(&content.links).expect("strings serialise");
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let n: i64 = sqlx::query_scalar(
             "INSERT INTO practices (entity_code, title, summary, body, levers, licence, links, call_code, \
              status, terms, example, created_us, project) \

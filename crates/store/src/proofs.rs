@@ -4,7 +4,7 @@ use bandi_domain::instant::{format_utc, from_micros, truncate_to_micros};
 use bandi_domain::proof::checkpoint_text;
 use jiff::Timestamp;
 use serde::Serialize;
-use sqlx::{Connection, Row};
+use sqlx::Row;
 
 use crate::{Result, Store, StoreError};
 
@@ -56,8 +56,7 @@ impl Store {
     ) -> Result<()> {
         let public = key.public();
         let now = crate::now_us();
-        let mut conn = self.pool().acquire().await?;
-        let mut tx = conn.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current: Option<(Option<i64>,)> =
             sqlx::query_as("SELECT valid_to_us FROM signing_keys WHERE key_id = $1")
                 .bind(&public.key_id)

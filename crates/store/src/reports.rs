@@ -13,7 +13,7 @@ use bandi_domain::notice::{self, About};
 use bandi_domain::report::ReportContent;
 use bandi_domain::report::verification::{ExpenseOutcome, PaymentKind, ReportState};
 use jiff::Timestamp;
-use sqlx::{AnyConnection, Connection, Row};
+use sqlx::{AnyConnection, Row};
 
 use crate::review::{
     Locked, UNDER_REVIEW, entity_name, insert_notice, lock_call, under_review_row, write_records,
@@ -185,8 +185,7 @@ impl Store {
         eligible_claimed: Money,
     ) -> Result<std::result::Result<(), ReportState>> {
         let now = crate::now_us();
-        let mut conn = self.pool().acquire().await?;
-        let mut tx = conn.begin().await?;
+        let mut tx = self.begin_write().await?;
         let state: Option<(String,)> =
             sqlx::query_as("SELECT state FROM reports WHERE call_code = $1 AND seq = $2")
                 .bind(call)
@@ -240,8 +239,7 @@ impl Store {
         actor: &str,
         decide: impl FnOnce(&Reporting<'_>) -> std::result::Result<ReportChange, E>,
     ) -> Result<Option<std::result::Result<Applied, E>>> {
-        let mut conn = self.pool().acquire().await?;
-        let mut tx = conn.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut head = ledger::lock_head(&mut tx).await?;
         let Some(locked) = lock_call(&mut tx, call).await? else {
             return Ok(None);

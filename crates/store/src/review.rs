@@ -19,7 +19,7 @@ use bandi_domain::money::Money;
 use bandi_domain::notice::{self, About, Notice};
 use bandi_domain::review::{Cup, Decision, OpenRequest, Review, ReviewState, Reviewed};
 use jiff::Timestamp;
-use sqlx::{AnyConnection, Connection, Row};
+use sqlx::{AnyConnection, Row};
 
 use crate::{Result, Store, StoreError, ledger};
 
@@ -231,8 +231,7 @@ impl Store {
         actor: &str,
         decide: impl FnOnce(&Review, &Reviewed<'_>, Timestamp) -> std::result::Result<Decision, E>,
     ) -> Result<Option<std::result::Result<Applied, E>>> {
-        let mut conn = self.pool().acquire().await?;
-        let mut tx = conn.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut head = ledger::lock_head(&mut tx).await?;
         let Some(locked) = lock_call(&mut tx, call).await? else {
             return Ok(None);
@@ -315,8 +314,7 @@ impl Store {
         text: &str,
         answer: impl FnOnce(&Review, &Call, Timestamp) -> std::result::Result<Decision, E>,
     ) -> Result<Option<std::result::Result<Applied, E>>> {
-        let mut conn = self.pool().acquire().await?;
-        let mut tx = conn.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut head = ledger::lock_head(&mut tx).await?;
         let Some(locked) = lock_call(&mut tx, call).await? else {
             return Ok(None);
@@ -398,8 +396,7 @@ impl Store {
             u32,
         ) -> std::result::Result<(Record, Option<String>), E>,
     ) -> Result<Option<std::result::Result<Applied, E>>> {
-        let mut conn = self.pool().acquire().await?;
-        let mut tx = conn.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut head = ledger::lock_head(&mut tx).await?;
         let Some(locked) = lock_call(&mut tx, call).await? else {
             return Ok(None);

@@ -29,7 +29,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<CatalogueImport> {
         let now_us = now.as_microsecond();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let before: Vec<(String, i64, String, i64)> =
             sqlx::query_as("SELECT code, position, content, withdrawn FROM services")
                 .fetch_all(&mut *tx)

@@ -4,23 +4,36 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::entities::entity_from_row;
+use crate::cache::TokenDigest;
 use crate::{Result, Store, StoreError};
 
-/// Tokens with their entity's row, where the condition holds.
-macro_rules! tokens_with_entities {
+/// Tokens with their entity's code, where the condition holds. Only the code: the entity's
+/// row is read (and cached briefly) when a request needs it, not a million at start.
+macro_rules! tokens_where {
     ($condition:literal) => {
         concat!(
-            "SELECT t.token_sha256, t.created_us, ",
-            entity_columns!("e."),
-            " FROM tokens t JOIN entities e ON e.code = t.entity_code WHERE ",
+            "SELECT token_sha256, entity_code, created_us FROM tokens WHERE ",
             $condition
         )
     };
 }
 
+fn token_digest(token: &str) -> TokenDigest {
+    Sha256::digest(token.as_bytes()).into()
+}
+
 fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    hex::encode(token_digest(token))
+}
+
+/// A row of [`tokens_where`]: the token's digest and its entity's code.
+fn token_row(row: &AnyRow) -> Result<(TokenDigest, Box<str>)> {
+    let hex: &str = row.try_get("token_sha256")?;
+    let mut digest = [0u8; 32];
+    hex::decode_to_slice(hex, &mut digest)
+        .map_err(|e| StoreError::Corrupt(format!("token hash {hex:?}: {e}")))?;
+    let entity: &str = row.try_get("entity_code")?;
+    Ok((digest, entity.into()))
 }
 
 impl Store {
@@ -43,7 +56,7 @@ impl Store {
             .map(|_| format!("bnd_{}", crate::random_hex(24)))
             .collect();
         let now = crate::now_us();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for (codes, chunk) in entity_codes.chunks(500).zip(tokens.chunks(500)) {
             let sql = crate::ledger::multi_row_insert(
                 "INSERT INTO tokens (token_sha256, entity_code, created_us) VALUES ",
@@ -68,23 +81,23 @@ impl Store {
     /// before the answer is no: an unknown token costs two indexed queries that find
     /// nothing.
     pub async fn token_entity(&self, token: &str) -> Result<Option<String>> {
-        let hash = token_hash(token);
-        if let Some(entity) = self.caches().token(&hash) {
+        let digest = token_digest(token);
+        if let Some(entity) = self.caches().token(&digest) {
             return Ok(Some(entity));
         }
         // While a load is running (at start, a million tokens take seconds) a request does
         // not wait for it: it looks its own token up.
         let Ok(loaded_until) = self.caches().tokens_loaded_until.try_lock() else {
-            return self.token_entity_alone(hash).await;
+            return self.token_entity_alone(&digest).await;
         };
-        if let Some(entity) = self.caches().token(&hash) {
+        if let Some(entity) = self.caches().token(&digest) {
             return Ok(Some(entity));
         }
         self.load_tokens_since(loaded_until).await?;
-        if let Some(entity) = self.caches().token(&hash) {
+        if let Some(entity) = self.caches().token(&digest) {
             return Ok(Some(entity));
         }
-        self.token_entity_alone(hash).await
+        self.token_entity_alone(&digest).await
     }
 
     /// Loads every token issued since the last load, with its entity, into the caches:
@@ -99,23 +112,35 @@ impl Store {
         &self,
         mut loaded_until: tokio::sync::MutexGuard<'_, i64>,
     ) -> Result<usize> {
-        let rows = sqlx::query(tokens_with_entities!("t.created_us > $1"))
+        let rows = sqlx::query(tokens_where!("created_us > $1"))
             .bind(*loaded_until)
             .fetch_all(self.pool())
             .await?;
+        let mut until = *loaded_until;
+        let mut tokens = Vec::with_capacity(rows.len());
         for row in &rows {
-            self.cache_token(row)?;
-            *loaded_until = (*loaded_until).max(row.try_get::<i64, _>("created_us")?);
+            tokens.push(token_row(row)?);
+            until = until.max(row.try_get::<i64, _>("created_us")?);
         }
-        Ok(rows.len())
+        drop(rows);
+        let loaded = tokens.len();
+        self.caches().put_tokens(tokens);
+        *loaded_until = until;
+        Ok(loaded)
     }
 
-    async fn token_entity_alone(&self, hash: String) -> Result<Option<String>> {
-        let row = sqlx::query(tokens_with_entities!("t.token_sha256 = $1"))
-            .bind(&hash)
+    async fn token_entity_alone(&self, digest: &TokenDigest) -> Result<Option<String>> {
+        let row = sqlx::query(tokens_where!("token_sha256 = $1"))
+            .bind(hex::encode(digest))
             .fetch_optional(self.pool())
             .await?;
-        row.as_ref().map(|r| self.cache_token(r)).transpose()
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let (digest, entity) = token_row(&row)?;
+        let code = entity.to_string();
+        self.caches().put_tokens([(digest, entity)]);
+        Ok(Some(code))
     }
 
     /// Issues a token for an official's account (prefix `bnu_`, never cached: officials
@@ -144,15 +169,5 @@ impl Store {
             Some((id,)) => self.user(&id).await,
             None => Ok(None),
         }
-    }
-
-    /// Puts a row of [`tokens_with_entities`] in the caches; returns the entity's code.
-    fn cache_token(&self, row: &AnyRow) -> Result<String> {
-        let entity = entity_from_row(row)?;
-        let code = entity.code.to_string();
-        self.caches()
-            .put_token(row.try_get("token_sha256")?, code.clone());
-        self.caches().put_entity(&entity);
-        Ok(code)
     }
 }

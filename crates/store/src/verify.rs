@@ -32,12 +32,52 @@ struct Submitted {
 
 /// Applications read per query: a call of a million is never held in memory whole.
 const APPLICATIONS_PER_QUERY: i64 = 10_000;
+const LEDGER_PER_QUERY: u32 = 5_000;
+/// Pages read ahead of the one being checked.
+const PAGES_AHEAD: usize = 2;
+
+/// The SHA-256 (hex) of a stored application's content.
+fn content_sha256(row: &AnyRow) -> Result<String> {
+    let content: &str = row.try_get("content")?;
+    Ok(hex::encode(Sha256::digest(content.as_bytes())))
+}
 
 pub(crate) fn mismatch(msg: String) -> StoreError {
     StoreError::Corrupt(msg)
 }
 
 impl Store {
+    /// Pages read in order by `page(store, after)` (which gives a page and the key of its
+    /// last item, `after` starting at 0) on a task of their own, [`PAGES_AHEAD`] ahead of
+    /// the reader; the first error ends them.
+    fn prefetch<T, F, Fut>(&self, page: F) -> tokio::sync::mpsc::Receiver<Result<Vec<T>>>
+    where
+        T: Send + 'static,
+        F: Fn(Store, u64) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<(Vec<T>, Option<u64>)>> + Send,
+    {
+        let (tx, rx) = tokio::sync::mpsc::channel(PAGES_AHEAD);
+        let store = self.clone();
+        tokio::spawn(async move {
+            let mut after = 0;
+            loop {
+                let (send, next) = match page(store.clone(), after).await {
+                    Ok((items, _)) if items.is_empty() => return,
+                    Ok((items, next)) => (Ok(items), next),
+                    Err(e) => (Err(e), None),
+                };
+                if tx.send(send).await.is_err() {
+                    return;
+                }
+                match next {
+                    Some(n) => after = n,
+                    None => return,
+                }
+            }
+        });
+        rx
+    }
+
     pub async fn verify(&self) -> Result<VerifyReport> {
         let mut chain = ChainVerifier::new();
         let mut events: HashMap<String, Vec<(u64, Event)>> = HashMap::new();
@@ -46,15 +86,24 @@ impl Store {
         // Each call's rules as its last publication in the ledger has them: what the
         // replay uses, not the stored copy.
         let mut published: HashMap<String, (Call, String)> = HashMap::new();
-        loop {
-            let (after, _) = chain.last();
-            let page = self.ledger_page(after, 5000).await?;
-            if page.is_empty() {
-                break;
-            }
-            for e in &page {
-                chain.check(e).map_err(|err| mismatch(err.to_string()))?;
-                let record = e.record().map_err(mismatch)?;
+        let threads = bandi_domain::parallel::cores();
+        // The next page is read while this one is checked, its hashes on every core.
+        let mut pages = self.prefetch(|store, after| async move {
+            let page = store.ledger_page(after, LEDGER_PER_QUERY).await?;
+            let next = page.last().map(|e| e.seq);
+            Ok((page, next))
+        });
+        while let Some(page) = pages.recv().await {
+            let page = page?;
+            let (checked, records, page) = tokio::task::spawn_blocking(move || {
+                let records = chain.check_run(&page, threads);
+                (chain, records, page)
+            })
+            .await
+            .map_err(|e| mismatch(format!("the chain's check stopped: {e}")))?;
+            chain = checked;
+            let records = records.map_err(|err| mismatch(err.to_string()))?;
+            for (e, record) in page.iter().zip(records) {
                 after_review.fold(e.seq, &record);
                 if let Record::CallPublished {
                     call,
@@ -170,33 +219,47 @@ impl Store {
             }
             let expected = alloc.applications();
             let mut checked: usize = 0;
-            loop {
-                let after = checked.checked_sub(1).map_or(0, |i| expected[i].seq);
-                let rows = sqlx::query(
-                    "SELECT id, seq, protocol, entity_code, content_sha256, content, requested_cents, \
-                     reserved_cents, status, ledger_seq, review_state, cup, current_eligible_cents, \
-                     current_requested_cents FROM applications \
-                     WHERE call_code = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-                )
-                .bind(code)
-                .bind(after as i64)
-                .bind(APPLICATIONS_PER_QUERY)
-                .fetch_all(self.pool())
-                .await?;
-                for row in &rows {
+            let call = code.to_string();
+            let mut pages = self.prefetch(move |store, after| {
+                let call = call.clone();
+                async move {
+                    let rows = sqlx::query(
+                        "SELECT id, seq, protocol, entity_code, content_sha256, content, requested_cents, \
+                         reserved_cents, status, ledger_seq, review_state, cup, current_eligible_cents, \
+                         current_requested_cents FROM applications \
+                         WHERE call_code = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                    )
+                    .bind(&call)
+                    .bind(after as i64)
+                    .bind(APPLICATIONS_PER_QUERY)
+                    .fetch_all(store.pool())
+                    .await?;
+                    let next = match rows.last() {
+                        Some(r) => Some(r.try_get::<i64, _>("seq")? as u64),
+                        None => None,
+                    };
+                    Ok((rows, next))
+                }
+            });
+            while let Some(rows) = pages.recv().await {
+                let rows = rows?;
+                let (rows, hashes) = tokio::task::spawn_blocking(move || {
+                    let hashes = bandi_domain::parallel::map(&rows, threads, content_sha256);
+                    (rows, hashes)
+                })
+                .await
+                .map_err(|e| mismatch(format!("the contents' check stopped: {e}")))?;
+                for (row, hash) in rows.iter().zip(hashes) {
                     let Some(standing) = expected.get(checked) else {
                         return Err(mismatch(format!(
                             "call {code}: more applications stored than the {} in the ledger",
                             expected.len()
                         )));
                     };
-                    self.check_application(code, row, standing, &submitted)
+                    self.check_application(code, row, hash?, standing, &submitted)
                         .await?;
                     after_review.check_application(code, row, standing)?;
                     checked += 1;
-                }
-                if (rows.len() as i64) < APPLICATIONS_PER_QUERY {
-                    break;
                 }
             }
             if checked != expected.len() {
@@ -226,6 +289,7 @@ impl Store {
         &self,
         code: &str,
         row: &AnyRow,
+        content_hash: String,
         expected: &AppAllocation,
         submitted: &HashMap<(String, u64), Submitted>,
     ) -> Result<()> {
@@ -250,11 +314,7 @@ impl Store {
                 row.try_get("content_sha256")?,
                 rec.content_sha256.clone(),
             ),
-            (
-                "content",
-                hex::encode(Sha256::digest(content.as_bytes())),
-                rec.content_sha256.clone(),
-            ),
+            ("content", content_hash, rec.content_sha256.clone()),
             (
                 "ledger entry",
                 row.try_get::<i64, _>("ledger_seq")?.to_string(),

@@ -64,6 +64,31 @@ struct CachedCall {
 }
 
 impl CachedCall {
+    /// Folds ledger entry `seq` of this call in: its allocation event, and the entity's
+    /// application if it is one.
+    fn fold(&mut self, seen: &Seen, code: &str, seq: u64, record: &Record) -> Result<()> {
+        if let Some(event) = record.allocation_event() {
+            self.allocation.apply(&event).map_err(|e| {
+                StoreError::Corrupt(format!("ledger entry {seq} does not replay: {e}"))
+            })?;
+        }
+        if let Record::ApplicationSubmitted {
+            seq: app_seq,
+            entity,
+            content_sha256,
+            ..
+        } = record
+        {
+            let digest = Sha256::from_hex(content_sha256).ok_or_else(|| {
+                StoreError::Corrupt(format!("ledger entry {seq}: content_sha256"))
+            })?;
+            self.record(entity, *app_seq, digest);
+            seen.insert(code, entity, content_sha256);
+        }
+        self.applied_ledger_seq = seq;
+        Ok(())
+    }
+
     fn record(&mut self, entity: &str, seq: u64, sha: Sha256) {
         match self.by_entity.get_mut(entity) {
             Some(list) => list.push((seq, sha)),
@@ -316,7 +341,7 @@ async fn commit_locked(
     signer: Option<&SigningKeyPair>,
 ) -> Result<Vec<Answer>> {
     let t0 = Instant::now();
-    let mut tx = conn.begin().await?;
+    let mut tx = crate::begin_write(conn, backend).await?;
     let mut head = ledger::lock_head(&mut tx).await?;
     // The instant after the lock: entries stay in time order with every other writer's.
     let now = truncate_to_micros(Timestamp::now());
@@ -524,27 +549,14 @@ async fn load_call(
     };
     if c.applied_ledger_seq != last_event {
         // Another node (or an official's action) appended events since: fold them in.
-        for (seq, record) in ledger::call_records_after(conn, code, c.applied_ledger_seq).await? {
-            if let Some(event) = record.allocation_event() {
-                c.allocation.apply(&event).map_err(|e| {
-                    StoreError::Corrupt(format!("ledger entry {seq} does not replay: {e}"))
-                })?;
+        let after = c.applied_ledger_seq;
+        ledger::call_record_pages(conn, code, after, ledger::RECORDS_PER_QUERY, |page| {
+            for (seq, record) in page {
+                c.fold(seen, code, seq, &record)?;
             }
-            if let Record::ApplicationSubmitted {
-                seq: app_seq,
-                entity,
-                content_sha256,
-                ..
-            } = &record
-            {
-                let digest = Sha256::from_hex(content_sha256).ok_or_else(|| {
-                    StoreError::Corrupt(format!("ledger entry {seq}: content_sha256"))
-                })?;
-                c.record(entity, *app_seq, digest);
-                seen.insert(code, entity, content_sha256);
-            }
-            c.applied_ledger_seq = seq;
-        }
+            Ok(())
+        })
+        .await?;
         c.last_received_us = last_received_us;
     }
     Ok(Some(c))
