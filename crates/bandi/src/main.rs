@@ -739,14 +739,18 @@ async fn serve(
     mailer: Option<Mailer>,
     (signing, database): (&proofs::SigningArgs, &str),
 ) -> anyhow::Result<()> {
-    // The click day's first requests then find their tokens in memory. In the background,
-    // so that start-up does not grow with the tokens (a million took 8 s); a request
-    // meanwhile waits for the load. Not fatal: a token not loaded is looked up when presented.
+    // The click day's requests then find their tokens and entities in memory. In the
+    // background, so that start-up does not grow with them; a request meanwhile looks its
+    // own up. Not fatal: what is not loaded is looked up when presented.
     let loader = store.clone();
     tokio::spawn(async move {
         match loader.load_tokens().await {
             Ok(n) => tracing::info!(tokens = n, "API tokens loaded"),
             Err(e) => tracing::warn!(error = %e, "API tokens not loaded in advance"),
+        }
+        match loader.load_entities().await {
+            Ok(n) => tracing::info!(entities = n, "registry loaded"),
+            Err(e) => tracing::warn!(error = %e, "registry not loaded in advance"),
         }
     });
     let state = Arc::new(AppState::new(App::new(store, intake), net).with_site(site));

@@ -632,7 +632,8 @@ mod tests {
         assert_eq!(records.len(), 300);
         assert_eq!(records[41], good[41].record().unwrap());
         assert_eq!(run.last(), (300, good[299].hash.as_str()));
-        let tamper: [(usize, fn(&mut Entry)); 4] = [
+        type Tamper = fn(&mut Entry);
+        let tamper: [(usize, Tamper); 4] = [
             (250, |e| e.payload = e.payload.replace("5250000", "5250001")),
             (120, |e| e.prev_hash = "00".repeat(32)),
             (7, |e| e.seq += 1),

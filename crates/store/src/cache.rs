@@ -1,9 +1,11 @@
 //! Small in-process caches for what every submission reads: the token's entity, the
-//! entity, the call's rules. Tokens never change once issued; entities and rules may be
-//! re-imported by another process, so they live briefly. The sequencer does not use them:
-//! under the lock it reads the database.
+//! entity, the call's rules. Tokens never change once issued. Entities may be re-imported
+//! by another process: they are kept while the registry's version stands (checked at most
+//! once a second). Rules live briefly. The sequencer does not use them: under the lock it
+//! reads the database.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -13,7 +15,15 @@ use bandi_domain::entity::Entity;
 /// A token's SHA-256, as bytes.
 pub(crate) type TokenDigest = [u8; 32];
 
-const ENTITY_TTL: Duration = Duration::from_secs(30);
+/// How long the registry's version is believed before it is read again.
+pub(crate) const REGISTRY_CHECK_EVERY: Duration = Duration::from_secs(1);
+
+/// The entities read, as of one version of the registry.
+#[derive(Default)]
+pub(crate) struct Registry {
+    version: i64,
+    entities: HashMap<Box<str>, Arc<Entity>>,
+}
 const RULES_TTL: Duration = Duration::from_secs(1);
 
 #[derive(Default)]
@@ -22,7 +32,10 @@ pub(crate) struct Caches {
     /// cannot grow it. The digest as bytes and the code boxed: a million tokens held at
     /// start take some 90 MB, where hex strings and `String`s took twice that.
     tokens: RwLock<HashMap<TokenDigest, Box<str>>>,
-    entities: RwLock<HashMap<String, (Instant, Entity)>>,
+    entities: RwLock<Registry>,
+    /// When the registry's version was last read (ms since `started`), by one request.
+    registry_checked_ms: AtomicU64,
+    started: std::sync::OnceLock<Instant>,
     rules: RwLock<HashMap<String, (Instant, Arc<Call>)>>,
     /// Held while loading the tokens issued since the last load; holds the time of issue
     /// (µs) up to which they are loaded. Concurrent misses wait for one load.
@@ -52,20 +65,50 @@ impl Caches {
         }
     }
 
-    pub fn entity(&self, code: &str) -> Option<Entity> {
-        fresh(&self.entities, code, ENTITY_TTL)
+    pub fn entity(&self, code: &str) -> Option<Arc<Entity>> {
+        self.entities.read().ok()?.entities.get(code).cloned()
     }
 
-    pub fn put_entity(&self, e: &Entity) {
-        if let Ok(mut m) = self.entities.write() {
-            m.insert(e.code.to_string(), (Instant::now(), e.clone()));
+    /// The registry's version the cached entities are of.
+    pub fn registry_version(&self) -> i64 {
+        self.entities.read().map_or(i64::MIN, |r| r.version)
+    }
+
+    /// Keeps entities read from the registry at `version` (read before them), unless
+    /// the registry has moved on since.
+    pub fn put_entities(&self, version: i64, entities: impl IntoIterator<Item = Entity>) {
+        if let Ok(mut r) = self.entities.write()
+            && r.version == version
+        {
+            r.entities.extend(
+                entities
+                    .into_iter()
+                    .map(|e| (e.code.as_str().into(), Arc::new(e))),
+            );
         }
     }
 
-    pub fn forget_entities(&self) {
-        if let Ok(mut m) = self.entities.write() {
-            m.clear();
+    /// The registry is at `version`: entities of another version are forgotten.
+    pub fn registry_at(&self, version: i64) {
+        if let Ok(mut r) = self.entities.write()
+            && r.version != version
+        {
+            r.version = version;
+            r.entities = HashMap::new();
         }
+    }
+
+    /// True for one caller at most every [`REGISTRY_CHECK_EVERY`]: that one reads the
+    /// registry's version, the others go on with what is cached.
+    pub fn registry_check_due(&self) -> bool {
+        let started = *self.started.get_or_init(Instant::now);
+        let now = started.elapsed().as_millis() as u64 + 1;
+        let last = self.registry_checked_ms.load(Ordering::Relaxed);
+        (last == 0 || now.saturating_sub(last) >= REGISTRY_CHECK_EVERY.as_millis() as u64)
+            && self
+                .registry_checked_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
     }
 
     pub fn rules(&self, code: &str) -> Option<Arc<Call>> {

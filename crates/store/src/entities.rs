@@ -59,14 +59,22 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        let (version,): (i64,) = sqlx::query_as(
+            "UPDATE registry_version SET version = version + 1 WHERE id = 1 RETURNING version",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         tx.commit().await?;
-        self.caches().forget_entities();
+        self.caches().registry_at(version);
         Ok(entities.len())
     }
 
+    /// An entity of the registry: from this node's cache while the registry's version
+    /// stands (another process's import is seen within [`crate::cache::REGISTRY_CHECK_EVERY`]).
     pub async fn entity(&self, code: &str) -> Result<Option<Entity>> {
+        let version = self.registry_version(false).await?;
         if let Some(e) = self.caches().entity(code) {
-            return Ok(Some(e));
+            return Ok(Some(Entity::clone(&e)));
         }
         let row = sqlx::query(concat!(
             "SELECT ",
@@ -78,9 +86,40 @@ impl Store {
         .await?;
         let entity = row.map(|r| entity_from_row(&r)).transpose()?;
         if let Some(e) = &entity {
-            self.caches().put_entity(e);
+            self.caches().put_entities(version, [e.clone()]);
         }
         Ok(entity)
+    }
+
+    /// Reads every entity of the registry into this node's cache: `serve` does it at start
+    /// (in the background), so that a click day's submissions do not each read theirs.
+    pub async fn load_entities(&self) -> Result<usize> {
+        let version = self.registry_version(true).await?;
+        let rows = sqlx::query(concat!("SELECT ", entity_columns!(""), " FROM entities"))
+            .fetch_all(self.pool())
+            .await?;
+        let entities = rows
+            .iter()
+            .map(entity_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        drop(rows);
+        let n = entities.len();
+        self.caches().put_entities(version, entities);
+        Ok(n)
+    }
+
+    /// The registry's version, read again if `now` or once it is due; what the cache
+    /// holds is then of that version.
+    async fn registry_version(&self, now: bool) -> Result<i64> {
+        if now || self.caches().registry_check_due() {
+            let (version,): (i64,) =
+                sqlx::query_as("SELECT version FROM registry_version WHERE id = 1")
+                    .fetch_one(self.pool())
+                    .await?;
+            self.caches().registry_at(version);
+            return Ok(version);
+        }
+        Ok(self.caches().registry_version())
     }
 
     /// The code and name of every entity, by name: what an official picks from by name.

@@ -53,6 +53,14 @@ const SQLITE: &[(i64, &str)] = &[
         17,
         include_str!("../migrations/sqlite/0017_practice_project.sql"),
     ),
+    (
+        18,
+        include_str!("../migrations/sqlite/0018_receipt_notices_by_application.sql"),
+    ),
+    (
+        19,
+        include_str!("../migrations/sqlite/0019_registry_version.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -104,6 +112,14 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         17,
         include_str!("../migrations/postgres/0017_practice_project.sql"),
+    ),
+    (
+        18,
+        include_str!("../migrations/postgres/0018_receipt_notices_by_application.sql"),
+    ),
+    (
+        19,
+        include_str!("../migrations/postgres/0019_registry_version.sql"),
     ),
 ];
 

@@ -61,6 +61,8 @@ macro_rules! contract {
 contract!(
     registry::migrate_is_idempotent,
     registry::entities_upsert_is_idempotent,
+    registry::an_import_elsewhere_reaches_a_nodes_cached_registry,
+    registry::receipts_notices_are_found_and_dispatched_to_each_address,
     registry::tokens_belong_to_entities,
     registry::tokens_issued_elsewhere_are_found,
     registry::import_call_lifecycle,

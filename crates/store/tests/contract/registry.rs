@@ -87,6 +87,54 @@ pub async fn entities_upsert_is_idempotent(db: &TestDb) {
     );
 }
 
+/// A node keeps the entities it has read (the click day's submissions then read none),
+/// and another process's import reaches it within a second or so.
+pub async fn an_import_elsewhere_reaches_a_nodes_cached_registry(db: &TestDb) {
+    let node = open(db).await;
+    let elsewhere = Store::connect(&db.url).await.expect("connect");
+    let mut e = comune(1);
+    node.upsert_entities(std::slice::from_ref(&e))
+        .await
+        .expect("import");
+    assert_eq!(node.load_entities().await.expect("load"), 1);
+    assert_eq!(
+        node.entity(e.code.as_str()).await.expect("read"),
+        Some(e.clone())
+    );
+    e.name = "Comune rinominato".into();
+    elsewhere
+        .upsert_entities(std::slice::from_ref(&e))
+        .await
+        .expect("re-import");
+    assert_eq!(
+        elsewhere
+            .entity(e.code.as_str())
+            .await
+            .expect("read")
+            .map(|e| e.name),
+        Some(e.name.clone()),
+        "the importing node sees its import at once"
+    );
+    let started = std::time::Instant::now();
+    loop {
+        let seen = node
+            .entity(e.code.as_str())
+            .await
+            .expect("read")
+            .expect("known");
+        if seen == e {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "the other node still reads {seen:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // A code imported by nobody stays unknown, and is not kept as such.
+    assert_eq!(node.entity("nessuno").await.expect("read"), None);
+}
+
 pub async fn tokens_belong_to_entities(db: &TestDb) {
     let store = open(db).await;
     store.upsert_entities(&comuni(2)).await.expect("entities");
@@ -378,4 +426,57 @@ pub async fn import_call_lifecycle(db: &TestDb) {
     assert_eq!(report.calls, 2);
     assert_eq!(report.applications, 2);
     assert_eq!(report.entries, ledger_len(&store).await as u64);
+}
+
+/// Every receipt's notice is found among its entity's notices (through the application,
+/// since receipts have no index by entity of their own), and dispatching gives it one
+/// delivery per address: the contacts' e-mail, then their PEC or else the registry's,
+/// each once, blank ones left out; all in two statements, so a click day's thousands at once.
+pub async fn receipts_notices_are_found_and_dispatched_to_each_address(db: &TestDb) {
+    let call = er_call_open();
+    let mut entities = comuni(5);
+    entities[4].pec = None;
+    let store = open_with(db, &call, &entities).await;
+    let contacts = [
+        (Some("uffici@comune1.it"), Some("pec@comune1.it")),
+        (Some("pec@comune2.it"), Some("pec@comune2.it")),
+        (Some("  "), None),
+        (None, None),
+        (Some("ragioneria@comune5.it"), None),
+    ];
+    for (e, (email, pec)) in entities.iter().zip(contacts) {
+        let c = bandi_store::Contacts {
+            email: email.map(str::to_string),
+            pec: pec.map(str::to_string),
+        };
+        store
+            .set_contacts(e.code.as_str(), &c, "test")
+            .await
+            .expect("contacts");
+    }
+    let intake = Intake::start(store.clone(), 100);
+    let call_code = call.code.to_string();
+    for e in &entities {
+        let s = submission(&call_code, &code(e), None, standard_project(&call));
+        created(&intake.submit(s).await);
+    }
+    assert_eq!(store.dispatch_notices().await.expect("dispatch"), 5);
+    assert_eq!(store.dispatch_notices().await.expect("nothing left"), 0);
+    let expected: [&[&str]; 5] = [
+        &["uffici@comune1.it", "pec@comune1.it"],
+        &["pec@comune2.it"],
+        &["protocollo@pec.prova3.it"],
+        &["protocollo@pec.prova4.it"],
+        &["ragioneria@comune5.it"],
+    ];
+    for (e, addresses) in entities.iter().zip(expected) {
+        let notices = store
+            .entity_notices(e.code.as_str())
+            .await
+            .expect("notices");
+        assert_eq!(notices.len(), 1, "{}: {notices:?}", e.code);
+        assert_eq!(notices[0].entity, e.code.as_str());
+        let got: Vec<&str> = notices[0].deliveries.iter().map(|d| d.0.as_str()).collect();
+        assert_eq!(got, addresses, "{}", e.code);
+    }
 }
