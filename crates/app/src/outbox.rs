@@ -165,6 +165,9 @@ enum Outcome {
 /// One round of the sender: reminders of deadlines coming soon, the new notices' deliveries,
 /// then every delivery that is due sent through `mailer`. Without a mailer the deliveries
 /// stay pending, where the officials' page shows them.
+/// The intake counts as busy for this long after its last batch.
+const INTAKE_BUSY_WINDOW: Duration = Duration::from_millis(500);
+
 pub async fn send_due(app: &App, mailer: Option<&Mailer>) -> Result<SendReport, AppError> {
     let store = app.store();
     let mut report = SendReport {
@@ -174,12 +177,15 @@ pub async fn send_due(app: &App, mailer: Option<&Mailer>) -> Result<SendReport, 
         ..SendReport::default()
     };
     // The store dispatches a batch at a time; a click day writes thousands of receipts.
+    // While the intake is taking submissions, one batch a round: every batch takes the
+    // database's one writer (SQLite) that each answer waits for; the notices, which tell
+    // what the receipts already said, catch up once the rush is over.
     loop {
         let n = store.dispatch_notices().await?;
-        if n == 0 {
+        report.dispatched += n;
+        if n == 0 || app.intake().busy_within(INTAKE_BUSY_WINDOW) {
             break;
         }
-        report.dispatched += n;
     }
     let Some(mailer) = mailer else {
         return Ok(report);

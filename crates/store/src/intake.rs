@@ -165,6 +165,12 @@ impl Intake {
         }
     }
 
+    /// Submissions were committed in the last `window`: background writers (the outbox)
+    /// then leave the database's one writer to the intake.
+    pub fn busy_within(&self, window: Duration) -> bool {
+        self.pressure.busy_within(window)
+    }
+
     pub async fn submit(&self, submission: Submission) -> Result<Accepted, IntakeError> {
         let (content, sha) = submission.application.content.canonical_json_and_sha256();
         // Only what this node has seen committed can be a retry worth a query here.

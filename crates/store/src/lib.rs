@@ -82,6 +82,8 @@ pub struct Store {
     writer: AnyPool,
     backend: Backend,
     caches: Arc<cache::Caches>,
+    /// See [`Store::write_turn`].
+    write_turn: Arc<tokio::sync::Mutex<()>>,
     /// The key that signs receipts and checkpoints, once the server has one.
     signer: Arc<std::sync::OnceLock<Arc<bandi_domain::proof::SigningKeyPair>>>,
 }
@@ -126,6 +128,7 @@ impl Store {
             writer,
             backend,
             caches: Arc::default(),
+            write_turn: Arc::default(),
             signer: Arc::default(),
         })
     }
@@ -148,9 +151,26 @@ impl Store {
         &self.pool
     }
 
-    /// A transaction that will write, on a connection of the pool ([`begin_write`]).
-    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
-        begin_write_on(&self.pool, self.backend).await
+    /// A transaction that will write, on a connection of the pool ([`begin_write`]), in
+    /// this process's turn to write ([`Store::write_turn`]).
+    pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
+        let turn = self.write_turn().await;
+        Ok(WriteTx {
+            tx: begin_write_on(&self.pool, self.backend).await?,
+            _turn: turn,
+        })
+    }
+
+    /// On SQLite, this process's writers take turns here before they take the database's
+    /// lock: one waiting on that lock is put to sleep by SQLite for up to 100 ms at a time
+    /// (its busy handler), and an intake batch behind the outbox's sender waited so for a
+    /// third of a second. Queued here, the next writer starts as soon as the last ends.
+    /// Other processes still meet the lock itself. PostgreSQL locks rows: no turn.
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.write_turn.clone().lock_owned().await),
+            Backend::Postgres => None,
+        }
     }
 
     pub(crate) fn writer(&self) -> &AnyPool {
@@ -212,6 +232,31 @@ fn pool_options(backend: Backend, max_connections: u32, cache_kib: u32) -> AnyPo
 }
 
 const BEGIN_IMMEDIATE: &str = "BEGIN IMMEDIATE";
+
+/// A transaction that writes, holding this process's turn to write until it ends.
+pub(crate) struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> Result<()> {
+        Ok(self.tx.commit().await?)
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+}
 
 /// Begins a transaction that will write. On SQLite it takes the write lock at once
 /// (`BEGIN IMMEDIATE`, waiting up to the busy timeout): a deferred transaction that reads

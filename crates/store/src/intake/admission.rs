@@ -88,6 +88,8 @@ pub(crate) struct Pressure {
     queue_delay_us: AtomicU64,
     /// Microseconds after `epoch` at which the running batch started; 0 when idle.
     batch_started_us: AtomicU64,
+    /// Microseconds after `epoch` at which the last batch started.
+    last_batch_us: AtomicU64,
     /// The shortest wait seen in the current window, and in the last complete one.
     window: Mutex<Window>,
 }
@@ -107,6 +109,7 @@ impl Default for Pressure {
             epoch: Instant::now(),
             queue_delay_us: AtomicU64::new(0),
             batch_started_us: AtomicU64::new(0),
+            last_batch_us: AtomicU64::new(0),
             window: Mutex::default(),
         }
     }
@@ -122,7 +125,14 @@ impl Pressure {
         self.queue_delay_us.store(micros(delay), Ordering::Relaxed);
         let since_epoch = micros(self.epoch.elapsed()).max(1);
         self.batch_started_us.store(since_epoch, Ordering::Relaxed);
+        self.last_batch_us.store(since_epoch, Ordering::Relaxed);
         self.observe(since_epoch, micros(delay));
+    }
+
+    /// A batch started within the last `window`.
+    pub(crate) fn busy_within(&self, window: Duration) -> bool {
+        let last = self.last_batch_us.load(Ordering::Relaxed);
+        last != 0 && micros(self.epoch.elapsed()).saturating_sub(last) < micros(window)
     }
 
     /// Folds one wait into the window; a window that has run its length hands its minimum
@@ -212,6 +222,17 @@ mod tests {
             p.queue_delay() >= Duration::from_millis(20),
             "a batch still running counts"
         );
+    }
+
+    #[test]
+    fn busy_for_a_while_after_a_batch_only() {
+        let p = Pressure::default();
+        assert!(!p.busy_within(Duration::from_secs(3600)), "no batch yet");
+        p.batch_started(Duration::ZERO);
+        p.batch_ended();
+        assert!(p.busy_within(Duration::from_secs(3600)));
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(!p.busy_within(Duration::from_millis(1)));
     }
 
     #[test]

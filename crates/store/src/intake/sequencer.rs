@@ -250,6 +250,8 @@ async fn commit_batch(
     state: &mut State,
     batch: &[Job],
 ) -> Result<Vec<Answer>> {
+    // In turn with this process's other writers (see `Store::write_turn`).
+    let _turn = store.write_turn().await;
     let mut conn = match state.conn.take() {
         Some(conn) => conn,
         None => store.writer().acquire().await?,
