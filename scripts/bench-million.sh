@@ -6,6 +6,9 @@
 #
 #   ./scripts/bench-million.sh                 # about 5 minutes on 2 cores
 #   ENTITIES=100000 ./scripts/bench-million.sh
+#   DB=target/bench/million-.../million.db BANDI=other/bandi ./scripts/bench-million.sh
+#       # no rehearsal: verify and restart on a database already filled (two builds on
+#       # the same data, one after the other)
 #
 # Needs curl, jq and sqlite3. Writes target/bench/million-<stamp>/.
 set -euo pipefail
@@ -23,18 +26,22 @@ fi
 for tool in curl jq sqlite3; do
   command -v "$tool" >/dev/null || { echo "bench-million.sh needs $tool" >&2; exit 1; }
 done
-DB="$OUT/million.db"
+REUSE=${DB:-}
+DB=${DB:-"$OUT/million.db"}
 URL="sqlite:$DB"
 PORT=${PORT:-18290}
 SERVER_PID=""
 trap '[[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null; true' EXIT
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
-echo "== rehearsal: $ENTITIES entities, $CLIENTS clients (in-process server)"
-"$BANDI" --database "$URL" rehearse --entities "$ENTITIES" --clients "$CLIENTS" \
-  --bad-share 0 --retry-share 0 --health-requests 1000 --json "$OUT/rehearsal.json" >"$OUT/rehearsal.txt" 2>&1 \
-  || { tail -n 30 "$OUT/rehearsal.txt"; echo "the rehearsal failed" >&2; exit 1; }
-jq -r '"   \(.submissions.durable_per_s | floor) submissions/s, p99 \(.submissions.created.p99_ms) ms, all checks: \(.ok)"' "$OUT/rehearsal.json"
+if [[ -z "$REUSE" ]]; then
+  echo "== rehearsal: $ENTITIES entities, $CLIENTS clients (in-process server)"
+  "$BANDI" --database "$URL" rehearse --entities "$ENTITIES" --clients "$CLIENTS" \
+    --bad-share 0 --retry-share 0 --health-requests 1000 --json "$OUT/rehearsal.json" >"$OUT/rehearsal.txt" 2>&1 \
+    || { tail -n 30 "$OUT/rehearsal.txt"; echo "the rehearsal failed" >&2; exit 1; }
+  jq -r '"   \(.submissions.durable_per_s | floor) submissions/s, p99 \(.submissions.created.p99_ms) ms, all checks: \(.ok)"' "$OUT/rehearsal.json"
+fi
+"$BANDI" --database "$URL" migrate >/dev/null
 
 t0=$(now_ms)
 "$BANDI" --database "$URL" verify >"$OUT/verify.txt" 2>&1
@@ -42,11 +49,12 @@ echo "== verify: $(( $(now_ms) - t0 )) ms: $(tail -n 1 "$OUT/verify.txt")"
 
 # Two entities more, which have not applied yet, and their tokens.
 call=$(sqlite3 "$DB" "SELECT code FROM calls ORDER BY created_us DESC LIMIT 1")
+late=$(date +%H%M%S)
 sqlite3 "$DB" "INSERT INTO entities (code, name, kind, province, region_code) VALUES
-  ('late000001', 'Comune di prova ritardatario 1', 'comune', 'BO', '08'),
-  ('late000002', 'Comune di prova ritardatario 2', 'comune', 'BO', '08')"
-token1=$("$BANDI" --database "$URL" tokens issue --entity late000001 | tail -n 1)
-token2=$("$BANDI" --database "$URL" tokens issue --entity late000002 | tail -n 1)
+  ('late${late}1', 'Comune di prova ritardatario 1', 'comune', 'BO', '08'),
+  ('late${late}2', 'Comune di prova ritardatario 2', 'comune', 'BO', '08')"
+token1=$("$BANDI" --database "$URL" tokens issue --entity "late${late}1" | tail -n 1)
+token2=$("$BANDI" --database "$URL" tokens issue --entity "late${late}2" | tail -n 1)
 sqlite3 "$DB" "SELECT content FROM applications WHERE call_code = '$call' LIMIT 1" >"$OUT/body.json"
 
 t0=$(now_ms)

@@ -745,12 +745,8 @@ async fn serve(
     let loader = store.clone();
     tokio::spawn(async move {
         match loader.load_tokens().await {
-            Ok(n) => tracing::info!(tokens = n, "API tokens loaded"),
+            Ok(n) => tracing::info!(tokens = n, "API tokens and their entities loaded"),
             Err(e) => tracing::warn!(error = %e, "API tokens not loaded in advance"),
-        }
-        match loader.load_entities().await {
-            Ok(n) => tracing::info!(entities = n, "registry loaded"),
-            Err(e) => tracing::warn!(error = %e, "registry not loaded in advance"),
         }
     });
     let state = Arc::new(AppState::new(App::new(store, intake), net).with_site(site));

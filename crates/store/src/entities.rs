@@ -91,26 +91,9 @@ impl Store {
         Ok(entity)
     }
 
-    /// Reads every entity of the registry into this node's cache: `serve` does it at start
-    /// (in the background), so that a click day's submissions do not each read theirs.
-    pub async fn load_entities(&self) -> Result<usize> {
-        let version = self.registry_version(true).await?;
-        let rows = sqlx::query(concat!("SELECT ", entity_columns!(""), " FROM entities"))
-            .fetch_all(self.pool())
-            .await?;
-        let entities = rows
-            .iter()
-            .map(entity_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        drop(rows);
-        let n = entities.len();
-        self.caches().put_entities(version, entities);
-        Ok(n)
-    }
-
     /// The registry's version, read again if `now` or once it is due; what the cache
     /// holds is then of that version.
-    async fn registry_version(&self, now: bool) -> Result<i64> {
+    pub(crate) async fn registry_version(&self, now: bool) -> Result<i64> {
         if now || self.caches().registry_check_due() {
             let (version,): (i64,) =
                 sqlx::query_as("SELECT version FROM registry_version WHERE id = 1")

@@ -5,10 +5,10 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::cache::TokenDigest;
+use crate::entities::entity_from_row;
 use crate::{Result, Store, StoreError};
 
-/// Tokens with their entity's code, where the condition holds. Only the code: the entity's
-/// row is read (and cached briefly) when a request needs it, not a million at start.
+/// Tokens with their entity's code, where the condition holds.
 macro_rules! tokens_where {
     ($condition:literal) => {
         concat!(
@@ -112,6 +112,21 @@ impl Store {
         &self,
         mut loaded_until: tokio::sync::MutexGuard<'_, i64>,
     ) -> Result<usize> {
+        // Their entities too, read after the registry's version (see `Store::entity`).
+        let version = self.registry_version(true).await?;
+        let entities = sqlx::query(concat!(
+            "SELECT ",
+            entity_columns!(""),
+            " FROM entities WHERE code IN (SELECT entity_code FROM tokens WHERE created_us > $1)"
+        ))
+        .bind(*loaded_until)
+        .fetch_all(self.pool())
+        .await?;
+        let entities = entities
+            .iter()
+            .map(entity_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        self.caches().put_entities(version, entities);
         let rows = sqlx::query(tokens_where!("created_us > $1"))
             .bind(*loaded_until)
             .fetch_all(self.pool())

@@ -30,6 +30,33 @@ struct Submitted {
     requested: Money,
 }
 
+/// A call's applications as the ledger recorded them, by number: in a vector while they
+/// come in order (a million, without a key each), anything else aside.
+#[derive(Default)]
+struct SubmittedOfCall {
+    in_order: Vec<Submitted>,
+    other: HashMap<u64, Submitted>,
+}
+
+impl SubmittedOfCall {
+    /// A later record of the same number replaces an earlier one, as in a map.
+    fn insert(&mut self, seq: u64, s: Submitted) {
+        match usize::try_from(seq).ok().and_then(|n| n.checked_sub(1)) {
+            Some(i) if i < self.in_order.len() => self.in_order[i] = s,
+            Some(i) if i == self.in_order.len() && self.other.is_empty() => self.in_order.push(s),
+            _ => {
+                self.other.insert(seq, s);
+            }
+        }
+    }
+
+    fn get(&self, seq: u64) -> Option<&Submitted> {
+        let i = usize::try_from(seq).ok().and_then(|n| n.checked_sub(1));
+        i.and_then(|i| self.in_order.get(i))
+            .or_else(|| self.other.get(&seq))
+    }
+}
+
 /// Applications read per query: a call of a million is never held in memory whole.
 const APPLICATIONS_PER_QUERY: i64 = 10_000;
 const LEDGER_PER_QUERY: u32 = 5_000;
@@ -81,7 +108,7 @@ impl Store {
     pub async fn verify(&self) -> Result<VerifyReport> {
         let mut chain = ChainVerifier::new();
         let mut events: HashMap<String, Vec<(u64, Event)>> = HashMap::new();
-        let mut submitted: HashMap<(String, u64), Submitted> = HashMap::new();
+        let mut submitted: HashMap<String, SubmittedOfCall> = HashMap::new();
         let mut after_review = crate::verify_review::Recorded::default();
         // Each call's rules as its last publication in the ledger has them: what the
         // replay uses, not the stored copy.
@@ -143,8 +170,8 @@ impl Store {
                     ..
                 } = record
                 {
-                    submitted.insert(
-                        (call, seq),
+                    submitted.entry(call).or_default().insert(
+                        seq,
                         Submitted {
                             ledger_seq: e.seq,
                             protocol,
@@ -291,7 +318,7 @@ impl Store {
         row: &AnyRow,
         content_hash: String,
         expected: &AppAllocation,
-        submitted: &HashMap<(String, u64), Submitted>,
+        submitted: &HashMap<String, SubmittedOfCall>,
     ) -> Result<()> {
         let seq = row.try_get::<i64, _>("seq")? as u64;
         let protocol: String = row.try_get("protocol")?;
@@ -302,7 +329,7 @@ impl Store {
                 expected.seq
             )));
         }
-        let Some(rec) = submitted.get(&(code.to_string(), seq)) else {
+        let Some(rec) = submitted.get(code).and_then(|c| c.get(seq)) else {
             return Err(mismatch(format!("{at}: no ledger entry recorded it")));
         };
         let content: String = row.try_get("content")?;
@@ -394,5 +421,42 @@ impl Store {
             )));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(ledger_seq: u64) -> Submitted {
+        Submitted {
+            ledger_seq,
+            protocol: String::new(),
+            entity: String::new(),
+            content_sha256: String::new(),
+            requested: Money::ZERO,
+        }
+    }
+
+    /// Whatever order the ledger gives, the call's applications read back as a map would
+    /// give them: the last record of each number.
+    #[test]
+    fn applications_by_number_behave_as_a_map() {
+        let orders: [&[u64]; 4] = [&[1, 2, 3, 4], &[1, 2, 2, 3], &[2, 1, 3], &[1, 3, 2, 0, 7]];
+        for order in orders {
+            let mut vec = SubmittedOfCall::default();
+            let mut map = HashMap::new();
+            for (i, &seq) in order.iter().enumerate() {
+                vec.insert(seq, s(i as u64 + 10));
+                map.insert(seq, i as u64 + 10);
+            }
+            for seq in 0..9 {
+                assert_eq!(
+                    vec.get(seq).map(|x| x.ledger_seq),
+                    map.get(&seq).copied(),
+                    "{order:?}, number {seq}"
+                );
+            }
+        }
     }
 }

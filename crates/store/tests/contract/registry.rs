@@ -96,7 +96,9 @@ pub async fn an_import_elsewhere_reaches_a_nodes_cached_registry(db: &TestDb) {
     node.upsert_entities(std::slice::from_ref(&e))
         .await
         .expect("import");
-    assert_eq!(node.load_entities().await.expect("load"), 1);
+    node.issue_token(e.code.as_str()).await.expect("token");
+    // Loading the tokens keeps their entities.
+    assert_eq!(node.load_tokens().await.expect("load"), 1);
     assert_eq!(
         node.entity(e.code.as_str()).await.expect("read"),
         Some(e.clone())
