@@ -75,7 +75,7 @@ ms() { awk -v s="$1" 'BEGIN { printf "%.1f", s * 1000 }'; }
 # At once: the answer waits for the loads `serve` starts with (tokens, calls still open).
 read -r status seconds < <(post first "$token1")
 echo "== a submission as soon as /health answers: $status in $(ms "$seconds") ms ($(jq -r '.protocol // .error.code' "$OUT/answer-first.json"))"
-until grep -q "API tokens loaded" "$OUT/serve.log" && grep -q "calls still to close loaded" "$OUT/serve.log"; do
+until grep -q "API tokens and their entities loaded\|API tokens loaded" "$OUT/serve.log" && grep -q "calls still to close loaded" "$OUT/serve.log"; do
   kill -0 "$SERVER_PID" 2>/dev/null || { cat "$OUT/serve.log" >&2; exit 1; }
   sleep 0.01
 done

@@ -4,6 +4,8 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use futures_util::TryStreamExt;
+
 use crate::cache::TokenDigest;
 use crate::entities::entity_from_row;
 use crate::{Result, Store, StoreError};
@@ -113,28 +115,29 @@ impl Store {
         mut loaded_until: tokio::sync::MutexGuard<'_, i64>,
     ) -> Result<usize> {
         // Their entities too, read after the registry's version (see `Store::entity`).
+        // Both streamed: a million rows held at once as rows took more memory than all
+        // that is kept of them.
         let version = self.registry_version(true).await?;
-        let entities = sqlx::query(concat!(
+        let mut entities = Vec::new();
+        let mut rows = sqlx::query(concat!(
             "SELECT ",
             entity_columns!(""),
             " FROM entities WHERE code IN (SELECT entity_code FROM tokens WHERE created_us > $1)"
         ))
         .bind(*loaded_until)
-        .fetch_all(self.pool())
-        .await?;
-        let entities = entities
-            .iter()
-            .map(entity_from_row)
-            .collect::<Result<Vec<_>>>()?;
+        .fetch(self.pool());
+        while let Some(row) = rows.try_next().await? {
+            entities.push(entity_from_row(&row)?);
+        }
+        drop(rows);
         self.caches().put_entities(version, entities);
-        let rows = sqlx::query(tokens_where!("created_us > $1"))
-            .bind(*loaded_until)
-            .fetch_all(self.pool())
-            .await?;
         let mut until = *loaded_until;
-        let mut tokens = Vec::with_capacity(rows.len());
-        for row in &rows {
-            tokens.push(token_row(row)?);
+        let mut tokens = Vec::new();
+        let mut rows = sqlx::query(tokens_where!("created_us > $1"))
+            .bind(*loaded_until)
+            .fetch(self.pool());
+        while let Some(row) = rows.try_next().await? {
+            tokens.push(token_row(&row)?);
             until = until.max(row.try_get::<i64, _>("created_us")?);
         }
         drop(rows);
