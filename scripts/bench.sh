@@ -108,6 +108,21 @@ stop_server() {
   SERVER_PID=""
 }
 
+# A new, migrated database of backend $1 for runs named $2; sets db.
+new_database() {
+  case $1 in
+    sqlite) db="sqlite:$OUT/$1-$2.db" ;;
+    postgres)
+      local name="bandi_bench_${STAMP//-/_}_$2"
+      psql -q -d "$PG/postgres" -c "CREATE DATABASE $name" >/dev/null
+      PG_DBS+=("$name")
+      db="$PG/$name"
+      ;;
+    *) echo "unknown backend $1" >&2; exit 1 ;;
+  esac
+  "$BANDI" --database "$db" migrate >/dev/null
+}
+
 rss_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 # CPU time (user + system, in clock ticks of 10 ms) and bytes written to storage so far.
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
@@ -157,17 +172,7 @@ printf 'backend\tintake\tclients\tentities\tsubmit_per_s\tsubmit_p50\tsubmit_p99
 for backend in $BACKENDS; do
   for intake in $INTAKES; do
     [[ $LOADS == *rehearse* ]] || continue
-    case $backend in
-      sqlite) db="sqlite:$OUT/$backend-$intake.db" ;;
-      postgres)
-        name="bandi_bench_${STAMP//-/_}_$intake"
-        psql -q -d "$PG/postgres" -c "CREATE DATABASE $name" >/dev/null
-        PG_DBS+=("$name")
-        db="$PG/$name"
-        ;;
-      *) echo "unknown backend $backend" >&2; exit 1 ;;
-    esac
-    "$BANDI" --database "$db" migrate >/dev/null
+    new_database "$backend" "$intake"
     for c in $CLIENTS; do
       n=$(entities_for "$c")
       run="$backend-$intake-$c"
@@ -228,16 +233,7 @@ done
 
 if [[ $LOADS == *wrk* ]]; then
   for backend in $BACKENDS; do
-    case $backend in
-      sqlite) db="sqlite:$OUT/$backend-wrk.db" ;;
-      postgres)
-        name="bandi_bench_${STAMP//-/_}_wrk"
-        psql -q -d "$PG/postgres" -c "CREATE DATABASE $name" >/dev/null
-        PG_DBS+=("$name")
-        db="$PG/$name"
-        ;;
-    esac
-    "$BANDI" --database "$db" migrate >/dev/null
+    new_database "$backend" wrk
     wrk_runs "$backend" "$db"
   done
 fi
