@@ -743,8 +743,11 @@ async fn serve(
     // background, so that start-up does not grow with them; a request meanwhile looks its
     // own up. Not fatal: what is not loaded is looked up when presented.
     let loader = store.clone();
+    let sequencer = intake.clone();
     tokio::spawn(async move {
-        match loader.load_tokens().await {
+        // After the sequencer's load of the open calls, which the first submission waits
+        // for: on two cores, loading both at once delayed it.
+        match loader.load_tokens_once(sequencer.calls_loaded()).await {
             Ok(n) => tracing::info!(tokens = n, "API tokens and their entities loaded"),
             Err(e) => tracing::warn!(error = %e, "API tokens not loaded in advance"),
         }

@@ -84,6 +84,8 @@ pub struct Intake {
     max_queue_delay: Duration,
     /// Filled by the sequencer only: the naive baseline checks everything in its transaction.
     seen: Arc<Seen>,
+    /// True once the sequencer has loaded the calls still to close (at once for the naive).
+    calls_loaded: tokio::sync::watch::Receiver<bool>,
     /// The last admission instant given (µs): each next one is later, and the queue gets
     /// the submissions in the order of their instants (both under this lock).
     admission: Arc<std::sync::Mutex<i64>>,
@@ -104,15 +106,17 @@ impl Intake {
         let (tx, rx) = mpsc::channel(queue_capacity.max(1));
         let seen = Arc::new(Seen::default());
         let pressure = Arc::new(Pressure::default());
+        let (loaded, calls_loaded) = tokio::sync::watch::channel(false);
         tokio::spawn(sequencer::run(
             store.clone(),
             seen.clone(),
             pressure.clone(),
-            rx,
+            (rx, loaded),
         ));
         Intake {
             store,
             mode: Mode::Sequencer(tx),
+            calls_loaded,
             by_entity: InFlight::new(MAX_IN_FLIGHT_PER_ENTITY),
             pressure,
             max_queue_delay: MAX_QUEUE_DELAY,
@@ -133,8 +137,16 @@ impl Intake {
             pressure: Arc::default(),
             max_queue_delay: MAX_QUEUE_DELAY,
             seen: Arc::default(),
+            calls_loaded: tokio::sync::watch::channel(true).1,
             admission: Arc::default(),
         }
+    }
+
+    /// Waits until the sequencer has loaded the calls still to close (or given up on it):
+    /// what else a starting server loads waits for this, since the first submission does.
+    pub async fn calls_loaded(&self) {
+        let mut loaded = self.calls_loaded.clone();
+        let _ = loaded.wait_for(|done| *done).await;
     }
 
     /// Sets how long the oldest queued submission may wait before new ones are turned

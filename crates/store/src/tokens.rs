@@ -106,7 +106,17 @@ impl Store {
     /// `serve` calls it before taking requests, so that the click day's first requests find
     /// their tokens already there. Returns how many were loaded.
     pub async fn load_tokens(&self) -> Result<usize> {
+        self.load_tokens_once(std::future::ready(())).await
+    }
+
+    /// [`Store::load_tokens`] once `ready` is: meanwhile a request's token that is not
+    /// cached is looked up on its own, as during the load, rather than starting the load.
+    pub async fn load_tokens_once(
+        &self,
+        ready: impl std::future::Future<Output = ()>,
+    ) -> Result<usize> {
         let loaded_until = self.caches().tokens_loaded_until.lock().await;
+        ready.await;
         self.load_tokens_since(loaded_until).await
     }
 

@@ -131,7 +131,7 @@ pub(super) async fn run(
     store: Store,
     seen: Arc<Seen>,
     pressure: Arc<Pressure>,
-    mut rx: mpsc::Receiver<Job>,
+    (mut rx, loaded): (mpsc::Receiver<Job>, tokio::sync::watch::Sender<bool>),
 ) {
     let written = Arc::new(AtomicBool::new(false));
     let checkpointer = (store.backend() == Backend::Sqlite).then(|| {
@@ -143,6 +143,7 @@ pub(super) async fn run(
         tracing::warn!(error = %e, "calls not loaded at start: each loads at its first batch");
         state.forget();
     }
+    let _ = loaded.send(true);
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     loop {
         if rx.is_empty() {
