@@ -4,8 +4,6 @@
 //! the calls, not in their ledger.
 
 use std::collections::HashSet;
-#[cfg(test)]
-use std::sync::Arc;
 
 use bandi_domain::document::{DocumentKind, clean_file_name, download_name};
 use bandi_domain::i18n::FieldError;
@@ -341,35 +339,6 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Searches at once share one read of the grants, and the next ones reuse it while
-    /// it is fresh.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn one_read_of_the_grants_serves_every_search_while_fresh() {
-        let db = bandi_store::testing::TestDb::sqlite();
-        let store = bandi_store::Store::connect(&db.url).await.unwrap();
-        store.migrate().await.unwrap();
-        let index = Arc::new(crate::memo::Memo::default());
-        let reads: Vec<_> = (0..16)
-            .map(|_| {
-                let (index, store) = (index.clone(), store.clone());
-                tokio::spawn(async move { index.get(|| index_projects(&store)).await.unwrap() })
-            })
-            .collect();
-        let mut got = Vec::new();
-        for r in reads {
-            got.push(r.await.unwrap());
-        }
-        assert!(
-            got.iter().all(|d| Arc::ptr_eq(d, &got[0])),
-            "one read for all"
-        );
-        let again = index.get(|| index_projects(&store)).await.unwrap();
-        assert!(Arc::ptr_eq(&again, &got[0]));
-        index.expire().await;
-        let stale = index.get(|| index_projects(&store)).await.unwrap();
-        assert!(!Arc::ptr_eq(&stale, &got[0]));
-    }
 
     #[test]
     fn a_project_is_found_by_any_form_of_its_words() {

@@ -436,39 +436,3 @@ pub async fn table_csv(
     let scope = impact.chosen_call.as_deref().unwrap_or("tutti-i-bandi");
     super::csv_download(table, &format!("impatto-{name}-{scope}.csv"))
 }
-
-#[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use super::*;
-
-    /// Many requests at once share one read, and the next ones reuse it while it is fresh.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn one_read_serves_every_request_while_fresh() {
-        let db = bandi_store::testing::TestDb::sqlite();
-        let store = Store::connect(&db.url).await.unwrap();
-        store.migrate().await.unwrap();
-        let memo = Arc::new(ImpactMemo::default());
-        let reads: Vec<_> = (0..16)
-            .map(|_| {
-                let (memo, store) = (memo.clone(), store.clone());
-                tokio::spawn(async move { memo.get(|| load_calls(&store)).await.unwrap() })
-            })
-            .collect();
-        let mut got = Vec::new();
-        for r in reads {
-            got.push(r.await.unwrap());
-        }
-        assert!(
-            got.iter().all(|d| Arc::ptr_eq(d, &got[0])),
-            "one read for all"
-        );
-        let later = memo.get(|| load_calls(&store)).await.unwrap();
-        assert!(Arc::ptr_eq(&later, &got[0]), "fresh: not read again");
-        // Once stale, read again.
-        memo.expire().await;
-        let again = memo.get(|| load_calls(&store)).await.unwrap();
-        assert!(!Arc::ptr_eq(&again, &got[0]));
-    }
-}
