@@ -162,12 +162,12 @@ enum Outcome {
     GiveUp(String),
 }
 
-/// One round of the sender: reminders of deadlines coming soon, the new notices' deliveries,
-/// then every delivery that is due sent through `mailer`. Without a mailer the deliveries
-/// stay pending, where the officials' page shows them.
 /// The intake counts as busy for this long after its last batch.
 const INTAKE_BUSY_WINDOW: Duration = Duration::from_millis(500);
 
+/// One round of the sender: reminders of deadlines coming soon, the new notices' deliveries,
+/// then every delivery that is due sent through `mailer`. Without a mailer the deliveries
+/// stay pending, where the officials' page shows them.
 pub async fn send_due(app: &App, mailer: Option<&Mailer>) -> Result<SendReport, AppError> {
     let store = app.store();
     let mut report = SendReport {

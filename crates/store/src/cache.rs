@@ -5,8 +5,7 @@
 //! reads the database.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use bandi_domain::call::Call;
@@ -24,6 +23,7 @@ pub(crate) struct Registry {
     version: i64,
     entities: HashMap<Box<str>, Arc<Entity>>,
 }
+
 const RULES_TTL: Duration = Duration::from_secs(1);
 
 #[derive(Default)]
@@ -33,9 +33,8 @@ pub(crate) struct Caches {
     /// start take some 90 MB, where hex strings and `String`s took twice that.
     tokens: RwLock<HashMap<TokenDigest, Box<str>>>,
     entities: RwLock<Registry>,
-    /// When the registry's version was last read (ms since `started`), by one request.
-    registry_checked_ms: AtomicU64,
-    started: std::sync::OnceLock<Instant>,
+    /// When the registry's version was last read.
+    registry_checked: Mutex<Option<Instant>>,
     rules: RwLock<HashMap<String, (Instant, Arc<Call>)>>,
     /// Held while loading the tokens issued since the last load; holds the time of issue
     /// (µs) up to which they are loaded. Concurrent misses wait for one load.
@@ -101,14 +100,15 @@ impl Caches {
     /// True for one caller at most every [`REGISTRY_CHECK_EVERY`]: that one reads the
     /// registry's version, the others go on with what is cached.
     pub fn registry_check_due(&self) -> bool {
-        let started = *self.started.get_or_init(Instant::now);
-        let now = started.elapsed().as_millis() as u64 + 1;
-        let last = self.registry_checked_ms.load(Ordering::Relaxed);
-        (last == 0 || now.saturating_sub(last) >= REGISTRY_CHECK_EVERY.as_millis() as u64)
-            && self
-                .registry_checked_ms
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
+        let mut last = self
+            .registry_checked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if last.is_some_and(|at| at.elapsed() < REGISTRY_CHECK_EVERY) {
+            return false;
+        }
+        *last = Some(Instant::now());
+        true
     }
 
     pub fn rules(&self, code: &str) -> Option<Arc<Call>> {

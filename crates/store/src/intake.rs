@@ -21,7 +21,7 @@ pub use admission::{InFlight, MAX_IN_FLIGHT_PER_ENTITY, MAX_QUEUE_DELAY, Slot};
 pub(crate) use rows::{answer, classify_from_db, new_application};
 use seen::Seen;
 use sequencer::Job;
-pub(crate) use write::{Counters, ledger_insert, ledger_json, write_batch};
+pub(crate) use write::{Counters, RECEIPT_NOTICE_PREFIX, ledger_insert, ledger_json, write_batch};
 
 use crate::applications::Receipt;
 use crate::{Result, Store, StoreError};

@@ -54,13 +54,13 @@ impl Store {
     /// The notices of an entity, newest first. Its receipts' notices are found through its
     /// applications (see migration 0018), the others by the entity's own index.
     pub async fn entity_notices(&self, entity: &str) -> Result<Vec<StoredNotice>> {
-        self.notices_where(
+        let prefix = crate::intake::RECEIPT_NOTICE_PREFIX;
+        let condition = format!(
             "id IN (SELECT id FROM notices WHERE entity_code = $1 AND kind <> 'received' \
-             UNION ALL SELECT 'r' || a.id FROM applications a \
-             WHERE a.call_code IN (SELECT code FROM calls) AND a.entity_code = $1)",
-            entity,
-        )
-        .await
+             UNION ALL SELECT '{prefix}' || a.id FROM applications a \
+             WHERE a.call_code IN (SELECT code FROM calls) AND a.entity_code = $1)"
+        );
+        self.notices_where(&condition, entity).await
     }
 
     /// The notices about a call, newest first: the officials' view of the outbox.

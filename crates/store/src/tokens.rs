@@ -124,23 +124,8 @@ impl Store {
         &self,
         mut loaded_until: tokio::sync::MutexGuard<'_, i64>,
     ) -> Result<usize> {
-        // Their entities too, read after the registry's version (see `Store::entity`).
-        // Both streamed: a million rows held at once as rows took more memory than all
-        // that is kept of them.
-        let version = self.registry_version(true).await?;
-        let mut entities = Vec::new();
-        let mut rows = sqlx::query(concat!(
-            "SELECT ",
-            entity_columns!(""),
-            " FROM entities WHERE code IN (SELECT entity_code FROM tokens WHERE created_us > $1)"
-        ))
-        .bind(*loaded_until)
-        .fetch(self.pool());
-        while let Some(row) = rows.try_next().await? {
-            entities.push(entity_from_row(&row)?);
-        }
-        drop(rows);
-        self.caches().put_entities(version, entities);
+        // Streamed: a million rows held at once as rows took more memory than all that
+        // is kept of them.
         let mut until = *loaded_until;
         let mut tokens = Vec::new();
         let mut rows = sqlx::query(tokens_where!("created_us > $1"))
@@ -151,6 +136,25 @@ impl Store {
             until = until.max(row.try_get::<i64, _>("created_us")?);
         }
         drop(rows);
+        // Their entities too, read after the registry's version (see `Store::entity`); not
+        // when nothing was issued since, so that an unknown token costs no more than the
+        // two lookups that find nothing.
+        if !tokens.is_empty() {
+            let version = self.registry_version(true).await?;
+            let mut entities = Vec::new();
+            let mut rows = sqlx::query(concat!(
+                "SELECT ",
+                entity_columns!(""),
+                " FROM entities WHERE code IN (SELECT entity_code FROM tokens WHERE created_us > $1)"
+            ))
+            .bind(*loaded_until)
+            .fetch(self.pool());
+            while let Some(row) = rows.try_next().await? {
+                entities.push(entity_from_row(&row)?);
+            }
+            drop(rows);
+            self.caches().put_entities(version, entities);
+        }
         let loaded = tokens.len();
         self.caches().put_tokens(tokens);
         *loaded_until = until;

@@ -332,7 +332,7 @@ impl Store {
         let Some(rec) = submitted.get(code).and_then(|c| c.get(seq)) else {
             return Err(mismatch(format!("{at}: no ledger entry recorded it")));
         };
-        let content: String = row.try_get("content")?;
+        let content: &str = row.try_get("content")?;
         let checks = [
             ("protocol", protocol.clone(), rec.protocol.clone()),
             ("entity", row.try_get("entity_code")?, rec.entity.clone()),
@@ -372,7 +372,7 @@ impl Store {
         }
         // Contents without attachments do not name the key (their hash is as it always was).
         if content.contains("\"attachments\"") {
-            let stored: ApplicationContent = serde_json::from_str(&content)
+            let stored: ApplicationContent = serde_json::from_str(content)
                 .map_err(|e| mismatch(format!("{at}: content does not read back: {e}")))?;
             let id: String = row.try_get("id")?;
             for doc in stored.attachments {

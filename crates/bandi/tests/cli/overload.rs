@@ -77,3 +77,51 @@ async fn overload_is_refused_at_once_and_nothing_admitted_is_lost() {
     let report = verify(&db.url);
     assert!(report.contains("1500 applications"), "{report}");
 }
+
+/// `rehearse --requests-out` prepares another load generator's requests (scripts/wrk-
+/// submit.lua): one line per entity, each a submission that a server takes with 201.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prepared_requests_are_each_a_submission_the_server_takes() {
+    let db = TestDb::sqlite();
+    bandi(&db.url, &["migrate"]).ok();
+    let dir = TempDir::new();
+    let file = dir.0.join("requests.tsv");
+    let file_arg = file.display().to_string();
+    let prepared = bandi(
+        &db.url,
+        &["rehearse", "--entities", "4", "--requests-out", &file_arg],
+    )
+    .ok();
+    assert!(
+        prepared.stdout.contains("4 requests written"),
+        "{}",
+        prepared.stdout
+    );
+    // It is preparation only: no target, no figures.
+    bandi(
+        &db.url,
+        &["rehearse", "--requests-out", &file_arg, "--json", "x.json"],
+    )
+    .fails();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(lines.len(), 4);
+    let server = Server::start(&db.url).await;
+    let origin = server.base.trim_end_matches("/api/v1").to_string();
+    let client = client();
+    for line in &lines {
+        let [path, token, body] = line[..] else {
+            panic!("three fields: {line:?}")
+        };
+        let body: Value = serde_json::from_str(body).expect("one JSON body on the line");
+        let answer = client
+            .post(format!("{origin}{path}"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), 201, "{path}");
+    }
+    assert!(verify(&db.url).contains("4 applications"));
+}

@@ -296,8 +296,7 @@ fn json_rows(rows: &[NewApplication], counters: &[Counters<'_>]) -> [String; 6] 
         .iter()
         .map(|r| {
             (
-                // The receipt's id is unique and unguessable: the notice's id derives from it.
-                format!("r{}", r.id),
+                receipt_notice_id(&r.id),
                 &r.entity,
                 &r.call,
                 r.seq,
@@ -317,6 +316,14 @@ fn json_rows(rows: &[NewApplication], counters: &[Counters<'_>]) -> [String; 6] 
         to_json(&drafts),
         to_json(&notices),
     ]
+}
+
+/// The id of a receipt's notice: the receipt's (unique and unguessable) with a prefix, by
+/// which an entity's notices find its receipts' ([`crate::Store::entity_notices`]).
+pub(crate) const RECEIPT_NOTICE_PREFIX: &str = "r";
+
+fn receipt_notice_id(receipt_id: &str) -> String {
+    format!("{RECEIPT_NOTICE_PREFIX}{receipt_id}")
 }
 
 fn to_json(rows: &impl Serialize) -> String {
