@@ -25,6 +25,7 @@
 # Environment: LOADS (rehearse wrk), WRK_SECONDS (10), WRK_CONNECTIONS (64), WRK_ENTITIES
 # (300000: more than a run can send), CLIENTS, BACKENDS (sqlite postgres), INTAKES (sequencer naive), ENTITIES
 # (per run, default 5000: at 10,000/s, 2,000 lasted 0.2 s and runs spread widely),
+# SERVER_LOG (the servers' RUST_LOG, default warn; bandi_store=debug traces each batch),
 # OVERLOAD_FACTOR, OVERLOAD_ADDRESSES (default "1 256"), BENCH_POSTGRES_URL (server URL
 # without database, default postgres://postgres@127.0.0.1:5432), BANDI (binary; default
 # builds release).
@@ -88,7 +89,7 @@ start_server() {
   local t0; t0=$(now_ms)
   # The load generator stands for the Region's proxy: with --addresses it names its
   # clients in X-Forwarded-For, which the server believes from a trusted proxy only.
-  RUST_LOG=warn "$BANDI" --database "$db" serve --listen "127.0.0.1:$PORT" --trusted-proxy 127.0.0.1 "${flag[@]}" >"$log" 2>&1 &
+  RUST_LOG=${SERVER_LOG:-warn} "$BANDI" --database "$db" serve --listen "127.0.0.1:$PORT" --trusted-proxy 127.0.0.1 "${flag[@]}" >"$log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 3000); do
     if curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/v1/health"; then
