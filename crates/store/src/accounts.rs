@@ -413,10 +413,11 @@ impl Store {
 
     /// Every application of an entity, newest first.
     pub async fn entity_applications(&self, entity: &str) -> Result<Vec<StoredApplication>> {
-        let rows = sqlx::query(
-            "SELECT receipt, content, status, reserved_cents FROM applications WHERE entity_code = $1 \
-             ORDER BY received_us DESC",
-        )
+        let rows = sqlx::query(concat!(
+            "SELECT receipt, content, status, reserved_cents FROM ",
+            applications_with_receipts!(),
+            " WHERE entity_code = $1 ORDER BY received_us DESC"
+        ))
         .bind(entity)
         .fetch_all(self.pool())
         .await?;
@@ -426,9 +427,11 @@ impl Store {
     /// Every application of a call in protocol order, with its content: the officials'
     /// list and exports.
     pub async fn call_applications(&self, call: &str) -> Result<Vec<StoredApplication>> {
-        let rows = sqlx::query(
-            "SELECT receipt, content, status, reserved_cents FROM applications WHERE call_code = $1 ORDER BY seq",
-        )
+        let rows = sqlx::query(concat!(
+            "SELECT receipt, content, status, reserved_cents FROM ",
+            applications_with_receipts!(),
+            " WHERE call_code = $1 ORDER BY seq"
+        ))
         .bind(call)
         .fetch_all(self.pool())
         .await?;

@@ -145,9 +145,11 @@ pub(crate) async fn previous_by_key(
     entity: &str,
     key: &str,
 ) -> Result<Option<(String, String, Receipt)>> {
-    let row: Option<(String, String, String)> = sqlx::query_as(
-        "SELECT call_code, content_sha256, receipt FROM applications WHERE entity_code = $1 AND idempotency_key = $2",
-    )
+    let row: Option<(String, String, String)> = sqlx::query_as(concat!(
+        "SELECT call_code, content_sha256, receipt FROM ",
+        applications_with_receipts!(),
+        " WHERE entity_code = $1 AND idempotency_key = $2"
+    ))
     .bind(entity)
     .bind(key)
     .fetch_optional(&mut *conn)
@@ -173,9 +175,11 @@ pub(crate) async fn previous_by_keys(
 ) -> Result<HashMap<(String, String), KeyedPrevious>> {
     let mut found = HashMap::new();
     for chunk in pairs.chunks(200) {
-        let mut sql = String::from(
-            "SELECT entity_code, idempotency_key, call_code, content_sha256, receipt FROM applications WHERE ",
-        );
+        let mut sql = String::from(concat!(
+            "SELECT entity_code, idempotency_key, call_code, content_sha256, receipt FROM ",
+            applications_with_receipts!(),
+            " WHERE "
+        ));
         for i in 0..chunk.len() {
             if i > 0 {
                 sql.push_str(" OR ");
@@ -211,9 +215,11 @@ pub(crate) async fn previous_by_entity(
     call: &str,
     entity: &str,
 ) -> Result<Vec<(String, Receipt)>> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT content_sha256, receipt FROM applications WHERE call_code = $1 AND entity_code = $2 ORDER BY seq",
-    )
+    let rows: Vec<(String, String)> = sqlx::query_as(concat!(
+        "SELECT content_sha256, receipt FROM ",
+        applications_with_receipts!(),
+        " WHERE call_code = $1 AND entity_code = $2 ORDER BY seq"
+    ))
     .bind(call)
     .bind(entity)
     .fetch_all(&mut *conn)
@@ -225,9 +231,11 @@ pub(crate) async fn previous_by_entity(
 
 impl Store {
     pub async fn application(&self, id: &str) -> Result<Option<StoredApplication>> {
-        let row = sqlx::query(
-            "SELECT receipt, content, status, reserved_cents FROM applications WHERE id = $1",
-        )
+        let row = sqlx::query(concat!(
+            "SELECT receipt, content, status, reserved_cents FROM ",
+            applications_with_receipts!(),
+            " WHERE id = $1"
+        ))
         .bind(id)
         .fetch_optional(self.pool())
         .await?;

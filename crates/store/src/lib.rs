@@ -13,6 +13,14 @@ use std::sync::Arc;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+/// Applications with their receipts (a table apart since migration 0020), as the `FROM` of
+/// a query that reads `receipt`; a literal, for `concat!`.
+macro_rules! applications_with_receipts {
+    () => {
+        "applications JOIN receipts ON receipts.entry = applications.ledger_seq"
+    };
+}
+
 mod accounts;
 mod applications;
 mod attempts;
@@ -117,10 +125,10 @@ impl Store {
         };
         let options = AnyConnectOptions::from_str(&url)
             .map_err(|e| StoreError::Config(format!("bad database URL: {e}")))?;
-        let pool = pool_options(backend, 16, READER_CACHE_KIB)
+        let pool = pool_options(backend, 16, (READER_CACHE_KIB, READER_TEMP_STORE))
             .connect_with(options.clone())
             .await?;
-        let writer = pool_options(backend, 1, WRITER_CACHE_KIB)
+        let writer = pool_options(backend, 1, (WRITER_CACHE_KIB, WRITER_TEMP_STORE))
             .connect_with(options)
             .await?;
         Ok(Store {
@@ -198,6 +206,14 @@ impl Store {
 const WRITER_CACHE_KIB: u32 = 64 * 1024;
 const READER_CACHE_KIB: u32 = 8 * 1024;
 
+/// Where the writer keeps its temporary files: in memory. A batch's statements each insert
+/// many rows inside one transaction, so SQLite journals the pages each one changes (to undo
+/// that statement alone if it fails), and past 64 KiB it spilled that journal to a file on
+/// disk: with the receipts' 1.1 KB each, 8 KB written per submission that no reader ever
+/// needed (BENCHMARKS.md, issue 17). Readers keep the default (a large sort may spill).
+const WRITER_TEMP_STORE: &str = "MEMORY";
+const READER_TEMP_STORE: &str = "DEFAULT";
+
 /// The WAL's length (in pages) at which a commit runs a checkpoint itself. The intake's
 /// checkpointer ([`intake`]) copies the WAL into the database in the background well before
 /// that; this is the bound when it falls behind. At SQLite's default of 1,000 pages a
@@ -205,7 +221,11 @@ const READER_CACHE_KIB: u32 = 8 * 1024;
 /// every answer waits for.
 const WAL_AUTOCHECKPOINT_PAGES: u32 = 8_000;
 
-fn pool_options(backend: Backend, max_connections: u32, cache_kib: u32) -> AnyPoolOptions {
+fn pool_options(
+    backend: Backend,
+    max_connections: u32,
+    (cache_kib, temp_store): (u32, &'static str),
+) -> AnyPoolOptions {
     let options = AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(std::time::Duration::from_secs(5));
@@ -220,7 +240,7 @@ fn pool_options(backend: Backend, max_connections: u32, cache_kib: u32) -> AnyPo
                     let pragmas = format!(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                      PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-                     PRAGMA cache_size = -{cache_kib}; \
+                     PRAGMA cache_size = -{cache_kib}; PRAGMA temp_store = {temp_store}; \
                      PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};"
                     );
                     conn.execute(sqlx::AssertSqlSafe(pragmas)).await?;

@@ -61,6 +61,10 @@ const SQLITE: &[(i64, &str)] = &[
         19,
         include_str!("../migrations/sqlite/0019_registry_version.sql"),
     ),
+    (
+        20,
+        include_str!("../migrations/sqlite/0020_receipts_apart.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -120,6 +124,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         19,
         include_str!("../migrations/postgres/0019_registry_version.sql"),
+    ),
+    (
+        20,
+        include_str!("../migrations/postgres/0020_receipts_apart.sql"),
     ),
 ];
 

@@ -79,6 +79,7 @@ contract!(
     intake::budget_below_one_grant,
     durability::migrate_on_nodes_starting_together,
     durability::receipts_survive_a_restart,
+    durability::receipts_move_to_their_table,
     durability::failed_commit_answers_nothing,
     tamper::verify_detects_tampering,
     tamper::verify_detects_changed_attachments,

@@ -606,9 +606,11 @@ impl Checks {
         if let Some(r) = self.rows.iter().find(|r| r.call == call && r.seq == seq) {
             return Ok(r.receipt.clone());
         }
-        let json: String = sqlx::query_scalar(
-            "SELECT receipt FROM applications WHERE call_code = $1 AND seq = $2",
-        )
+        let json: String = sqlx::query_scalar(concat!(
+            "SELECT receipt FROM ",
+            applications_with_receipts!(),
+            " WHERE call_code = $1 AND seq = $2"
+        ))
         .bind(call)
         .bind(seq as i64)
         .fetch_one(&mut *conn)

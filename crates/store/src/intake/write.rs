@@ -35,7 +35,7 @@ pub(crate) struct Counters<'a> {
 const LEDGER_COLUMNS: &str = "seq, prev_hash, hash, kind, at, call_code, payload";
 const APPLICATION_COLUMNS: &str = "id, call_code, seq, protocol, entity_code, received_us, \
     content_sha256, content, requested_cents, eligible_cost_cents, reserved_cents, status, \
-    ledger_seq, idempotency_key, receipt";
+    ledger_seq, idempotency_key";
 /// Which elements of an application's JSON array are integers (PostgreSQL casts them).
 const APPLICATION_INTEGERS: [usize; 6] = [2, 5, 8, 9, 10, 12];
 /// The receipt's notice of each application (the outbox, in the same transaction).
@@ -107,9 +107,10 @@ pub(crate) fn ledger_json<'a>(
 /// call, attachment code, SHA-256) are sealed to it, the newest unsealed version with that
 /// hash, and what else was in the entity's draft for the call goes, with the draft itself
 /// (`$9`: entity and call of each application; small, where `$2` carries the contents and
-/// costs a parse at every use).
+/// costs a parse at every use). `$10`: the receipts' notices; `$11`: the receipts (ledger
+/// entry, JSON), in their own table.
 fn batch_sql(backend: Backend, only_if_head: bool) -> String {
-    let applications = elements(backend, 15, &APPLICATION_INTEGERS);
+    let applications = elements(backend, 14, &APPLICATION_INTEGERS);
     let notices = elements(backend, 9, &NOTICE_INTEGERS);
     let head_guard = if only_if_head {
         " AND seq = $6 AND hash = $7"
@@ -141,6 +142,7 @@ fn batch_sql(backend: Backend, only_if_head: bool) -> String {
                 "{begin}UPDATE ledger_head SET seq = $4, hash = $5 WHERE id = 1{head_guard}; \
                  {ledger}{when}; \
                  INSERT INTO applications ({APPLICATION_COLUMNS}) SELECT {applications} FROM jsonb_each($2){when}; \
+                 INSERT INTO receipts (entry, receipt) SELECT value->>0, value->>1 FROM jsonb_each($11){when}; \
                  UPDATE calls SET {set} FROM jsonb_each($3) AS c WHERE calls.code = c.value->>0{and_when}; \
                  UPDATE documents SET application_id = s.value->>0, removed_us = NULL FROM jsonb_each($8) AS s \
                  WHERE documents.seq = (SELECT MAX(d.seq) FROM documents d WHERE d.entity_code = s.value->>1 \
@@ -168,6 +170,7 @@ fn batch_sql(backend: Backend, only_if_head: bool) -> String {
                 "WITH h AS (UPDATE ledger_head SET seq = $4, hash = $5 WHERE id = 1{head_guard} RETURNING seq), \
                  l AS ({ledger}{when}), \
                  a AS (INSERT INTO applications ({APPLICATION_COLUMNS}) SELECT {applications} FROM jsonb_array_elements($2::jsonb) AS t(r){when}), \
+                 rc AS (INSERT INTO receipts (entry, receipt) SELECT (r->>0)::bigint, r->>1 FROM jsonb_array_elements($11::jsonb) AS t(r){when}), \
                  c AS (UPDATE calls SET {set} FROM jsonb_array_elements($3::jsonb) AS t(r) WHERE calls.code = r->>0 AND EXISTS (SELECT 1 FROM h)), \
                  s AS (UPDATE documents SET application_id = t.r->>0, removed_us = NULL FROM jsonb_array_elements($8::jsonb) AS t(r) \
                  WHERE documents.seq = (SELECT MAX(d.seq) FROM documents d WHERE d.entity_code = t.r->>1 AND d.call_code = t.r->>2 \
@@ -212,7 +215,15 @@ pub(crate) async fn write_batch(
         (Backend::Postgres, false) => &POSTGRES_LOCKED,
         (Backend::Postgres, true) => &POSTGRES_SOLO,
     };
-    let [ledger, applications, counters, seals, drafts, notices] = json_rows(rows, counters);
+    let [
+        ledger,
+        applications,
+        counters,
+        seals,
+        drafts,
+        notices,
+        receipts,
+    ] = json_rows(rows, counters);
     let mut q = sqlx::query(sql)
         .bind(ledger)
         .bind(applications)
@@ -225,7 +236,7 @@ pub(crate) async fn write_batch(
         Some(expected) => q.bind(expected.seq as i64).bind(expected.hash.clone()),
         None => q.bind(None::<i64>).bind(None::<String>),
     };
-    q = q.bind(seals).bind(drafts).bind(notices);
+    q = q.bind(seals).bind(drafts).bind(notices).bind(receipts);
     let answer = q.fetch_all(&mut *conn).await?;
     if expected.is_none() {
         return Ok(true);
@@ -242,9 +253,9 @@ pub(crate) async fn write_batch(
     })
 }
 
-/// The batch as six JSON arrays of arrays: ledger entries, applications, counters, the
-/// documents to seal, the drafts to clear, and the receipts' notices.
-fn json_rows(rows: &[NewApplication], counters: &[Counters<'_>]) -> [String; 6] {
+/// The batch as seven JSON arrays of arrays: ledger entries, applications, counters, the
+/// documents to seal, the drafts to clear, the receipts' notices, and the receipts.
+fn json_rows(rows: &[NewApplication], counters: &[Counters<'_>]) -> [String; 7] {
     // Tuples serialise as JSON arrays, straight into the string.
     let ledger = ledger_json(rows.iter().map(|r| (&r.entry, Some(r.call.as_str()))));
     let applications: Vec<_> = rows
@@ -265,8 +276,14 @@ fn json_rows(rows: &[NewApplication], counters: &[Counters<'_>]) -> [String; 6] 
                 r.receipt.status.as_str(),
                 r.entry.seq,
                 &r.idempotency_key,
-                serde_json::to_string(&r.receipt).expect("receipts serialise"),
             )
+        })
+        .collect();
+    let receipts: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            let receipt = serde_json::to_string(&r.receipt).expect("receipts serialise");
+            (r.entry.seq, receipt)
         })
         .collect();
     let counters: Vec<_> = counters
@@ -315,6 +332,7 @@ fn json_rows(rows: &[NewApplication], counters: &[Counters<'_>]) -> [String; 6] 
         to_json(&seals),
         to_json(&drafts),
         to_json(&notices),
+        to_json(&receipts),
     ]
 }
 

@@ -40,6 +40,48 @@ pub async fn migrate_on_nodes_starting_together(db: &TestDb) {
     }
 }
 
+/// Migration 0020 moves the receipts out of the applications' rows: a database written
+/// before it (put back here in that shape) keeps every receipt, and its retries still get
+/// theirs.
+pub async fn receipts_move_to_their_table(db: &TestDb) {
+    let call = er_call_open();
+    let entities = comuni(5);
+    let app = standard_project(&call);
+    let store = open_with(db, &call, &entities).await;
+    let intake = Intake::start(store.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING);
+    let subs = (0..5)
+        .map(|i| submission(ER_CALL, &code(&entities[i]), None, app.clone()))
+        .collect();
+    let before: Vec<Receipt> = submit_concurrently(std::slice::from_ref(&intake), subs)
+        .await
+        .iter()
+        .map(created)
+        .collect();
+    store.close().await;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db.url).await.expect("raw pool");
+    for sql in [
+        "ALTER TABLE applications ADD COLUMN receipt TEXT",
+        "UPDATE applications SET receipt = (SELECT receipt FROM receipts WHERE entry = applications.ledger_seq)",
+        "DROP TABLE receipts",
+        "DELETE FROM schema_migrations WHERE version = 20",
+    ] {
+        sqlx::query(sql).execute(&pool).await.expect(sql);
+    }
+    pool.close().await;
+    let store = Store::connect(&db.url).await.expect("reconnect");
+    assert_eq!(store.migrate().await.unwrap(), 1);
+    for r in &before {
+        let a = store.application(&r.id).await.unwrap().expect("moved");
+        assert_eq!(&a.receipt, r);
+    }
+    let intake = Intake::start(store.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING);
+    let again = intake
+        .submit(submission(ER_CALL, &before[2].entity, None, app.clone()))
+        .await;
+    assert_eq!(again, Ok(Accepted::Replayed(before[2].clone())));
+}
+
 pub async fn receipts_survive_a_restart(db: &TestDb) {
     let call = er_call_open();
     let entities = comuni(12);

@@ -730,7 +730,7 @@ pub async fn entity_lookup_uses_its_index(db: &TestDb) {
     drop(tx);
     let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(
         "EXPLAIN QUERY PLAN SELECT content_sha256, receipt FROM applications \
-         WHERE call_code = $1 AND entity_code = $2 ORDER BY seq",
+         JOIN receipts ON receipts.entry = applications.ledger_seq WHERE call_code = $1 AND entity_code = $2 ORDER BY seq",
     )
     .bind(ER_CALL)
     .bind("x")
@@ -749,7 +749,7 @@ pub async fn entity_lookup_uses_its_index(db: &TestDb) {
     // The sequencer's one lookup of a batch's Idempotency-Keys: an index search per pair.
     let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(
         "EXPLAIN QUERY PLAN SELECT receipt FROM applications \
-         WHERE (entity_code = $1 AND idempotency_key = $2) OR (entity_code = $3 AND idempotency_key = $4)",
+         JOIN receipts ON receipts.entry = applications.ledger_seq WHERE (entity_code = $1 AND idempotency_key = $2) OR (entity_code = $3 AND idempotency_key = $4)",
     )
     .bind("a")
     .bind("k")
