@@ -414,7 +414,9 @@ impl Store {
     /// Every application of an entity, newest first.
     pub async fn entity_applications(&self, entity: &str) -> Result<Vec<StoredApplication>> {
         let rows = sqlx::query(concat!(
-            "SELECT receipt, content, status, reserved_cents FROM ",
+            "SELECT ",
+            receipt_columns!(),
+            ", content, status, reserved_cents FROM ",
             applications_with_receipts!(),
             " WHERE entity_code = $1 ORDER BY received_us DESC"
         ))
@@ -428,7 +430,9 @@ impl Store {
     /// list and exports.
     pub async fn call_applications(&self, call: &str) -> Result<Vec<StoredApplication>> {
         let rows = sqlx::query(concat!(
-            "SELECT receipt, content, status, reserved_cents FROM ",
+            "SELECT ",
+            receipt_columns!(),
+            ", content, status, reserved_cents FROM ",
             applications_with_receipts!(),
             " WHERE call_code = $1 ORDER BY seq"
         ))

@@ -121,12 +121,97 @@ pub struct RankingRow {
     pub status: Status,
 }
 
-pub(crate) fn parse_receipt(json: &str) -> Result<Receipt> {
-    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("receipt: {e}")))
+/// What the receipts table holds of a receipt: what the application's row does not. Its
+/// id, call, entity, protocol, number, instant of receipt, content hash, ledger entry and
+/// amounts are the row's columns, which never change; written again in the receipt they
+/// were a third of its JSON, on the path of every click-day commit (BENCHMARKS.md, issue
+/// 17). A receipt stored whole (before this) reads the same: the rest is ignored.
+#[derive(Serialize)]
+pub(crate) struct StoredReceipt<'a> {
+    admitted_at: &'a str,
+    ledger_prev_hash: &'a str,
+    ledger_hash: &'a str,
+    status: Status,
+    total_cost_cents: Money,
+    reserved_cents: Money,
+    notices: &'a [Notice],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_id: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    batch: &'a Option<BatchProof>,
+}
+
+impl<'a> StoredReceipt<'a> {
+    pub(crate) fn of(r: &'a Receipt) -> StoredReceipt<'a> {
+        StoredReceipt {
+            admitted_at: &r.admitted_at,
+            ledger_prev_hash: &r.ledger_prev_hash,
+            ledger_hash: &r.ledger_hash,
+            status: r.status,
+            total_cost_cents: r.total_cost_cents,
+            reserved_cents: r.reserved_cents,
+            notices: &r.notices,
+            key_id: &r.key_id,
+            signature: &r.signature,
+            batch: &r.batch,
+        }
+    }
+}
+
+/// [`StoredReceipt`] as read back.
+#[derive(Deserialize)]
+struct ReadReceipt {
+    admitted_at: String,
+    ledger_prev_hash: String,
+    ledger_hash: String,
+    status: Status,
+    total_cost_cents: Money,
+    reserved_cents: Money,
+    notices: Vec<Notice>,
+    #[serde(default)]
+    key_id: Option<String>,
+    #[serde(default)]
+    signature: Option<String>,
+    #[serde(default)]
+    batch: Option<BatchProof>,
+}
+
+/// A receipt from a row with [`receipt_columns!`].
+pub(crate) fn receipt_from_row(r: &AnyRow) -> Result<Receipt> {
+    let id: String = r.try_get("id")?;
+    let stored: ReadReceipt = serde_json::from_str(&r.try_get::<String, _>("receipt")?)
+        .map_err(|e| StoreError::Corrupt(format!("receipt of {id}: {e}")))?;
+    let received_us: i64 = r.try_get("received_us")?;
+    let received = from_micros(received_us)
+        .ok_or_else(|| StoreError::Corrupt(format!("instant {received_us} of {id}")))?;
+    Ok(Receipt {
+        call: r.try_get("call_code")?,
+        entity: r.try_get("entity_code")?,
+        protocol: r.try_get("protocol")?,
+        seq: r.try_get::<i64, _>("seq")? as u64,
+        admitted_at: stored.admitted_at,
+        received_at: format_utc(received),
+        content_sha256: r.try_get("content_sha256")?,
+        ledger_seq: r.try_get::<i64, _>("ledger_seq")? as u64,
+        ledger_prev_hash: stored.ledger_prev_hash,
+        ledger_hash: stored.ledger_hash,
+        status: stored.status,
+        total_cost_cents: stored.total_cost_cents,
+        eligible_cost_cents: Money::from_cents(r.try_get("eligible_cost_cents")?),
+        requested_cents: Money::from_cents(r.try_get("requested_cents")?),
+        reserved_cents: stored.reserved_cents,
+        notices: stored.notices,
+        key_id: stored.key_id,
+        signature: stored.signature,
+        batch: stored.batch,
+        id,
+    })
 }
 
 pub(crate) fn application_from_row(r: &AnyRow) -> Result<StoredApplication> {
-    let receipt = parse_receipt(&r.try_get::<String, _>("receipt")?)?;
+    let receipt = receipt_from_row(r)?;
     let content: String = r.try_get("content")?;
     let status: String = r.try_get("status")?;
     Ok(StoredApplication {
@@ -145,8 +230,10 @@ pub(crate) async fn previous_by_key(
     entity: &str,
     key: &str,
 ) -> Result<Option<(String, String, Receipt)>> {
-    let row: Option<(String, String, String)> = sqlx::query_as(concat!(
-        "SELECT call_code, content_sha256, receipt FROM ",
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        receipt_columns!(),
+        " FROM ",
         applications_with_receipts!(),
         " WHERE entity_code = $1 AND idempotency_key = $2"
     ))
@@ -154,16 +241,18 @@ pub(crate) async fn previous_by_key(
     .bind(key)
     .fetch_optional(&mut *conn)
     .await?;
-    row.map(|(call, sha, receipt)| Ok((call, sha, parse_receipt(&receipt)?)))
-        .transpose()
+    row.map(|row| {
+        let r = receipt_from_row(&row)?;
+        Ok((r.call.clone(), r.content_sha256.clone(), r))
+    })
+    .transpose()
 }
 
 /// A committed application found by its entity's Idempotency-Key.
 pub(crate) struct KeyedPrevious {
     pub call: String,
     pub sha: String,
-    /// As stored; parsed only when it is the answer.
-    pub receipt: String,
+    pub receipt: Receipt,
 }
 
 /// The committed applications that used any of these `(entity, key)` pairs, in as few
@@ -176,7 +265,9 @@ pub(crate) async fn previous_by_keys(
     let mut found = HashMap::new();
     for chunk in pairs.chunks(200) {
         let mut sql = String::from(concat!(
-            "SELECT entity_code, idempotency_key, call_code, content_sha256, receipt FROM ",
+            "SELECT idempotency_key, ",
+            receipt_columns!(),
+            " FROM ",
             applications_with_receipts!(),
             " WHERE "
         ));
@@ -201,7 +292,7 @@ pub(crate) async fn previous_by_keys(
                 KeyedPrevious {
                     call: row.try_get("call_code")?,
                     sha: row.try_get("content_sha256")?,
-                    receipt: row.try_get("receipt")?,
+                    receipt: receipt_from_row(&row)?,
                 },
             );
         }
@@ -215,8 +306,10 @@ pub(crate) async fn previous_by_entity(
     call: &str,
     entity: &str,
 ) -> Result<Vec<(String, Receipt)>> {
-    let rows: Vec<(String, String)> = sqlx::query_as(concat!(
-        "SELECT content_sha256, receipt FROM ",
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        receipt_columns!(),
+        " FROM ",
         applications_with_receipts!(),
         " WHERE call_code = $1 AND entity_code = $2 ORDER BY seq"
     ))
@@ -224,15 +317,20 @@ pub(crate) async fn previous_by_entity(
     .bind(entity)
     .fetch_all(&mut *conn)
     .await?;
-    rows.into_iter()
-        .map(|(sha, r)| Ok((sha, parse_receipt(&r)?)))
+    rows.iter()
+        .map(|row| {
+            let r = receipt_from_row(row)?;
+            Ok((r.content_sha256.clone(), r))
+        })
         .collect()
 }
 
 impl Store {
     pub async fn application(&self, id: &str) -> Result<Option<StoredApplication>> {
         let row = sqlx::query(concat!(
-            "SELECT receipt, content, status, reserved_cents FROM ",
+            "SELECT ",
+            receipt_columns!(),
+            ", content, status, reserved_cents FROM ",
             applications_with_receipts!(),
             " WHERE id = $1"
         ))

@@ -21,6 +21,15 @@ macro_rules! applications_with_receipts {
     };
 }
 
+/// The columns a receipt is read from ([`applications::receipt_from_row`]): the stored part
+/// and the application's columns that hold the rest; a literal, for `concat!`.
+macro_rules! receipt_columns {
+    () => {
+        "receipt, id, call_code, entity_code, protocol, seq, received_us, content_sha256, \
+         ledger_seq, eligible_cost_cents, requested_cents"
+    };
+}
+
 mod accounts;
 mod applications;
 mod attempts;

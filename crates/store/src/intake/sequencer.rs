@@ -33,7 +33,7 @@ use super::rows::{NewApplication, answer, new_application};
 use super::seen::{Seen, Sha256};
 use super::write::{Counters, write_batch};
 use super::{Accepted, IntakeError, MAX_BATCH, Submission};
-use crate::applications::{KeyedPrevious, Receipt, parse_receipt, previous_by_keys};
+use crate::applications::{KeyedPrevious, Receipt, previous_by_keys, receipt_from_row};
 use crate::{Backend, Result, Store, StoreError, ledger};
 use bandi_domain::retry::{KeyUse, Retry, classify};
 
@@ -596,7 +596,7 @@ impl Checks {
         }
         self.by_key
             .get(&k)
-            .map(|p| Ok((p.call.clone(), p.sha.clone(), parse_receipt(&p.receipt)?)))
+            .map(|p| Ok((p.call.clone(), p.sha.clone(), p.receipt.clone())))
             .transpose()
     }
 
@@ -606,8 +606,10 @@ impl Checks {
         if let Some(r) = self.rows.iter().find(|r| r.call == call && r.seq == seq) {
             return Ok(r.receipt.clone());
         }
-        let json: String = sqlx::query_scalar(concat!(
-            "SELECT receipt FROM ",
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            receipt_columns!(),
+            " FROM ",
             applications_with_receipts!(),
             " WHERE call_code = $1 AND seq = $2"
         ))
@@ -615,7 +617,7 @@ impl Checks {
         .bind(seq as i64)
         .fetch_one(&mut *conn)
         .await?;
-        parse_receipt(&json)
+        receipt_from_row(&row)
     }
 }
 

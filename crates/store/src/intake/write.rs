@@ -18,6 +18,7 @@ use sqlx::{AnyConnection, Row};
 use bandi_domain::ledger::Entry;
 
 use super::rows::NewApplication;
+use crate::applications::StoredReceipt;
 use crate::ledger::Head;
 use crate::{Backend, Result, StoreError};
 
@@ -282,7 +283,8 @@ fn json_rows(rows: &[NewApplication], counters: &[Counters<'_>]) -> [String; 7] 
     let receipts: Vec<_> = rows
         .iter()
         .map(|r| {
-            let receipt = serde_json::to_string(&r.receipt).expect("receipts serialise");
+            let receipt = serde_json::to_string(&StoredReceipt::of(&r.receipt))
+                .expect("receipts serialise");
             (r.entry.seq, receipt)
         })
         .collect();
