@@ -283,8 +283,8 @@ fn json_rows(rows: &[NewApplication], counters: &[Counters<'_>]) -> [String; 7] 
     let receipts: Vec<_> = rows
         .iter()
         .map(|r| {
-            let receipt = serde_json::to_string(&StoredReceipt::of(&r.receipt))
-                .expect("receipts serialise");
+            let receipt =
+                serde_json::to_string(&StoredReceipt::of(&r.receipt)).expect("receipts serialise");
             (r.entry.seq, receipt)
         })
         .collect();
