@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # A call of a million applications on SQLite: the rehearsal that fills it (throughput,
-# latency, every check), then `bandi verify`, the start-up of `bandi serve` on it, and the
-# first submissions after that restart: the first one makes the sequencer rebuild the
-# call's allocation from its ledger, unless `serve` has already loaded it.
+# latency, every check), then `bandi verify`, then three restarts of `bandi serve` on it
+# with the first submissions after each: the call's view is rebuilt from its fold log (as
+# the rehearsal's server left it, then as complete as an idle server writes it), then,
+# with the fold log deleted, from its ledger's JSON alone.
 #
-#   ./scripts/bench-million.sh                 # about 5 minutes on 2 cores
+#   ./scripts/bench-million.sh                 # about 6 minutes on 2 cores
 #   ENTITIES=100000 ./scripts/bench-million.sh
 #   DB=target/bench/million-.../million.db BANDI=other/bandi ./scripts/bench-million.sh
 #       # no rehearsal: verify and restart on a database already filled (two builds on
@@ -47,42 +48,59 @@ t0=$(now_ms)
 "$BANDI" --database "$URL" verify >"$OUT/verify.txt" 2>&1
 echo "== verify: $(( $(now_ms) - t0 )) ms: $(tail -n 1 "$OUT/verify.txt")"
 
-# Two entities more, which have not applied yet, and their tokens.
 call=$(sqlite3 "$DB" "SELECT code FROM calls ORDER BY created_us DESC LIMIT 1")
-late=$(date +%H%M%S)
-sqlite3 "$DB" "INSERT INTO entities (code, name, kind, province, region_code) VALUES
-  ('late${late}1', 'Comune di prova ritardatario 1', 'comune', 'BO', '08'),
-  ('late${late}2', 'Comune di prova ritardatario 2', 'comune', 'BO', '08')"
-token1=$("$BANDI" --database "$URL" tokens issue --entity "late${late}1" | tail -n 1)
-token2=$("$BANDI" --database "$URL" tokens issue --entity "late${late}2" | tail -n 1)
 sqlite3 "$DB" "SELECT content FROM applications WHERE call_code = '$call' LIMIT 1" >"$OUT/body.json"
-
-t0=$(now_ms)
-RUST_LOG=info "$BANDI" --database "$URL" serve --listen "127.0.0.1:$PORT" >"$OUT/serve.log" 2>&1 &
-SERVER_PID=$!
-until curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/v1/health"; do
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$OUT/serve.log" >&2; exit 1; }
-  sleep 0.005
-done
-echo "== serve: first 200 on /health after $(( $(now_ms) - t0 )) ms"
-
 post() {
   curl -s -o "$OUT/answer-$1.json" -w '%{http_code} %{time_total}\n' \
     -H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
     --data-binary @"$OUT/body.json" "http://127.0.0.1:$PORT/api/v1/calls/$call/applications"
 }
 ms() { awk -v s="$1" 'BEGIN { printf "%.1f", s * 1000 }'; }
-# At once: the answer waits for the loads `serve` starts with (tokens, calls still open).
-read -r status seconds < <(post first "$token1")
-echo "== a submission as soon as /health answers: $status in $(ms "$seconds") ms ($(jq -r '.protocol // .error.code' "$OUT/answer-first.json"))"
-until grep -q "API tokens and their entities loaded\|API tokens loaded" "$OUT/serve.log" && grep -q "calls still to close loaded" "$OUT/serve.log"; do
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$OUT/serve.log" >&2; exit 1; }
-  sleep 0.01
-done
-echo "== tokens and calls loaded $(( $(now_ms) - t0 )) ms after the start"
-read -r status seconds < <(post second "$token2")
-echo "== a new entity's submission after that: $status in $(ms "$seconds") ms ($(jq -r '.protocol // .error.code' "$OUT/answer-second.json"))"
-read -r status seconds < <(post retry "$token2")
-echo "== its retry: $status in $(ms "$seconds") ms"
-echo "== server peak RSS: $(awk '/^VmHWM:/ { printf "%.0f MiB", $2 / 1024 }' "/proc/$SERVER_PID/status")"
+
+# A restart of `serve` on the database, and submissions of two entities added for it (which
+# have not applied yet): one as soon as /health answers, one once the start-up loads are
+# done, and its retry. $1 names the round.
+restart() {
+  local round=$1 late token1 token2 status seconds t0
+  late="late$(date +%H%M%S)$round"
+  sqlite3 "$DB" "INSERT INTO entities (code, name, kind, province, region_code) VALUES
+    ('${late}1', 'Comune di prova ritardatario 1', 'comune', 'BO', '08'),
+    ('${late}2', 'Comune di prova ritardatario 2', 'comune', 'BO', '08')"
+  token1=$("$BANDI" --database "$URL" tokens issue --entity "${late}1" | tail -n 1)
+  token2=$("$BANDI" --database "$URL" tokens issue --entity "${late}2" | tail -n 1)
+  echo "== restart ($round): fold-log runs on the call: $(sqlite3 "$DB" "SELECT COUNT(*) || ' up to ledger entry ' || COALESCE(MAX(last_seq), 0) FROM fold_logs WHERE call_code = '$call'")"
+  t0=$(now_ms)
+  RUST_LOG=info,bandi_store::intake=debug "$BANDI" --database "$URL" serve --listen "127.0.0.1:$PORT" >"$OUT/serve-$round.log" 2>&1 &
+  SERVER_PID=$!
+  until curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/v1/health"; do
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$OUT/serve-$round.log" >&2; exit 1; }
+    sleep 0.005
+  done
+  echo "   serve: first 200 on /health after $(( $(now_ms) - t0 )) ms"
+  # At once: the answer waits for the loads `serve` starts with (tokens, calls still open).
+  read -r status seconds < <(post "first-$round" "$token1")
+  echo "   a submission as soon as /health answers: $status in $(ms "$seconds") ms ($(jq -r '.protocol // .error.code' "$OUT/answer-first-$round.json"))"
+  until grep -q "API tokens and their entities loaded\|API tokens loaded" "$OUT/serve-$round.log" && grep -q "calls still to close loaded" "$OUT/serve-$round.log"; do
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$OUT/serve-$round.log" >&2; exit 1; }
+    sleep 0.01
+  done
+  echo "   tokens and calls loaded $(( $(now_ms) - t0 )) ms after the start: $(sed 's/\x1b\[[0-9;]*m//g' "$OUT/serve-$round.log" | grep -o 'from_fold_log=[0-9]* from_ledger=[0-9]*' | head -n 1)"
+  read -r status seconds < <(post "second-$round" "$token2")
+  echo "   a new entity's submission after that: $status in $(ms "$seconds") ms ($(jq -r '.protocol // .error.code' "$OUT/answer-second-$round.json"))"
+  read -r status seconds < <(post "retry-$round" "$token2")
+  echo "   its retry: $status in $(ms "$seconds") ms"
+  echo "   server peak RSS: $(awk '/^VmHWM:/ { printf "%.0f MiB", $2 / 1024 }' "/proc/$SERVER_PID/status")"
+  # Idle after its submissions, the server writes the fold log's runs the ledger fills.
+  until grep -q "fold log written\|fold log up to date\|fold log not written" "$OUT/serve-$round.log" || [[ $(( $(now_ms) - t0 )) -gt 60000 ]]; do
+    sleep 0.2
+  done
+  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+}
+
+# The call as the rehearsal left it (its fold log as far as its server wrote it while idle),
+# then with the fold log as the server wrote it, then without one: the ledger read whole.
+restart left
+restart folded
+sqlite3 "$DB" "DELETE FROM fold_logs"
+restart unfolded
 echo "results in $OUT"

@@ -246,6 +246,15 @@ pub async fn run_sender(
     if mailer.is_none() {
         tracing::info!("no SMTP relay configured: notices stay in the outbox");
     }
+    // A starting node rebuilds its calls first: a round under way then took a core and
+    // the database's writer from the first submission after a restart (BENCHMARKS.md).
+    tokio::select! {
+        _ = app.intake().calls_loaded() => {}
+        _ = shutdown.wait_for(|stop| *stop) => {
+            tracing::info!("outbox sender stopped");
+            return;
+        }
+    }
     loop {
         tokio::select! {
             round = send_due(&app, mailer.as_ref()) => match round {

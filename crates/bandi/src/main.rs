@@ -620,11 +620,12 @@ async fn run(cli: Cli, database_source: Option<ValueSource>) -> anyhow::Result<(
                 .await
                 .map_err(|e| anyhow::anyhow!("verification failed: {e}"))?;
             println!(
-                "ok: {} ledger entries chained (head {}), {} calls and {} applications replayed and matching",
+                "ok: {} ledger entries chained (head {}), {} calls and {} applications replayed and matching, {} runs of fold logs encoded again and matching",
                 r.entries,
                 &r.head_hash[..16],
                 r.calls,
-                r.applications
+                r.applications,
+                r.fold_log_runs
             );
         }
         Command::Demo {

@@ -11,6 +11,7 @@ pub mod application;
 pub mod call;
 pub mod document;
 pub mod entity;
+pub mod fold_log;
 pub mod i18n;
 pub mod instant;
 pub mod json;

@@ -3,6 +3,7 @@
 //! [`Intake::start_naive`] is the one-transaction-per-request baseline of the benchmarks.
 
 mod admission;
+mod from_fold_log;
 mod rows;
 mod seen;
 mod sequencer;
@@ -21,6 +22,7 @@ pub use admission::{InFlight, MAX_IN_FLIGHT_PER_ENTITY, MAX_QUEUE_DELAY, Slot};
 pub(crate) use rows::{answer, classify_from_db, new_application};
 use seen::Seen;
 use sequencer::Job;
+pub use sequencer::Loaded;
 pub(crate) use write::{Counters, RECEIPT_NOTICE_PREFIX, ledger_insert, ledger_json, write_batch};
 
 use crate::applications::Receipt;
@@ -85,7 +87,7 @@ pub struct Intake {
     /// Filled by the sequencer only: the naive baseline checks everything in its transaction.
     seen: Arc<Seen>,
     /// True once the sequencer has loaded the calls still to close (at once for the naive).
-    calls_loaded: tokio::sync::watch::Receiver<bool>,
+    calls_loaded: tokio::sync::watch::Receiver<Option<Loaded>>,
     /// The last admission instant given (µs): each next one is later, and the queue gets
     /// the submissions in the order of their instants (both under this lock).
     admission: Arc<std::sync::Mutex<i64>>,
@@ -106,7 +108,7 @@ impl Intake {
         let (tx, rx) = mpsc::channel(queue_capacity.max(1));
         let seen = Arc::new(Seen::default());
         let pressure = Arc::new(Pressure::default());
-        let (loaded, calls_loaded) = tokio::sync::watch::channel(false);
+        let (loaded, calls_loaded) = tokio::sync::watch::channel(None);
         tokio::spawn(sequencer::run(
             store.clone(),
             seen.clone(),
@@ -137,7 +139,7 @@ impl Intake {
             pressure: Arc::default(),
             max_queue_delay: MAX_QUEUE_DELAY,
             seen: Arc::default(),
-            calls_loaded: tokio::sync::watch::channel(true).1,
+            calls_loaded: tokio::sync::watch::channel(Some(Loaded::default())).1,
             admission: Arc::default(),
         }
     }
@@ -145,8 +147,16 @@ impl Intake {
     /// Waits until the sequencer has loaded the calls still to close (or given up on it):
     /// what else a starting server loads waits for this, since the first submission does.
     pub async fn calls_loaded(&self) {
+        self.loaded().await;
+    }
+
+    /// Waits as [`Intake::calls_loaded`] does, and tells where the calls' views came from.
+    pub async fn loaded(&self) -> Loaded {
         let mut loaded = self.calls_loaded.clone();
-        let _ = loaded.wait_for(|done| *done).await;
+        match loaded.wait_for(|done| done.is_some()).await {
+            Ok(report) => report.unwrap_or_default(),
+            Err(_) => Loaded::default(),
+        }
     }
 
     /// Sets how long the oldest queued submission may wait before new ones are turned

@@ -161,6 +161,27 @@ pub(crate) async fn call_record_pages(
     per_query: i64,
     mut each: impl FnMut(Vec<(u64, Record)>) -> Result<()>,
 ) -> Result<()> {
+    let mut last = after;
+    loop {
+        let page = call_record_page(conn, call, last, per_query).await?;
+        let full = page.len() as i64 == per_query;
+        if let Some((seq, _)) = page.last() {
+            last = *seq;
+        }
+        each(page)?;
+        if !full {
+            return Ok(());
+        }
+    }
+}
+
+/// The first `limit` records of one call after ledger entry `after`, in order.
+pub(crate) async fn call_record_page(
+    conn: &mut AnyConnection,
+    call: &str,
+    after: u64,
+    limit: i64,
+) -> Result<Vec<(u64, Record)>> {
     let sql = if conn.backend_name() == "PostgreSQL" {
         "SELECT json_agg(json_build_array(seq, payload) ORDER BY seq)::text FROM \
          (SELECT seq, payload FROM ledger WHERE call_code = $1 AND seq > $2 ORDER BY seq LIMIT $3) AS t"
@@ -168,39 +189,29 @@ pub(crate) async fn call_record_pages(
         "SELECT json_group_array(json_array(seq, payload)) FROM \
          (SELECT seq, payload FROM ledger WHERE call_code = $1 AND seq > $2 ORDER BY seq LIMIT $3)"
     };
-    let mut last = after;
-    loop {
-        let json: Option<String> = sqlx::query_scalar(sql)
-            .bind(call)
-            .bind(last as i64)
-            .bind(per_query)
-            .fetch_one(&mut *conn)
-            .await?;
-        let mut page: Vec<(u64, String)> = match json {
-            Some(j) => serde_json::from_str(&j)
-                .map_err(|e| StoreError::Corrupt(format!("ledger of call {call}: {e}")))?,
-            None => Vec::new(),
-        };
-        page.sort_unstable_by_key(|(seq, _)| *seq);
-        let full = page.len() as i64 == per_query;
-        if let Some((seq, _)) = page.last() {
-            last = *seq;
-        }
-        let records = tokio::task::spawn_blocking(move || {
-            let threads = bandi_domain::parallel::cores();
-            bandi_domain::parallel::map(&page, threads, |(seq, payload)| {
-                Record::from_payload(payload)
-                    .map(|r| (*seq, r))
-                    .map_err(|m| StoreError::Corrupt(format!("ledger entry {seq}: {m}")))
-            })
+    let json: Option<String> = sqlx::query_scalar(sql)
+        .bind(call)
+        .bind(after as i64)
+        .bind(limit)
+        .fetch_one(&mut *conn)
+        .await?;
+    let mut page: Vec<(u64, String)> = match json {
+        Some(j) => serde_json::from_str(&j)
+            .map_err(|e| StoreError::Corrupt(format!("ledger of call {call}: {e}")))?,
+        None => Vec::new(),
+    };
+    page.sort_unstable_by_key(|(seq, _)| *seq);
+    let records = tokio::task::spawn_blocking(move || {
+        let threads = bandi_domain::parallel::cores();
+        bandi_domain::parallel::map(&page, threads, |(seq, payload)| {
+            Record::from_payload(payload)
+                .map(|r| (*seq, r))
+                .map_err(|m| StoreError::Corrupt(format!("ledger entry {seq}: {m}")))
         })
-        .await
-        .map_err(|e| StoreError::Corrupt(format!("ledger of call {call}: {e}")))?;
-        each(records.into_iter().collect::<Result<Vec<_>>>()?)?;
-        if !full {
-            return Ok(());
-        }
-    }
+    })
+    .await
+    .map_err(|e| StoreError::Corrupt(format!("ledger of call {call}: {e}")))?;
+    records.into_iter().collect()
 }
 
 #[cfg(test)]

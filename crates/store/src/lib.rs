@@ -39,6 +39,7 @@ mod documents;
 #[macro_use]
 mod entities;
 pub mod error;
+mod fold_logs;
 mod history;
 pub mod intake;
 mod ledger;

@@ -65,6 +65,7 @@ const SQLITE: &[(i64, &str)] = &[
         20,
         include_str!("../migrations/sqlite/0020_receipts_apart.sql"),
     ),
+    (21, include_str!("../migrations/sqlite/0021_fold_logs.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -128,6 +129,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         20,
         include_str!("../migrations/postgres/0020_receipts_apart.sql"),
+    ),
+    (
+        21,
+        include_str!("../migrations/postgres/0021_fold_logs.sql"),
     ),
 ];
 

@@ -20,6 +20,8 @@ pub struct VerifyReport {
     pub calls: usize,
     pub applications: u64,
     pub head_hash: String,
+    /// Runs of the calls' fold logs encoded again from the ledger and found the same.
+    pub fold_log_runs: u64,
 }
 
 struct Submitted {
@@ -113,6 +115,7 @@ impl Store {
         // Each call's rules as its last publication in the ledger has them: what the
         // replay uses, not the stored copy.
         let mut published: HashMap<String, (Call, String)> = HashMap::new();
+        let mut fold_logs = crate::fold_logs::FoldLogCheck::load(self).await?;
         let threads = bandi_domain::parallel::cores();
         // The next page is read while this one is checked, its hashes on every core.
         let mut pages = self.prefetch(|store, after| async move {
@@ -131,6 +134,7 @@ impl Store {
             chain = checked;
             let records = records.map_err(|err| mismatch(err.to_string()))?;
             for (e, record) in page.iter().zip(records) {
+                fold_logs.entry(e.seq, &e.hash, &record)?;
                 after_review.fold(e.seq, &record);
                 if let Record::CallPublished {
                     call,
@@ -182,7 +186,9 @@ impl Store {
                     );
                 }
             }
+            fold_logs.compare(self).await?;
         }
+        fold_logs.finish()?;
         let (last_seq, last_hash) = chain.last();
         let (head_seq, head_hash): (i64, String) =
             sqlx::query_as("SELECT seq, hash FROM ledger_head WHERE id = 1")
@@ -307,6 +313,7 @@ impl Store {
             calls: calls.len(),
             applications,
             head_hash: last_hash.to_string(),
+            fold_log_runs: fold_logs.runs,
         })
     }
     /// One stored application against the ledger entry that recorded it and its standing in

@@ -12,6 +12,8 @@ mod accounts;
 mod documents;
 #[path = "contract/durability.rs"]
 mod durability;
+#[path = "contract/fold_logs.rs"]
+mod fold_logs;
 #[path = "contract/intake.rs"]
 mod intake;
 #[path = "contract/nodes.rs"]
@@ -80,6 +82,8 @@ contract!(
     durability::migrate_on_nodes_starting_together,
     durability::receipts_survive_a_restart,
     durability::receipts_move_to_their_table,
+    fold_logs::a_restart_starts_from_the_fold_log,
+    fold_logs::a_fold_log_unlike_the_ledger_is_set_aside,
     durability::failed_commit_answers_nothing,
     tamper::verify_detects_tampering,
     tamper::verify_detects_changed_attachments,

@@ -20,21 +20,25 @@ use std::time::{Duration, Instant};
 
 use bandi_domain::allocation::{Allocation, Event};
 use bandi_domain::call::Call;
+use bandi_domain::fold_log::{Fact, FoldEntry};
 use bandi_domain::instant::truncate_to_micros;
 use bandi_domain::ledger::Record;
 use bandi_domain::proof::SigningKeyPair;
 use jiff::Timestamp;
+use smallvec::{SmallVec, smallvec};
+use sqlx::any::AnyRow;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use super::admission::Pressure;
+use super::from_fold_log::fold_from_runs;
 use super::rows::{NewApplication, answer, new_application};
 use super::seen::{Seen, Sha256};
 use super::write::{Counters, write_batch};
 use super::{Accepted, IntakeError, MAX_BATCH, Submission};
 use crate::applications::{KeyedPrevious, Receipt, previous_by_keys, receipt_from_row};
-use crate::{Backend, Result, Store, StoreError, ledger};
+use crate::{Backend, Result, Store, StoreError, fold_logs, ledger};
 use bandi_domain::retry::{KeyUse, Retry, classify};
 
 type Answer = Result<Accepted, IntakeError>;
@@ -53,47 +57,75 @@ pub(super) struct Job {
 }
 
 /// What this node knows of a call, and up to which ledger entry.
-struct CachedCall {
+pub(super) struct CachedCall {
     rules_sha256: String,
-    call: Arc<Call>,
-    allocation: Allocation,
-    applied_ledger_seq: u64,
+    pub(super) call: Arc<Call>,
+    pub(super) allocation: Allocation,
+    pub(super) applied_ledger_seq: u64,
     last_received_us: i64,
-    /// Every application of the call by entity, `(seq, content SHA-256)`, oldest first.
-    by_entity: HashMap<String, Vec<(u64, Sha256)>>,
+    pub(super) by_entity: ByEntity,
 }
 
+/// Every application of a call by entity, `(seq, content SHA-256)`, oldest first. One
+/// application for nearly every entity: kept inline, without an allocation each.
+pub(super) type ByEntity = HashMap<String, SmallVec<[(u64, Sha256); 1]>>;
+
 impl CachedCall {
-    /// Folds ledger entry `seq` of this call in: its allocation event, and the entity's
-    /// application if it is one.
+    /// Folds ledger entry `seq` of this call in.
     fn fold(&mut self, seen: &Seen, code: &str, seq: u64, record: &Record) -> Result<()> {
-        if let Some(event) = record.allocation_event() {
-            self.allocation.apply(&event).map_err(|e| {
-                StoreError::Corrupt(format!("ledger entry {seq} does not replay: {e}"))
-            })?;
-        }
-        if let Record::ApplicationSubmitted {
-            seq: app_seq,
-            entity,
-            content_sha256,
-            ..
-        } = record
+        if let Some(entry) =
+            FoldEntry::of(seq, record).map_err(|e| StoreError::Corrupt(e.to_string()))?
         {
-            let digest = Sha256::from_hex(content_sha256).ok_or_else(|| {
-                StoreError::Corrupt(format!("ledger entry {seq}: content_sha256"))
-            })?;
-            self.record(entity, *app_seq, digest);
-            seen.insert(code, entity, content_sha256);
+            self.fold_entry(seen, code, entry)?;
         }
         self.applied_ledger_seq = seq;
         Ok(())
+    }
+
+    /// Folds the fold's part of one ledger entry in: its allocation event, and the entity's
+    /// application if it is one.
+    fn fold_entry(&mut self, seen: &Seen, code: &str, entry: FoldEntry) -> Result<()> {
+        self.allocation.apply(&entry.fact.event()).map_err(|e| {
+            StoreError::Corrupt(format!(
+                "ledger entry {} does not replay: {e}",
+                entry.ledger_seq
+            ))
+        })?;
+        self.applied_ledger_seq = entry.ledger_seq;
+        if let Fact::Submitted {
+            seq,
+            entity,
+            content_sha256,
+            ..
+        } = entry.fact
+        {
+            let digest = Sha256(content_sha256);
+            seen.insert_digest(code, &entity, &digest);
+            match self.by_entity.get_mut(&entity) {
+                Some(list) => list.push((seq, digest)),
+                None => {
+                    self.by_entity.insert(entity, smallvec![(seq, digest)]);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The call's counters as its row keeps them equal what this view folded.
+    fn matches(&self, row: &AnyRow) -> Result<bool> {
+        let a = &self.allocation;
+        Ok(row.try_get::<i64, _>("budget_cents")? == a.budget().cents()
+            && row.try_get::<i64, _>("reserved_cents")? == a.reserved().cents()
+            && row.try_get::<i64, _>("applications")? == a.applications().len() as i64
+            && row.try_get::<i64, _>("waitlisted")? == a.waitlisted_count() as i64)
     }
 
     fn record(&mut self, entity: &str, seq: u64, sha: Sha256) {
         match self.by_entity.get_mut(entity) {
             Some(list) => list.push((seq, sha)),
             None => {
-                self.by_entity.insert(entity.to_string(), vec![(seq, sha)]);
+                self.by_entity
+                    .insert(entity.to_string(), smallvec![(seq, sha)]);
             }
         }
     }
@@ -131,7 +163,10 @@ pub(super) async fn run(
     store: Store,
     seen: Arc<Seen>,
     pressure: Arc<Pressure>,
-    (mut rx, loaded): (mpsc::Receiver<Job>, tokio::sync::watch::Sender<bool>),
+    (mut rx, loaded): (
+        mpsc::Receiver<Job>,
+        tokio::sync::watch::Sender<Option<Loaded>>,
+    ),
 ) {
     let written = Arc::new(AtomicBool::new(false));
     let checkpointer = (store.backend() == Backend::Sqlite).then(|| {
@@ -139,12 +174,19 @@ pub(super) async fn run(
         tokio::spawn(async move { checkpoint_in_background(&store, &written).await })
     });
     let mut state = State::default();
-    if let Err(e) = warm_up(&store, &seen, &mut state).await {
-        tracing::warn!(error = %e, "calls not loaded at start: each loads at its first batch");
-        state.forget();
-    }
-    let _ = loaded.send(true);
+    let report = match warm_up(&store, &seen, &mut state).await {
+        Ok(report) => report,
+        Err(e) => {
+            tracing::warn!(error = %e, "calls not loaded at start: each loads at its first batch");
+            state.forget();
+            Loaded::default()
+        }
+    };
+    let _ = loaded.send(Some(report));
     let mut jobs = Vec::with_capacity(MAX_BATCH);
+    // Fold logs are written while the intake is idle, once after any batch.
+    let mut folding: Option<tokio::task::JoinHandle<()>> = None;
+    let mut unfolded = false;
     loop {
         if rx.is_empty() {
             pressure.idle();
@@ -156,12 +198,20 @@ pub(super) async fn run(
                 Ok(n) => n,
                 Err(_) => {
                     state.conn = None;
+                    if unfolded && folding.as_ref().is_none_or(|f| f.is_finished()) {
+                        unfolded = false;
+                        let calls = state.cache.keys().cloned().collect();
+                        folding = Some(tokio::spawn(write_fold_logs(store.clone(), calls)));
+                    }
                     rx.recv_many(&mut jobs, MAX_BATCH).await
                 }
             };
         if received == 0 {
             if let Some(c) = &checkpointer {
                 c.abort();
+            }
+            if let Some(f) = &folding {
+                f.abort();
             }
             break;
         }
@@ -173,6 +223,7 @@ pub(super) async fn run(
         match committed {
             Ok(outcomes) => {
                 written.store(true, Ordering::Relaxed);
+                unfolded = true;
                 for (job, outcome) in batch.into_iter().zip(outcomes) {
                     let _ = job.reply.send(outcome);
                 }
@@ -184,6 +235,21 @@ pub(super) async fn run(
                     let _ = job.reply.send(Err(IntakeError::Unavailable(e.to_string())));
                 }
             }
+        }
+    }
+}
+
+/// Writes the runs of the calls' fold logs that their ledgers now fill
+/// ([`crate::fold_logs`]).
+async fn write_fold_logs(store: Store, calls: Vec<String>) {
+    for code in calls {
+        match store
+            .write_fold_logs(&code, fold_logs::ENTRIES_PER_RUN)
+            .await
+        {
+            Ok(0) => tracing::debug!(call = %code, "fold log up to date"),
+            Ok(runs) => tracing::info!(call = %code, runs, "fold log written"),
+            Err(e) => tracing::warn!(call = %code, error = %e, "fold log not written"),
         }
     }
 }
@@ -219,7 +285,8 @@ async fn checkpoint_in_background(store: &Store, written: &AtomicBool) {
 /// after a restart waits while its call's allocation is rebuilt from the ledger (seconds,
 /// for a call of a million applications). Read without the lock, in one snapshot: the
 /// first batch then takes the locked path, which only folds in what was appended since.
-async fn warm_up(store: &Store, seen: &Seen, state: &mut State) -> Result<()> {
+async fn warm_up(store: &Store, seen: &Seen, state: &mut State) -> Result<Loaded> {
+    let mut loaded = Loaded::default();
     let now = Timestamp::now();
     let mut conn = store.pool().acquire().await?;
     let mut tx = conn.begin().await?;
@@ -230,13 +297,19 @@ async fn warm_up(store: &Store, seen: &Seen, state: &mut State) -> Result<()> {
     for (code, rules) in calls {
         // A closed call's ledger is not replayed only to be dropped.
         let open = serde_json::from_str::<Call>(&rules).is_ok_and(|c| c.closes_at > now);
-        if open && let Some(c) = load_call(&mut tx, seen, None, &code).await? {
+        if open && let Some(c) = load_call(&mut tx, seen, None, &code, &mut loaded).await? {
             state.cache.insert(code, c);
         }
     }
     tx.rollback().await?;
-    tracing::info!(calls = state.cache.len(), "calls still to close loaded");
-    Ok(())
+    loaded.calls = state.cache.len();
+    tracing::info!(
+        calls = loaded.calls,
+        from_fold_log = loaded.from_fold_log,
+        from_ledger = loaded.from_ledger,
+        "calls still to close loaded"
+    );
+    Ok(loaded)
 }
 
 /// Commits one batch on the writer's connection. If anything fails, the connection is
@@ -355,7 +428,14 @@ async fn commit_locked(
     for job in batch {
         let code = &job.submission.call;
         if !working.contains_key(code)
-            && let Some(c) = load_call(&mut tx, seen, state.cache.remove(code), code).await?
+            && let Some(c) = load_call(
+                &mut tx,
+                seen,
+                state.cache.remove(code),
+                code,
+                &mut Loaded::default(),
+            )
+            .await?
         {
             working.insert(code.clone(), c);
         }
@@ -515,15 +595,29 @@ fn counters_of<'a>(
         .collect()
 }
 
-/// This node's view of a call, brought up to date with the ledger under the lock.
+/// Where a loaded call's view came from: ledger entries decoded from its fold log, and
+/// those read from the ledger itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Loaded {
+    pub calls: usize,
+    pub from_fold_log: u64,
+    pub from_ledger: u64,
+}
+
+/// This node's view of a call, brought up to date with the ledger under the lock. A view
+/// built from nothing starts from the call's fold log, if it has one, and reads the ledger
+/// only after it; a fold log that does not replay, or does not give the counters the call's
+/// row keeps, is set aside and the ledger read from its start.
 async fn load_call(
     conn: &mut AnyConnection,
     seen: &Seen,
     cached: Option<CachedCall>,
     code: &str,
+    loaded: &mut Loaded,
 ) -> Result<Option<CachedCall>> {
     let Some(row) = sqlx::query(
-        "SELECT rules, rules_sha256, last_event_ledger_seq, last_received_us FROM calls WHERE code = $1",
+        "SELECT rules, rules_sha256, last_event_ledger_seq, last_received_us, budget_cents, \
+         reserved_cents, applications, waitlisted FROM calls WHERE code = $1",
     )
     .bind(code)
     .fetch_optional(&mut *conn)
@@ -534,35 +628,70 @@ async fn load_call(
     let sha: String = row.try_get("rules_sha256")?;
     let last_event = row.try_get::<i64, _>("last_event_ledger_seq")? as u64;
     let last_received_us: i64 = row.try_get("last_received_us")?;
+    let fresh = || -> Result<CachedCall> {
+        let rules: String = row.try_get("rules")?;
+        let call: Call = serde_json::from_str(&rules)
+            .map_err(|e| StoreError::Corrupt(format!("rules of call {code}: {e}")))?;
+        Ok(CachedCall {
+            rules_sha256: sha.clone(),
+            allocation: Allocation::new(call.when_not_fits, call.budget),
+            call: Arc::new(call),
+            applied_ledger_seq: 0,
+            last_received_us,
+            by_entity: HashMap::new(),
+        })
+    };
     let mut c = match cached {
         Some(c) if c.rules_sha256 == sha => c,
-        _ => {
-            let rules: String = row.try_get("rules")?;
-            let call: Call = serde_json::from_str(&rules)
-                .map_err(|e| StoreError::Corrupt(format!("rules of call {code}: {e}")))?;
-            CachedCall {
-                rules_sha256: sha,
-                allocation: Allocation::new(call.when_not_fits, call.budget),
-                call: Arc::new(call),
-                applied_ledger_seq: 0,
-                last_received_us,
-                by_entity: HashMap::new(),
-            }
-        }
+        _ => fresh()?,
     };
     if c.applied_ledger_seq != last_event {
-        // Another node (or an official's action) appended events since: fold them in.
-        let after = c.applied_ledger_seq;
-        ledger::call_record_pages(conn, code, after, ledger::RECORDS_PER_QUERY, |page| {
-            for (seq, record) in page {
-                c.fold(seen, code, seq, &record)?;
+        let mut from_fold_log = 0;
+        if c.applied_ledger_seq == 0 {
+            let expected = row.try_get::<i64, _>("applications")?.max(0) as usize;
+            match fold_from_runs(conn, seen, code, &mut c, (last_event, expected)).await {
+                Ok(n) => from_fold_log = n,
+                Err(e) => {
+                    tracing::warn!(call = code, error = %e, "fold log set aside: the ledger is read");
+                    c = fresh()?;
+                }
             }
-            Ok(())
-        })
-        .await?;
+        }
+        // Another node (or an official's action) appended events since: fold them in.
+        let mut from_ledger = catch_up(conn, seen, code, &mut c).await?;
+        if from_fold_log > 0 && !c.matches(&row)? {
+            tracing::warn!(
+                call = code,
+                "fold log set aside: its counters are not the call's; the ledger is read"
+            );
+            (from_fold_log, c) = (0, fresh()?);
+            from_ledger = catch_up(conn, seen, code, &mut c).await?;
+        }
+        loaded.from_fold_log += from_fold_log;
+        loaded.from_ledger += from_ledger;
         c.last_received_us = last_received_us;
     }
     Ok(Some(c))
+}
+
+/// Folds the call's ledger entries after the view's last in; returns how many.
+async fn catch_up(
+    conn: &mut AnyConnection,
+    seen: &Seen,
+    code: &str,
+    c: &mut CachedCall,
+) -> Result<u64> {
+    let mut folded = 0;
+    let after = c.applied_ledger_seq;
+    ledger::call_record_pages(conn, code, after, ledger::RECORDS_PER_QUERY, |page| {
+        for (seq, record) in page {
+            c.fold(seen, code, seq, &record)?;
+            folded += 1;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(folded)
 }
 
 /// What the duplicate checks of a batch read besides the call's index: the committed
@@ -683,7 +812,11 @@ async fn check_previous(
             }),
         None => None,
     };
-    let earlier = c.by_entity.get(&s.entity).map(Vec::as_slice).unwrap_or(&[]);
+    let earlier = c
+        .by_entity
+        .get(&s.entity)
+        .map(SmallVec::as_slice)
+        .unwrap_or(&[]);
     let decision = classify(
         by_key.map(|k| KeyUse {
             same_call_and_content: k.same_call_and_content,
