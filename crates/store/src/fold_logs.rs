@@ -43,9 +43,19 @@ impl Store {
     /// Idempotent, and safe on nodes doing it at once: a run is derived from the ledger
     /// alone, so a second copy is the same and is dropped.
     pub async fn write_fold_logs(&self, call: &str, per_run: u32) -> Result<usize> {
+        self.write_fold_logs_while(call, per_run, || true).await
+    }
+
+    /// As [`Store::write_fold_logs`], asking `go_on` before each run.
+    pub(crate) async fn write_fold_logs_while(
+        &self,
+        call: &str,
+        per_run: u32,
+        go_on: impl Fn() -> bool,
+    ) -> Result<usize> {
         let per_run = i64::from(per_run.max(1));
         let mut written = 0;
-        loop {
+        while go_on() {
             let mut conn = self.pool().acquire().await?;
             let after: Option<i64> =
                 sqlx::query_scalar("SELECT MAX(last_seq) FROM fold_logs WHERE call_code = $1")
@@ -94,6 +104,7 @@ impl Store {
             tx.commit().await?;
             written += 1;
         }
+        Ok(written)
     }
 }
 

@@ -201,7 +201,8 @@ pub(super) async fn run(
                     if unfolded && folding.as_ref().is_none_or(|f| f.is_finished()) {
                         unfolded = false;
                         let calls = state.cache.keys().cloned().collect();
-                        folding = Some(tokio::spawn(write_fold_logs(store.clone(), calls)));
+                        let (store, pressure) = (store.clone(), pressure.clone());
+                        folding = Some(tokio::spawn(write_fold_logs(store, calls, pressure)));
                     }
                     rx.recv_many(&mut jobs, MAX_BATCH).await
                 }
@@ -240,11 +241,13 @@ pub(super) async fn run(
 }
 
 /// Writes the runs of the calls' fold logs that their ledgers now fill
-/// ([`crate::fold_logs`]).
-async fn write_fold_logs(store: Store, calls: Vec<String>) {
+/// ([`crate::fold_logs`]), and stops as soon as a batch comes: a run parses thousands of
+/// payloads on every core.
+async fn write_fold_logs(store: Store, calls: Vec<String>, pressure: Arc<Pressure>) {
+    let idle = || !pressure.busy_within(HOLD_IDLE);
     for code in calls {
         match store
-            .write_fold_logs(&code, fold_logs::ENTRIES_PER_RUN)
+            .write_fold_logs_while(&code, fold_logs::ENTRIES_PER_RUN, idle)
             .await
         {
             Ok(0) => tracing::debug!(call = %code, "fold log up to date"),
