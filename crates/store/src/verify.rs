@@ -115,6 +115,7 @@ impl Store {
         // Each call's rules as its last publication in the ledger has them: what the
         // replay uses, not the stored copy.
         let mut published: HashMap<String, (Call, String)> = HashMap::new();
+        let started = std::time::Instant::now();
         let mut fold_logs = crate::fold_logs::FoldLogCheck::load(self).await?;
         let threads = bandi_domain::parallel::cores();
         // The next page is read while this one is checked, its hashes on every core.
@@ -200,6 +201,7 @@ impl Store {
             )));
         }
 
+        tracing::debug!(entries = last_seq, took = ?started.elapsed(), "verify: the chain checked");
         after_review.check_store(self).await?;
         after_review.check_reports(self).await?;
         let calls = self.calls().await?;
@@ -302,6 +304,7 @@ impl Store {
                 )));
             }
             applications += checked as u64;
+            tracing::debug!(call = code, checked, took = ?started.elapsed(), "verify: a call's applications checked");
         }
         if let Some(code) = events.keys().next() {
             return Err(mismatch(format!(

@@ -156,6 +156,25 @@ pub async fn verify_detects_tampering(db: &TestDb) {
     exec(&raw, "UPDATE ledger_head SET seq = seq - 1 WHERE id = 1").await;
     assert_detected(&store, "a moved ledger head", &["ledger head"]).await;
     exec(&raw, "UPDATE ledger_head SET seq = seq + 1 WHERE id = 1").await;
+    assert_eq!(store.verify().await.expect("restored"), clean);
+
+    // A payment stored for an application the ledger records nothing for after its
+    // submission.
+    exec(&raw, &format!("INSERT INTO payments (call_code, seq, n, kind, amount_cents, paid_on, act_number, act_date, ledger_seq) VALUES ('{ER_CALL}', 3, 1, 'advance', 100, '2020-06-01', '1/2020', '2020-06-01', 1)")).await;
+    assert_detected(
+        &store,
+        "a payment the ledger does not record",
+        &[
+            "application 3",
+            "100 cents paid as stored, 0 as the ledger records",
+        ],
+    )
+    .await;
+    exec(
+        &raw,
+        &format!("DELETE FROM payments WHERE call_code = '{ER_CALL}' AND seq = 3"),
+    )
+    .await;
     store.verify().await.expect("restored");
 
     // An application that vanished.
