@@ -7,6 +7,7 @@ mod from_fold_log;
 mod rows;
 mod seen;
 mod sequencer;
+mod view;
 mod write;
 
 use std::sync::Arc;
@@ -22,7 +23,7 @@ pub use admission::{InFlight, MAX_IN_FLIGHT_PER_ENTITY, MAX_QUEUE_DELAY, Slot};
 pub(crate) use rows::{answer, classify_from_db, new_application};
 use seen::Seen;
 use sequencer::Job;
-pub use sequencer::Loaded;
+pub use view::Loaded;
 pub(crate) use write::{Counters, RECEIPT_NOTICE_PREFIX, ledger_insert, ledger_json, write_batch};
 
 use crate::applications::Receipt;

@@ -7,11 +7,10 @@ use std::time::Instant;
 
 use bandi_domain::allocation::Allocation;
 use bandi_domain::fold_log::{self, Fact};
-use smallvec::smallvec;
 use sqlx::AnyConnection;
 
 use super::seen::{Seen, Sha256, fingerprint};
-use super::sequencer::{ByEntity, CachedCall};
+use super::view::{ByEntity, CachedCall, apply, index};
 use crate::fold_logs::{self, Run};
 use crate::{Result, StoreError};
 
@@ -71,13 +70,7 @@ fn fold_runs(
                         ..
                     } = entry.fact
                     {
-                        let digest = Sha256(content_sha256);
-                        match by_entity.get_mut(&entity) {
-                            Some(list) => list.push((seq, digest)),
-                            None => {
-                                by_entity.insert(entity, smallvec![(seq, digest)]);
-                            }
-                        }
+                        index(&mut by_entity, entity, seq, Sha256(content_sha256));
                     }
                 }
             }
@@ -88,12 +81,7 @@ fn fold_runs(
         let folded = (|| -> Result<()> {
             for run in runs {
                 for entry in fold_log::decode(&run.entries).map_err(corrupt)? {
-                    allocation.apply(&entry.fact.event()).map_err(|e| {
-                        StoreError::Corrupt(format!(
-                            "ledger entry {} does not replay: {e}",
-                            entry.ledger_seq
-                        ))
-                    })?;
+                    apply(&mut allocation, &entry)?;
                     if let Fact::Submitted {
                         entity,
                         content_sha256,
