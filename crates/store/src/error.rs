@@ -48,3 +48,11 @@ impl StoreError {
         }
     }
 }
+
+/// A fold log that does not read, or a ledger record that cannot be put in one, is data
+/// that is not what it should be.
+impl From<bandi_domain::fold_log::FoldLogError> for StoreError {
+    fn from(e: bandi_domain::fold_log::FoldLogError) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}

@@ -26,15 +26,11 @@ pub(crate) struct Run {
 fn encode(records: &[(u64, Record)]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     for (seq, record) in records {
-        if let Some(entry) = FoldEntry::of(*seq, record).map_err(corrupt)? {
-            fold_log::encode(&entry, &mut out).map_err(corrupt)?;
+        if let Some(entry) = FoldEntry::of(*seq, record)? {
+            fold_log::encode(&entry, &mut out)?;
         }
     }
     Ok(out)
-}
-
-fn corrupt(e: fold_log::FoldLogError) -> StoreError {
-    StoreError::Corrupt(e.to_string())
 }
 
 impl Store {
@@ -184,8 +180,8 @@ impl FoldLogCheck {
             )));
         }
         let out = self.encoded.entry(call.to_string()).or_default();
-        if let Some(entry) = FoldEntry::of(seq, record).map_err(corrupt)? {
-            fold_log::encode(&entry, out).map_err(corrupt)?;
+        if let Some(entry) = FoldEntry::of(seq, record)? {
+            fold_log::encode(&entry, out)?;
         }
         if seq == *last {
             if hash != last_hash {

@@ -57,12 +57,11 @@ fn fold_runs(
     expected: usize,
     call: &str,
 ) -> Result<Folded> {
-    let corrupt = |e: fold_log::FoldLogError| StoreError::Corrupt(e.to_string());
     std::thread::scope(|s| {
         let index = s.spawn(|| -> Result<ByEntity> {
             let mut by_entity = ByEntity::with_capacity(expected);
             for run in runs {
-                for entry in fold_log::decode(&run.entries).map_err(corrupt)? {
+                for entry in fold_log::decode(&run.entries)? {
                     if let Fact::Submitted {
                         seq,
                         entity,
@@ -80,7 +79,7 @@ fn fold_runs(
         let mut entries = 0;
         let folded = (|| -> Result<()> {
             for run in runs {
-                for entry in fold_log::decode(&run.entries).map_err(corrupt)? {
+                for entry in fold_log::decode(&run.entries)? {
                     apply(&mut allocation, &entry)?;
                     if let Fact::Submitted {
                         entity,

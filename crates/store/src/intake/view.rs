@@ -66,9 +66,7 @@ impl CachedCall {
         seq: u64,
         record: &Record,
     ) -> Result<()> {
-        if let Some(entry) =
-            FoldEntry::of(seq, record).map_err(|e| StoreError::Corrupt(e.to_string()))?
-        {
+        if let Some(entry) = FoldEntry::of(seq, record)? {
             self.fold_entry(seen, code, entry)?;
         }
         self.applied_ledger_seq = seq;

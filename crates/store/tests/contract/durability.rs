@@ -52,11 +52,7 @@ pub async fn receipts_move_to_their_table(db: &TestDb) {
     let subs = (0..5)
         .map(|i| submission(ER_CALL, &code(&entities[i]), None, app.clone()))
         .collect();
-    let before: Vec<Receipt> = submit_concurrently(std::slice::from_ref(&intake), subs)
-        .await
-        .iter()
-        .map(created)
-        .collect();
+    let before: Vec<Receipt> = created_concurrently(&intake, subs).await;
     store.close().await;
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&db.url).await.expect("raw pool");
@@ -90,9 +86,7 @@ pub async fn receipts_survive_a_restart(db: &TestDb) {
     let before: Vec<Receipt> = {
         let store = open_with(db, &call, &entities).await;
         let intake = Intake::start(store.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING);
-        let answers =
-            submit_concurrently(std::slice::from_ref(&intake), (0..6).map(sub).collect()).await;
-        let receipts = answers.iter().map(created).collect();
+        let receipts = created_concurrently(&intake, (0..6).map(sub).collect()).await;
         store.close().await;
         receipts
     };
@@ -114,12 +108,7 @@ pub async fn receipts_survive_a_restart(db: &TestDb) {
             .await;
         assert_eq!(again, Ok(Accepted::Replayed(r.clone())));
     }
-    let after: Vec<Receipt> =
-        submit_concurrently(std::slice::from_ref(&intake), (6..12).map(sub).collect())
-            .await
-            .iter()
-            .map(created)
-            .collect();
+    let after: Vec<Receipt> = created_concurrently(&intake, (6..12).map(sub).collect()).await;
     let all = check_numbering(&store, &call, before.into_iter().chain(after).collect()).await;
     assert_eq!(all.len(), 12);
     assert_eq!(store.verify().await.expect("verify").applications, 12);
@@ -166,12 +155,7 @@ pub async fn failed_commit_answers_nothing(db: &TestDb) {
     let app = standard_project(&call);
     let sub = |i: usize| submission(ER_CALL, &code(&entities[i]), None, app.clone());
     // A warm cache: numbers 1..=5 taken.
-    let first: Vec<Receipt> =
-        submit_concurrently(std::slice::from_ref(&intake), (0..5).map(sub).collect())
-            .await
-            .iter()
-            .map(created)
-            .collect();
+    let first: Vec<Receipt> = created_concurrently(&intake, (0..5).map(sub).collect()).await;
     let ledger_before = ledger_len(&store).await;
     let counters_before = store.call(ER_CALL).await.unwrap().unwrap();
 
@@ -208,12 +192,7 @@ pub async fn failed_commit_answers_nothing(db: &TestDb) {
     // Once the database works again, numbering resumes at 6: the failed batch's numbers
     // were never given, so they are not skipped either.
     repair_inserts(&store, &raw).await;
-    let rest: Vec<Receipt> =
-        submit_concurrently(std::slice::from_ref(&intake), (5..20).map(sub).collect())
-            .await
-            .iter()
-            .map(created)
-            .collect();
+    let rest: Vec<Receipt> = created_concurrently(&intake, (5..20).map(sub).collect()).await;
     let all = check_numbering(&store, &call, first.into_iter().chain(rest).collect()).await;
     assert_eq!(all.len(), 20);
     assert_eq!(store.verify().await.expect("verify").applications, 20);

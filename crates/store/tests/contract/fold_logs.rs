@@ -44,12 +44,7 @@ pub async fn a_restart_starts_from_the_fold_log(db: &TestDb) {
     let sub = |i: usize| submission(ER_CALL, &code(&entities[i]), None, app.clone());
     let store = open_with(db, &call, &entities).await;
     let intake = Intake::start(store.clone(), QUEUE).with_max_queue_delay(NO_SHEDDING);
-    let before: Vec<Receipt> =
-        submit_concurrently(std::slice::from_ref(&intake), (0..6).map(sub).collect())
-            .await
-            .iter()
-            .map(created)
-            .collect();
+    let before: Vec<Receipt> = created_concurrently(&intake, (0..6).map(sub).collect()).await;
     let (entries, _) = spans(db).await;
     assert!(entries >= 7, "a publication and six submissions: {entries}");
     // Runs of two of the call's entries: as many as the ledger fills, once.
@@ -86,12 +81,7 @@ pub async fn a_restart_starts_from_the_fold_log(db: &TestDb) {
             protocol: before[0].protocol.clone()
         })
     );
-    let after: Vec<Receipt> =
-        submit_concurrently(std::slice::from_ref(&intake), (6..12).map(sub).collect())
-            .await
-            .iter()
-            .map(created)
-            .collect();
+    let after: Vec<Receipt> = created_concurrently(&intake, (6..12).map(sub).collect()).await;
     let all = check_numbering(&store, &call, before.into_iter().chain(after).collect()).await;
     assert_eq!(all.len(), 12);
     let report = store.verify().await.expect("verify");

@@ -157,6 +157,16 @@ pub async fn submit_concurrently(
         .collect()
 }
 
+/// Submits everything at once on one node; each must be a new application: their receipts,
+/// in the order of `submissions`.
+pub async fn created_concurrently(intake: &Intake, submissions: Vec<Submission>) -> Vec<Receipt> {
+    submit_concurrently(std::slice::from_ref(intake), submissions)
+        .await
+        .iter()
+        .map(created)
+        .collect()
+}
+
 /// The receipt of a `Created` answer; panics on anything else.
 pub fn created(answer: &Result<Accepted, IntakeError>) -> Receipt {
     match answer {
