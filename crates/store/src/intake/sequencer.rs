@@ -106,9 +106,11 @@ pub(super) async fn run(
     };
     let _ = loaded.send(Some(report));
     let mut jobs = Vec::with_capacity(MAX_BATCH);
-    // Fold logs are written while the intake is idle, once after any batch.
+    // Fold logs are written while the intake is idle, once after any batch, and once after
+    // the start: a node stopped in the middle of a rush, or a database older than the fold
+    // logs, gets its runs at the first idle moment, not at the next submission.
     let mut folding: Option<tokio::task::JoinHandle<()>> = None;
-    let mut unfolded = false;
+    let mut unfolded = true;
     loop {
         if rx.is_empty() {
             pressure.idle();
