@@ -6,7 +6,7 @@
 //! single `ledger_head` row, which takes SQLite's write lock and PostgreSQL's row lock
 //! alike. Schemas differ only in column types, so each backend keeps its own migrations.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -58,6 +58,7 @@ mod statistics;
 pub mod testing;
 mod tokens;
 mod verify;
+mod verify_read;
 mod verify_review;
 
 pub use verify_review::answer_sha256;
@@ -99,6 +100,9 @@ pub struct Store {
     /// The sequencer's own connection: it must never wait behind the requests' reads.
     writer: AnyPool,
     backend: Backend,
+    /// The SQLite database's file, for readers outside the pools (`bandi verify`'s); none
+    /// in memory or on PostgreSQL.
+    sqlite_file: Option<Arc<PathBuf>>,
     caches: Arc<cache::Caches>,
     /// See [`Store::write_turn`].
     write_turn: Arc<tokio::sync::Mutex<()>>,
@@ -110,6 +114,7 @@ impl Store {
     /// Opens `sqlite:PATH` (created if missing, WAL, `synchronous=FULL`) or `postgres://...`.
     pub async fn connect(url: &str) -> Result<Store> {
         sqlx::any::install_default_drivers();
+        let mut sqlite_file = None;
         let (backend, url) = if let Some(path) = url.strip_prefix("sqlite:") {
             let path = path.trim_start_matches("//");
             let file = path.split('?').next().unwrap_or(path);
@@ -119,6 +124,9 @@ impl Store {
                 std::fs::create_dir_all(dir).map_err(|e| {
                     StoreError::Config(format!("cannot create {}: {e}", dir.display()))
                 })?;
+            }
+            if !file.is_empty() && file != ":memory:" && !path.contains("mode=memory") {
+                sqlite_file = Some(Arc::new(PathBuf::from(file)));
             }
             let url = if path.contains('?') {
                 format!("sqlite:{path}")
@@ -145,6 +153,7 @@ impl Store {
             pool,
             writer,
             backend,
+            sqlite_file,
             caches: Arc::default(),
             write_turn: Arc::default(),
             signer: Arc::default(),
@@ -153,6 +162,10 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    pub(crate) fn sqlite_file(&self) -> Option<PathBuf> {
+        self.sqlite_file.as_deref().cloned()
     }
 
     /// Applies the backend's migrations that have not run yet.

@@ -9,9 +9,8 @@ use bandi_domain::call::Call;
 use bandi_domain::ledger::{ChainVerifier, Record};
 use bandi_domain::money::Money;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
+use crate::verify_read::StoredApplication;
 use crate::{Result, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,16 +58,9 @@ impl SubmittedOfCall {
     }
 }
 
-/// Applications read per query: a call of a million is never held in memory whole.
-const APPLICATIONS_PER_QUERY: i64 = 10_000;
-const LEDGER_PER_QUERY: u32 = 5_000;
-/// Pages read ahead of the one being checked.
-const PAGES_AHEAD: usize = 2;
-
 /// The SHA-256 (hex) of a stored application's content.
-fn content_sha256(row: &AnyRow) -> Result<String> {
-    let content: &str = row.try_get("content")?;
-    Ok(hex::encode(Sha256::digest(content.as_bytes())))
+fn content_sha256(row: &StoredApplication) -> String {
+    hex::encode(Sha256::digest(row.content.as_bytes()))
 }
 
 pub(crate) fn mismatch(msg: String) -> StoreError {
@@ -76,37 +68,6 @@ pub(crate) fn mismatch(msg: String) -> StoreError {
 }
 
 impl Store {
-    /// Pages read in order by `page(store, after)` (which gives a page and the key of its
-    /// last item, `after` starting at 0) on a task of their own, [`PAGES_AHEAD`] ahead of
-    /// the reader; the first error ends them.
-    fn prefetch<T, F, Fut>(&self, page: F) -> tokio::sync::mpsc::Receiver<Result<Vec<T>>>
-    where
-        T: Send + 'static,
-        F: Fn(Store, u64) -> Fut + Send + 'static,
-        Fut: std::future::Future<Output = Result<(Vec<T>, Option<u64>)>> + Send,
-    {
-        let (tx, rx) = tokio::sync::mpsc::channel(PAGES_AHEAD);
-        let store = self.clone();
-        tokio::spawn(async move {
-            let mut after = 0;
-            loop {
-                let (send, next) = match page(store.clone(), after).await {
-                    Ok((items, _)) if items.is_empty() => return,
-                    Ok((items, next)) => (Ok(items), next),
-                    Err(e) => (Err(e), None),
-                };
-                if tx.send(send).await.is_err() {
-                    return;
-                }
-                match next {
-                    Some(n) => after = n,
-                    None => return,
-                }
-            }
-        });
-        rx
-    }
-
     pub async fn verify(&self) -> Result<VerifyReport> {
         let mut chain = ChainVerifier::new();
         let mut events: HashMap<String, Vec<(u64, Event)>> = HashMap::new();
@@ -119,11 +80,7 @@ impl Store {
         let mut fold_logs = crate::fold_logs::FoldLogCheck::load(self).await?;
         let threads = bandi_domain::parallel::cores();
         // The next page is read while this one is checked, its hashes on every core.
-        let mut pages = self.prefetch(|store, after| async move {
-            let page = store.ledger_page(after, LEDGER_PER_QUERY).await?;
-            let next = page.last().map(|e| e.seq);
-            Ok((page, next))
-        });
+        let mut pages = self.ledger_pages();
         while let Some(page) = pages.recv().await {
             let page = page?;
             let (checked, records, page) = tokio::task::spawn_blocking(move || {
@@ -254,28 +211,7 @@ impl Store {
             }
             let expected = alloc.applications();
             let mut checked: usize = 0;
-            let call = code.to_string();
-            let mut pages = self.prefetch(move |store, after| {
-                let call = call.clone();
-                async move {
-                    let rows = sqlx::query(
-                        "SELECT id, seq, protocol, entity_code, content_sha256, content, requested_cents, \
-                         reserved_cents, status, ledger_seq, review_state, cup, current_eligible_cents, \
-                         current_requested_cents FROM applications \
-                         WHERE call_code = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-                    )
-                    .bind(&call)
-                    .bind(after as i64)
-                    .bind(APPLICATIONS_PER_QUERY)
-                    .fetch_all(store.pool())
-                    .await?;
-                    let next = match rows.last() {
-                        Some(r) => Some(r.try_get::<i64, _>("seq")? as u64),
-                        None => None,
-                    };
-                    Ok((rows, next))
-                }
-            });
+            let mut pages = self.application_pages(code);
             while let Some(rows) = pages.recv().await {
                 let rows = rows?;
                 let (rows, hashes) = tokio::task::spawn_blocking(move || {
@@ -291,7 +227,7 @@ impl Store {
                             expected.len()
                         )));
                     };
-                    self.check_application(code, row, hash?, standing, &submitted)
+                    self.check_application(code, row, hash, standing, &submitted)
                         .await?;
                     after_review.check_application(code, row, standing)?;
                     checked += 1;
@@ -325,68 +261,74 @@ impl Store {
     async fn check_application(
         &self,
         code: &str,
-        row: &AnyRow,
+        row: &StoredApplication,
         content_hash: String,
         expected: &AppAllocation,
         submitted: &HashMap<String, SubmittedOfCall>,
     ) -> Result<()> {
-        let seq = row.try_get::<i64, _>("seq")? as u64;
-        let protocol: String = row.try_get("protocol")?;
-        let at = format!("call {code}, application {protocol}");
+        let seq = row.seq;
+        let at = || format!("call {code}, application {}", row.protocol);
         if seq != expected.seq {
             return Err(mismatch(format!(
-                "{at}: number {seq} where {} was expected (gap)",
+                "{}: number {seq} where {} was expected (gap)",
+                at(),
                 expected.seq
             )));
         }
         let Some(rec) = submitted.get(code).and_then(|c| c.get(seq)) else {
-            return Err(mismatch(format!("{at}: no ledger entry recorded it")));
+            return Err(mismatch(format!("{}: no ledger entry recorded it", at())));
         };
-        let content: &str = row.try_get("content")?;
-        let checks = [
-            ("protocol", protocol.clone(), rec.protocol.clone()),
-            ("entity", row.try_get("entity_code")?, rec.entity.clone()),
-            (
+        // Compared as they are, named and shown only when they differ (a million times
+        // over, a `String` for each side was a part of verify's time).
+        let differ = |name: &str, stored: &dyn std::fmt::Debug, ledger: &dyn std::fmt::Debug| {
+            mismatch(format!(
+                "{}: {name} is {stored:?} but the ledger gives {ledger:?}",
+                at()
+            ))
+        };
+        if row.protocol != rec.protocol {
+            return Err(differ("protocol", &row.protocol, &rec.protocol));
+        }
+        if row.entity_code != rec.entity {
+            return Err(differ("entity", &row.entity_code, &rec.entity));
+        }
+        if row.content_sha256 != rec.content_sha256 {
+            return Err(differ(
                 "content hash",
-                row.try_get("content_sha256")?,
-                rec.content_sha256.clone(),
-            ),
-            ("content", content_hash, rec.content_sha256.clone()),
-            (
-                "ledger entry",
-                row.try_get::<i64, _>("ledger_seq")?.to_string(),
-                rec.ledger_seq.to_string(),
-            ),
-            (
+                &row.content_sha256,
+                &rec.content_sha256,
+            ));
+        }
+        if content_hash != rec.content_sha256 {
+            return Err(differ("content", &content_hash, &rec.content_sha256));
+        }
+        if u64::try_from(row.ledger_seq).ok() != Some(rec.ledger_seq) {
+            return Err(differ("ledger entry", &row.ledger_seq, &rec.ledger_seq));
+        }
+        if row.requested_cents != rec.requested.cents() {
+            return Err(differ(
                 "requested",
-                row.try_get::<i64, _>("requested_cents")?.to_string(),
-                rec.requested.cents().to_string(),
-            ),
-            (
+                &row.requested_cents,
+                &rec.requested.cents(),
+            ));
+        }
+        if row.reserved_cents != expected.reserved.cents() {
+            return Err(differ(
                 "reserved",
-                row.try_get::<i64, _>("reserved_cents")?.to_string(),
-                expected.reserved.cents().to_string(),
-            ),
-            (
-                "status",
-                row.try_get("status")?,
-                expected.status.as_str().to_string(),
-            ),
-        ];
-        for (name, stored_value, ledger_value) in checks {
-            if stored_value != ledger_value {
-                return Err(mismatch(format!(
-                    "{at}: {name} is {stored_value:?} but the ledger gives {ledger_value:?}"
-                )));
-            }
+                &row.reserved_cents,
+                &expected.reserved.cents(),
+            ));
+        }
+        if row.status != expected.status.as_str() {
+            return Err(differ("status", &row.status, &expected.status.as_str()));
         }
         // Contents without attachments do not name the key (their hash is as it always was).
-        if content.contains("\"attachments\"") {
-            let stored: ApplicationContent = serde_json::from_str(content)
+        if row.content.contains("\"attachments\"") {
+            let at = at();
+            let stored: ApplicationContent = serde_json::from_str(&row.content)
                 .map_err(|e| mismatch(format!("{at}: content does not read back: {e}")))?;
-            let id: String = row.try_get("id")?;
             for doc in stored.attachments {
-                self.check_attachment(&at, &id, &rec.entity, code, &doc)
+                self.check_attachment(&at, &row.id, &rec.entity, code, &doc)
                     .await?;
             }
         }

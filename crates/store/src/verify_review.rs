@@ -12,9 +12,9 @@ use bandi_domain::ledger::Record;
 use bandi_domain::review::{self, ReviewState};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
-use sqlx::any::AnyRow;
 
 use crate::verify::mismatch;
+use crate::verify_read::StoredApplication;
 use crate::{Result, Store};
 
 /// What the ledger says, gathered as the chain is read.
@@ -170,40 +170,40 @@ impl Recorded {
     pub fn check_application(
         &self,
         call: &str,
-        row: &AnyRow,
+        row: &StoredApplication,
         expected: &AppAllocation,
     ) -> Result<()> {
         let seq = expected.seq;
-        let at = format!("call {call}, application {seq}");
-        let recorded = self
-            .reviews
-            .get(&(call.to_string(), seq))
-            .cloned()
-            .unwrap_or_default();
-        let state: String = row.try_get("review_state")?;
+        let at = || format!("call {call}, application {seq}");
+        let none = review::Recorded::default();
+        let recorded = self.reviews.get(&(call.to_string(), seq)).unwrap_or(&none);
+        let state = &row.review_state;
         let want = recorded.state.unwrap_or(ReviewState::ToReview);
-        if ReviewState::parse(&state) != Some(want) {
+        if ReviewState::parse(state) != Some(want) {
             return Err(mismatch(format!(
-                "{at}: review state is {state:?} but the ledger gives {:?}",
+                "{}: review state is {state:?} but the ledger gives {:?}",
+                at(),
                 want.as_str()
             )));
         }
-        let cup: Option<String> = row.try_get("cup")?;
-        if cup != recorded.cup {
+        let cup = &row.cup;
+        if *cup != recorded.cup {
             return Err(mismatch(format!(
-                "{at}: CUP is {cup:?} but the ledger gives {:?}",
+                "{}: CUP is {cup:?} but the ledger gives {:?}",
+                at(),
                 recorded.cup
             )));
         }
-        let requested: Option<i64> = row.try_get("current_requested_cents")?;
-        let eligible: Option<i64> = row.try_get("current_eligible_cents")?;
+        let requested = row.current_requested_cents;
+        let eligible = row.current_eligible_cents;
         let stored = (eligible, requested);
         let ledger = recorded
             .reduced
             .map(|(e, r)| (Some(e.cents()), Some(r.cents())));
         if stored != ledger.unwrap_or((None, None)) {
             return Err(mismatch(format!(
-                "{at}: reduced amounts are {stored:?} but the ledger gives {ledger:?}"
+                "{}: reduced amounts are {stored:?} but the ledger gives {ledger:?}",
+                at()
             )));
         }
         // The verification's final grant, when below, is what the allocation asks now.
@@ -215,7 +215,8 @@ impl Recorded {
                 .unwrap_or(r);
             if asked != expected.requested.cents() {
                 return Err(mismatch(format!(
-                    "{at}: the grant asked is {asked} but the replay gives {}",
+                    "{}: the grant asked is {asked} but the replay gives {}",
+                    at(),
                     expected.requested.cents()
                 )));
             }
