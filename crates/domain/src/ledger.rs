@@ -539,6 +539,23 @@ impl ChainVerifier {
         threads: usize,
     ) -> Result<Vec<Record>, ChainError> {
         let checked = crate::parallel::map(entries, threads, Entry::self_check);
+        self.follow(entries, checked)
+    }
+
+    /// The second half of [`ChainVerifier::check_run`], for a caller that ran the entries'
+    /// [`Entry::self_check`]s elsewhere (`checked`, one for each entry, in order): the links
+    /// in order, and the first error, whether a link's or an entry's own.
+    pub fn follow(
+        &mut self,
+        entries: &[Entry],
+        checked: Vec<Result<Record, ChainError>>,
+    ) -> Result<Vec<Record>, ChainError> {
+        if checked.len() != entries.len() {
+            return Err(ChainError {
+                seq: self.last_seq + 1,
+                problem: format!("{} entries but {} checked", entries.len(), checked.len()),
+            });
+        }
         let mut records = Vec::with_capacity(entries.len());
         for (e, record) in entries.iter().zip(checked) {
             self.link(e)?;
@@ -656,6 +673,21 @@ mod tests {
                 assert_eq!(got, Err(expected.clone()), "{threads} threads, entry {at}");
             }
         }
+    }
+
+    /// Self-checks run elsewhere must be one per entry: fewer would leave entries unchecked.
+    #[test]
+    fn checks_run_elsewhere_are_followed_only_one_per_entry() {
+        let good = chain(4);
+        let checked: Vec<_> = good.iter().map(Entry::self_check).collect();
+        let mut v = ChainVerifier::new();
+        let err = v
+            .follow(&good, checked[..3].to_vec())
+            .expect_err("one check missing");
+        assert_eq!((err.seq, v.last().0), (1, 0));
+        let records = v.follow(&good, checked).expect("one check each");
+        assert_eq!(records.len(), 4);
+        assert_eq!(v.last(), (4, good[3].hash.as_str()));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use bandi_domain::ledger::{ChainVerifier, Record};
 use bandi_domain::money::Money;
 use sha2::{Digest, Sha256};
 
-use crate::verify_read::StoredApplication;
+use crate::verify_read::{StoredApplication, self_checked};
 use crate::{Result, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,18 +79,15 @@ impl Store {
         let started = std::time::Instant::now();
         let mut fold_logs = crate::fold_logs::FoldLogCheck::load(self).await?;
         let threads = bandi_domain::parallel::cores();
-        // The next page is read while this one is checked, its hashes on every core.
-        let mut pages = self.ledger_pages();
+        // Three stages, each on the page after the next one's: reading (a thread of its
+        // own), each entry's hash and payload (on every core), and here, in order, the
+        // links and what the entries say.
+        let mut pages = self_checked(self.ledger_pages(), threads);
         while let Some(page) = pages.recv().await {
-            let page = page?;
-            let (checked, records, page) = tokio::task::spawn_blocking(move || {
-                let records = chain.check_run(&page, threads);
-                (chain, records, page)
-            })
-            .await
-            .map_err(|e| mismatch(format!("the chain's check stopped: {e}")))?;
-            chain = checked;
-            let records = records.map_err(|err| mismatch(err.to_string()))?;
+            let (page, checked) = page?;
+            let records = chain
+                .follow(&page, checked)
+                .map_err(|err| mismatch(err.to_string()))?;
             for (e, record) in page.iter().zip(records) {
                 fold_logs.entry(e.seq, &e.hash, &record)?;
                 after_review.fold(e.seq, &record);

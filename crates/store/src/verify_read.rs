@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use bandi_domain::ledger::Entry;
+use bandi_domain::ledger::{ChainError, Entry, Record};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use tokio::sync::mpsc::{Receiver, Sender, channel};
@@ -196,6 +196,35 @@ impl Store {
         });
         rx
     }
+}
+
+/// Ledger pages with each entry's [`Entry::self_check`] (its hash and its payload), run
+/// on `threads` threads as the pages come, ahead of whoever follows the links.
+pub(crate) type SelfChecked = (Vec<Entry>, Vec<Result<Record, ChainError>>);
+
+pub(crate) fn self_checked(
+    mut pages: Pages<Entry>,
+    threads: usize,
+) -> Receiver<Result<SelfChecked>> {
+    let (tx, rx) = channel(PAGES_AHEAD);
+    tokio::spawn(async move {
+        while let Some(page) = pages.recv().await {
+            let checked = match page {
+                Ok(page) => tokio::task::spawn_blocking(move || {
+                    let checked = bandi_domain::parallel::map(&page, threads, Entry::self_check);
+                    (page, checked)
+                })
+                .await
+                .map_err(|e| StoreError::Corrupt(format!("the chain's check stopped: {e}"))),
+                Err(e) => Err(e),
+            };
+            let last = checked.is_err();
+            if tx.send(checked).await.is_err() || last {
+                return;
+            }
+        }
+    });
+    rx
 }
 
 /// Steps `sql` (with `?1` bound to `param`, if any) on a thread of its own, on a read-only
