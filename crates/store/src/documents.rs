@@ -365,34 +365,41 @@ impl Store {
     }
 }
 
+/// The query of [`unsealed_present`] for `n` documents. "Not sealed" is in every term: as
+/// one condition beside the terms, SQLite walked every document not yet sealed (anyone's
+/// draft) by the index on `application_id` at every batch that named one.
+fn unsealed_sql(n: usize) -> String {
+    use std::fmt::Write as _;
+    let mut sql = String::from(
+        "SELECT entity_code, call_code, attachment_code, sha256 FROM documents WHERE ",
+    );
+    for i in 0..n {
+        if i > 0 {
+            sql.push_str(" OR ");
+        }
+        let b = 4 * i;
+        let _ = write!(
+            sql,
+            "(entity_code = ${} AND call_code = ${} AND attachment_code = ${} AND sha256 = ${} \
+             AND application_id IS NULL)",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4
+        );
+    }
+    sql
+}
+
 /// Which of these draft documents `(entity, call, attachment code, SHA-256)` are stored and
 /// not sealed: what a batch checks before it accepts submissions that name them.
 pub(crate) async fn unsealed_present(
     conn: &mut sqlx::AnyConnection,
     named: &[(&str, &str, &str, &str)],
 ) -> Result<std::collections::HashSet<(String, String, String, String)>> {
-    use std::fmt::Write as _;
     let mut found = std::collections::HashSet::new();
     for chunk in named.chunks(100) {
-        let mut sql = String::from(
-            "SELECT entity_code, call_code, attachment_code, sha256 FROM documents \
-             WHERE application_id IS NULL AND (",
-        );
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push_str(" OR ");
-            }
-            let b = 4 * i;
-            let _ = write!(
-                sql,
-                "(entity_code = ${} AND call_code = ${} AND attachment_code = ${} AND sha256 = ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4
-            );
-        }
-        sql.push(')');
+        let sql = unsealed_sql(chunk.len());
         let mut q = sqlx::query_as::<_, (String, String, String, String)>(sqlx::AssertSqlSafe(sql));
         for (e, c, a, h) in chunk {
             q = q.bind(*e).bind(*c).bind(*a).bind(*h);
@@ -420,4 +427,29 @@ async fn purge_removed(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{TestDb, sqlite_plan};
+
+    /// The documents a batch names are found by their drafts, never by walking every
+    /// document not yet sealed.
+    #[tokio::test]
+    async fn named_documents_are_found_by_their_drafts() {
+        let db = TestDb::sqlite();
+        let store = crate::Store::connect(&db.url).await.unwrap();
+        store.migrate().await.unwrap();
+        for n in [1, 2, 100] {
+            let plan = sqlite_plan(&store, &unsealed_sql(n)).await;
+            let searches: Vec<&String> = plan.iter().filter(|d| d.starts_with("SEARCH")).collect();
+            assert_eq!(searches.len(), n, "{plan:?}");
+            assert!(
+                searches.iter().all(|d| d.contains("documents_by_draft")),
+                "{plan:?}"
+            );
+        }
+        store.close().await;
+    }
 }

@@ -420,7 +420,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::TestDb;
+    use crate::testing::{TestDb, sqlite_plan};
 
     /// The notices taken are found by their ids, never by walking every notice still to
     /// dispatch: with a backlog, that walk held SQLite's one writer for seconds.
@@ -429,30 +429,14 @@ mod tests {
         let db = TestDb::sqlite();
         let store = Store::connect(&db.url).await.unwrap();
         store.migrate().await.unwrap();
-        let sql = format!(
-            "EXPLAIN QUERY PLAN {}",
-            take_notices_sql(crate::Backend::Sqlite)
-        );
-        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(1_i64)
-            .bind(DISPATCH_BATCH)
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
-        // The outer statement's step is the one whose parent is the root.
-        let outer: Vec<&str> = plan
-            .iter()
-            .filter(|(_, parent, _, _)| *parent == 0)
-            .map(|(.., detail)| detail.as_str())
-            .collect();
+        let plan = sqlite_plan(&store, &take_notices_sql(crate::Backend::Sqlite)).await;
+        // The first step is the outer statement's, before the subquery's.
         assert!(
-            outer
-                .iter()
-                .any(|d| d.starts_with("SEARCH notices USING") && d.ends_with("(id=?)")),
+            plan[0].starts_with("SEARCH notices USING") && plan[0].ends_with("(id=?)"),
             "{plan:?}"
         );
         assert!(
-            !outer.iter().any(|d| d.contains("notices_to_dispatch")),
+            !plan[..2].iter().any(|d| d.contains("notices_to_dispatch")),
             "{plan:?}"
         );
         store.close().await;

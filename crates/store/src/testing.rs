@@ -72,3 +72,15 @@ impl crate::Store {
         Ok(())
     }
 }
+
+/// The steps of SQLite's plan for `sql` (its parameters unbound), as `EXPLAIN QUERY PLAN`
+/// names them: what the tests of a hot statement's plan read.
+#[cfg(test)]
+pub(crate) async fn sqlite_plan(store: &crate::Store, sql: &str) -> Vec<String> {
+    let explain = format!("EXPLAIN QUERY PLAN {sql}");
+    let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(explain))
+        .fetch_all(store.pool())
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    plan.into_iter().map(|(.., detail)| detail).collect()
+}
