@@ -3,6 +3,7 @@
 //! [`Intake::start_naive`] is the one-transaction-per-request baseline of the benchmarks.
 
 mod admission;
+mod checkpoint;
 mod from_fold_log;
 mod rows;
 mod seen;

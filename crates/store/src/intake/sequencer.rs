@@ -93,7 +93,7 @@ pub(super) async fn run(
     let written = Arc::new(AtomicBool::new(false));
     let checkpointer = (store.backend() == Backend::Sqlite).then(|| {
         let (store, written) = (store.clone(), written.clone());
-        tokio::spawn(async move { checkpoint_in_background(&store, &written).await })
+        tokio::spawn(async move { super::checkpoint::in_background(&store, &written).await })
     });
     let mut state = State::default();
     let report = match warm_up(&store, &seen, &mut state).await {
@@ -182,32 +182,6 @@ async fn write_fold_logs(store: Store, calls: Vec<String>, pressure: Arc<Pressur
 }
 
 /// How often the checkpointer copies the WAL into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
-
-/// SQLite: copies committed pages from the WAL into the database file from a reader's
-/// connection, off the writer's path (a passive checkpoint never blocks the writer), when
-/// a batch was `written` since the last one. A page written by many batches between two
-/// checkpoints is copied once.
-async fn checkpoint_in_background(store: &Store, written: &AtomicBool) {
-    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        if store.pool().is_closed() {
-            return;
-        }
-        if !written.swap(false, Ordering::Relaxed) {
-            continue;
-        }
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(store.pool())
-            .await
-        {
-            tracing::debug!(error = %e, "background checkpoint");
-        }
-    }
-}
-
 /// Loads every call still to close, before the first batch: otherwise the first submission
 /// after a restart waits while its call's allocation is rebuilt from the ledger (seconds,
 /// for a call of a million applications). Read without the lock, in one snapshot: the
