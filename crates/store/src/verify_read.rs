@@ -142,33 +142,47 @@ impl Store {
                 StoredApplication::from_sqlite,
             );
         }
+        // Pages by ranges of numbers, not `seq > $2 … LIMIT`: with statistics from before
+        // the click day, PostgreSQL read and sorted every application after `$2` (on disk)
+        // for each page of 10,000 (BENCHMARKS.md, issue 17, fourth sitting). A range reads
+        // its own rows whatever the plan; numbers past the last are not read.
         let call = call.to_string();
         self.prefetch(move |store, after| {
             let call = call.clone();
             async move {
+                let (last,): (Option<i64>,) =
+                    sqlx::query_as("SELECT MAX(seq) FROM applications WHERE call_code = $1")
+                        .bind(&call)
+                        .fetch_one(store.pool())
+                        .await?;
+                let last = number("application number", last.unwrap_or(0))?;
+                if after >= last {
+                    return Ok((Vec::new(), None));
+                }
+                let until = after + APPLICATIONS_PER_PAGE as u64;
                 let sql = format!(
                     "SELECT {APPLICATION_COLUMNS} FROM applications \
-                     WHERE call_code = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+                     WHERE call_code = $1 AND seq > $2 AND seq <= $3 ORDER BY seq"
                 );
                 let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(&call)
                     .bind(after as i64)
-                    .bind(APPLICATIONS_PER_PAGE as i64)
+                    .bind(until as i64)
                     .fetch_all(store.pool())
                     .await?;
                 let page = rows
                     .iter()
                     .map(StoredApplication::from_any)
                     .collect::<Result<Vec<_>>>()?;
-                let next = page.last().map(|a| a.seq);
-                Ok((page, next))
+                Ok((page, (until < last).then_some(until)))
             }
         })
     }
 
-    /// Pages read in order by `page(store, after)` (which gives a page and the key of its
-    /// last item, `after` starting at 0) on a task of their own, [`PAGES_AHEAD`] ahead of
-    /// the reader; the first error ends them.
+    /// Pages read in order by `page(store, after)` (which gives a page and the key to read
+    /// after next, none at the end; `after` starts at 0) on a task of their own,
+    /// [`PAGES_AHEAD`] ahead of the reader; an empty page is not sent; the first error ends
+    /// them.
     fn prefetch<T, F, Fut>(&self, page: F) -> Pages<T>
     where
         T: Send + 'static,
@@ -181,11 +195,11 @@ impl Store {
             let mut after = 0;
             loop {
                 let (send, next) = match page(store.clone(), after).await {
-                    Ok((items, _)) if items.is_empty() => return,
                     Ok((items, next)) => (Ok(items), next),
                     Err(e) => (Err(e), None),
                 };
-                if tx.send(send).await.is_err() {
+                let empty = matches!(&send, Ok(items) if items.is_empty());
+                if !empty && tx.send(send).await.is_err() {
                     return;
                 }
                 match next {
@@ -411,6 +425,28 @@ mod tests {
         );
         assert_eq!(applications[0].current_requested_cents, Some(8));
         assert_eq!(applications[1].status, "waitlisted");
+
+        // More than a page, with a gap inside one and a gap longer than a page: sqlx reads
+        // ranges of numbers, the thread one statement; both give every row, in order.
+        sqlx::raw_sql(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 25000) \
+             INSERT INTO applications (call_code, id, seq, protocol, entity_code, content_sha256, \
+             content, requested_cents, reserved_cents, status, ledger_seq, review_state) \
+             SELECT 'G', 'g' || i, CASE WHEN i = 25000 THEN 47000 ELSE i END, 'G/' || i, 'E', 's', \
+             'c', 1, 1, 'reserved', i, 'to_review' FROM n WHERE i NOT BETWEEN 10000 AND 10005",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let numbers = |pages: Vec<StoredApplication>| -> Vec<u64> {
+            pages.into_iter().map(|a| a.seq).collect()
+        };
+        let by_thread = numbers(flat(drain(store.application_pages("G")).await));
+        let by_ranges = numbers(flat(drain(via_sqlx.application_pages("G")).await));
+        assert_eq!(by_thread.len(), 24_994);
+        assert_eq!(by_thread.last(), Some(&47_000));
+        assert!(by_thread.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(by_ranges, by_thread);
         store.close().await;
     }
 }
