@@ -146,16 +146,23 @@ impl Store {
         // the click day, PostgreSQL read and sorted every application after `$2` (on disk)
         // for each page of 10,000 (BENCHMARKS.md, issue 17, fourth sitting). A range reads
         // its own rows whatever the plan; numbers past the last are not read.
+        // The last number is read once, with the first page: the pages end there.
         let call = call.to_string();
+        let last = std::sync::Arc::new(tokio::sync::OnceCell::<u64>::new());
         self.prefetch(move |store, after| {
-            let call = call.clone();
+            let (call, last) = (call.clone(), last.clone());
             async move {
-                let (last,): (Option<i64>,) =
-                    sqlx::query_as("SELECT MAX(seq) FROM applications WHERE call_code = $1")
+                let last = *last
+                    .get_or_try_init(|| async {
+                        let (last,): (Option<i64>,) = sqlx::query_as(
+                            "SELECT MAX(seq) FROM applications WHERE call_code = $1",
+                        )
                         .bind(&call)
                         .fetch_one(store.pool())
                         .await?;
-                let last = number("application number", last.unwrap_or(0))?;
+                        number("application number", last.unwrap_or(0))
+                    })
+                    .await?;
                 if after >= last {
                     return Ok((Vec::new(), None));
                 }
