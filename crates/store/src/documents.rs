@@ -432,15 +432,13 @@ async fn purge_removed(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{TestDb, sqlite_plan};
+    use crate::testing::{migrated_sqlite, sqlite_plan};
 
     /// The documents a batch names are found by their drafts, never by walking every
     /// document not yet sealed.
     #[tokio::test]
     async fn named_documents_are_found_by_their_drafts() {
-        let db = TestDb::sqlite();
-        let store = crate::Store::connect(&db.url).await.unwrap();
-        store.migrate().await.unwrap();
+        let (_db, store) = migrated_sqlite().await;
         for n in [1, 2, 100] {
             let plan = sqlite_plan(&store, &unsealed_sql(n)).await;
             let searches: Vec<&String> = plan.iter().filter(|d| d.starts_with("SEARCH")).collect();

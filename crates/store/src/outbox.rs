@@ -420,15 +420,13 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{TestDb, sqlite_plan};
+    use crate::testing::{migrated_sqlite, sqlite_plan};
 
     /// The notices taken are found by their ids, never by walking every notice still to
     /// dispatch: with a backlog, that walk held SQLite's one writer for seconds.
     #[tokio::test]
     async fn notices_are_taken_by_their_ids_not_by_a_walk_of_the_backlog() {
-        let db = TestDb::sqlite();
-        let store = Store::connect(&db.url).await.unwrap();
-        store.migrate().await.unwrap();
+        let (_db, store) = migrated_sqlite().await;
         let plan = sqlite_plan(&store, &take_notices_sql(crate::Backend::Sqlite)).await;
         // The first step is the outer statement's, before the subquery's.
         assert!(

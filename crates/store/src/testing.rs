@@ -73,6 +73,16 @@ impl crate::Store {
     }
 }
 
+/// A store on a fresh SQLite file with every migration run: the file goes with the
+/// [`TestDb`], so the caller keeps both.
+#[cfg(test)]
+pub(crate) async fn migrated_sqlite() -> (TestDb, crate::Store) {
+    let db = TestDb::sqlite();
+    let store = crate::Store::connect(&db.url).await.expect("connect");
+    store.migrate().await.expect("migrate");
+    (db, store)
+}
+
 /// The steps of SQLite's plan for `sql` (its parameters unbound), as `EXPLAIN QUERY PLAN`
 /// names them: what the tests of a hot statement's plan read.
 #[cfg(test)]

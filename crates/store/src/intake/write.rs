@@ -356,8 +356,7 @@ fn to_json(rows: &impl Serialize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Store;
-    use crate::testing::{TestDb, sqlite_plan};
+    use crate::testing::{migrated_sqlite, sqlite_plan};
 
     /// Tables that refer to rows a batch inserts (the ledger's, the notices'). SQLite's plan
     /// of a multi-row insert lists their foreign keys' checks as scans, which it skips
@@ -374,9 +373,7 @@ mod tests {
     /// entities, not by walking every document not yet sealed.
     #[tokio::test]
     async fn a_batch_scans_no_table() {
-        let db = TestDb::sqlite();
-        let store = Store::connect(&db.url).await.unwrap();
-        store.migrate().await.unwrap();
+        let (_db, store) = migrated_sqlite().await;
         for sql in [&*SQLITE_LOCKED, &*SQLITE_SOLO] {
             for statement in sql.split("; ") {
                 if statement.starts_with("BEGIN") || statement == "COMMIT" {
