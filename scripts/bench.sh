@@ -16,7 +16,9 @@
 # /api/v1/health, then WRK_SECONDS of submissions, one distinct entity's each (prepared by
 # `bandi rehearse --requests-out`), at WRK_CONNECTIONS; with the server's CPU time per
 # submission and bytes written per application (/proc/PID/stat and /proc/PID/io, over the
-# submission phase), its peak RSS, and `bandi verify` of what it took.
+# submission phase), its peak RSS, and `bandi verify` of what it took; and where the phase's
+# time went: each busy thread of the server on a core, waiting for one, and asleep
+# (/proc/PID/task/*/schedstat), and the machine's CPU (/proc/stat), in <backend>-wrk.time.tsv.
 #
 #   ./scripts/bench.sh                          # everything, about 7 minutes on 2 cores
 #   CLIENTS="64" BACKENDS=sqlite INTAKES=sequencer ./scripts/bench.sh
@@ -128,6 +130,29 @@ rss_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
 # CPU time (user + system, in clock ticks of 10 ms) and bytes written to storage so far.
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 write_bytes() { awk '/^write_bytes:/ {print $2}' "/proc/$1/io"; }
+# Per thread of process $1: tid, name, ns on a core, ns waiting for one (schedstat),
+# voluntary switches (sleeps: waits for work, locks, I/O).
+thread_stats() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    printf '%s\t%s\t%s\t%s\n' "${t##*/}" "$(cat "$t/comm")" "$(cut -d' ' -f1,2 --output-delimiter=$'\t' "$t/schedstat")" \
+      "$(awk '/^voluntary_ctxt_switches/ {print $2}' "$t/status")"
+  done 2>/dev/null
+}
+# The machine's CPU line of /proc/stat: user nice system idle iowait irq softirq steal.
+machine_cpu() { head -1 /proc/stat; }
+# Where the time of the phase between two thread_stats ($1, $2) and two machine_cpu ($3, $4)
+# went, over $5 seconds: each thread busy for more than 1% of it, then the machine.
+where_the_time_went() {
+  awk -F'\t' -v s="$5" 'NR == FNR { cpu[$1] = $3; wait[$1] = $4; vol[$1] = $5; next }
+    ($1 in cpu) && ($3 - cpu[$1]) > s * 1e7 {
+      printf "thread\t%s\t%s\ton-core %.0f%%\twaiting for a core %.0f%%\tsleeps %d/s\n", $1, $2,
+        ($3 - cpu[$1]) / s / 1e7, ($4 - wait[$1]) / s / 1e7, ($5 - vol[$1]) / s }' "$1" "$2"
+  awk -v a="$3" -v b="$4" 'BEGIN { split(a, x, " "); split(b, y, " "); t = 0
+      for (i = 2; i <= 9; i++) { d[i] = y[i] - x[i]; t += d[i] }
+      printf "machine\tuser %.0f%%\tsystem %.0f%%\tsoftirq %.0f%%\tiowait %.0f%%\tidle %.0f%%\tsteal %.0f%%\n",
+        100 * (d[2] + d[3]) / t, 100 * d[4] / t, 100 * d[8] / t, 100 * d[6] / t, 100 * d[5] / t, 100 * d[9] / t }'
+}
 # One field of the wrk-result line that scripts/wrk-submit.lua prints.
 wrk_field() { sed -n "s/.*wrk-result.* $2=\([^ ]*\).*/\1/p" "$1"; }
 
@@ -142,10 +167,14 @@ wrk_runs() {
   # Warm the connections and the tokens (the first authenticated request loads them).
   wrk -t1 -c"$WRK_CONNECTIONS" -d1s -s scripts/wrk-submit.lua "$url" >/dev/null 2>&1
   wrk -t1 -c"$WRK_CONNECTIONS" -d"${WRK_SECONDS}s" --latency -s scripts/wrk-submit.lua "$url" >"$OUT/$backend-wrk.health.txt" 2>&1
-  local cpu0 io0 cpu1 io1
+  local cpu0 io0 cpu1 io1 m0 m1
   cpu0=$(cpu_ticks "$SERVER_PID"); io0=$(write_bytes "$SERVER_PID")
+  thread_stats "$SERVER_PID" >"$OUT/$backend-wrk.threads0.tsv"; m0=$(machine_cpu)
   wrk -t1 -c"$WRK_CONNECTIONS" -d"${WRK_SECONDS}s" --latency -s scripts/wrk-submit.lua "$url" -- "$requests" 1 >"$OUT/$backend-wrk.submit.txt" 2>&1
   cpu1=$(cpu_ticks "$SERVER_PID"); io1=$(write_bytes "$SERVER_PID")
+  thread_stats "$SERVER_PID" >"$OUT/$backend-wrk.threads1.tsv"; m1=$(machine_cpu)
+  where_the_time_went "$OUT/$backend-wrk.threads0.tsv" "$OUT/$backend-wrk.threads1.tsv" "$m0" "$m1" "$WRK_SECONDS" >"$OUT/$backend-wrk.time.tsv"
+  sed 's/^/   /' "$OUT/$backend-wrk.time.tsv"
   local rss; rss=$(rss_kib "$SERVER_PID")
   stop_server
   local h="$OUT/$backend-wrk.health.txt" w="$OUT/$backend-wrk.submit.txt"
