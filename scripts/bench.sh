@@ -142,10 +142,11 @@ thread_stats() {
 # The machine's CPU line of /proc/stat: user nice system idle iowait irq softirq steal.
 machine_cpu() { head -1 /proc/stat; }
 # Where the time of the phase between two thread_stats ($1, $2) and two machine_cpu ($3, $4)
-# went, over $5 seconds: each thread busy for more than 1% of it, then the machine.
+# went, over $5 seconds: each thread busy for more than 1% of it (from 0 if it started in
+# the phase), then the machine.
 where_the_time_went() {
   awk -F'\t' -v s="$5" 'NR == FNR { cpu[$1] = $3; wait[$1] = $4; vol[$1] = $5; next }
-    ($1 in cpu) && ($3 - cpu[$1]) > s * 1e7 {
+    ($3 - cpu[$1]) > s * 1e7 {
       printf "thread\t%s\t%s\ton-core %.0f%%\twaiting for a core %.0f%%\tsleeps %d/s\n", $1, $2,
         ($3 - cpu[$1]) / s / 1e7, ($4 - wait[$1]) / s / 1e7, ($5 - vol[$1]) / s }' "$1" "$2"
   awk -v a="$3" -v b="$4" 'BEGIN { split(a, x, " "); split(b, y, " "); t = 0
