@@ -15,10 +15,8 @@ use bandi_domain::report::verification::{ExpenseOutcome, PaymentKind, ReportStat
 use jiff::Timestamp;
 use sqlx::{AnyConnection, Row};
 
-use crate::review::{
-    Locked, UNDER_REVIEW, entity_name, insert_notice, lock_call, under_review_row, write_records,
-};
-use crate::{Applied, Result, Store, StoreError, UnderReview, ledger};
+use crate::review::{Locked, entity_name, insert_notice, lock_under_review, write_records};
+use crate::{Applied, Result, Store, StoreError, UnderReview};
 
 /// A report as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,20 +238,9 @@ impl Store {
         decide: impl FnOnce(&Reporting<'_>) -> std::result::Result<ReportChange, E>,
     ) -> Result<Option<std::result::Result<Applied, E>>> {
         let mut tx = self.begin_write().await?;
-        let mut head = ledger::lock_head(&mut tx).await?;
-        let Some(locked) = lock_call(&mut tx, call).await? else {
+        let Some((mut head, locked, app)) = lock_under_review(&mut tx, call, seq).await? else {
             return Ok(None);
         };
-        let sql = format!("{UNDER_REVIEW} WHERE call_code = $1 AND seq = $2");
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(call)
-            .bind(seq as i64)
-            .fetch_optional(&mut *tx)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let app = under_review_row(&mut tx, &row, call).await?;
         let report = read_report(&mut tx, call, seq).await?;
         let payments = read_payments(&mut tx, call, seq).await?;
         let paid = payments

@@ -101,11 +101,47 @@ pub(crate) async fn lock_call(conn: &mut AnyConnection, code: &str) -> Result<Op
     Ok(Some(Locked { call, allocation }))
 }
 
-pub(crate) const UNDER_REVIEW: &str = "SELECT id, seq, protocol, entity_code, content, review_state, holder_id, \
+const UNDER_REVIEW: &str = "SELECT id, seq, protocol, entity_code, content, review_state, holder_id, \
     holder_since_us, eligible_cost_cents, requested_cents, current_eligible_cents, \
     current_requested_cents, cup, status, reserved_cents, admitted_lines FROM applications";
 
-pub(crate) async fn under_review_row(
+/// Application `seq` of `call` with its review, read on `conn`; `None` when there is none.
+pub(crate) async fn read_under_review(
+    conn: &mut AnyConnection,
+    call: &str,
+    seq: u64,
+) -> Result<Option<UnderReview>> {
+    let sql = format!("{UNDER_REVIEW} WHERE call_code = $1 AND seq = $2");
+    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(call)
+        .bind(seq as i64)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(under_review_row(conn, &row, call).await?))
+}
+
+/// What an action on one application starts from, under the ledger's lock (taken here, in
+/// `conn`'s transaction): the chain's head, the call replayed, and application `seq` with
+/// its review. `None` when there is no such call or application.
+pub(crate) async fn lock_under_review(
+    conn: &mut AnyConnection,
+    call: &str,
+    seq: u64,
+) -> Result<Option<(ledger::Head, Locked, UnderReview)>> {
+    let head = ledger::lock_head(conn).await?;
+    let Some(locked) = lock_call(conn, call).await? else {
+        return Ok(None);
+    };
+    let Some(app) = read_under_review(conn, call, seq).await? else {
+        return Ok(None);
+    };
+    Ok(Some((head, locked, app)))
+}
+
+async fn under_review_row(
     conn: &mut AnyConnection,
     row: &sqlx::any::AnyRow,
     call: &str,
@@ -208,16 +244,7 @@ impl Store {
     /// An application with its review, for the officials' pages.
     pub async fn under_review(&self, call: &str, seq: u64) -> Result<Option<UnderReview>> {
         let mut conn = self.pool().acquire().await?;
-        let sql = format!("{UNDER_REVIEW} WHERE call_code = $1 AND seq = $2");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(call)
-            .bind(seq as i64)
-            .fetch_optional(&mut *conn)
-            .await?;
-        match row {
-            Some(r) => Ok(Some(under_review_row(&mut conn, &r, call).await?)),
-            None => Ok(None),
-        }
+        read_under_review(&mut conn, call, seq).await
     }
 
     /// An official's action on application `seq` of `call`, by `actor` (an account id):
@@ -232,20 +259,9 @@ impl Store {
         decide: impl FnOnce(&Review, &Reviewed<'_>, Timestamp) -> std::result::Result<Decision, E>,
     ) -> Result<Option<std::result::Result<Applied, E>>> {
         let mut tx = self.begin_write().await?;
-        let mut head = ledger::lock_head(&mut tx).await?;
-        let Some(locked) = lock_call(&mut tx, call).await? else {
+        let Some((mut head, locked, app)) = lock_under_review(&mut tx, call, seq).await? else {
             return Ok(None);
         };
-        let sql = format!("{UNDER_REVIEW} WHERE call_code = $1 AND seq = $2");
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(call)
-            .bind(seq as i64)
-            .fetch_optional(&mut *tx)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let app = under_review_row(&mut tx, &row, call).await?;
         let admitted = app.admitted_content();
         let standing = *locked
             .allocation
@@ -315,20 +331,9 @@ impl Store {
         answer: impl FnOnce(&Review, &Call, Timestamp) -> std::result::Result<Decision, E>,
     ) -> Result<Option<std::result::Result<Applied, E>>> {
         let mut tx = self.begin_write().await?;
-        let mut head = ledger::lock_head(&mut tx).await?;
-        let Some(locked) = lock_call(&mut tx, call).await? else {
+        let Some((mut head, locked, app)) = lock_under_review(&mut tx, call, seq).await? else {
             return Ok(None);
         };
-        let sql = format!("{UNDER_REVIEW} WHERE call_code = $1 AND seq = $2");
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(call)
-            .bind(seq as i64)
-            .fetch_optional(&mut *tx)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let app = under_review_row(&mut tx, &row, call).await?;
         let now = truncate_to_micros(Timestamp::now());
         let decision = match answer(&app.review, &locked.call, now) {
             Ok(d) => d,
