@@ -12,7 +12,8 @@ use bandi_store::{PracticeFile, Role};
 use tokio::io::AsyncReadExt;
 
 use super::account::{PageResult, Signed, check_csrf, require, see_other};
-use super::applicant::{file_response, human_size, uploads};
+use super::applicant::uploads::{self, field};
+use super::applicant::{file_response, human_size};
 use super::{PageState, encode};
 use crate::ApiError;
 use crate::auth::MaybeSession;
@@ -43,14 +44,6 @@ fn number(n: &str) -> Result<i64, ApiError> {
         .ok()
         .filter(|n| *n > 0)
         .ok_or_else(|| AppError::NotFound.into())
-}
-
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
-    fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("")
 }
 
 /// Back to the authority's practices, at the practice.

@@ -121,14 +121,7 @@ pub async fn publish(
     require(&session, Role::Admin)?;
     let stored = load_call(&s, path).await?;
     let mut posted = uploads::read(req).await?;
-    let field = |name: &str| {
-        posted
-            .fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let field = |name: &str| uploads::field(&posted.fields, name).to_owned();
     check_csrf(&session, &field("csrf"))?;
     let (number, date) = (field("act_number"), field("act_date"));
     let document = posted.files.pop();

@@ -169,14 +169,7 @@ pub async fn act(
         return Err(ApiError::not_found().into());
     };
     let posted = uploads::read(req).await?;
-    let field = |name: &str| {
-        posted
-            .fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let field = |name: &str| uploads::field(&posted.fields, name).to_owned();
     check_csrf(&session, &field("csrf"))?;
     let (app, call) = own(&s, &session, &id).await?;
     let code = CallCode::parse(call.code.as_str()).map_err(|_| ApiError::not_found())?;

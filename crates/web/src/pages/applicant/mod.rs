@@ -31,6 +31,7 @@ pub use receipt::{receipt, signed as signed_receipt};
 pub use report::{act as report_act, show as report};
 pub use statuses::statuses;
 pub(crate) use uploads::MAX_UPLOAD_BODY;
+use uploads::field;
 
 use bandi_domain::allocation::Status;
 use bandi_domain::call::Call;
@@ -95,12 +96,4 @@ fn form_href(entity: &str, call: &str) -> String {
 
 fn receipt_href(id: &str) -> String {
     format!("/area-riservata/ricevuta/{}", encode(id))
-}
-
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
-    fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("")
 }

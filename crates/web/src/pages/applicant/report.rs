@@ -288,14 +288,7 @@ pub async fn act(
         return Err(ApiError::not_found().into());
     };
     let posted = uploads::read(req).await?;
-    let field = |name: &str| {
-        posted
-            .fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let field = |name: &str| uploads::field(&posted.fields, name).to_owned();
     check_csrf(&session, &field("csrf"))?;
     let (which, _) = target(&s, &session, &id).await?;
     let actor = Actor::User(session.user.clone());

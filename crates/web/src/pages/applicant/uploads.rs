@@ -27,6 +27,15 @@ pub(crate) struct Posted {
     pub files: Vec<Upload>,
 }
 
+/// The value of field `name` among a form's `fields`; empty when the form did not send it.
+pub(crate) fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
+}
+
 fn unreadable() -> ApiError {
     ApiError::bad_request(
         "bad_form",
