@@ -271,6 +271,12 @@ pub struct LoadResult {
 /// Resends after a 503 or a network error, as a careful client would.
 const MAX_ATTEMPTS: usize = 10;
 
+/// How long a careful client waits before attempt `attempt + 1`: what the server's
+/// Retry-After said (seconds), and a little more at each attempt.
+fn wait_after_refusal(retry_after: Option<u64>, attempt: usize) -> Duration {
+    Duration::from_millis(retry_after.unwrap_or(0) * 1000 + 50 * attempt as u64)
+}
+
 /// Carries out every plan from `clients` concurrent tasks pulling from one queue.
 pub async fn run(
     client: &Arc<Client>,
@@ -414,10 +420,26 @@ async fn carry_out(
                 plan.body.clone(),
             ),
         };
-        let a = post(client, path, &bearer, plan.forwarded_for.as_ref(), body).await;
+        // A refusal for load says nothing of the input: wait as told and resend, as for
+        // a valid one (a rehearsal on a loaded server answered 51 of them 503).
+        for attempt in 1..=MAX_ATTEMPTS {
+            let a = post(
+                client,
+                path,
+                &bearer,
+                plan.forwarded_for.as_ref(),
+                body.clone(),
+            )
+            .await;
+            answers.push(a.answer(Kind::Bad(bad)));
+            if matches!(a.status, 429 | 503) && attempt < MAX_ATTEMPTS {
+                tokio::time::sleep(wait_after_refusal(a.retry_after, attempt)).await;
+                continue;
+            }
+            outcome.bad = Some((bad, a.status, a.code.clone()));
+            break;
+        }
         bar.inc(1);
-        outcome.bad = Some((bad, a.status, a.code.clone()));
-        answers.push(a.answer(Kind::Bad(bad)));
     }
 
     let mut got_no_answer = false;
@@ -438,11 +460,7 @@ async fn carry_out(
             // Refused for load: wait as the server says (Retry-After), then send again.
             0 | 429 | 503 if attempt < MAX_ATTEMPTS => {
                 got_no_answer |= a.status == 0;
-                let wait = match a.retry_after {
-                    Some(s) => s * 1000 + 50 * attempt as u64,
-                    None => 50 * attempt as u64,
-                };
-                tokio::time::sleep(Duration::from_millis(wait)).await;
+                tokio::time::sleep(wait_after_refusal(a.retry_after, attempt)).await;
             }
             _ => {
                 outcome.receipt = Err((a.status, a.code));
@@ -458,8 +476,7 @@ async fn carry_out(
             answers.push(a.answer(Kind::Retry));
             // A refusal for load is not the retry's answer: wait as told and resend.
             if matches!(a.status, 429 | 503) && attempt < MAX_ATTEMPTS {
-                let wait = a.retry_after.unwrap_or(0) * 1000 + 50 * attempt as u64;
-                tokio::time::sleep(Duration::from_millis(wait)).await;
+                tokio::time::sleep(wait_after_refusal(a.retry_after, attempt)).await;
                 continue;
             }
             outcome.retry = Some((a.status, a.body));
@@ -677,6 +694,103 @@ mod tests {
         };
         let single = plans(vec![(1, "t1".into())], one, &mut Rng::new(3));
         assert!(single[0].forwarded_for.is_none(), "one address: no header");
+    }
+
+    /// A server that refuses the first `refusals` requests for load (503, Retry-After: 0),
+    /// then answers 201 to JSON and 400 `invalid_json` to anything else: HTTP/1.1 by
+    /// hand, one request per connection.
+    async fn refusing_server(refusals: usize) -> String {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(AtomicUsize::new(0));
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let seen = seen.clone();
+                tokio::spawn(async move {
+                    let mut request = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    let (head_end, length) = loop {
+                        let n = socket.read(&mut buf).await.unwrap_or(0);
+                        if n == 0 {
+                            return;
+                        }
+                        request.extend_from_slice(&buf[..n]);
+                        if let Some(i) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let head = String::from_utf8_lossy(&request[..i]).to_lowercase();
+                            let length = head
+                                .lines()
+                                .find_map(|l| l.strip_prefix("content-length:"))
+                                .map_or(0, |v| v.trim().parse().unwrap());
+                            break (i + 4, length);
+                        }
+                    };
+                    while request.len() < head_end + length {
+                        let n = socket.read(&mut buf).await.unwrap_or(0);
+                        if n == 0 {
+                            return;
+                        }
+                        request.extend_from_slice(&buf[..n]);
+                    }
+                    let body = &request[head_end..head_end + length];
+                    let (status, extra, json) = if seen.fetch_add(1, Ordering::SeqCst) < refusals {
+                        (
+                            "503 Service Unavailable",
+                            "Retry-After: 0\r\n",
+                            r#"{"error":{"code":"overloaded"}}"#,
+                        )
+                    } else if serde_json::from_slice::<Value>(body).is_ok() {
+                        ("201 Created", "", "{}")
+                    } else {
+                        (
+                            "400 Bad Request",
+                            "",
+                            r#"{"error":{"code":"invalid_json"}}"#,
+                        )
+                    };
+                    let answer = format!(
+                        "HTTP/1.1 {status}\r\n{extra}Content-Type: application/json\r\n\
+                         Content-Length: {}\r\nConnection: close\r\n\r\n{json}",
+                        json.len()
+                    );
+                    let _ = socket.write_all(answer.as_bytes()).await;
+                });
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn a_bad_input_refused_for_load_is_resent_until_it_gets_its_own_answer() {
+        let url = refusing_server(2).await;
+        let client = Client::new(&url, Duration::from_secs(5)).await.unwrap();
+        let plan = Plan {
+            entity: 1,
+            bearer: http::bearer("bnd_test"),
+            forwarded_for: None,
+            body: Bytes::from_static(br#"{"lines":[{"amount_cents":100}]}"#),
+            bad: Some(BadInput::BrokenJson),
+            retry: false,
+        };
+        let mut answers = Vec::new();
+        let outcome = carry_out(
+            &client,
+            "/submit",
+            &plan,
+            &mut answers,
+            &ProgressBar::hidden(),
+        )
+        .await;
+        let (bad, status, code) = outcome.bad.expect("the bad input's answer");
+        assert_eq!(bad, BadInput::BrokenJson);
+        assert_eq!((status, code.as_deref()), (400, Some("invalid_json")));
+        assert!(
+            outcome.receipt.is_ok() && outcome.created,
+            "then the valid one"
+        );
+        let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+        assert_eq!(statuses, [503, 503, 400, 201]);
     }
 
     #[test]

@@ -135,10 +135,8 @@ impl Figures {
                 continue;
             }
             // Refusals for load are the server protecting itself, as it should, and resent.
-            let expected = match a.kind {
-                Kind::Bad(b) => b.expected() == (a.status, a.code.as_deref().unwrap_or("")),
-                _ => matches!(a.status, 429 | 503) && a.retry_after.is_some(),
-            };
+            let expected = (matches!(a.status, 429 | 503) && a.retry_after.is_some())
+                || matches!(a.kind, Kind::Bad(b) if b.expected() == (a.status, a.code.as_deref().unwrap_or("")));
             let e = refusals
                 .entry((a.status, a.code.clone().unwrap_or_default()))
                 .or_default();
