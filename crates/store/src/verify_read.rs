@@ -5,8 +5,11 @@
 //! thread of its own through rusqlite. Through sqlx every row was handed over from the
 //! connection's worker thread and converted into an `AnyRow` (columns included): with the
 //! thread switches that cost, most of the CPU of a million entries' verify (BENCHMARKS.md,
-//! issue 17, fourth sitting). PostgreSQL, and SQLite in memory (which another connection
-//! cannot open), are read through sqlx a page per query on a task, as before.
+//! issue 17, fourth sitting). PostgreSQL is read a page per query on a task, through a
+//! connection of sqlx's PostgreSQL driver of its own: rows decoded straight into tuples,
+//! where the `AnyRow` of each row and its columns were a fifth of the CPU of a million's
+//! verify (sixth sitting). SQLite in memory (which another connection cannot open) is read
+//! through the pool, a page per query.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -14,6 +17,7 @@ use std::time::Duration;
 use bandi_domain::ledger::{ChainError, Entry, Record};
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::postgres::PgPoolOptions;
 use tokio::sync::mpsc::{Receiver, Sender, channel};
 
 use crate::{Result, Store, StoreError};
@@ -73,6 +77,26 @@ impl StoredApplication {
     }
 
     /// In the order of [`APPLICATION_COLUMNS`].
+    fn from_tuple(r: ApplicationRow) -> Result<StoredApplication> {
+        Ok(StoredApplication {
+            id: r.0,
+            seq: number("application number", r.1)?,
+            protocol: r.2,
+            entity_code: r.3,
+            content_sha256: r.4,
+            content: r.5,
+            requested_cents: r.6,
+            reserved_cents: r.7,
+            status: r.8,
+            ledger_seq: r.9,
+            review_state: r.10,
+            cup: r.11,
+            current_eligible_cents: r.12,
+            current_requested_cents: r.13,
+        })
+    }
+
+    /// In the order of [`APPLICATION_COLUMNS`].
     fn from_sqlite(r: &rusqlite::Row) -> Result<StoredApplication> {
         Ok(StoredApplication {
             id: r.get(0)?,
@@ -91,6 +115,38 @@ impl StoredApplication {
             current_requested_cents: r.get(13)?,
         })
     }
+}
+
+/// A row of [`APPLICATION_COLUMNS`] as PostgreSQL's driver decodes it.
+type ApplicationRow = (
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    String,
+    i64,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// A row of [`LEDGER_COLUMNS`] as PostgreSQL's driver decodes it.
+type LedgerRow = (i64, String, String, String, String, String);
+
+fn entry_from_tuple((seq, prev_hash, hash, kind, at, payload): LedgerRow) -> Result<Entry> {
+    Ok(Entry {
+        seq: number("ledger seq", seq)?,
+        prev_hash,
+        hash,
+        kind,
+        at,
+        payload,
+    })
 }
 
 /// In the order of [`LEDGER_COLUMNS`].
@@ -121,11 +177,41 @@ impl Store {
             let sql = format!("SELECT {LEDGER_COLUMNS} FROM ledger ORDER BY seq");
             return read_on_thread(file, sql, None, LEDGER_PER_PAGE, entry_from_sqlite);
         }
+        if let Some(pg) = self.postgres_reader() {
+            return self.prefetch(move |_, after| {
+                let pg = pg.clone();
+                async move {
+                    let sql = format!(
+                        "SELECT {LEDGER_COLUMNS} FROM ledger WHERE seq > $1 ORDER BY seq LIMIT $2"
+                    );
+                    let rows: Vec<LedgerRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                        .bind(after as i64)
+                        .bind(LEDGER_PER_PAGE as i64)
+                        .fetch_all(&pg)
+                        .await?;
+                    let page = rows
+                        .into_iter()
+                        .map(entry_from_tuple)
+                        .collect::<Result<Vec<_>>>()?;
+                    let next = page.last().map(|e| e.seq);
+                    Ok((page, next))
+                }
+            });
+        }
         self.prefetch(|store, after| async move {
             let page = store.ledger_page(after, LEDGER_PER_PAGE as u32).await?;
             let next = page.last().map(|e| e.seq);
             Ok((page, next))
         })
+    }
+
+    /// One connection of the PostgreSQL driver itself, for one reader; `None` on SQLite.
+    fn postgres_reader(&self) -> Option<sqlx::PgPool> {
+        let url = self.postgres_url()?;
+        PgPoolOptions::new()
+            .max_connections(1)
+            .connect_lazy(url)
+            .ok()
     }
 
     /// A call's stored applications, by number.
@@ -149,8 +235,9 @@ impl Store {
         // The last number is read once, with the first page: the pages end there.
         let call = call.to_string();
         let last = std::sync::Arc::new(tokio::sync::OnceCell::<u64>::new());
+        let pg = self.postgres_reader();
         self.prefetch(move |store, after| {
-            let (call, last) = (call.clone(), last.clone());
+            let (call, last, pg) = (call.clone(), last.clone(), pg.clone());
             async move {
                 let last = *last
                     .get_or_try_init(|| async {
@@ -171,16 +258,26 @@ impl Store {
                     "SELECT {APPLICATION_COLUMNS} FROM applications \
                      WHERE call_code = $1 AND seq > $2 AND seq <= $3 ORDER BY seq"
                 );
-                let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(&call)
-                    .bind(after as i64)
-                    .bind(until as i64)
-                    .fetch_all(store.pool())
-                    .await?;
-                let page = rows
-                    .iter()
-                    .map(StoredApplication::from_any)
-                    .collect::<Result<Vec<_>>>()?;
+                let page = match pg {
+                    Some(pg) => sqlx::query_as::<_, ApplicationRow>(sqlx::AssertSqlSafe(sql))
+                        .bind(&call)
+                        .bind(after as i64)
+                        .bind(until as i64)
+                        .fetch_all(&pg)
+                        .await?
+                        .into_iter()
+                        .map(StoredApplication::from_tuple)
+                        .collect::<Result<Vec<_>>>()?,
+                    None => sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(&call)
+                        .bind(after as i64)
+                        .bind(until as i64)
+                        .fetch_all(store.pool())
+                        .await?
+                        .iter()
+                        .map(StoredApplication::from_any)
+                        .collect::<Result<Vec<_>>>()?,
+                };
                 Ok((page, (until < last).then_some(until)))
             }
         })
@@ -382,21 +479,34 @@ mod tests {
         );
     }
 
-    /// The thread's reads and sqlx's give the same entries and applications, nulls and
-    /// all: the columns are read by position on one side and by name on the other.
+    /// Each backend's own reader and the pool's give the same entries and applications,
+    /// nulls and all: the columns are read by position on one side and by name on the other.
     #[tokio::test]
-    async fn both_readers_give_the_same_rows() {
-        let db = TestDb::sqlite();
+    async fn both_readers_give_the_same_rows_on_sqlite() {
+        readers_agree(TestDb::sqlite()).await;
+    }
+
+    #[tokio::test]
+    async fn both_readers_give_the_same_rows_on_postgres() {
+        if let Some(db) = TestDb::postgres().await {
+            readers_agree(db).await;
+        }
+    }
+
+    /// The backend's own reader (rusqlite's thread, PostgreSQL's driver) and the pool's
+    /// give the same rows. The columns are `BIGINT`, as PostgreSQL's migrations have them
+    /// (its driver refuses an `INTEGER` read as `i64`).
+    async fn readers_agree(db: TestDb) {
         let store = Store::connect(&db.url).await.unwrap();
         sqlx::raw_sql(
-            "CREATE TABLE ledger (seq INTEGER PRIMARY KEY, prev_hash TEXT, hash TEXT, \
+            "CREATE TABLE ledger (seq BIGINT PRIMARY KEY, prev_hash TEXT, hash TEXT, \
              kind TEXT, at TEXT, payload TEXT); \
              INSERT INTO ledger VALUES (2, 'p2', 'h2', 'k2', 'a2', '{}'), \
              (1, 'p1', 'h1', 'k1', 'a1', '{\"x\":1}'); \
-             CREATE TABLE applications (call_code TEXT, id TEXT, seq INTEGER, protocol TEXT, \
-             entity_code TEXT, content_sha256 TEXT, content TEXT, requested_cents INTEGER, \
-             reserved_cents INTEGER, status TEXT, ledger_seq INTEGER, review_state TEXT, \
-             cup TEXT, current_eligible_cents INTEGER, current_requested_cents INTEGER); \
+             CREATE TABLE applications (call_code TEXT, id TEXT, seq BIGINT, protocol TEXT, \
+             entity_code TEXT, content_sha256 TEXT, content TEXT, requested_cents BIGINT, \
+             reserved_cents BIGINT, status TEXT, ledger_seq BIGINT, review_state TEXT, \
+             cup TEXT, current_eligible_cents BIGINT, current_requested_cents BIGINT); \
              INSERT INTO applications VALUES \
              ('C', 'id2', 2, 'P/2', 'E2', 's2', 'c2', 20, 0, 'waitlisted', 12, 'to_review', NULL, NULL, NULL), \
              ('C', 'id1', 1, 'P/1', 'E1', 's1', 'c1', 10, 7, 'reserved', 11, 'admitted', 'CUP1', 30, 8), \
@@ -407,7 +517,8 @@ mod tests {
         .unwrap();
         let mut via_sqlx = store.clone();
         via_sqlx.sqlite_file = None;
-        assert!(store.sqlite_file().is_some());
+        via_sqlx.postgres_url = None;
+        assert!(store.sqlite_file().is_some() || store.postgres_url().is_some());
 
         let entries = flat(drain(store.ledger_pages()).await);
         assert_eq!(entries, flat(drain(via_sqlx.ledger_pages()).await));
@@ -433,8 +544,8 @@ mod tests {
         assert_eq!(applications[0].current_requested_cents, Some(8));
         assert_eq!(applications[1].status, "waitlisted");
 
-        // More than a page, with a gap inside one and a gap longer than a page: sqlx reads
-        // ranges of numbers, the thread one statement; both give every row, in order.
+        // More than a page, with a gap inside one and a gap longer than a page: both give
+        // every row, in order.
         sqlx::raw_sql(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 25000) \
              INSERT INTO applications (call_code, id, seq, protocol, entity_code, content_sha256, \

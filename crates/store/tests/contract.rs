@@ -67,6 +67,7 @@ contract!(
     registry::receipts_notices_are_found_and_dispatched_to_each_address,
     registry::tokens_belong_to_entities,
     registry::tokens_issued_elsewhere_are_found,
+    registry::bulk_writes_leave_postgres_statistics_fresh,
     registry::import_call_lifecycle,
     intake::intake_300_concurrent_waitlist,
     intake::intake_300_concurrent_all_fit,

@@ -482,3 +482,35 @@ pub async fn receipts_notices_are_found_and_dispatched_to_each_address(db: &Test
         assert_eq!(got, addresses, "{}", e.code);
     }
 }
+
+/// A thousand entities, then their tokens, each written at once: on PostgreSQL both tables
+/// are analysed there and then (`reltuples` stays -1 until a table's first analysis), so
+/// that the first request's load of every token's entity is planned for what is there.
+pub async fn bulk_writes_leave_postgres_statistics_fresh(db: &TestDb) {
+    let store = open(db).await;
+    let entities = comuni(1_000);
+    assert_eq!(
+        store.upsert_entities(&entities).await.expect("entities"),
+        1_000
+    );
+    let codes: Vec<String> = entities.iter().map(|e| e.code.to_string()).collect();
+    assert_eq!(
+        store.issue_tokens(&codes).await.expect("tokens").len(),
+        1_000
+    );
+    if !db.url.starts_with("postgres") {
+        return;
+    }
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+        .await
+        .expect("connect");
+    for table in ["entities", "tokens"] {
+        let (rows,): (i64,) =
+            sqlx::query_as("SELECT reltuples::bigint FROM pg_class WHERE relname = $1")
+                .bind(table)
+                .fetch_one(&mut conn)
+                .await
+                .expect("pg_class");
+        assert_eq!(rows, 1_000, "{table} analysed after the bulk write");
+    }
+}
