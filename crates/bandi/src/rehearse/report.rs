@@ -114,7 +114,7 @@ impl Figures {
         };
         let created = latencies(&|k, s| k == Kind::Submit && s == 201);
         let retries = latencies(&|k, s| k == Kind::Retry && !matches!(s, 429 | 503));
-        let bad = latencies(&|k, _| matches!(k, Kind::Bad(_)));
+        let bad = latencies(&|k, s| matches!(k, Kind::Bad(_)) && !matches!(s, 429 | 503));
         let shed = latencies(&|_, s| matches!(s, 429 | 503));
         let all = latencies(&|_, _| true);
         let health_lat = Latency::of(health.ok.clone());
