@@ -66,7 +66,7 @@ impl Store {
         .await?;
         tx.commit().await?;
         self.caches().registry_at(version);
-        self.analyse_after_bulk("entities", entities.len()).await?;
+        self.analyse_after_bulk("entities", entities.len()).await;
         Ok(entities.len())
     }
 

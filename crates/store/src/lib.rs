@@ -180,13 +180,19 @@ impl Store {
     /// takes a new table of a million rows for an empty one. A rehearsal's first request
     /// loaded a million tokens' entities by a million index lookups, 7.0 s, where 1.2 s
     /// was enough once analysed. SQLite keeps no statistics unless asked.
-    pub(crate) async fn analyse_after_bulk(&self, table: &'static str, rows: usize) -> Result<()> {
-        if self.backend == Backend::Postgres && rows >= BULK_ROWS {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("ANALYZE {table}")))
-                .execute(&self.pool)
-                .await?;
+    ///
+    /// A failure is logged, not returned: the rows are committed by then, and a caller told
+    /// that issuing tokens failed would lose tokens that were in fact issued.
+    pub(crate) async fn analyse_after_bulk(&self, table: &'static str, rows: usize) {
+        if self.backend != Backend::Postgres || rows < BULK_ROWS {
+            return;
         }
-        Ok(())
+        let analysed = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("ANALYZE {table}")))
+            .execute(&self.pool)
+            .await;
+        if let Err(e) = analysed {
+            tracing::warn!(table, error = %e, "statistics not refreshed after a bulk write");
+        }
     }
 
     /// Applies the backend's migrations that have not run yet.

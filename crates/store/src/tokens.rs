@@ -72,7 +72,7 @@ impl Store {
             q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        self.analyse_after_bulk("tokens", tokens.len()).await?;
+        self.analyse_after_bulk("tokens", tokens.len()).await;
         Ok(tokens)
     }
 
