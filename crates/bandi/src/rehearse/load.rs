@@ -277,6 +277,25 @@ fn wait_after_refusal(retry_after: Option<u64>, attempt: usize) -> Duration {
     Duration::from_millis(retry_after.unwrap_or(0) * 1000 + 50 * attempt as u64)
 }
 
+/// The first answer of `send` that is not a refusal for load (429, 503), waiting as the
+/// server says between attempts; the last one if every attempt was refused. Each answer
+/// is recorded as `kind`.
+async fn past_refusals<Fut>(answers: &mut Vec<Answer>, kind: Kind, send: impl Fn() -> Fut) -> Posted
+where
+    Fut: std::future::Future<Output = Posted>,
+{
+    let mut attempt = 1;
+    loop {
+        let a = send().await;
+        answers.push(a.answer(kind));
+        if !matches!(a.status, 429 | 503) || attempt == MAX_ATTEMPTS {
+            return a;
+        }
+        tokio::time::sleep(wait_after_refusal(a.retry_after, attempt)).await;
+        attempt += 1;
+    }
+}
+
 /// Carries out every plan from `clients` concurrent tasks pulling from one queue.
 pub async fn run(
     client: &Arc<Client>,
@@ -420,25 +439,14 @@ async fn carry_out(
                 plan.body.clone(),
             ),
         };
-        // A refusal for load says nothing of the input: wait as told and resend, as for
-        // a valid one (a rehearsal on a loaded server answered 51 of them 503).
-        for attempt in 1..=MAX_ATTEMPTS {
-            let a = post(
-                client,
-                path,
-                &bearer,
-                plan.forwarded_for.as_ref(),
-                body.clone(),
-            )
-            .await;
-            answers.push(a.answer(Kind::Bad(bad)));
-            if matches!(a.status, 429 | 503) && attempt < MAX_ATTEMPTS {
-                tokio::time::sleep(wait_after_refusal(a.retry_after, attempt)).await;
-                continue;
-            }
-            outcome.bad = Some((bad, a.status, a.code.clone()));
-            break;
-        }
+        // A refusal for load says nothing of the input: resent, as a valid one is (a
+        // rehearsal on a loaded server answered 51 of them 503).
+        let from = plan.forwarded_for.as_ref();
+        let a = past_refusals(answers, Kind::Bad(bad), || {
+            post(client, path, &bearer, from, body.clone())
+        })
+        .await;
+        outcome.bad = Some((bad, a.status, a.code));
         bar.inc(1);
     }
 
@@ -471,17 +479,8 @@ async fn carry_out(
     bar.inc(1);
 
     if plan.retry && outcome.receipt.is_ok() {
-        for attempt in 1..=MAX_ATTEMPTS {
-            let a = send_plan(client, path, plan).await;
-            answers.push(a.answer(Kind::Retry));
-            // A refusal for load is not the retry's answer: wait as told and resend.
-            if matches!(a.status, 429 | 503) && attempt < MAX_ATTEMPTS {
-                tokio::time::sleep(wait_after_refusal(a.retry_after, attempt)).await;
-                continue;
-            }
-            outcome.retry = Some((a.status, a.body));
-            break;
-        }
+        let a = past_refusals(answers, Kind::Retry, || send_plan(client, path, plan)).await;
+        outcome.retry = Some((a.status, a.body));
     }
     if plan.retry {
         bar.inc(1);
