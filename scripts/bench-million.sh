@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A call of a million applications on SQLite: the rehearsal that fills it (throughput,
+# A call of a million applications on SQLite or PostgreSQL: the rehearsal that fills it (throughput,
 # latency, every check), then `bandi verify`, then three restarts of `bandi serve` on it
 # with the first submissions after each: the call's view is rebuilt from its fold log (as
 # the rehearsal's server left it, then as complete as an idle server writes it), then,
@@ -10,8 +10,11 @@
 #   DB=target/bench/million-.../million.db BANDI=other/bandi ./scripts/bench-million.sh
 #       # no rehearsal: verify and restart on a database already filled (two builds on
 #       # the same data, one after the other)
+#   PG=postgres://postgres@127.0.0.1:5432 ./scripts/bench-million.sh
+#       # on PostgreSQL: a new database bandi_million_<stamp> on that server, dropped at the
+#       # end unless KEEP=1; with DB=<database name> instead, that database, filled already
 #
-# Needs curl, jq and sqlite3. Writes target/bench/million-<stamp>/.
+# Needs curl, jq and sqlite3 (psql on PostgreSQL). Writes target/bench/million-<stamp>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,15 +27,34 @@ if [[ -z "${BANDI:-}" ]]; then
   cargo build --release -p bandi
   BANDI=target/release/bandi
 fi
-for tool in curl jq sqlite3; do
+PG=${PG:-}
+client=sqlite3
+[[ -n $PG ]] && client=psql
+for tool in curl jq "$client"; do
   command -v "$tool" >/dev/null || { echo "bench-million.sh needs $tool" >&2; exit 1; }
 done
 REUSE=${DB:-}
-DB=${DB:-"$OUT/million.db"}
-URL="sqlite:$DB"
+if [[ -n $PG ]]; then
+  DB=${DB:-"bandi_million_${STAMP//-/_}"}
+  URL="$PG/$DB"
+  [[ -n $REUSE ]] || psql -q -d "$PG/postgres" -c "CREATE DATABASE $DB" >/dev/null
+  # One query's value, or statements, on the call's database: sql 'SELECT ...'.
+  sql() { psql -X -q -t -A -v ON_ERROR_STOP=1 -d "$URL" -c "$1"; }
+else
+  DB=${DB:-"$OUT/million.db"}
+  URL="sqlite:$DB"
+  sql() { sqlite3 "$DB" "$1"; }
+fi
 PORT=${PORT:-18290}
 SERVER_PID=""
-trap '[[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null; true' EXIT
+finish() {
+  [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null
+  if [[ -n $PG && -z $REUSE && -z ${KEEP:-} ]]; then
+    psql -q -d "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
+  fi
+  true
+}
+trap finish EXIT
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 if [[ -z "$REUSE" ]]; then
@@ -48,8 +70,8 @@ t0=$(now_ms)
 "$BANDI" --database "$URL" verify >"$OUT/verify.txt" 2>&1
 echo "== verify: $(( $(now_ms) - t0 )) ms: $(tail -n 1 "$OUT/verify.txt")"
 
-call=$(sqlite3 "$DB" "SELECT code FROM calls ORDER BY created_us DESC LIMIT 1")
-sqlite3 "$DB" "SELECT content FROM applications WHERE call_code = '$call' LIMIT 1" >"$OUT/body.json"
+call=$(sql "SELECT code FROM calls ORDER BY created_us DESC LIMIT 1")
+sql "SELECT content FROM applications WHERE call_code = '$call' LIMIT 1" >"$OUT/body.json"
 post() {
   curl -s -o "$OUT/answer-$1.json" -w '%{http_code} %{time_total}\n' \
     -H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
@@ -63,12 +85,12 @@ ms() { awk -v s="$1" 'BEGIN { printf "%.1f", s * 1000 }'; }
 restart() {
   local round=$1 late token1 token2 status seconds t0
   late="late$(date +%H%M%S)$round"
-  sqlite3 "$DB" "INSERT INTO entities (code, name, kind, province, region_code) VALUES
+  sql "INSERT INTO entities (code, name, kind, province, region_code) VALUES
     ('${late}1', 'Comune di prova ritardatario 1', 'comune', 'BO', '08'),
     ('${late}2', 'Comune di prova ritardatario 2', 'comune', 'BO', '08')"
   token1=$("$BANDI" --database "$URL" tokens issue --entity "${late}1" | tail -n 1)
   token2=$("$BANDI" --database "$URL" tokens issue --entity "${late}2" | tail -n 1)
-  echo "== restart ($round): fold-log runs on the call: $(sqlite3 "$DB" "SELECT COUNT(*) || ' up to ledger entry ' || COALESCE(MAX(last_seq), 0) FROM fold_logs WHERE call_code = '$call'")"
+  echo "== restart ($round): fold-log runs on the call: $(sql "SELECT COUNT(*) || ' up to ledger entry ' || COALESCE(MAX(last_seq), 0) FROM fold_logs WHERE call_code = '$call'")"
   t0=$(now_ms)
   RUST_LOG=info,bandi_store::intake=debug "$BANDI" --database "$URL" serve --listen "127.0.0.1:$PORT" >"$OUT/serve-$round.log" 2>&1 &
   SERVER_PID=$!
@@ -101,6 +123,6 @@ restart() {
 # then with the fold log as the server wrote it, then without one: the ledger read whole.
 restart left
 restart folded
-sqlite3 "$DB" "DELETE FROM fold_logs"
+sql "DELETE FROM fold_logs" >/dev/null
 restart unfolded
 echo "results in $OUT"

@@ -514,3 +514,34 @@ pub async fn bulk_writes_leave_postgres_statistics_fresh(db: &TestDb) {
         assert_eq!(rows, 1_000, "{table} analysed after the bulk write");
     }
 }
+
+/// The load of every token and its entity at start-up gives its worker back as it goes:
+/// PostgreSQL sends rows faster than they are decoded, so the stream never has to wait,
+/// and without a yield of its own the load held a worker for a second while the first
+/// submission after a restart waited behind it. Each row spends a unit of tokio's budget
+/// (128 a turn), so the load yields at least once every few hundred rows.
+pub async fn loading_every_token_yields_to_other_tasks(db: &TestDb) {
+    const ENTITIES: usize = 20_000;
+    let store = open(db).await;
+    let entities = comuni(ENTITIES);
+    store.upsert_entities(&entities).await.expect("entities");
+    let codes: Vec<String> = entities.iter().map(|e| e.code.to_string()).collect();
+    store.issue_tokens(&codes).await.expect("tokens");
+    let mut load = std::pin::pin!(store.load_tokens_once(async {}));
+    let mut pending = 0_usize;
+    let loaded = std::future::poll_fn(|cx| {
+        let poll = load.as_mut().poll(cx);
+        if poll.is_pending() {
+            pending += 1;
+        }
+        poll
+    })
+    .await
+    .expect("load");
+    assert_eq!(loaded, ENTITIES);
+    // Two rows a token (the token's, then its entity's): one turn per 128 at most.
+    assert!(
+        pending >= 2 * ENTITIES / 256,
+        "the load gave its worker back {pending} times for {ENTITIES} tokens and entities"
+    );
+}
