@@ -23,6 +23,11 @@
 #   ./scripts/bench.sh                          # everything, about 7 minutes on 2 cores
 #   CLIENTS="64" BACKENDS=sqlite INTAKES=sequencer ./scripts/bench.sh
 #   LOADS=wrk BACKENDS=sqlite ./scripts/bench.sh
+#   LOADS="wrk floor" BACKENDS=sqlite ./scripts/bench.sh   # and the issue's floor beside it
+#
+# With "floor" in LOADS, the SQLite wrk phases run once more, with the same requests, against
+# tools/floor (bandi-floor: the throwaway single-file intake issue 17 measured, built into
+# target/floor unless FLOOR names its binary), and the tables end with bandi ÷ floor.
 #
 # Environment: LOADS (rehearse wrk), WRK_SECONDS (10), WRK_CONNECTIONS (64), WRK_ENTITIES
 # (300000: more than a run can send), CLIENTS, BACKENDS (sqlite postgres), INTAKES (sequencer naive), ENTITIES
@@ -50,6 +55,10 @@ mkdir -p "$OUT"
 if [[ -z "${BANDI:-}" ]]; then
   cargo build --release -p bandi
   BANDI=target/release/bandi
+fi
+if [[ $LOADS == *floor* && -z "${FLOOR:-}" ]]; then
+  cargo build --release --manifest-path tools/floor/Cargo.toml --target-dir target/floor
+  FLOOR=target/floor/release/bandi-floor
 fi
 tools="curl jq"
 [[ $LOADS == *wrk* ]] && tools="$tools wrk"
@@ -157,13 +166,40 @@ where_the_time_went() {
 # One field of the wrk-result line that scripts/wrk-submit.lua prints.
 wrk_field() { sed -n "s/.*wrk-result.* $2=\([^ ]*\).*/\1/p" "$1"; }
 
-# The wrk phases on database $2 of backend $1 (see the header); one line in wrk.tsv.
+# The wrk phases on database $2 of backend $1 (see the header); one line in wrk.tsv. With
+# LOADS containing "floor", on SQLite, the same phases against the issue's floor next.
 wrk_runs() {
-  local backend=$1 db=$2 requests="$OUT/$1.requests.tsv" url
+  local backend=$1 db=$2 requests="$OUT/$1.requests.tsv"
   echo "== $backend-wrk: preparing $WRK_ENTITIES entities"
   "$BANDI" --database "$db" rehearse --entities "$WRK_ENTITIES" --requests-out "$requests" >"$OUT/$backend-wrk.prepare.txt" 2>&1
   start_server "$db" sequencer "$OUT/$backend-wrk.server.log"
-  url="http://127.0.0.1:$PORT"
+  wrk_phases "$backend" "$requests" "$db"
+  if [[ $LOADS == *floor* && $backend == sqlite ]]; then
+    start_floor "$OUT/floor.db" "$OUT/sqlite-floor-wrk.server.log"
+    wrk_phases sqlite-floor "$requests" ""
+  fi
+}
+
+# The bandi-floor server (tools/floor, the issue's throwaway design) on SQLite file $1, as
+# start_server does for bandi.
+start_floor() {
+  PORT=$(free_port)
+  local t0; t0=$(now_ms)
+  "$FLOOR" "$1" "127.0.0.1:$PORT" >"$2" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 3000); do
+    if curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/v1/health"; then STARTUP_MS=$(( $(now_ms) - t0 )); return; fi
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$2" >&2; exit 1; }
+    sleep 0.005
+  done
+  echo "the floor did not answer within 30 s" >&2
+  exit 1
+}
+
+# wrk's health and submission phases against the server at $PORT (SERVER_PID), named $1, with
+# the requests of file $2; then `bandi verify` of database $3 unless it is empty.
+wrk_phases() {
+  local backend=$1 requests=$2 db=$3 url="http://127.0.0.1:$PORT"
   local load; load=$(cut -d' ' -f1-3 /proc/loadavg)
   # Warm the connections and the tokens (the first authenticated request loads them).
   wrk -t1 -c"$WRK_CONNECTIONS" -d1s -s scripts/wrk-submit.lua "$url" >/dev/null 2>&1
@@ -182,9 +218,11 @@ wrk_runs() {
   local created health_per_s per_s; created=$(wrk_field "$w" status_201)
   health_per_s=$(awk -v n="$(wrk_field "$h" status_200)" -v d="$(wrk_field "$h" duration_us)" 'BEGIN { printf "%.0f", n / (d / 1e6) }')
   per_s=$(awk -v n="$created" -v d="$(wrk_field "$w" duration_us)" 'BEGIN { printf "%.0f", n / (d / 1e6) }')
-  local t0; t0=$(now_ms)
-  "$BANDI" --database "$db" verify >"$OUT/$backend-wrk.verify.txt" 2>&1 && verified=ok || verified=FAILED
-  local verify_ms=$(( $(now_ms) - t0 ))
+  local t0 verified=- verify_ms=-; t0=$(now_ms)
+  if [[ -n $db ]]; then
+    "$BANDI" --database "$db" verify >"$OUT/$backend-wrk.verify.txt" 2>&1 && verified=ok || verified=FAILED
+    verify_ms=$(( $(now_ms) - t0 ))
+  fi
   awk -v b="$backend" -v c="$WRK_CONNECTIONS" -v s="$per_s" -v h="$health_per_s" -v n="$created" \
     -v p50="$(wrk_field "$w" p50_us)" -v p99="$(wrk_field "$w" p99_us)" \
     -v other="$(wrk_field "$w" other)" -v err="$(wrk_field "$w" errors)" -v ex="$(wrk_field "$w" exhausted)" \
@@ -298,6 +336,10 @@ fi
     echo "| backend (wrk, ${WRK_SECONDS} s a phase) | connections | submissions/s | health req/s | subm. ÷ health | p50 ms | p99 ms | created | other answers | ran out | server CPU µs/subm. | bytes written/subm. | peak RSS MiB | load avg | verify | verify ms |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---|---:|"
     awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 }' "$OUT/wrk.tsv"
+    awk -F'\t' '{ s[$1] = $3; c[$1] = $11; w[$1] = $12 }
+      END { if (s["sqlite-floor"] > 0 && s["sqlite"] > 0)
+        printf "\nbandi ÷ floor on SQLite, same run: %.2f × the submissions/s, %.1f × the server CPU and %.1f × the bytes written per submission\n",
+          s["sqlite"] / s["sqlite-floor"], c["sqlite"] / c["sqlite-floor"], w["sqlite"] / w["sqlite-floor"] }' "$OUT/wrk.tsv"
   fi
   if [[ -s "$OUT/overload.tsv" ]]; then
     echo
