@@ -31,6 +31,7 @@ macro_rules! receipt_columns {
 }
 
 mod accounts;
+mod analyse;
 mod applications;
 mod attempts;
 mod cache;
@@ -175,26 +176,6 @@ impl Store {
         self.postgres_url.as_deref()
     }
 
-    /// After `rows` rows went into `table` at once, PostgreSQL's statistics of it, when
-    /// that is many: autovacuum analyses a minute or more later, and until then the planner
-    /// takes a new table of a million rows for an empty one. A rehearsal's first request
-    /// loaded a million tokens' entities by a million index lookups, 7.0 s, where 1.2 s
-    /// was enough once analysed. SQLite keeps no statistics unless asked.
-    ///
-    /// A failure is logged, not returned: the rows are committed by then, and a caller told
-    /// that issuing tokens failed would lose tokens that were in fact issued.
-    pub(crate) async fn analyse_after_bulk(&self, table: &'static str, rows: usize) {
-        if self.backend != Backend::Postgres || rows < BULK_ROWS {
-            return;
-        }
-        let analysed = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("ANALYZE {table}")))
-            .execute(&self.pool)
-            .await;
-        if let Err(e) = analysed {
-            tracing::warn!(table, error = %e, "statistics not refreshed after a bulk write");
-        }
-    }
-
     /// Applies the backend's migrations that have not run yet.
     pub async fn migrate(&self) -> Result<usize> {
         migrate::run(&self.pool, self.backend).await
@@ -249,10 +230,6 @@ impl Store {
         self.signer.get().map(|k| k.as_ref())
     }
 }
-
-/// Rows written at once past which PostgreSQL's statistics are refreshed there and then
-/// ([`Store::analyse_after_bulk`]).
-const BULK_ROWS: usize = 1_000;
 
 /// SQLite's page cache per connection. The writer's holds the indexes a batch updates, so
 /// that a large call does not re-read them from the OS at every batch (seen in profiles as

@@ -69,6 +69,7 @@ contract!(
     registry::tokens_issued_elsewhere_are_found,
     registry::bulk_writes_leave_postgres_statistics_fresh,
     registry::loading_every_token_yields_to_other_tasks,
+    registry::stale_statistics_are_refreshed_on_postgres,
     registry::import_call_lifecycle,
     intake::intake_300_concurrent_waitlist,
     intake::intake_300_concurrent_all_fit,

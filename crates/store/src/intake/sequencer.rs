@@ -169,6 +169,8 @@ pub(super) async fn run(
 /// payloads on every core.
 async fn write_fold_logs(store: Store, calls: Vec<String>, pressure: Arc<Pressure>) {
     let idle = || !pressure.busy_within(HOLD_IDLE);
+    // The runs read the ledger the rush has just grown.
+    store.refresh_stale_statistics(&["ledger"]).await;
     for code in calls {
         match store
             .write_fold_logs_while(&code, fold_logs::ENTRIES_PER_RUN, idle)
@@ -187,6 +189,9 @@ async fn write_fold_logs(store: Store, calls: Vec<String>, pressure: Arc<Pressur
 /// for a call of a million applications). Read without the lock, in one snapshot: the
 /// first batch then takes the locked path, which only folds in what was appended since.
 async fn warm_up(store: &Store, seen: &Seen, state: &mut State) -> Result<Loaded> {
+    // A ledger grown by a click day since PostgreSQL last analysed it is read page by page
+    // in time that grows with the square of the call (`Store::refresh_stale_statistics`).
+    store.refresh_stale_statistics(&["ledger"]).await;
     let mut loaded = Loaded::default();
     let now = Timestamp::now();
     let mut conn = store.pool().acquire().await?;

@@ -545,3 +545,67 @@ pub async fn loading_every_token_yields_to_other_tasks(db: &TestDb) {
         "the load gave its worker back {pending} times for {ENTITIES} tokens and entities"
     );
 }
+
+/// A table grown past autovacuum's threshold since its last analysis is analysed before a
+/// call's ledger is read whole, and one that has not is left alone; on SQLite, nothing.
+pub async fn stale_statistics_are_refreshed_on_postgres(db: &TestDb) {
+    let store = open(db).await;
+    store.upsert_entities(&comuni(10)).await.expect("entities");
+    if !db.url.starts_with("postgres") {
+        assert!(
+            store
+                .refresh_stale_statistics(&["entities"])
+                .await
+                .is_empty()
+        );
+        return;
+    }
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+        .await
+        .expect("connect");
+    sqlx::raw_sql("ANALYZE entities")
+        .execute(&mut conn)
+        .await
+        .expect("analyse");
+    // A bulk write that bypasses the store, as a rush of single rows does.
+    sqlx::raw_sql(
+        "INSERT INTO entities (code, name, kind, province, region_code) \
+         SELECT 'x' || i, 'Comune ' || i, 'comune', 'BO', '08' FROM generate_series(1, 2000) AS i",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("insert");
+    // PostgreSQL's counts of changed rows reach its statistics views within a second or so.
+    for _ in 0..100 {
+        let (changed,): (i64,) = sqlx::query_as(
+            "SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = 'entities'",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .expect("pg_stat_user_tables");
+        if changed >= 2000 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        store
+            .refresh_stale_statistics(&["entities", "tokens"])
+            .await,
+        ["entities"],
+        "only the table that grew is analysed"
+    );
+    let (rows,): (i64,) =
+        sqlx::query_as("SELECT reltuples::bigint FROM pg_class WHERE relname = 'entities'")
+            .fetch_one(&mut conn)
+            .await
+            .expect("pg_class");
+    assert_eq!(rows, 2010);
+    assert!(
+        store
+            .refresh_stale_statistics(&["entities"])
+            .await
+            .is_empty(),
+        "fresh statistics are not analysed again"
+    );
+}
