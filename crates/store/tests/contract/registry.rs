@@ -505,14 +505,23 @@ pub async fn bulk_writes_leave_postgres_statistics_fresh(db: &TestDb) {
         .await
         .expect("connect");
     for table in ["entities", "tokens"] {
-        let (rows,): (i64,) =
-            sqlx::query_as("SELECT reltuples::bigint FROM pg_class WHERE relname = $1")
-                .bind(table)
-                .fetch_one(&mut conn)
-                .await
-                .expect("pg_class");
-        assert_eq!(rows, 1_000, "{table} analysed after the bulk write");
+        assert_eq!(
+            reltuples(&mut conn, table).await,
+            1_000,
+            "{table} analysed after the bulk write"
+        );
     }
+}
+
+/// PostgreSQL's estimate of `table`'s rows, as its last analysis left it (-1: never).
+async fn reltuples(conn: &mut sqlx::AnyConnection, table: &str) -> i64 {
+    let (rows,): (i64,) =
+        sqlx::query_as("SELECT reltuples::bigint FROM pg_class WHERE relname = $1")
+            .bind(table)
+            .fetch_one(conn)
+            .await
+            .expect("pg_class");
+    rows
 }
 
 /// The load of every token and its entity at start-up gives its worker back as it goes:
@@ -595,12 +604,7 @@ pub async fn stale_statistics_are_refreshed_on_postgres(db: &TestDb) {
         ["entities"],
         "only the table that grew is analysed"
     );
-    let (rows,): (i64,) =
-        sqlx::query_as("SELECT reltuples::bigint FROM pg_class WHERE relname = 'entities'")
-            .fetch_one(&mut conn)
-            .await
-            .expect("pg_class");
-    assert_eq!(rows, 2010);
+    assert_eq!(reltuples(&mut conn, "entities").await, 2010);
     assert!(
         store
             .refresh_stale_statistics(&["entities"])
