@@ -25,7 +25,7 @@ pub(crate) use rows::{answer, classify_from_db, new_application};
 use seen::Seen;
 use sequencer::Job;
 pub use view::Loaded;
-pub(crate) use write::{Counters, RECEIPT_NOTICE_PREFIX, ledger_insert, ledger_json, write_batch};
+pub(crate) use write::{Counters, RECEIPT_NOTICE_PREFIX, ledger_insert, ledger_rows, write_batch};
 
 use crate::applications::Receipt;
 use crate::{Result, Store, StoreError};

@@ -48,12 +48,15 @@ pub(crate) async fn insert(conn: &mut AnyConnection, entries: &[Entry], head: &H
         .iter()
         .map(|e| e.record().ok().map(|r| r.call().to_string()))
         .collect();
-    let json =
-        crate::intake::ledger_json(entries.iter().zip(&calls).map(|(e, c)| (e, c.as_deref())));
-    sqlx::query(AssertSqlSafe(crate::intake::ledger_insert(backend, 1)))
-        .bind(json)
-        .execute(&mut *conn)
-        .await?;
+    let rows = crate::intake::ledger_rows(
+        backend,
+        entries.iter().zip(&calls).map(|(e, c)| (e, c.as_deref())),
+    );
+    rows.bind_to(sqlx::query(AssertSqlSafe(crate::intake::ledger_insert(
+        backend, 1,
+    ))))
+    .execute(&mut *conn)
+    .await?;
     sqlx::query("UPDATE ledger_head SET seq = $1, hash = $2 WHERE id = 1")
         .bind(head.seq as i64)
         .bind(head.hash.clone())
