@@ -36,17 +36,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  local p
-  for p in $(seq 18300 18399); do
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  echo "no free port in 18300-18399" >&2
-  exit 1
-}
-
-# One field of the wrk-result line that scripts/wrk-submit.lua prints.
-wrk_field() { sed -n "s/.*wrk-result.* $2=\([^ ]*\).*/\1/p" "$1"; }
+source scripts/bench-lib.sh
 # utime + stime of a process, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
@@ -62,15 +52,12 @@ for round in $(seq 1 "$ROUNDS"); do
     [[ $build == B ]] && bin=$B
     db="$OUT/$round-$build.db"
     cp "$OUT/prepared.db" "$db"
-    port=$(free_port)
+    port=$(free_port 18300)
     url="http://127.0.0.1:$port"
     RUST_LOG=warn "$bin" --database "sqlite:$db" serve --listen "127.0.0.1:$port" \
       >"$OUT/$round-$build.log" 2>&1 &
     SERVER_PID=$!
-    for _ in $(seq 1 3000); do
-      curl -sf -o /dev/null "$url/api/v1/health" && break
-      sleep 0.01
-    done
+    wait_healthy "$port" "$SERVER_PID" "$OUT/$round-$build.log"
     wrk -t1 -c"$WRK_CONNECTIONS" -d1s -s scripts/wrk-submit.lua "$url" >/dev/null 2>&1
     h="$OUT/$round-$build.health.txt" w="$OUT/$round-$build.submit.txt"
     wrk -t1 -c"$WRK_CONNECTIONS" -d"${WRK_SECONDS}s" -s scripts/wrk-submit.lua "$url" >"$h" 2>&1

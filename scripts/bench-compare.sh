@@ -39,14 +39,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  local p
-  for p in $(seq 18200 18299); do
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  echo "no free port in 18200-18299" >&2
-  exit 1
-}
+source scripts/bench-lib.sh
 
 printf 'round\tbackend\tbuild\tsubmit_per_s\tsubmit_p99\thealth_per_s\tratio\tok\n' >"$OUT/runs.tsv"
 for round in $(seq 1 "$ROUNDS"); do
@@ -64,14 +57,11 @@ for round in $(seq 1 "$ROUNDS"); do
           ;;
       esac
       "$bin" --database "$db" migrate >/dev/null
-      port=$(free_port)
+      port=$(free_port 18200)
       BANDI_DATA_DIR="$OUT/data-$round-$backend-$build" RUST_LOG=warn \
         "$bin" --database "$db" serve --listen "127.0.0.1:$port" >"$OUT/$round-$backend-$build.log" 2>&1 &
       SERVER_PID=$!
-      for _ in $(seq 1 3000); do
-        curl -sf -o /dev/null "http://127.0.0.1:$port/api/v1/health" && break
-        sleep 0.01
-      done
+      wait_healthy "$port" "$SERVER_PID" "$OUT/$round-$backend-$build.log"
       json="$OUT/$round-$backend-$build.json"
       load_bin=$B
       [[ $LOAD == own ]] && load_bin=$bin

@@ -71,16 +71,8 @@ done
 ENTITIES=${ENTITIES:-5000}
 entities_for() { echo "$ENTITIES"; }
 
-free_port() {
-  local p
-  for p in $(seq 18100 18199); do
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  echo "no free port in 18100-18199" >&2
-  exit 1
-}
-
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# free_port, now_ms, wait_healthy, wrk_field.
+source scripts/bench-lib.sh
 
 SERVER_PID=""
 PG_DBS=()
@@ -96,22 +88,14 @@ trap cleanup EXIT
 start_server() {
   local db=$1 intake=$2 log=$3 flag=()
   [[ $intake == naive ]] && flag=(--naive-intake)
-  PORT=$(free_port)
+  PORT=$(free_port 18100)
   local t0; t0=$(now_ms)
   # The load generator stands for the Region's proxy: with --addresses it names its
   # clients in X-Forwarded-For, which the server believes from a trusted proxy only.
   RUST_LOG=${SERVER_LOG:-warn} "$BANDI" --database "$db" serve --listen "127.0.0.1:$PORT" --trusted-proxy 127.0.0.1 "${flag[@]}" >"$log" 2>&1 &
   SERVER_PID=$!
-  for _ in $(seq 1 3000); do
-    if curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/v1/health"; then
-      STARTUP_MS=$(( $(now_ms) - t0 ))
-      return
-    fi
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$log" >&2; exit 1; }
-    sleep 0.005
-  done
-  echo "the server did not answer within 30 s" >&2
-  exit 1
+  wait_healthy "$PORT" "$SERVER_PID" "$log"
+  STARTUP_MS=$(( $(now_ms) - t0 ))
 }
 
 stop_server() {
@@ -163,9 +147,6 @@ where_the_time_went() {
       printf "machine\tuser %.0f%%\tsystem %.0f%%\tsoftirq %.0f%%\tiowait %.0f%%\tidle %.0f%%\tsteal %.0f%%\n",
         100 * (d[2] + d[3]) / t, 100 * d[4] / t, 100 * d[8] / t, 100 * d[6] / t, 100 * d[5] / t, 100 * d[9] / t }'
 }
-# One field of the wrk-result line that scripts/wrk-submit.lua prints.
-wrk_field() { sed -n "s/.*wrk-result.* $2=\([^ ]*\).*/\1/p" "$1"; }
-
 # The wrk phases on database $2 of backend $1 (see the header); one line in wrk.tsv. With
 # LOADS containing "floor", on SQLite, the same phases against the issue's floor next.
 wrk_runs() {
@@ -183,17 +164,12 @@ wrk_runs() {
 # The bandi-floor server (tools/floor, the issue's throwaway design) on SQLite file $1, as
 # start_server does for bandi.
 start_floor() {
-  PORT=$(free_port)
+  PORT=$(free_port 18100)
   local t0; t0=$(now_ms)
   "$FLOOR" "$1" "127.0.0.1:$PORT" >"$2" 2>&1 &
   SERVER_PID=$!
-  for _ in $(seq 1 3000); do
-    if curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/v1/health"; then STARTUP_MS=$(( $(now_ms) - t0 )); return; fi
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$2" >&2; exit 1; }
-    sleep 0.005
-  done
-  echo "the floor did not answer within 30 s" >&2
-  exit 1
+  wait_healthy "$PORT" "$SERVER_PID" "$2"
+  STARTUP_MS=$(( $(now_ms) - t0 ))
 }
 
 # wrk's health and submission phases against the server at $PORT (SERVER_PID), named $1, with
