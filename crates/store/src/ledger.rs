@@ -52,11 +52,10 @@ pub(crate) async fn insert(conn: &mut AnyConnection, entries: &[Entry], head: &H
         backend,
         entries.iter().zip(&calls).map(|(e, c)| (e, c.as_deref())),
     );
-    rows.bind_to(sqlx::query(AssertSqlSafe(crate::intake::ledger_insert(
-        backend, 1,
-    ))))
-    .execute(&mut *conn)
-    .await?;
+    let sql = crate::intake::ledger_insert(backend, 1);
+    rows.bind_to(sqlx::query(AssertSqlSafe(sql)))
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("UPDATE ledger_head SET seq = $1, hash = $2 WHERE id = 1")
         .bind(head.seq as i64)
         .bind(head.hash.clone())

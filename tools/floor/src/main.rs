@@ -5,7 +5,8 @@
 //! commits whatever requests are waiting as one transaction (group commit); each answer leaves
 //! only after its commit. A submission is parsed as JSON (no other validation), numbered
 //! without gaps, chained to the previous entry by SHA-256 and written twice, as an application
-//! row and as a ledger entry. A retry with the same bearer token gets the first answer again.
+//! row and as a ledger entry. A retry with the same bearer token gets the first answer again
+//! (kept in memory only: each run starts on a new file, as `scripts/bench.sh` gives it).
 //! No signatures, no allocation, no limits, no documents: whatever `bandi` spends beyond this
 //! is what its rules and its features cost.
 //!
